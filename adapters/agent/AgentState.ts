@@ -1,0 +1,52 @@
+/**
+ * What the agent knows about each declared token, read by the local endpoint, the status line, readiness and
+ * ExecCredential. The agent's scheduler writes it; everything else only reads it. Nothing here holds a token except
+ * the `response` returned by `token`, whose token stays `Redacted`.
+ *
+ * @module
+ */
+import * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+
+/** The lifecycle of one declared token. */
+export type TokenPhase = "pending" | "valid" | "stale" | "failed" | "expired"
+
+/** The log-safe status of one declared token. */
+export interface TokenStatus {
+  /** The declared name (from the config). */
+  readonly name: string
+  readonly namespace: string
+  readonly serviceAccount: string
+  /** The manager's cache key (safe to log). */
+  readonly key: string
+  readonly phase: TokenPhase
+  /** A short fingerprint of the current token, never the token. */
+  readonly fingerprint?: string | undefined
+  readonly expiresAt?: Date | undefined
+  /** When the next refresh is scheduled. */
+  readonly refreshAt?: Date | undefined
+  readonly lastRefresh?: Date | undefined
+  /** The last failure's message (never holds a token). */
+  readonly lastError?: string | undefined
+  readonly refreshes: number
+  readonly failures: number
+}
+
+/** Read access to the agent's tokens. */
+export interface AgentState {
+  /** Every declared token's status, in config order. */
+  readonly list: Effect.Effect<ReadonlyArray<TokenStatus>>
+  /** The current response of a declared token (its token still `Redacted`), if it has a valid one. */
+  readonly token: (
+    name: string,
+  ) => Effect.Effect<Option.Option<{ readonly response: TokenRequest; readonly status: TokenStatus }>>
+  /** True when every declared token has a valid (unexpired) token. */
+  readonly ready: Effect.Effect<boolean>
+}
+
+/** The tag of the {@link AgentState} service. */
+export const AgentState: Context.Tag<AgentState, AgentState> = Context.GenericTag<AgentState>(
+  "@sa-token/manager/agent/AgentState",
+)

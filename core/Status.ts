@@ -1,0 +1,92 @@
+/**
+ * The `meta/v1` Status object that a Kubernetes API server returns for every error.
+ *
+ * @example
+ * ```ts
+ * import { Status } from "@sa-token/manager"
+ * import * as Schema from "effect/Schema"
+ *
+ * const status = Schema.decodeUnknownSync(Status.Status)({
+ *   kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure",
+ *   message: 'serviceaccounts "x" not found', reason: "NotFound", code: 404,
+ *   details: { name: "x", kind: "serviceaccounts" },
+ * })
+ * console.assert(status.reason === "NotFound")
+ * ```
+ *
+ * @module
+ */
+import * as Schema from "effect/Schema"
+
+/** One field-level cause of an `Invalid` status. */
+export interface StatusCause {
+  readonly reason?: string
+  readonly message?: string
+  readonly field?: string
+}
+
+/** Extra information about the object a status is about. */
+export interface StatusDetails {
+  readonly name?: string
+  readonly group?: string
+  readonly kind?: string
+  readonly uid?: string
+  readonly causes?: ReadonlyArray<StatusCause>
+  readonly retryAfterSeconds?: number
+}
+
+/** A `meta/v1` Status. */
+export interface Status {
+  readonly kind: "Status"
+  readonly apiVersion: string
+  readonly metadata?: { readonly resourceVersion?: string }
+  readonly status?: "Success" | "Failure"
+  readonly message?: string
+  readonly reason?: string
+  readonly details?: StatusDetails
+  readonly code?: number
+}
+
+const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optionalWith(s, { exact: true })
+
+const StatusCauseSchema = Schema.Struct({
+  reason: opt(Schema.String),
+  message: opt(Schema.String),
+  field: opt(Schema.String),
+})
+
+/** Decodes and encodes a `meta/v1` Status (unknown fields are ignored). */
+export const Status: Schema.Schema<Status> = Schema.Struct({
+  kind: Schema.Literal("Status"),
+  apiVersion: Schema.String,
+  metadata: opt(Schema.Struct({ resourceVersion: opt(Schema.String) })),
+  status: opt(Schema.Literal("Success", "Failure")),
+  message: opt(Schema.String),
+  reason: opt(Schema.String),
+  details: opt(Schema.Struct({
+    name: opt(Schema.String),
+    group: opt(Schema.String),
+    kind: opt(Schema.String),
+    uid: opt(Schema.String),
+    causes: opt(Schema.Array(StatusCauseSchema)),
+    retryAfterSeconds: opt(Schema.Number),
+  })),
+  code: opt(Schema.Number),
+})
+
+/** The fields of {@link failure} other than code, reason and message. */
+export interface FailureOptions {
+  readonly details?: StatusDetails
+}
+
+/** Builds a `Failure` status as an API server would. */
+export const failure = (code: number, reason: string, message: string, options?: FailureOptions): Status => ({
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message,
+  reason,
+  ...(options?.details ? { details: options.details } : {}),
+  code,
+})

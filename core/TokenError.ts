@@ -1,0 +1,163 @@
+/**
+ * The errors of the token manager. Every message is computed from the error's fields and none of them ever holds a
+ * token: fetchers describe failures with the API server's Status message, the manager adds the cache key, which is
+ * built from names, audiences and lifetimes only.
+ *
+ * @example
+ * ```ts
+ * import { TokenError } from "@sa-token/manager"
+ *
+ * const cause = new TokenError.TokenFetchError({ reason: "NotFound", description: 'serviceaccounts "build" not found' })
+ * const error = new TokenError.FetchFailed({ key: "k", cause })
+ * console.assert(error.message === 'failed to fetch token: serviceaccounts "build" not found')
+ * ```
+ *
+ * @module
+ */
+import * as Data from "effect/Data"
+import type * as Cause from "effect/Cause"
+
+/**
+ * Why a fetch failed. The first eleven mirror what an API server answers (HTTP status and Status reason); `Timeout`,
+ * `Transport` and `Decode` are client-side; `Unsupported` means the server has no TokenRequest endpoint; `Standalone`
+ * means no API server is configured at all.
+ */
+export type FetchReason =
+  | "Unauthorized"
+  | "Forbidden"
+  | "NotFound"
+  | "Conflict"
+  | "Invalid"
+  | "BadRequest"
+  | "TooManyRequests"
+  | "ServerError"
+  | "Timeout"
+  | "Transport"
+  | "Decode"
+  | "Unsupported"
+  | "Standalone"
+
+/** Every {@link FetchReason}, for exhaustive tests and for decoding reasons from strings. */
+export const fetchReasons: ReadonlyArray<FetchReason> = [
+  "Unauthorized",
+  "Forbidden",
+  "NotFound",
+  "Conflict",
+  "Invalid",
+  "BadRequest",
+  "TooManyRequests",
+  "ServerError",
+  "Timeout",
+  "Transport",
+  "Decode",
+  "Unsupported",
+  "Standalone",
+]
+
+/** The message of the standalone fetcher, as kubelet words it. */
+export const standaloneMessage = "cannot use TokenManager when kubelet is in standalone mode"
+
+/** The message kubelet gives when discovery shows no `serviceaccounts/token` resource. */
+export const unsupportedMessage = "the API server does not have TokenRequest endpoints enabled"
+
+/** The fields of a {@link TokenFetchError}. */
+export interface TokenFetchErrorFields {
+  /** Why the fetch failed. */
+  readonly reason: FetchReason
+  /** What went wrong, typically the API server's Status message. Must never contain a token. */
+  readonly description: string
+  /** The HTTP status code, when the server answered. */
+  readonly status?: number | undefined
+  /** The server's `Retry-After`, in seconds, when it sent one. */
+  readonly retryAfterSeconds?: number | undefined
+}
+
+const TokenFetchErrorBase: new (args: TokenFetchErrorFields) => Cause.YieldableError & TokenFetchErrorFields =
+  Data.Error
+
+/** A {@link TokenFetcher} could not obtain a token. */
+export class TokenFetchError extends TokenFetchErrorBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "TokenFetchError" as const
+  /** The description; kubelet wraps exactly this text. */
+  override get message(): string {
+    return this.description
+  }
+}
+
+/** The fields shared by the manager's errors about one cache entry. */
+export interface KeyedErrorFields {
+  /** The cache key (safe to log: it never holds the token). */
+  readonly key: string
+  /** The fetch failure behind this error. */
+  readonly cause: TokenFetchError
+}
+
+const KeyedErrorBase: new (args: KeyedErrorFields) => Cause.YieldableError & KeyedErrorFields = Data.Error
+
+/** Nothing was cached for the key and the fetch failed. Message: `failed to fetch token: <cause>`. */
+export class FetchFailed extends KeyedErrorBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "FetchFailed" as const
+  /** The fetch failure's reason. */
+  get reason(): FetchReason {
+    return this.cause.reason
+  }
+  /** Kubelet's text. */
+  override get message(): string {
+    return `failed to fetch token: ${this.cause.message}`
+  }
+}
+
+/** The cached token expired and refreshing it failed. Message: `token <key> expired and refresh failed: <cause>`. */
+export class TokenExpired extends KeyedErrorBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "TokenExpired" as const
+  /** The fetch failure's reason. */
+  get reason(): FetchReason {
+    return this.cause.reason
+  }
+  /** Kubelet's text. */
+  override get message(): string {
+    return `token ${this.key} expired and refresh failed: ${this.cause.message}`
+  }
+}
+
+/** What is wrong with a rejected request field. */
+export type InvalidReason = "Required" | "Format" | "TooLong" | "OutOfRange" | "Empty"
+
+/** The fields of an {@link InvalidTokenRequest}. */
+export interface InvalidTokenRequestFields {
+  /** The path of the offending field, such as `namespace` or `spec.expirationSeconds`. */
+  readonly field: string
+  /** The kind of problem. */
+  readonly reason: InvalidReason
+  /** A human explanation of the rule that was broken. */
+  readonly detail: string
+  /** A printable rendering of the rejected value (quoted, escaped and truncated). */
+  readonly value: string
+}
+
+const InvalidTokenRequestBase: new (
+  args: InvalidTokenRequestFields,
+) => Cause.YieldableError & InvalidTokenRequestFields = Data.Error
+
+/** The request was rejected before any network call. */
+export class InvalidTokenRequest extends InvalidTokenRequestBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "InvalidTokenRequest" as const
+  /** Names the field, the value and the rule. */
+  override get message(): string {
+    return `invalid token request: ${this.field}: Invalid value: ${this.value}: ${this.detail}`
+  }
+}
+
+/** Every error `TokenManager.getServiceAccountToken` can fail with. */
+export type TokenManagerError = FetchFailed | TokenExpired | InvalidTokenRequest
+
+/** Every error of this module. */
+export type TokenError = TokenFetchError | TokenManagerError
+
+/** Whether a reason is worth retrying later (transient), as opposed to a request that will keep failing. */
+export const isTransient = (reason: FetchReason): boolean =>
+  reason === "TooManyRequests" || reason === "ServerError" || reason === "Timeout" || reason === "Transport"
