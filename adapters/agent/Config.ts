@@ -1,0 +1,266 @@
+/**
+ * The agent's configuration (`agent --config FILE`): YAML or JSON, decoded strictly (unknown keys are errors), with
+ * defaults applied and sink paths resolved against the file's directory. Every problem becomes a {@link ConfigError}
+ * that names the field path and what is wrong.
+ *
+ * ```yaml
+ * defaults: { audiences: [vault], expirationSeconds: 3600, mode: "0600", jitter: 0.1 }
+ * tokens:
+ *   - name: vault
+ *     namespace: default
+ *     serviceAccount: builder
+ *     file: { path: tokens/vault, mode: "0640", group: 1000 }
+ *     hooks: { command: [systemctl, reload, app], signal: { pidFile: /run/app.pid, signal: SIGHUP } }
+ * endpoint: { unix: { path: /run/sa-token.sock } }
+ * budget: { qps: 5, burst: 10 }
+ * log: { format: json, level: info }
+ * ```
+ *
+ * @module
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as ParseResult from "effect/ParseResult"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as Yaml from "yaml"
+import * as Validation from "../../core/Validation.ts"
+import { cacheKey } from "../../core/TokenRequest.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+import { ConfigError, renderPath } from "./ConfigError.ts"
+import type { ConfigIssue } from "./ConfigError.ts"
+import { ConfigFile } from "./ConfigSchema.ts"
+
+export { ConfigError } from "./ConfigError.ts"
+
+/** A file the token is written to. */
+export interface FileSinkSpec {
+  /** Absolute path. */
+  readonly path: string
+  /** Permission bits, applied on every write. */
+  readonly mode: number
+  readonly owner?: number | string | undefined
+  readonly group?: number | string | undefined
+}
+
+/** What to do after a token was rotated. */
+export interface HooksSpec {
+  readonly command?: ReadonlyArray<string> | undefined
+  readonly signal?: { readonly pidFile: string; readonly signal: string } | undefined
+}
+
+/** One declared token, with defaults applied. */
+export interface TokenSpec {
+  readonly name: string
+  readonly namespace: string
+  readonly serviceAccount: string
+  readonly audiences?: ReadonlyArray<string> | undefined
+  readonly expirationSeconds: number
+  /** The largest fraction of the lifetime by which a refresh is moved earlier at random. */
+  readonly jitter: number
+  readonly boundObject?: { readonly kind: string; readonly name: string; readonly uid?: string | undefined } | undefined
+  readonly file?: FileSinkSpec | undefined
+  readonly hooks?: HooksSpec | undefined
+  /** The TokenRequest sent for this token. */
+  readonly request: TokenRequest
+  /** The manager's cache key of `request` (safe to log). */
+  readonly key: string
+}
+
+/** Which cluster to ask; with neither field, the usual kubeconfig lookup, then in-cluster. */
+export interface ClusterSpec {
+  readonly kubeconfig?: string | undefined
+  readonly context?: string | undefined
+  readonly inCluster: boolean
+}
+
+/** The local endpoint. */
+export type EndpointSpec =
+  | { readonly _tag: "Unix"; readonly path: string; readonly mode: number }
+  | {
+    readonly _tag: "Tcp"
+    readonly host: string
+    readonly port: number
+    readonly allowNonLoopback: boolean
+    readonly bearerToken?: Redacted.Redacted<string> | undefined
+  }
+
+/** The resolved configuration. */
+export interface AgentConfig {
+  /** The absolute path of the configuration file. */
+  readonly file: string
+  readonly cluster: ClusterSpec
+  readonly tokens: ReadonlyArray<TokenSpec>
+  readonly endpoint?: EndpointSpec | undefined
+  readonly budget: { readonly qps: number; readonly burst: number }
+  readonly log: { readonly format: "json" | "text"; readonly level: "debug" | "info" | "warning" | "error" }
+}
+
+const decodeFile = Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error", errors: "all" })
+
+const isLoopback = (host: string): boolean =>
+  host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)
+
+const splitAddress = (address: string): { host: string; port: number } | undefined => {
+  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address)
+  if (match === null) return undefined
+  const port = Number(match[3])
+  return port > 65535 ? undefined : { host: match[1] ?? match[2]!, port }
+}
+
+/** Decodes an already-parsed document; `file` is the absolute config path, relative paths resolve against its directory. */
+export const decode = (document: unknown, file: string, path: Path.Path): Either.Either<AgentConfig, ConfigError> => {
+  const invalid = (issues: ReadonlyArray<ConfigIssue>) =>
+    Either.left(new ConfigError({ reason: "Invalid", file, issues }))
+  const decoded = decodeFile(document)
+  if (Either.isLeft(decoded)) {
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
+    return invalid(issues.map((issue) => ({ path: renderPath(issue.path), message: issue.message })))
+  }
+  const raw = decoded.right
+  const issues: Array<ConfigIssue> = []
+  const directory = path.dirname(file)
+  const inside = (field: string, target: string): string => {
+    const resolved = path.resolve(directory, target)
+    const relative = path.relative(directory, resolved)
+    if (!path.isAbsolute(target) && (relative === ".." || relative.startsWith(`..${path.sep}`) || relative === "")) {
+      issues.push({ path: field, message: "a relative path must stay inside the config file's directory" })
+    }
+    return resolved
+  }
+  const names = new Set<string>()
+  const sinks = new Map<string, string>()
+  const tokens = raw.tokens.map((token, i): TokenSpec => {
+    const at = `tokens[${i}]`
+    if (names.has(token.name)) issues.push({ path: `${at}.name`, message: "is declared twice" })
+    names.add(token.name)
+    const problem = Validation.checkLabel("namespace", token.namespace) ??
+      Validation.checkSubdomain("serviceAccount", token.serviceAccount)
+    if (problem !== undefined) issues.push({ path: `${at}.${problem.field}`, message: problem.detail })
+    const audiences = token.audiences ?? raw.defaults?.audiences
+    const expirationSeconds = token.expirationSeconds ?? raw.defaults?.expirationSeconds ?? 3600
+    const boundObject = token.boundObject
+    const request: TokenRequest = {
+      spec: {
+        ...(audiences !== undefined ? { audiences } : {}),
+        expirationSeconds,
+        ...(boundObject !== undefined
+          ? {
+            boundObjectRef: {
+              kind: boundObject.kind,
+              apiVersion: "v1",
+              name: boundObject.name,
+              ...(boundObject.uid !== undefined ? { uid: boundObject.uid } : {}),
+            },
+          }
+          : {}),
+      },
+    }
+    let file: FileSinkSpec | undefined
+    if (token.file !== undefined) {
+      const target = inside(`${at}.file.path`, token.file.path)
+      const other = sinks.get(target)
+      if (other !== undefined) issues.push({ path: `${at}.file.path`, message: `is also the file of ${other}` })
+      sinks.set(target, token.name)
+      file = {
+        path: target,
+        mode: parseInt(token.file.mode ?? raw.defaults?.mode ?? "0600", 8),
+        owner: token.file.owner,
+        group: token.file.group,
+      }
+    }
+    const signal = token.hooks?.signal
+    const hooks: HooksSpec | undefined = token.hooks === undefined ? undefined : {
+      command: token.hooks.command,
+      signal: signal === undefined
+        ? undefined
+        : { pidFile: path.resolve(directory, signal.pidFile), signal: signal.signal ?? "SIGHUP" },
+    }
+    return {
+      name: token.name,
+      namespace: token.namespace,
+      serviceAccount: token.serviceAccount,
+      audiences,
+      expirationSeconds,
+      jitter: token.jitter ?? raw.defaults?.jitter ?? 0.1,
+      boundObject,
+      file,
+      hooks,
+      request,
+      key: cacheKey(token.serviceAccount, token.namespace, request),
+    }
+  })
+  let endpoint: EndpointSpec | undefined
+  const unix = raw.endpoint?.unix
+  const tcp = raw.endpoint?.tcp
+  if (unix !== undefined && tcp !== undefined) {
+    issues.push({ path: "endpoint", message: "must declare either unix or tcp, not both" })
+  } else if (unix !== undefined) {
+    endpoint = { _tag: "Unix", path: path.resolve(directory, unix.path), mode: parseInt(unix.mode ?? "0600", 8) }
+  } else if (tcp !== undefined) {
+    const address = splitAddress(tcp.address)
+    if (address === undefined) {
+      issues.push({ path: "endpoint.tcp.address", message: "must be HOST:PORT, such as 127.0.0.1:8181" })
+    } else if (!isLoopback(address.host) && tcp.allowNonLoopback !== true) {
+      issues.push({
+        path: "endpoint.tcp.address",
+        message: "must be a loopback address (127.0.0.1, ::1, localhost) unless allowNonLoopback is true",
+      })
+    } else {
+      endpoint = {
+        _tag: "Tcp",
+        ...address,
+        allowNonLoopback: tcp.allowNonLoopback ?? false,
+        bearerToken: tcp.bearerToken === undefined ? undefined : Redacted.make(tcp.bearerToken),
+      }
+    }
+  }
+  const cluster = raw.cluster ?? {}
+  if (cluster.inCluster === true && (cluster.kubeconfig !== undefined || cluster.context !== undefined)) {
+    issues.push({ path: "cluster.inCluster", message: "cannot be combined with kubeconfig or context" })
+  }
+  if (issues.length > 0) return invalid(issues)
+  return Either.right({
+    file,
+    cluster: {
+      kubeconfig: cluster.kubeconfig === undefined ? undefined : path.resolve(directory, cluster.kubeconfig),
+      context: cluster.context,
+      inCluster: cluster.inCluster ?? false,
+    },
+    tokens,
+    endpoint,
+    budget: { qps: raw.budget?.qps ?? 5, burst: raw.budget?.burst ?? 10 },
+    log: { format: raw.log?.format ?? "text", level: raw.log?.level ?? "info" },
+  })
+}
+
+/** Parses YAML or JSON text (YAML 1.2 is a superset of JSON); syntax errors name the line, never the text. */
+export const parseText = (text: string, file: string): Either.Either<unknown, ConfigError> => {
+  try {
+    return Either.right(Yaml.parse(text, { prettyErrors: true }))
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split("\n")[0]!.replace(/:$/, "") : "malformed document"
+    return Either.left(new ConfigError({ reason: "Syntax", file, issues: [{ path: "", message }] }))
+  }
+}
+
+/** Reads, parses and decodes a configuration file. */
+export const load = (file: string): Effect.Effect<AgentConfig, ConfigError, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const absolute = path.resolve(file)
+    const text = yield* fs.readFileString(absolute).pipe(
+      Effect.mapError((error) =>
+        new ConfigError({
+          reason: error._tag === "SystemError" && error.reason === "NotFound" ? "NotFound" : "Read",
+          file: absolute,
+          issues: [{ path: "", message: error._tag === "SystemError" ? error.reason : "unreadable" }],
+        })
+      ),
+    )
+    const document = yield* parseText(text, absolute)
+    return yield* decode(document, absolute, path)
+  })

@@ -1,0 +1,123 @@
+/**
+ * The shape of the agent's configuration file as it is written (YAML or JSON), as Effect Schemas. Unknown keys are
+ * rejected by the decoder in `Config.ts`; values are checked here, with messages that say what is wrong without
+ * repeating the value. Defaults are filled in and paths resolved by `Config.ts`.
+ *
+ * @internal
+ * @module
+ */
+import * as Schema from "effect/Schema"
+
+const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+const NonEmpty = Schema.String.annotations({ message: () => "must be a string" }).pipe(
+  Schema.filter((s) => s.length > 0, { message: () => "must not be empty" }),
+)
+
+/** A file mode written as a string of octal digits. A YAML/JSON number is refused: 0600 would be read as 600 or 384. */
+export const Mode = Schema.String.annotations({
+  message: () => 'must be a string of octal digits such as "0600" (quote it: a number is ambiguous)',
+}).pipe(Schema.filter((s) => /^0?[0-7]{3}$/.test(s), { message: () => 'must be octal such as "0600" or "640"' }))
+
+const Seconds = Schema.Number.annotations({ message: () => "must be a number of seconds" }).pipe(
+  Schema.filter((n) => Number.isInteger(n) && n >= 600 && n <= 4294967296, {
+    message: () => "must be a whole number of seconds between 600 and 4294967296",
+  }),
+)
+
+const Audiences = Schema.Array(NonEmpty).annotations({ message: () => "must be a list of strings" })
+
+/** A numeric id or a user/group name. */
+const Principal = Schema.Union(
+  Schema.Number.pipe(Schema.filter((n) => Number.isInteger(n) && n >= 0, { message: () => "must be an id >= 0" })),
+  NonEmpty,
+).annotations({ message: () => "must be a numeric id or a name" })
+
+const Jitter = Schema.Number.annotations({ message: () => "must be a fraction of the lifetime" }).pipe(
+  Schema.filter((n) => n >= 0 && n <= 0.5, { message: () => "must be between 0 and 0.5" }),
+)
+
+/** Signals a hook may send. */
+export const signalNames = ["SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGQUIT", "SIGWINCH"] as const
+
+const FileSink = Schema.Struct({
+  path: NonEmpty,
+  mode: opt(Mode),
+  owner: opt(Principal),
+  group: opt(Principal),
+})
+
+const Hooks = Schema.Struct({
+  command: opt(
+    Schema.Array(Schema.String).annotations({ message: () => "must be a list of strings (argv)" }).pipe(
+      Schema.filter((argv) => argv.length > 0 && argv[0]!.length > 0, { message: () => "must name a program" }),
+    ),
+  ),
+  signal: opt(Schema.Struct({
+    pidFile: NonEmpty,
+    signal: opt(
+      Schema.Literal(...signalNames).annotations({ message: () => `must be one of ${signalNames.join(", ")}` }),
+    ),
+  })),
+})
+
+const BoundObject = Schema.Struct({
+  kind: Schema.Literal("Pod", "Secret", "Node").annotations({ message: () => "must be Pod, Secret or Node" }),
+  name: NonEmpty,
+  uid: opt(NonEmpty),
+})
+
+const Token = Schema.Struct({
+  name: NonEmpty,
+  namespace: NonEmpty,
+  serviceAccount: NonEmpty,
+  audiences: opt(Audiences),
+  expirationSeconds: opt(Seconds),
+  jitter: opt(Jitter),
+  boundObject: opt(BoundObject),
+  file: opt(FileSink),
+  hooks: opt(Hooks),
+})
+
+const Endpoint = Schema.Struct({
+  unix: opt(Schema.Struct({ path: NonEmpty, mode: opt(Mode) })),
+  tcp: opt(Schema.Struct({
+    address: NonEmpty,
+    allowNonLoopback: opt(Schema.Boolean),
+    bearerToken: opt(NonEmpty),
+  })),
+})
+
+const Rate = (what: string) =>
+  Schema.Number.annotations({ message: () => `must be a number of ${what}` }).pipe(
+    Schema.filter((n) => n > 0 && Number.isFinite(n), { message: () => "must be greater than 0" }),
+  )
+
+/** The whole file. */
+export const ConfigFile = Schema.Struct({
+  cluster: opt(Schema.Struct({
+    kubeconfig: opt(NonEmpty),
+    context: opt(NonEmpty),
+    inCluster: opt(Schema.Boolean),
+  })),
+  defaults: opt(Schema.Struct({
+    audiences: opt(Audiences),
+    expirationSeconds: opt(Seconds),
+    mode: opt(Mode),
+    jitter: opt(Jitter),
+  })),
+  tokens: Schema.Array(Token).annotations({ message: () => "must be a list of tokens" }),
+  endpoint: opt(Endpoint),
+  budget: opt(Schema.Struct({ qps: opt(Rate("requests per second")), burst: opt(Rate("requests")) })),
+  log: opt(Schema.Struct({
+    format: opt(Schema.Literal("json", "text").annotations({ message: () => "must be json or text" })),
+    level: opt(
+      Schema.Literal("debug", "info", "warning", "error").annotations({
+        message: () => "must be debug, info, warning or error",
+      }),
+    ),
+  })),
+})
+
+/** The decoded file, before defaults and path resolution. */
+export type ConfigFile = typeof ConfigFile.Type
