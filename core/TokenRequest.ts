@@ -19,6 +19,7 @@
  *
  * @module
  */
+import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -156,6 +157,27 @@ export const TokenRequestJson: Schema.Schema<TokenRequest, TokenRequestEncoded> 
     encode: (body) => ({ apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", ...body }),
   },
 )
+
+const scrub = (text: string, input: unknown): string => {
+  const token = (input as { status?: { token?: unknown } } | null)?.status?.token
+  if (typeof token !== "string" || token.length === 0) return text
+  return text.split(token).join("<redacted>").split(JSON.stringify(token).slice(1, -1)).join("<redacted>")
+}
+
+/**
+ * Decodes a TokenRequest from unknown JSON with a short, log-safe error: one `path: problem` per issue, and the
+ * input's token, should a message quote it, replaced by `<redacted>`. Use it instead of `Schema.decodeUnknown` on
+ * responses, whose parse errors would otherwise print the token they failed to accept.
+ */
+export const decode = (input: unknown): Either.Either<TokenRequest, string> =>
+  Either.mapLeft(Schema.decodeUnknownEither(TokenRequestJson)(input, { errors: "all" }), (error) =>
+    scrub(
+      ParseResult.ArrayFormatter.formatErrorSync(error)
+        .filter((issue) => !/^Expected (null|undefined), actual /.test(issue.message))
+        .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
+        .join("; "),
+      input,
+    ))
 
 /** Renders a string as Go's `%q` does for the characters that matter here (an injective, printable rendering). */
 export const quote = (s: string): string =>

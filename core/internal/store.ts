@@ -100,7 +100,7 @@ export const make = ({ fetcher, scope, clock, policy, backoff }: Deps): TokenMan
     if (keys !== undefined && keys.delete(key) && keys.size === 0) byPod.delete(podUID)
   }
 
-  const put = (key: string, response: TokenRequest, failures = 0, retryAt = 0): void => {
+  const put = (key: string, response: TokenRequest, failures = 0, retryAt = -Infinity): void => {
     const previous = entries.get(key)
     const podUID = response.spec.boundObjectRef?.uid || undefined
     if (previous !== undefined && previous.podUID !== podUID) unindex(key, previous.podUID)
