@@ -1,0 +1,276 @@
+/**
+ * The agent's local endpoint: a `node:http` server (the same in Node, Deno and Bun) on a unix socket or a loopback TCP
+ * address, serving {@link EndpointRoutes.route} while its scope is open.
+ *
+ * - A unix socket is created inside a fresh 0700 directory next to its final path, given its mode (0600 by default)
+ *   and only then renamed into place, so nobody can connect before the mode applies, whatever the umask.
+ * - A TCP address must be loopback unless `allowNonLoopback` is set.
+ * - An optional bearer token is compared in constant time (SHA-256 of both sides, then `timingSafeEqual`).
+ * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
+ *   refused.
+ *
+ * @module
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Runtime from "effect/Runtime"
+import type * as Cause from "effect/Cause"
+import type * as Scope from "effect/Scope"
+import { createHash, timingSafeEqual } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as http from "node:http"
+import * as path from "node:path"
+import type { AgentState } from "./AgentState.ts"
+import * as EndpointRoutes from "./EndpointRoutes.ts"
+
+/** Options shared by both kinds of endpoint. */
+export interface CommonOptions {
+  /** Required as `Authorization: Bearer <token>` on every request when set. */
+  readonly bearerToken?: Redacted.Redacted<string> | undefined
+  /** The largest request (request target plus headers) accepted, in bytes. @default 8192 */
+  readonly maxRequestBytes?: number | undefined
+}
+
+/** A unix-socket endpoint. */
+export interface UnixConfig extends CommonOptions {
+  readonly _tag: "Unix"
+  readonly path: string
+  /** The socket's mode. @default 0o600 */
+  readonly mode?: number | undefined
+}
+
+/** A TCP endpoint; loopback only unless `allowNonLoopback`. */
+export interface TcpConfig extends CommonOptions {
+  readonly _tag: "Tcp"
+  readonly host: string
+  /** The port; 0 picks a free one (see {@link Endpoint.address}). */
+  readonly port: number
+  /** Allow a host that is not a loopback address. @default false */
+  readonly allowNonLoopback?: boolean | undefined
+}
+
+/** Where the endpoint listens. */
+export type EndpointConfig = UnixConfig | TcpConfig
+
+/** Where a started endpoint listens (the actual port for TCP). */
+export type EndpointAddress =
+  | { readonly _tag: "Unix"; readonly path: string }
+  | { readonly _tag: "Tcp"; readonly host: string; readonly port: number }
+
+/** A running endpoint. */
+export interface Endpoint {
+  readonly address: EndpointAddress
+}
+
+/** The tag of the {@link Endpoint} service. */
+export const Endpoint: Context.Tag<Endpoint, Endpoint> = Context.GenericTag<Endpoint>(
+  "@sa-token/manager/agent/Endpoint",
+)
+
+/** Why the endpoint could not start. */
+export type EndpointErrorReason = "NonLoopback" | "InvalidConfig" | "AddressInUse" | "Listen"
+
+/** The fields of an {@link EndpointError}. */
+export interface EndpointErrorFields {
+  readonly reason: EndpointErrorReason
+  /** The address, as configured (`unix:PATH` or `HOST:PORT`). */
+  readonly address: string
+  readonly detail: string
+}
+
+const EndpointErrorBase: new (args: EndpointErrorFields) => Cause.YieldableError & EndpointErrorFields = Data.Error
+
+/** The endpoint could not start. */
+export class EndpointError extends EndpointErrorBase {
+  readonly _tag = "EndpointError" as const
+  override get message(): string {
+    return `cannot serve the local endpoint on ${this.address}: ${this.detail}`
+  }
+}
+
+/** The default request size limit in bytes. */
+export const defaultMaxRequestBytes = 8192
+
+/** Whether a host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`). */
+export const isLoopback = (host: string): boolean => {
+  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+}
+
+const describe = (config: EndpointConfig): string =>
+  config._tag === "Unix" ? `unix:${config.path}` : `${config.host}:${config.port}`
+
+const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest()
+
+/** Compares a presented `Authorization` header with the expected bearer token in constant time. */
+export const authorized = (header: string | undefined, expected: Redacted.Redacted<string>): boolean => {
+  const match = /^Bearer[ \t]+(.+)$/i.exec((header ?? "").trim())
+  const presented = match === null ? "" : match[1]!.trim()
+  // Always compare, even when no token was presented, so that timing does not depend on the header's shape.
+  const equal = timingSafeEqual(digest(presented), digest(Redacted.value(expected)))
+  return match !== null && equal
+}
+
+const requestBytes = (req: http.IncomingMessage): number =>
+  (req.url ?? "").length + req.method!.length + req.rawHeaders.reduce((n, part) => n + part.length + 2, 0)
+
+const write = (res: http.ServerResponse, response: EndpointRoutes.RouteResponse, close = false): void => {
+  const headers: Record<string, string> = { "x-content-type-options": "nosniff", ...response.headers }
+  if (close) headers["connection"] = "close"
+  res.writeHead(response.status, headers)
+  res.end(response.body)
+}
+
+const refuse = (status: number, body: string): EndpointRoutes.RouteResponse => ({
+  status,
+  headers: { "content-type": "text/plain; charset=utf-8" },
+  body,
+})
+
+const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) => {
+  const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
+  const run = Runtime.runPromise(runtime)
+  return (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (requestBytes(req) > limit) return write(res, refuse(431, "request too large\n"), true)
+    const length = req.headers["content-length"]
+    if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined) {
+      return write(res, refuse(413, "request bodies are not accepted\n"), true)
+    }
+    if (config.bearerToken !== undefined && !authorized(req.headers["authorization"], config.bearerToken)) {
+      return write(res, { ...refuse(401, "unauthorized\n"), headers: { "www-authenticate": "Bearer" } })
+    }
+    const request = { method: req.method ?? "", url: req.url ?? "/", headers: req.headers }
+    run(EndpointRoutes.route(request)).then(
+      (response) => write(res, response),
+      () => write(res, refuse(500, "internal error\n"), true),
+    )
+  }
+}
+
+const listen = (server: http.Server, target: string | { host: string; port: number }): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error)
+    server.once("error", onError)
+    const done = () => {
+      server.off("error", onError)
+      resolve()
+    }
+    if (typeof target === "string") server.listen(target, done)
+    else server.listen(target.port, target.host, done)
+  })
+
+const close = (server: http.Server): Promise<void> =>
+  new Promise((resolve) => {
+    server.close(() => resolve())
+    ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+  })
+
+const fail = (config: EndpointConfig, reason: EndpointErrorReason, detail: string) =>
+  new EndpointError({ reason, address: describe(config), detail })
+
+/** Moves aside a stale socket at `target`; refuses a live one or anything that is not a socket. */
+const clearStale = async (config: UnixConfig): Promise<EndpointError | undefined> => {
+  const stat = await fs.lstat(config.path).catch(() => undefined)
+  if (stat === undefined) return undefined
+  if (!stat.isSocket()) return fail(config, "InvalidConfig", "the path exists and is not a socket")
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = http.get({ socketPath: config.path, path: "/healthz", timeout: 1000 }, (res) => {
+      res.resume()
+      resolve(true)
+    })
+    probe.on("error", () => resolve(false))
+    probe.on("timeout", () => probe.destroy())
+  })
+  if (live) return fail(config, "AddressInUse", "another process is serving this socket")
+  await fs.unlink(config.path)
+  return undefined
+}
+
+const startUnix = async (config: UnixConfig, server: http.Server): Promise<EndpointError | number> => {
+  const parent = path.dirname(path.resolve(config.path))
+  await fs.mkdir(parent, { recursive: true, mode: 0o700 })
+  const stale = await clearStale(config)
+  if (stale !== undefined) return stale
+  const privateDir = await fs.mkdtemp(path.join(parent, ".sat-"))
+  try {
+    const temporary = path.join(privateDir, "s")
+    await listen(server, temporary)
+    await fs.chmod(temporary, config.mode ?? 0o600)
+    await fs.rename(temporary, config.path)
+    return (await fs.lstat(config.path)).ino
+  } finally {
+    await fs.rm(privateDir, { recursive: true, force: true })
+  }
+}
+
+const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =>
+  Effect.tryPromise({
+    try: async (): Promise<{ server: http.Server; address: EndpointAddress; inode?: number }> => {
+      const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
+      const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime))
+      server.headersTimeout = 10_000
+      server.requestTimeout = 15_000
+      if (config._tag === "Unix") {
+        const result = await startUnix(config, server).catch(async (error) => {
+          await close(server)
+          throw error
+        })
+        if (typeof result !== "number") throw result
+        return { server, address: { _tag: "Unix", path: config.path }, inode: result }
+      }
+      await listen(server, { host: config.host, port: config.port })
+      const bound = server.address()
+      const port = typeof bound === "object" && bound !== null ? bound.port : config.port
+      return { server, address: { _tag: "Tcp", host: config.host, port } }
+    },
+    catch: (error) =>
+      error instanceof EndpointError
+        ? error
+        : (error as { code?: string }).code === "EADDRINUSE"
+        ? fail(config, "AddressInUse", "the address is already in use")
+        : fail(config, "Listen", String((error as Error)?.message ?? error)),
+  })
+
+const release = (started: { server: http.Server; address: EndpointAddress; inode?: number }) =>
+  Effect.promise(async () => {
+    await close(started.server)
+    if (started.address._tag === "Unix") {
+      const stat = await fs.lstat(started.address.path).catch(() => undefined)
+      if (stat?.isSocket() && stat.ino === started.inode) await fs.unlink(started.address.path).catch(() => {})
+    }
+  })
+
+const validate = (config: EndpointConfig): Effect.Effect<void, EndpointError> => {
+  if (config.maxRequestBytes !== undefined && !(config.maxRequestBytes >= 256)) {
+    return Effect.fail(fail(config, "InvalidConfig", "maxRequestBytes must be at least 256"))
+  }
+  if (config._tag === "Unix") {
+    const mode = config.mode ?? 0o600
+    return Number.isInteger(mode) && mode >= 0 && mode <= 0o777
+      ? Effect.void
+      : Effect.fail(fail(config, "InvalidConfig", `invalid socket mode ${String(mode)}`))
+  }
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
+    return Effect.fail(fail(config, "InvalidConfig", "the port must be an integer from 0 to 65535"))
+  }
+  return isLoopback(config.host) || config.allowNonLoopback === true
+    ? Effect.void
+    : Effect.fail(fail(config, "NonLoopback", "the host is not a loopback address (set allowNonLoopback to allow it)"))
+}
+
+/** Starts the endpoint; it stops (and removes its socket) when the scope closes. */
+export const make = (config: EndpointConfig): Effect.Effect<Endpoint, EndpointError, AgentState | Scope.Scope> =>
+  Effect.gen(function* () {
+    yield* validate(config)
+    const runtime = yield* Effect.runtime<AgentState>()
+    const started = yield* Effect.acquireRelease(acquire(config, runtime), release)
+    yield* Effect.logDebug("local endpoint listening").pipe(Effect.annotateLogs("address", describe(config)))
+    return Endpoint.of({ address: started.address })
+  })
+
+/** A layer serving the endpoint while it is alive. */
+export const layer = (config: EndpointConfig): Layer.Layer<Endpoint, EndpointError, AgentState> =>
+  Layer.scoped(Endpoint, make(config))

@@ -1,0 +1,118 @@
+/**
+ * The routes of the agent's local endpoint as a function from a request to a response, independent of any server:
+ * `GET /v1/tokens/NAME` (raw token, or JSON with `?format=json` or `Accept: application/json`), `GET /healthz`,
+ * `GET /readyz` and `GET /metrics`. Only GET is allowed. A token is written into a response body only here, and only
+ * when it is valid now; every other body (errors, health, readiness, metrics) holds names and phases, never a token.
+ *
+ * @module
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import { formatTime, quote } from "../../core/TokenRequest.ts"
+import { AgentState } from "./AgentState.ts"
+import * as Metrics from "./Metrics.ts"
+
+/** What the routes see of a request. `url` may be origin-form (`/v1/...`) or absolute (Deno's unix-socket fetch). */
+export interface RouteRequest {
+  readonly method: string
+  readonly url: string
+  /** Lower-case header names. */
+  readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
+}
+
+/** A response to write. */
+export interface RouteResponse {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
+}
+
+const text = (status: number, body: string, headers: Record<string, string> = {}): RouteResponse => ({
+  status,
+  headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...headers },
+  body,
+})
+
+const json = (status: number, value: unknown): RouteResponse => ({
+  status,
+  headers: { "content-type": "application/json", "cache-control": "no-store" },
+  body: `${JSON.stringify(value)}\n`,
+})
+
+const header = (request: RouteRequest, name: string): string => {
+  const value = request.headers[name]
+  return value === undefined ? "" : typeof value === "string" ? value : value.join(",")
+}
+
+const wantsJson = (request: RouteRequest, url: URL): boolean =>
+  url.searchParams.get("format") === "json" ||
+  header(request, "accept").split(",").some((part) => part.split(";")[0]!.trim().toLowerCase() === "application/json")
+
+const tokenPath = /^\/v1\/tokens\/([^/]+)$/
+
+const token = (request: RouteRequest, url: URL, encoded: string): Effect.Effect<RouteResponse, never, AgentState> =>
+  Effect.gen(function* () {
+    let name: string
+    try {
+      name = decodeURIComponent(encoded)
+    } catch {
+      return text(400, "malformed token name in path\n")
+    }
+    const state = yield* AgentState
+    const statuses = yield* state.list
+    const declared = statuses.find((status) => status.name === name)
+    if (declared === undefined) return text(404, `token ${quote(name)} is not declared\n`)
+    const current = yield* state.token(name)
+    const now = yield* Clock.currentTimeMillis
+    const valid = Option.filter(
+      current,
+      ({ response }) => response.status !== undefined && now <= response.status.expirationTimestamp.getTime(),
+    )
+    if (Option.isNone(valid)) {
+      return text(503, `token ${quote(name)} is not valid (phase ${declared.phase})\n`, { "retry-after": "1" })
+    }
+    const { response, status } = valid.value
+    if (status.phase === "stale") yield* Metrics.recordStaleServed(name)
+    const tokenStatus = response.status!
+    return wantsJson(request, url)
+      ? json(200, {
+        name,
+        token: Redacted.value(tokenStatus.token),
+        expirationTimestamp: formatTime(tokenStatus.expirationTimestamp),
+      })
+      : text(200, Redacted.value(tokenStatus.token))
+  })
+
+const readyz: Effect.Effect<RouteResponse, never, AgentState> = Effect.gen(function* () {
+  const state = yield* AgentState
+  if (yield* state.ready) return text(200, "ok\n")
+  const statuses = yield* state.list
+  const waiting = statuses.filter((s) => s.phase !== "valid" && s.phase !== "stale")
+  return text(503, `not ready: ${waiting.map((s) => `${quote(s.name)} is ${s.phase}`).join(", ") || "starting"}\n`)
+})
+
+/** Answers one request. Never fails: unexpected paths get 404, other methods 405. */
+export const route = (request: RouteRequest): Effect.Effect<RouteResponse, never, AgentState> => {
+  let url: URL
+  try {
+    url = new URL(request.url, "http://localhost")
+  } catch {
+    return Effect.succeed(text(400, "malformed request target\n"))
+  }
+  if (request.method !== "GET") return Effect.succeed(text(405, "only GET is allowed\n", { allow: "GET" }))
+  const path = url.pathname
+  if (path === "/healthz") return Effect.succeed(text(200, "ok\n"))
+  if (path === "/readyz") return readyz
+  if (path === "/metrics") {
+    return Effect.map(Metrics.render, (body) => ({
+      status: 200,
+      headers: { "content-type": Metrics.contentType, "cache-control": "no-store" },
+      body,
+    }))
+  }
+  const match = tokenPath.exec(path)
+  if (match !== null) return token(request, url, match[1]!)
+  return Effect.succeed(text(404, "not found\n"))
+}

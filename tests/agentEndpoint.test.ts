@@ -1,0 +1,248 @@
+import assert from "node:assert/strict"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
+import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import * as Endpoint from "../adapters/agent/Endpoint.ts"
+import { fakeAgent, request, status } from "./_agentFakes.ts"
+import type { FakeAgent, Reply, Target } from "./_agentFakes.ts"
+
+const MARKER = "MARKER-7f3a9c-DO-NOT-LEAK"
+const future = new Date(Date.UTC(2100, 0, 1))
+
+const agent = (): FakeAgent =>
+  fakeAgent([
+    { status: status("app", { fingerprint: "abc", expiresAt: future }), token: `${MARKER}-app` },
+    { status: status("stale", { phase: "stale", expiresAt: future }), token: `${MARKER}-stale` },
+    { status: status("pending", { phase: "pending" }) },
+    { status: status("old", { phase: "valid", expiresAt: new Date(Date.UTC(2000, 0, 1)) }), token: `${MARKER}-old` },
+  ])
+
+const tempDir = (): string => fs.mkdtempSync(path.join(os.tmpdir(), "sa-endpoint-"))
+
+/** Starts an endpoint, runs the checks against it, and stops it. */
+const withEndpoint = (
+  fake: FakeAgent,
+  config: Endpoint.EndpointConfig,
+  body: (target: Target, endpoint: Endpoint.Endpoint) => Promise<void>,
+): Promise<void> =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const endpoint = yield* Endpoint.make(config)
+        const address = endpoint.address
+        const target: Target = address._tag === "Unix"
+          ? { socketPath: address.path }
+          : { host: address.host, port: address.port }
+        yield* Effect.promise(() => body(target, endpoint))
+      }),
+    ).pipe(Effect.provide(fake.layer)),
+  )
+
+const startError = (fake: FakeAgent, config: Endpoint.EndpointConfig): Promise<Endpoint.EndpointError> =>
+  Effect.runPromise(Effect.exit(Effect.scoped(Endpoint.make(config)).pipe(Effect.provide(fake.layer)))).then((exit) => {
+    assert.ok(Exit.isFailure(exit), "the endpoint should not start")
+    const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+    assert.ok(error instanceof Endpoint.EndpointError, String(exit.cause))
+    return error
+  })
+
+const noMarker = (reply: Reply, what: string) => {
+  assert.ok(!reply.body.includes(MARKER), `${what} leaks the token`)
+  assert.ok(!JSON.stringify(reply.headers).includes(MARKER), `${what} headers leak the token`)
+}
+
+/** Sends raw bytes and returns the status line of the reply (or "closed"). */
+const raw = (socketPath: string, text: string): Promise<string> =>
+  new Promise((resolve) => {
+    const socket = net.connect({ path: socketPath })
+    let data = ""
+    socket.on("data", (chunk) => (data += chunk.toString("utf8")))
+    socket.on("error", () => resolve(data.split("\r\n")[0] || "closed"))
+    socket.on("close", () => resolve(data.split("\r\n")[0] || "closed"))
+    socket.write(text)
+  })
+
+describe("Endpoint on a unix socket", () => {
+  it("creates the socket 0600, serves tokens raw and as JSON, and removes the socket when stopped", async () => {
+    const dir = tempDir()
+    const socketPath = path.join(dir, "run", "agent.sock")
+    await withEndpoint(agent(), { _tag: "Unix", path: socketPath }, async (target) => {
+      const stat = fs.statSync(socketPath)
+      assert.ok(stat.isSocket())
+      assert.equal(stat.mode & 0o777, 0o600)
+      assert.equal(fs.statSync(path.dirname(socketPath)).mode & 0o777, 0o700)
+      assert.deepEqual(fs.readdirSync(path.dirname(socketPath)), ["agent.sock"])
+
+      const plain = await request(target, "/v1/tokens/app")
+      assert.equal(plain.status, 200)
+      assert.match(String(plain.headers["content-type"]), /^text\/plain/)
+      assert.equal(plain.headers["cache-control"], "no-store")
+      assert.equal(plain.body, `${MARKER}-app`)
+
+      const expected = { name: "app", token: `${MARKER}-app`, expirationTimestamp: "2100-01-01T00:00:00Z" }
+      const byQuery = await request(target, "/v1/tokens/app?format=json")
+      assert.equal(byQuery.status, 200)
+      assert.deepEqual(JSON.parse(byQuery.body), expected)
+      const byAccept = await request(target, "/v1/tokens/app", { headers: { accept: "application/json" } })
+      assert.match(String(byAccept.headers["content-type"]), /^application\/json/)
+      assert.deepEqual(JSON.parse(byAccept.body), expected)
+
+      assert.equal((await request(target, "/v1/tokens/stale")).body, `${MARKER}-stale`)
+    })
+    assert.equal(fs.existsSync(socketPath), false)
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("answers 404 for undeclared names, 503 for tokens that are not valid, 405 for other methods", async () => {
+    const dir = tempDir()
+    await withEndpoint(agent(), { _tag: "Unix", path: path.join(dir, "a.sock") }, async (target) => {
+      const unknown = await request(target, "/v1/tokens/nope")
+      assert.equal(unknown.status, 404)
+      const pending = await request(target, "/v1/tokens/pending")
+      assert.equal(pending.status, 503)
+      const expired = await request(target, "/v1/tokens/old")
+      assert.equal(expired.status, 503, "an expired token is never served")
+      const post = await request(target, "/v1/tokens/app", { method: "POST" })
+      assert.equal(post.status, 405)
+      const del = await request(target, "/v1/tokens/app", { method: "DELETE" })
+      assert.equal(del.status, 405)
+      assert.equal((await request(target, "/nowhere")).status, 404)
+      assert.equal((await request(target, "/v1/tokens/%E0%A4%A")).status, 400)
+      for (const reply of [unknown, pending, expired, post, del]) noMarker(reply, "an error")
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("serves health, readiness and metrics without any token", async () => {
+    const dir = tempDir()
+    const fake = agent()
+    await withEndpoint(fake, { _tag: "Unix", path: path.join(dir, "a.sock") }, async (target) => {
+      await request(target, "/v1/tokens/stale")
+      const health = await request(target, "/healthz")
+      assert.equal(health.status, 200)
+      const ready = await request(target, "/readyz")
+      assert.equal(ready.status, 200)
+      fake.ready = false
+      const notReady = await request(target, "/readyz")
+      assert.equal(notReady.status, 503)
+      assert.match(notReady.body, /"pending" is pending/)
+      const metrics = await request(target, "/metrics")
+      assert.equal(metrics.status, 200)
+      assert.match(String(metrics.headers["content-type"]), /^text\/plain; version=0\.0\.4/)
+      assert.match(
+        metrics.body,
+        /sa_token_agent_token_expiry_seconds\{token="app",namespace="default",service_account="sa-app"\} \d+/,
+      )
+      assert.match(metrics.body, /sa_token_agent_token_stale_served_total\{token="stale",[^}]*\} [1-9]/)
+      assert.match(metrics.body, /sa_token_agent_ready 0/)
+      for (
+        const [reply, what] of [[health, "healthz"], [ready, "readyz"], [notReady, "readyz"], [
+          metrics,
+          "metrics",
+        ]] as const
+      ) {
+        noMarker(reply, what)
+      }
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("accepts an absolute request target (Deno's unix-socket fetch) and a configured mode", async () => {
+    const dir = tempDir()
+    const socketPath = path.join(dir, "a.sock")
+    await withEndpoint(agent(), { _tag: "Unix", path: socketPath, mode: 0o660 }, async () => {
+      assert.equal(fs.statSync(socketPath).mode & 0o777, 0o660)
+      const line = await raw(
+        socketPath,
+        "GET http://localhost/v1/tokens/app HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      )
+      assert.match(line, /^HTTP\/1\.1 200/)
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("refuses oversized requests and requests with a body", async () => {
+    const dir = tempDir()
+    const socketPath = path.join(dir, "a.sock")
+    await withEndpoint(agent(), { _tag: "Unix", path: socketPath, maxRequestBytes: 2048 }, async (target) => {
+      const big = await request(target, "/healthz", { headers: { "x-padding": "x".repeat(4096) } })
+      assert.equal(big.status, 431)
+      const longPath = await request(target, `/v1/tokens/${"a".repeat(4096)}`)
+      assert.equal(longPath.status, 431)
+      const withBody = await request(target, "/healthz", { body: "hello", headers: { "content-length": "5" } })
+      assert.equal(withBody.status, 413)
+      assert.equal((await request(target, "/healthz")).status, 200, "the endpoint still serves afterwards")
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("refuses to start over a live socket or a file, and replaces a stale socket", async () => {
+    const dir = tempDir()
+    const socketPath = path.join(dir, "a.sock")
+    await withEndpoint(agent(), { _tag: "Unix", path: socketPath }, async () => {
+      const error = await startError(agent(), { _tag: "Unix", path: socketPath })
+      assert.equal(error.reason, "AddressInUse")
+    })
+    const filePath = path.join(dir, "file")
+    fs.writeFileSync(filePath, "x")
+    assert.equal((await startError(agent(), { _tag: "Unix", path: filePath })).reason, "InvalidConfig")
+    assert.equal(fs.readFileSync(filePath, "utf8"), "x")
+    // A stale socket: bound by a server that is gone, left behind on disk.
+    const stalePath = path.join(dir, "stale.sock")
+    const server = net.createServer()
+    await new Promise<void>((resolve) => server.listen(stalePath, resolve))
+    fs.renameSync(stalePath, `${stalePath}.kept`)
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    fs.renameSync(`${stalePath}.kept`, stalePath)
+    await withEndpoint(agent(), { _tag: "Unix", path: stalePath }, async (target) => {
+      assert.equal((await request(target, "/healthz")).status, 200)
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+})
+
+describe("Endpoint on TCP", () => {
+  it("listens on loopback and refuses other addresses unless allowed", async () => {
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0 }, async (target) => {
+      assert.ok("port" in target && target.port > 0)
+      assert.equal((await request(target, "/v1/tokens/app")).body, `${MARKER}-app`)
+    })
+    for (const host of ["0.0.0.0", "10.1.2.3", "::", "example.com", "128.0.0.1"]) {
+      const error = await startError(agent(), { _tag: "Tcp", host, port: 0 })
+      assert.equal(error.reason, "NonLoopback", host)
+      assert.match(error.message, /not a loopback address/)
+    }
+    assert.ok(["127.0.0.1", "127.9.8.7", "::1", "[::1]", "localhost"].every(Endpoint.isLoopback))
+  })
+
+  it("requires the bearer token when one is set", async () => {
+    const bearerToken = Redacted.make(`${MARKER}-bearer`)
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
+      const none = await request(target, "/v1/tokens/app")
+      assert.equal(none.status, 401)
+      assert.equal(none.headers["www-authenticate"], "Bearer")
+      const wrong = await request(target, "/v1/tokens/app", { headers: { authorization: `Bearer ${MARKER}-bearex` } })
+      assert.equal(wrong.status, 401)
+      const prefix = await request(target, "/metrics", { headers: { authorization: `Bearer ${MARKER}` } })
+      assert.equal(prefix.status, 401)
+      for (const reply of [none, wrong, prefix]) noMarker(reply, "a refusal")
+      const right = await request(target, "/v1/tokens/app", { headers: { authorization: `bearer ${MARKER}-bearer` } })
+      assert.equal(right.status, 200)
+      assert.equal(right.body, `${MARKER}-app`)
+    })
+    assert.equal(Endpoint.authorized(undefined, Redacted.make("t")), false)
+    assert.equal(Endpoint.authorized("Basic dDp0", Redacted.make("t")), false)
+    assert.equal(Endpoint.authorized("Bearer t", Redacted.make("t")), true)
+  })
+
+  it("rejects invalid configurations with a typed error", async () => {
+    assert.equal((await startError(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 70000 })).reason, "InvalidConfig")
+    const mode = await startError(agent(), { _tag: "Unix", path: path.join(os.tmpdir(), "x.sock"), mode: 0o1777 })
+    assert.equal(mode.reason, "InvalidConfig")
+  })
+})
