@@ -1,8 +1,6 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
-import type * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
