@@ -1,9 +1,8 @@
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Cli from "../agent/Cli.ts"
+import * as Deno_ from "./mod.ts"
 
 Cli.run(["deno", "main.ts", ...Deno.args]).pipe(
-  Effect.provide(NodeContext.layer),
-  NodeRuntime.runMain({ disableErrorReporting: true }),
+  Effect.provide(Deno_.layer),
+  Deno_.runMain({ disableErrorReporting: true }),
 )

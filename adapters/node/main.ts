@@ -1,6 +1,5 @@
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Effect from "effect/Effect"
 import * as Cli from "../agent/Cli.ts"
+import * as Node from "./mod.ts"
 
-Cli.run(process.argv).pipe(Effect.provide(NodeContext.layer), NodeRuntime.runMain({ disableErrorReporting: true }))
+Cli.run(process.argv).pipe(Effect.provide(Node.layer), Node.runMain({ disableErrorReporting: true }))

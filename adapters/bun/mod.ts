@@ -1,0 +1,57 @@
+/**
+ * The Bun runtime layer: an HTTPS client factory over Bun's `fetch` and its `tls` option, plus Bun's file system,
+ * path, terminal and command executor. Untrusted servers are rejected unless `insecureSkipTlsVerify` is set.
+ *
+ * @module
+ */
+import * as BunContext from "@effect/platform-bun/BunContext"
+import * as BunRuntime from "@effect/platform-bun/BunRuntime"
+import type { RunMain } from "@effect/platform/Runtime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+
+/** Bun's extension of `RequestInit` (declared here: the Bun types are not installed). */
+interface BunRequestInit extends RequestInit {
+  readonly tls: {
+    readonly ca?: string
+    readonly cert?: string
+    readonly key?: string
+    readonly serverName?: string
+    readonly rejectUnauthorized: boolean
+  }
+}
+
+/** Builds clients that pass the TLS material to Bun's `fetch` on every request. */
+export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
+  make: (options) =>
+    TlsHttpClient.checkPair(options).pipe(
+      Effect.zipRight(TlsHttpClient.fromRequestInit(
+        {
+          tls: {
+            ...(options.caPem !== undefined ? { ca: options.caPem } : {}),
+            ...(options.certPem !== undefined && options.keyPem !== undefined
+              ? { cert: options.certPem, key: options.keyPem }
+              : {}),
+            ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
+            rejectUnauthorized: options.insecureSkipTlsVerify !== true,
+          },
+        } satisfies BunRequestInit as RequestInit,
+      )),
+    ),
+}
+
+/** A layer providing {@link tlsHttpClient}. */
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
+  TlsHttpClient.TlsHttpClient,
+  tlsHttpClient,
+)
+
+/** Everything the agent and the CLI need from Bun. */
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | BunContext.BunContext> = Layer.merge(
+  layerTlsHttpClient,
+  BunContext.layer,
+)
+
+/** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
+export const runMain: RunMain = BunRuntime.runMain

@@ -1,0 +1,71 @@
+/**
+ * The Deno runtime layer: an HTTPS client factory over `Deno.createHttpClient` (passed to `fetch` as `client`), plus
+ * the file system, path, terminal and command executor (Node's implementations, which run on Deno), and a `runMain`
+ * that interrupts the program on SIGINT and SIGTERM through `Deno.addSignalListener`.
+ *
+ * @module
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import { makeRunMain } from "@effect/platform/Runtime"
+import type { RunMain } from "@effect/platform/Runtime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+
+/** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
+export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
+  make: (options) =>
+    options.insecureSkipTlsVerify === true
+      ? Effect.fail(
+        new TlsHttpClient.TlsHttpClientError({
+          reason: "Unsupported",
+          description:
+            "Deno.createHttpClient cannot skip certificate verification; run deno with --unsafely-ignore-certificate-errors=<host> and drop insecure-skip-tls-verify, or give the cluster's CA",
+        }),
+      )
+      : TlsHttpClient.checkPair(options).pipe(
+        Effect.zipRight(Effect.acquireRelease(
+          Effect.sync(() =>
+            Deno.createHttpClient({
+              ...(options.caPem !== undefined ? { caCerts: [options.caPem] } : {}),
+              ...(options.certPem !== undefined && options.keyPem !== undefined
+                ? { cert: options.certPem, key: options.keyPem }
+                : {}),
+            })
+          ),
+          (client) => Effect.sync(() => client.close()),
+        )),
+        Effect.flatMap((client) => TlsHttpClient.fromRequestInit({ client } as RequestInit)),
+      ),
+}
+
+/** A layer providing {@link tlsHttpClient}. */
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
+  TlsHttpClient.TlsHttpClient,
+  tlsHttpClient,
+)
+
+/** Everything the agent and the CLI need from Deno. */
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | NodeContext.NodeContext> = Layer.merge(
+  layerTlsHttpClient,
+  NodeContext.layer,
+)
+
+/** Runs a main effect; SIGINT and SIGTERM interrupt it, and the process exits with the teardown's code. */
+export const runMain: RunMain = makeRunMain(({ fiber, teardown }) => {
+  const signals = ["SIGINT", "SIGTERM"] as const
+  let received = false
+  const keepAlive = setInterval(() => {}, 2 ** 31 - 1)
+  const onSignal = (): void => {
+    received = true
+    fiber.unsafeInterruptAsFork(fiber.id())
+  }
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal)
+  fiber.addObserver((exit) => {
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal)
+    clearInterval(keepAlive)
+    teardown(exit, (code) => {
+      if (received || code !== 0) Deno.exit(code)
+    })
+  })
+})

@@ -1,0 +1,52 @@
+/**
+ * The Node runtime layer: an HTTPS client factory over an undici 7 `Agent` used as the `dispatcher` of undici's own
+ * `fetch`, plus Node's file system, path, terminal and command executor. Untrusted servers are rejected unless
+ * `insecureSkipTlsVerify` is set.
+ *
+ * @module
+ */
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import type { RunMain } from "@effect/platform/Runtime"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { Agent, fetch } from "undici"
+import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+
+/** Builds clients whose connections go through an undici `Agent` with the TLS material; the agent closes with the scope. */
+export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
+  make: (options) =>
+    TlsHttpClient.checkPair(options).pipe(
+      Effect.zipRight(Effect.acquireRelease(
+        Effect.sync(() =>
+          new Agent({
+            connect: {
+              ...(options.caPem !== undefined ? { ca: options.caPem } : {}),
+              ...(options.certPem !== undefined ? { cert: options.certPem, key: options.keyPem } : {}),
+              ...(options.serverName !== undefined ? { servername: options.serverName } : {}),
+              rejectUnauthorized: options.insecureSkipTlsVerify !== true,
+            },
+          })
+        ),
+        (agent) => Effect.promise(() => agent.destroy()),
+      )),
+      Effect.flatMap((agent) =>
+        TlsHttpClient.fromRequestInit({ dispatcher: agent } as RequestInit, fetch as unknown as typeof globalThis.fetch)
+      ),
+    ),
+}
+
+/** A layer providing {@link tlsHttpClient}. */
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
+  TlsHttpClient.TlsHttpClient,
+  tlsHttpClient,
+)
+
+/** Everything the agent and the CLI need from Node. */
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | NodeContext.NodeContext> = Layer.merge(
+  layerTlsHttpClient,
+  NodeContext.layer,
+)
+
+/** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
+export const runMain: RunMain = NodeRuntime.runMain
