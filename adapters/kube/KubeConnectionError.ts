@@ -1,0 +1,32 @@
+/**
+ * The error of loading a Kubernetes connection or its credentials.
+ *
+ * @module
+ */
+import type * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+
+/** What went wrong while loading a connection or its credentials. */
+export type KubeConnectionErrorReason = "NotFound" | "Invalid" | "ReadFailed" | "Credentials"
+
+/** The fields of a {@link KubeConnectionError}. */
+export interface KubeConnectionErrorFields {
+  readonly reason: KubeConnectionErrorReason
+  /** Where the problem is: a kubeconfig path, `in-cluster`, a context or an exec plugin. */
+  readonly source: string
+  /** What is wrong. Never holds a token. */
+  readonly detail: string
+}
+
+const KubeConnectionErrorBase: new (
+  args: KubeConnectionErrorFields,
+) => Cause.YieldableError & KubeConnectionErrorFields = Data.Error
+
+/** The connection could not be loaded, or its credentials could not be obtained. */
+export class KubeConnectionError extends KubeConnectionErrorBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "KubeConnectionError" as const
+  override get message(): string {
+    return `${this.source}: ${this.detail}`
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The kubeconfig connection, loaded with `@kubernetes/client-node`'s `KubeConfig` and `applyToHTTPSOptions`, with
+ * kubectl's rules on top: an explicit file, else every file of `KUBECONFIG` merged (the first file to define a name
+ * or `current-context` wins; missing files are skipped), else `~/.kube/config`; `--context` overrides
+ * `current-context`. CA, client certificate and key come as data or files; a user's `token-file` is re-read at most
+ * once a minute like client-go (`FileToken.ts`); exec plugins (`client.authentication.k8s.io/v1` and `v1beta1`) run
+ * with `KUBERNETES_EXEC_INFO` and again when their credential expires; `insecure-skip-tls-verify` is honoured with a
+ * loud warning.
+ *
+ * @module
+ */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import { KubeConfig } from "@kubernetes/client-node"
+import type { Cluster, Context as KubeContext, User } from "@kubernetes/client-node"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as YAML from "yaml"
+import * as FileToken from "./FileToken.ts"
+import { KubeConnectionError } from "./KubeConnectionError.ts"
+import type { KubeConnection, Options, Requirements } from "./KubeConnection.ts"
+
+/** The exec credential API versions accepted from plugins. */
+export const execApiVersions: ReadonlyArray<string> = [
+  "client.authentication.k8s.io/v1",
+  "client.authentication.k8s.io/v1beta1",
+]
+
+interface Parsed {
+  readonly clusters: ReadonlyArray<Cluster>
+  readonly users: ReadonlyArray<User>
+  readonly contexts: ReadonlyArray<KubeContext>
+  readonly currentContext: string | undefined
+  readonly tokenFiles: ReadonlyMap<string, string>
+}
+
+type Entry = Record<string, unknown>
+const isObject = (u: unknown): u is Entry => typeof u === "object" && u !== null && !Array.isArray(u)
+const fail = (reason: KubeConnectionError["reason"], source: string, detail: string) =>
+  new KubeConnectionError({ reason, source, detail })
+
+/** Prepares the users of one file: collects `token-file` paths and checks and annotates exec plugins. */
+const prepareUsers = (file: string, dir: string, path: Path.Path, users: unknown, tokenFiles: Map<string, string>) =>
+  Effect.forEach(Array.isArray(users) ? users : [], (entry) => {
+    if (!isObject(entry) || !isObject(entry.user)) return Effect.succeed(entry)
+    const user: Entry = { ...entry.user }
+    const name = String(entry.name)
+    if (typeof user["token-file"] === "string") {
+      tokenFiles.set(name, path.resolve(dir, user["token-file"]))
+      delete user["token-file"]
+    }
+    if (isObject(user.exec)) {
+      const exec = user.exec
+      const apiVersion = String(exec.apiVersion ?? "")
+      if (!execApiVersions.includes(apiVersion)) {
+        return Effect.fail(
+          fail("Invalid", file, `user "${name}": exec plugin: invalid apiVersion "${apiVersion}"`),
+        )
+      }
+      if (typeof exec.command !== "string" || exec.command === "") {
+        return Effect.fail(fail("Invalid", file, `user "${name}": exec plugin: command is required`))
+      }
+      const env = Array.isArray(exec.env) ? exec.env : []
+      const info = JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
+      user.exec = { ...exec, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] }
+    }
+    return Effect.succeed({ ...entry, user })
+  })
+
+const parseFile = (file: string, text: string) =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const raw: unknown = yield* Effect.try({
+      try: () => YAML.parse(text),
+      catch: (error) => fail("Invalid", file, `cannot parse YAML: ${error instanceof Error ? error.message : error}`),
+    })
+    const doc: Entry = raw === null || raw === undefined ? {} : isObject(raw) ? raw : {}
+    if (!isObject(raw) && raw !== null && raw !== undefined) {
+      return yield* fail("Invalid", file, "a kubeconfig must be a YAML mapping")
+    }
+    const tokenFiles = new Map<string, string>()
+    const users = yield* prepareUsers(file, path.dirname(file), path, doc.users, tokenFiles)
+    const kc = new KubeConfig()
+    yield* Effect.try({
+      try: () => {
+        kc.loadFromString(JSON.stringify({ ...doc, users }))
+        kc.makePathsAbsolute(path.dirname(file))
+      },
+      catch: (error) => fail("Invalid", file, error instanceof Error ? error.message : String(error)),
+    })
+    const currentContext = kc.getCurrentContext() as string | undefined
+    return {
+      clusters: kc.getClusters(),
+      users: kc.getUsers(),
+      contexts: kc.getContexts(),
+      currentContext: currentContext === "" ? undefined : currentContext,
+      tokenFiles,
+    } satisfies Parsed
+  })
+
+const firstByName = <A extends { readonly name: string }>(lists: ReadonlyArray<ReadonlyArray<A>>): Array<A> => {
+  const seen = new Map<string, A>()
+  for (const list of lists) for (const item of list) if (!seen.has(item.name)) seen.set(item.name, item)
+  return [...seen.values()]
+}
+
+/** Merges parsed files as kubectl does: the first definition of each name, and the first `current-context`, win. */
+const merge = (files: ReadonlyArray<Parsed>): Parsed => ({
+  clusters: firstByName(files.map((f) => f.clusters)),
+  users: firstByName(files.map((f) => f.users)),
+  contexts: firstByName(files.map((f) => f.contexts)),
+  currentContext: files.find((f) => f.currentContext !== undefined)?.currentContext,
+  tokenFiles: new Map(files.toReversed().flatMap((f) => [...f.tokenFiles])),
+})
+
+/** The files to load: `[path, required]`. */
+const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [string, boolean]>, never, Path.Path> =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    if (options.kubeconfig !== undefined) return [[path.resolve(options.kubeconfig), true]]
+    const env = yield* Config.option(Config.string("KUBECONFIG")).pipe(Effect.orElseSucceed(() => Option.none()))
+    const list = Option.getOrElse(env, () => "").split(path.sep === "\\" ? ";" : ":").filter((p) => p !== "")
+    if (list.length > 0) return list.map((p) => [path.resolve(p), false] as const)
+    const home = yield* Config.option(Config.nonEmptyString("HOME")).pipe(Effect.orElseSucceed(() => Option.none()))
+    return Option.isSome(home) ? [[path.join(home.value, ".kube", "config"), false] as const] : []
+  })
+
+/** Whether a kubeconfig would be found (an explicit file, `KUBECONFIG`, or an existing `~/.kube/config`). */
+export const available = (options: Options = {}): Effect.Effect<boolean, never, Requirements> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const files = yield* locate(options)
+    const exists = yield* Effect.forEach(files, ([file]) => fs.exists(file).pipe(Effect.orElseSucceed(() => false)))
+    return exists.some((e, i) => e || files[i]![1])
+  })
+
+/** Reads, merges and selects the context; the returned `KubeConfig` has its current context set. */
+export const loadConfig = (
+  options: Options = {},
+): Effect.Effect<
+  { readonly kc: KubeConfig; readonly tokenFiles: ReadonlyMap<string, string> },
+  KubeConnectionError,
+  Requirements
+> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const files = yield* locate(options)
+    const parsed: Array<Parsed> = []
+    for (const [file, required] of files) {
+      const text = yield* fs.readFileString(file).pipe(
+        Effect.map(Option.some),
+        Effect.catchAll((error) =>
+          required || error._tag !== "SystemError" || error.reason !== "NotFound"
+            ? Effect.fail(fail(required ? "NotFound" : "ReadFailed", file, `cannot read kubeconfig: ${error.message}`))
+            : Effect.succeed(Option.none<string>())
+        ),
+      )
+      if (Option.isSome(text)) parsed.push(yield* parseFile(file, text.value))
+    }
+    const source = files.length === 1 ? files[0]![0] : "kubeconfig"
+    if (parsed.length === 0) {
+      return yield* fail(
+        "NotFound",
+        source,
+        "no kubeconfig found: pass --kubeconfig, set KUBECONFIG or create ~/.kube/config",
+      )
+    }
+    const merged = merge(parsed)
+    const contextName = options.context ?? merged.currentContext
+    if (contextName === undefined || contextName === "") {
+      return yield* fail("Invalid", source, "current-context is not set and no context was given")
+    }
+    const kc = new KubeConfig()
+    kc.loadFromOptions({ ...merged, currentContext: contextName })
+    const context = kc.getContextObject(contextName)
+    if (context === null) return yield* fail("NotFound", source, `context "${contextName}" not found`)
+    if (kc.getCurrentCluster() === null) {
+      return yield* fail("NotFound", source, `context "${contextName}": cluster "${context.cluster}" not found`)
+    }
+    if (context.user !== undefined && context.user !== "" && kc.getCurrentUser() === null) {
+      return yield* fail("NotFound", source, `context "${contextName}": user "${context.user}" not found`)
+    }
+    return { kc, tokenFiles: merged.tokenFiles }
+  })
+
+const pem = (value: unknown): string | undefined =>
+  value === undefined || value === null
+    ? undefined
+    : Array.isArray(value)
+    ? value.map(String).join("\n")
+    : String(value)
+
+/** Runs client-node's authenticators (exec plugins, auth providers) and returns the TLS and header options. */
+const apply = (kc: KubeConfig, source: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const opts: { ca?: unknown; cert?: unknown; key?: unknown; headers?: Record<string, string> } = { headers: {} }
+      await kc.applyToHTTPSOptions(opts as Parameters<KubeConfig["applyToHTTPSOptions"]>[0])
+      return opts
+    },
+    catch: (error) =>
+      fail("Credentials", source, `getting credentials: ${error instanceof Error ? error.message.trim() : error}`),
+  })
+
+const bearer = (headers: Record<string, string> | undefined): Option.Option<Redacted.Redacted<string>> => {
+  const value = headers?.Authorization ?? headers?.authorization
+  return value?.startsWith("Bearer ") ? Option.some(Redacted.make(value.slice(7))) : Option.none()
+}
+
+/** Loads the kubeconfig connection. */
+export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeConnectionError, Requirements> =>
+  Effect.gen(function* () {
+    const { kc, tokenFiles } = yield* loadConfig(options)
+    const contextName = kc.getCurrentContext()
+    const cluster = kc.getCurrentCluster()!
+    const user = kc.getCurrentUser()
+    const source = `kubeconfig context "${contextName}"`
+    const server = cluster.server.replace(/\/+$/, "")
+    if (!server.startsWith("https://") && !(server.startsWith("http://") && cluster.skipTLSVerify)) {
+      return yield* fail("Invalid", source, `server "${server}" must be an https:// URL`)
+    }
+    if (cluster.skipTLSVerify && (cluster.caData || cluster.caFile)) {
+      return yield* fail("Invalid", source, "specifying a root certificates file with the insecure flag is not allowed")
+    }
+    if (user?.username || user?.password) {
+      return yield* fail("Invalid", source, `user "${user.name}": basic authentication is not supported`)
+    }
+    if (cluster.skipTLSVerify) {
+      yield* Effect.logWarning(
+        `INSECURE: cluster "${cluster.name}" sets insecure-skip-tls-verify: the API server's certificate is NOT verified, anyone on the network path can impersonate it and receive the credentials and tokens`,
+      )
+    }
+    const opts = yield* apply(kc, source)
+    const { Authorization: _a, authorization: _b, ...headers } = opts.headers ?? {}
+    const tokenFile = user !== null ? tokenFiles.get(user.name) : undefined
+    const dynamic = user !== null && (user.exec || user.authProvider)
+    const fileToken = tokenFile !== undefined ? yield* FileToken.make(tokenFile) : undefined
+    if (fileToken !== undefined) yield* fileToken.get
+    const initial = bearer(opts.headers)
+    return {
+      server,
+      namespace: kc.getContextObject(contextName)?.namespace || "default",
+      tls: {
+        caPem: pem(opts.ca),
+        certPem: pem(opts.cert),
+        keyPem: pem(opts.key),
+        serverName: cluster.tlsServerName,
+        insecureSkipTlsVerify: cluster.skipTLSVerify,
+      },
+      headers,
+      bearerToken: fileToken !== undefined
+        ? Effect.map(fileToken.get, Option.some)
+        : dynamic
+        ? Effect.map(apply(kc, source), (o) => bearer(o.headers))
+        : Effect.succeed(initial),
+      unauthorized: fileToken?.invalidate ?? Effect.void,
+      description: source,
+    }
+  })
