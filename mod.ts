@@ -6,6 +6,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenFetcher, TokenManager } from "@sa-token/manager"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
@@ -25,7 +26,7 @@
  *   yield* manager.getServiceAccountToken("default", "builder", request)
  * })
  * await Effect.runPromise(Effect.scoped(program.pipe(Effect.provide(TokenManager.layer.pipe(Layer.provide(fetcher))))))
- * console.assert(calls === 1)
+ * assert.ok(calls === 1)
  * ```
  *
  * @module

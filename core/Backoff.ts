@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { Backoff } from "@sa-token/manager"
  *
- * console.assert(Backoff.delay(Backoff.standard, 1, 0) === 1000)
- * console.assert(Backoff.delay(Backoff.standard, 3, 0) === 4000)
- * console.assert(Backoff.delay(Backoff.standard, 30, 0) === 60_000)
+ * assert.ok(Backoff.delay(Backoff.standard, 1, 0) === 1000)
+ * assert.ok(Backoff.delay(Backoff.standard, 3, 0) === 4000)
+ * assert.ok(Backoff.delay(Backoff.standard, 30, 0) === 60_000)
  * ```
  *
  * @module

@@ -8,6 +8,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { RefreshPolicy } from "@sa-token/manager"
  * import * as Redacted from "effect/Redacted"
  *
@@ -16,8 +17,8 @@
  *   spec: { expirationSeconds: 3600 },
  *   status: { token: Redacted.make("t"), expirationTimestamp: new Date(issued + 3600_000) },
  * }
- * console.assert(!RefreshPolicy.requiresRefresh(response, issued + 10 * 60_000, 0))
- * console.assert(RefreshPolicy.requiresRefresh(response, issued + 50 * 60_000, 0))
+ * assert.ok(!RefreshPolicy.requiresRefresh(response, issued + 10 * 60_000, 0))
+ * assert.ok(RefreshPolicy.requiresRefresh(response, issued + 50 * 60_000, 0))
  * ```
  *
  * @module

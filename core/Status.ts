@@ -3,6 +3,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { Status } from "@sa-token/manager"
  * import * as Schema from "effect/Schema"
  *
@@ -11,7 +12,7 @@
  *   message: 'serviceaccounts "x" not found', reason: "NotFound", code: 404,
  *   details: { name: "x", kind: "serviceaccounts" },
  * })
- * console.assert(status.reason === "NotFound")
+ * assert.ok(status.reason === "NotFound")
  * ```
  *
  * @module

@@ -5,11 +5,12 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenError } from "@sa-token/manager"
  *
  * const cause = new TokenError.TokenFetchError({ reason: "NotFound", description: 'serviceaccounts "build" not found' })
  * const error = new TokenError.FetchFailed({ key: "k", cause })
- * console.assert(error.message === 'failed to fetch token: serviceaccounts "build" not found')
+ * assert.ok(error.message === 'failed to fetch token: serviceaccounts "build" not found')
  * ```
  *
  * @module

@@ -15,6 +15,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenFetcher, TokenManager } from "@sa-token/manager"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
@@ -32,7 +33,7 @@
  *   return Redacted.value(response.status!.token)
  * })
  * const token = await Effect.runPromise(program.pipe(Effect.provide(TokenManager.layer.pipe(Layer.provide(fetcher)))))
- * console.assert(token === "secret")
+ * assert.ok(token === "secret")
  * ```
  *
  * @module

@@ -4,12 +4,13 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenMetrics } from "@sa-token/manager"
  * import * as Effect from "effect/Effect"
  * import * as Metric from "effect/Metric"
  *
  * const hits = Effect.runSync(Metric.value(TokenMetrics.hits))
- * console.assert(hits.count >= 0)
+ * assert.ok(hits.count >= 0)
  * ```
  *
  * @module

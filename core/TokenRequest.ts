@@ -4,6 +4,7 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenRequest } from "@sa-token/manager"
  * import * as Schema from "effect/Schema"
  *
@@ -13,8 +14,8 @@
  *   spec: { audiences: ["vault"], expirationSeconds: 600 },
  *   status: { token: "eyJ...", expirationTimestamp: "2030-01-01T00:10:00Z" },
  * })
- * console.assert(response.status?.expirationTimestamp.getTime() === Date.UTC(2030, 0, 1, 0, 10))
- * console.assert(!String(response.status?.token).includes("eyJ"))
+ * assert.ok(response.status?.expirationTimestamp.getTime() === Date.UTC(2030, 0, 1, 0, 10))
+ * assert.ok(!String(response.status?.token).includes("eyJ"))
  * ```
  *
  * @module
@@ -203,10 +204,11 @@ const renderRef = (ref: BoundObjectReference | undefined): string =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { TokenRequest } from "@sa-token/manager"
  *
  * const key = TokenRequest.cacheKey("b", "a", { spec: { audiences: ["foo1"], expirationSeconds: 2000 } })
- * console.assert(key.startsWith('"b"/"a"/[]string{"foo1"}/2000/'))
+ * assert.ok(key.startsWith('"b"/"a"/[]string{"foo1"}/2000/'))
  * ```
  */
 export const cacheKey = (name: string, namespace: string, request: TokenRequest): string =>

@@ -4,10 +4,11 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict"
  * import { Validation } from "@sa-token/manager"
  *
  * const problem = Validation.check("default", "../admin", { spec: {} })
- * console.assert(problem?.field === "name")
+ * assert.ok(problem?.field === "name")
  * ```
  *
  * @module

@@ -11,6 +11,9 @@ deno lint
 deno check mod.ts adapters tests
 deno publish --dry-run --allow-dirty --quiet
 
+echo "== deno test --doc (README and every @example)"
+deno test -A --doc --quiet mod.ts core README.md
+
 echo "== deno test"
 deno test -A --no-check tests/
 
