@@ -1,0 +1,67 @@
+/**
+ * The agent's Effect metrics, beside the manager's (`core/TokenMetrics.ts`). Labels hold declared token names only,
+ * never a token. Seconds to expiry are not a metric: `AgentState.list` has each token's `expiresAt`.
+ *
+ * @module
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Metric from "effect/Metric"
+import * as MetricBoundaries from "effect/MetricBoundaries"
+import type * as MetricKeyType from "effect/MetricKeyType"
+import type * as MetricState from "effect/MetricState"
+
+/** A monotonically increasing count. */
+export type Counter = Metric.Metric.Counter<number>
+
+/** A histogram of durations in seconds. */
+export type Histogram = Metric.Metric<
+  MetricKeyType.MetricKeyType.Histogram,
+  number,
+  MetricState.MetricState.Histogram
+>
+
+/** Successful scheduled refreshes, labelled with `token` (the declared name). */
+export const refreshes: Counter = Metric.counter("sa_token_agent_refreshes_total", {
+  description: "Tokens refreshed by the agent",
+  incremental: true,
+})
+
+/** Failed scheduled refreshes or writes, labelled with `token`. */
+export const failures: Counter = Metric.counter("sa_token_agent_refresh_failures_total", {
+  description: "Failed token refreshes or file writes",
+  incremental: true,
+})
+
+/** Times a TokenRequest call waited for the budget. */
+export const budgetWaited: Counter = Metric.counter("sa_token_agent_budget_waits_total", {
+  description: "TokenRequest calls delayed by the request budget",
+  incremental: true,
+})
+
+/** TokenRequest latency in seconds, labelled with `outcome` (`success` or `failure`). */
+export const requestDuration: Histogram = Metric.histogram(
+  "sa_token_agent_token_request_duration_seconds",
+  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
+  "TokenRequest call latency",
+)
+
+/** Counts one budget wait. */
+export const budgetWaits: Effect.Effect<void> = Metric.increment(budgetWaited)
+
+/** Increments a counter labelled with a token's declared name. */
+export const countFor = (counter: Counter, token: string): Effect.Effect<void> =>
+  Metric.increment(counter).pipe(Effect.tagMetrics("token", token))
+
+/** Records an effect's duration (by `Clock`) in {@link requestDuration}, labelled with its outcome. */
+export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.flatMap(
+    Clock.currentTimeMillis,
+    (start) =>
+      Effect.onExit(effect, (exit) =>
+        Effect.flatMap(Clock.currentTimeMillis, (end) =>
+          Metric.update(
+            requestDuration.pipe(Metric.tagged("outcome", exit._tag === "Success" ? "success" : "failure")),
+            (end - start) / 1000,
+          ))),
+  )

@@ -1,0 +1,80 @@
+/**
+ * The agent's global budget on TokenRequest calls: a token bucket (client-go's default is 5 per second with a burst
+ * of 10) that every call takes a permit from, in arrival order. A `429 Too Many Requests` pauses the whole budget for
+ * the server's `Retry-After` (1 s when it sent none), and the bucket refills from empty after a pause, so that the
+ * agent does not answer a throttling server with a burst. Time comes from `Clock`, so tests drive it with TestClock.
+ *
+ * @module
+ */
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import * as AgentMetrics from "./AgentMetrics.ts"
+
+/** A shared rate limit. */
+export interface Budget {
+  /** Waits for a permit. */
+  readonly take: Effect.Effect<void>
+  /** Grants no permit for the next `millis` milliseconds. */
+  readonly pause: (millis: number) => Effect.Effect<void>
+}
+
+/** The rate: `qps` permits per second, at most `burst` saved up. */
+export interface BudgetOptions {
+  readonly qps: number
+  readonly burst: number
+}
+
+/** A budget that starts full. */
+export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
+  Effect.gen(function* () {
+    const capacity = Math.max(1, options.burst)
+    const perMillis = options.qps / 1000
+    const mutex = yield* Effect.makeSemaphore(1)
+    const state = { tokens: capacity, last: yield* Clock.currentTimeMillis, pausedUntil: -Infinity }
+    const attempt = Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<number> => {
+      if (now < state.pausedUntil) return Effect.succeed(state.pausedUntil - now)
+      state.tokens = Math.min(capacity, state.tokens + Math.max(0, now - state.last) * perMillis)
+      state.last = Math.max(state.last, now)
+      if (state.tokens >= 1) {
+        state.tokens -= 1
+        return Effect.succeed(0)
+      }
+      return Effect.succeed(Math.max(1, Math.ceil((1 - state.tokens) / perMillis)))
+    })
+    const loop: Effect.Effect<void> = Effect.flatMap(attempt, (wait) =>
+      wait === 0 ? Effect.void : Effect.zipRight(
+        Effect.zipRight(AgentMetrics.budgetWaits, Effect.sleep(wait)),
+        Effect.suspend(() => loop),
+      ))
+    return {
+      take: mutex.withPermits(1)(loop),
+      pause: (millis) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const until = now + Math.max(0, millis)
+          if (until > state.pausedUntil) {
+            state.pausedUntil = until
+            state.tokens = 0
+            state.last = until
+          }
+        }),
+    }
+  })
+
+/**
+ * Wraps a fetcher so that every call takes a permit first, a `TooManyRequests` failure pauses the budget, and the
+ * call's duration is recorded in {@link AgentMetrics.requestDuration}.
+ */
+export const limit = (fetcher: TokenFetcher.TokenFetcher, budget: Budget): TokenFetcher.TokenFetcher =>
+  TokenFetcher.make((namespace, name, request) =>
+    budget.take.pipe(
+      Effect.zipRight(
+        fetcher.fetch(namespace, name, request).pipe(
+          Effect.tapError((error) =>
+            error.reason === "TooManyRequests" ? budget.pause((error.retryAfterSeconds ?? 1) * 1000) : Effect.void
+          ),
+          AgentMetrics.timed,
+        ),
+      ),
+    )
+  )
