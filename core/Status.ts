@@ -21,30 +21,47 @@ import * as Schema from "effect/Schema"
 
 /** One field-level cause of an `Invalid` status. */
 export interface StatusCause {
+  /** A machine-readable cause, such as `FieldValueInvalid`. */
   readonly reason?: string
+  /** A human-readable description of the cause. */
   readonly message?: string
+  /** The path of the offending field, such as `spec.expirationSeconds`. */
   readonly field?: string
 }
 
 /** Extra information about the object a status is about. */
 export interface StatusDetails {
+  /** The name of the object the status is about. */
   readonly name?: string
+  /** The API group of that object. */
   readonly group?: string
+  /** The kind (or resource) of that object. */
   readonly kind?: string
+  /** The UID of that object. */
   readonly uid?: string
+  /** Field-level causes, for `Invalid`. */
   readonly causes?: ReadonlyArray<StatusCause>
+  /** How long to wait before retrying, for `TooManyRequests` and some server errors. */
   readonly retryAfterSeconds?: number
 }
 
 /** A `meta/v1` Status. */
 export interface Status {
+  /** Always `Status`. */
   readonly kind: "Status"
+  /** Always `v1`. */
   readonly apiVersion: string
+  /** List metadata (empty on errors). */
   readonly metadata?: { readonly resourceVersion?: string }
+  /** `Success` or `Failure`. */
   readonly status?: "Success" | "Failure"
+  /** A human-readable description of the error. */
   readonly message?: string
+  /** A machine-readable reason, such as `NotFound` or `Invalid`. */
   readonly reason?: string
+  /** Extra information about the object. */
   readonly details?: StatusDetails
+  /** The HTTP status code. */
   readonly code?: number
 }
 
@@ -77,6 +94,7 @@ export const Status: Schema.Schema<Status> = Schema.Struct({
 
 /** The fields of {@link failure} other than code, reason and message. */
 export interface FailureOptions {
+  /** Extra information about the object. */
   readonly details?: StatusDetails
 }
 

@@ -27,9 +27,13 @@ import * as Schema from "effect/Schema"
 
 /** The object a token is bound to (`spec.boundObjectRef`): a Pod, Secret or Node. */
 export interface BoundObjectReference {
+  /** `Pod`, `Secret` or `Node`. */
   readonly kind?: string | undefined
+  /** `v1`. */
   readonly apiVersion?: string | undefined
+  /** The object's name. */
   readonly name?: string | undefined
+  /** The object's UID; when set, the server checks it against the live object. */
   readonly uid?: string | undefined
 }
 
@@ -53,15 +57,21 @@ export interface TokenRequestStatus {
 
 /** The name, namespace and UID of the service account (`metadata.uid` takes part in the cache key, as in 1.34). */
 export interface TokenRequestMetadata {
+  /** The service account's name. */
   readonly name?: string | undefined
+  /** The service account's namespace. */
   readonly namespace?: string | undefined
+  /** The service account's UID (sent by callers that know it; the server rejects a mismatch). */
   readonly uid?: string | undefined
 }
 
 /** A TokenRequest: a request (spec only) or a response (spec and status). */
 export interface TokenRequest {
+  /** The service account's identity. */
   readonly metadata?: TokenRequestMetadata | undefined
+  /** What is asked for. */
   readonly spec: TokenRequestSpec
+  /** What was issued (responses only). */
   readonly status?: TokenRequestStatus | undefined
 }
 
@@ -113,8 +123,11 @@ const TokenRequestBody = Schema.Struct({
 
 /** The JSON form of a TokenRequest, as it travels over the wire (`null` is accepted wherever a field may be absent). */
 export interface TokenRequestEncoded {
+  /** `authentication.k8s.io/v1`. */
   readonly apiVersion?: string
+  /** `TokenRequest`. */
   readonly kind?: string
+  /** The service account's identity. */
   readonly metadata?:
     | {
       readonly name?: string | null | undefined
@@ -123,6 +136,7 @@ export interface TokenRequestEncoded {
     }
     | null
     | undefined
+  /** What is asked for. */
   readonly spec: {
     readonly audiences?: ReadonlyArray<string> | null | undefined
     readonly expirationSeconds?: number | null | undefined
@@ -136,6 +150,7 @@ export interface TokenRequestEncoded {
       | null
       | undefined
   }
+  /** What was issued. */
   readonly status?: { readonly token: string; readonly expirationTimestamp: string } | null | undefined
 }
 
