@@ -6,12 +6,14 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
+import * as DevServerCommand from "../devserver/Command.ts"
 
 /** The root command. Subcommands are added with `Command.withSubcommands`. */
 export const root = Command.make("sa-token").pipe(
   Command.withDescription("Kubernetes service-account token manager: agent, token command and development API server"),
   Command.withSubcommands([
     Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
+    DevServerCommand.command,
   ]),
 )
 

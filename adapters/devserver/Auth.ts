@@ -1,0 +1,169 @@
+/**
+ * Authentication and authorization of the development API server. Credentials, in kube-apiserver's order: a client
+ * certificate verified against the server's CA (CN = user, O = groups), a static bearer token from the state, a
+ * service-account token this server issued (signature, issuer, audience, times with a 1-minute leeway, and the bound
+ * objects still existing with the same UIDs). Authorization: members of `system:masters` may do everything; others
+ * need a rule from the state.
+ *
+ * @module
+ */
+import type { RuleInput } from "./StateFile.ts"
+import type { Claims, Signer } from "./Signer.ts"
+import type { DevState } from "./State.ts"
+
+/** An authenticated user, as `SelfSubjectReview` and `TokenReview` report it. */
+export interface Identity {
+  readonly user: string
+  readonly uid?: string | undefined
+  readonly groups: ReadonlyArray<string>
+  readonly extra?: Readonly<Record<string, ReadonlyArray<string>>> | undefined
+  /** The audiences of a service-account token (for TokenReview). */
+  readonly audiences?: ReadonlyArray<string> | undefined
+}
+
+/** The group of cluster administrators. */
+export const mastersGroup = "system:masters"
+/** The leeway applied to token times. */
+export const leewaySeconds = 60
+
+/** The outcome of checking a service-account token: an identity or kube-apiserver's rejection text. */
+export type TokenCheck =
+  | { readonly _tag: "Ok"; readonly identity: Identity }
+  | { readonly _tag: "Rejected"; readonly error: string }
+
+const rejected = (error: string): TokenCheck => ({ _tag: "Rejected", error })
+
+const withAuthenticated = (groups: ReadonlyArray<string>): ReadonlyArray<string> =>
+  groups.includes("system:authenticated") ? groups : [...groups, "system:authenticated"]
+
+/** The identity of a verified client certificate. */
+export const certIdentity = (user: string, groups: ReadonlyArray<string>): Identity => ({
+  user,
+  groups: withAuthenticated(groups),
+})
+
+const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
+
+/**
+ * Checks a service-account token issued by this server: signature and issuer, then the times (1-minute leeway), then
+ * the audiences (one of `audiences` must be in `aud`), then the service account and bound objects.
+ */
+export const checkServiceAccountToken = async (
+  signer: Signer,
+  state: DevState,
+  token: string,
+  audiences: ReadonlyArray<string>,
+  nowSeconds: number,
+): Promise<TokenCheck> => {
+  if (!looksLikeJwt(token)) return rejected("invalid bearer token")
+  let claims: Claims
+  try {
+    claims = await signer.verify(token)
+  } catch {
+    return rejected("invalid bearer token, square/go-jose: error in cryptographic primitive")
+  }
+  if (typeof claims.exp === "number" && nowSeconds > claims.exp + leewaySeconds) {
+    return rejected("service account token has expired")
+  }
+  if (typeof claims.nbf === "number" && nowSeconds < claims.nbf - leewaySeconds) {
+    return rejected("service account token is not valid yet")
+  }
+  if (typeof claims.iat === "number" && nowSeconds < claims.iat - leewaySeconds) {
+    return rejected("service account token is issued in the future")
+  }
+  const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud as unknown as string]
+  const matching = aud.filter((a) => audiences.includes(a))
+  if (matching.length === 0) {
+    return rejected(
+      `token audiences ${JSON.stringify(aud)} is invalid for the target audiences ${JSON.stringify(audiences)}`,
+    )
+  }
+  const k8s = claims["kubernetes.io"]
+  if (k8s === undefined || typeof k8s.namespace !== "string" || k8s.serviceaccount === undefined) {
+    return rejected("service account token claims are missing")
+  }
+  const sa = state.serviceAccount(k8s.namespace, k8s.serviceaccount.name)
+  if (sa === undefined) return rejected("service account token has been invalidated")
+  if (sa.uid !== k8s.serviceaccount.uid) {
+    return rejected(`service account UID (${sa.uid}) does not match claim (${k8s.serviceaccount.uid})`)
+  }
+  const extra: Record<string, ReadonlyArray<string>> = {
+    "authentication.kubernetes.io/credential-id": [`JTI=${claims.jti}`],
+  }
+  if (k8s.pod !== undefined) {
+    const pod = state.pod(k8s.namespace, k8s.pod.name)
+    if (pod === undefined) return rejected("service account token has been invalidated")
+    if (pod.uid !== k8s.pod.uid) return rejected(`pod UID (${pod.uid}) does not match claim (${k8s.pod.uid})`)
+    extra["authentication.kubernetes.io/pod-name"] = [pod.name]
+    extra["authentication.kubernetes.io/pod-uid"] = [pod.uid]
+  }
+  if (k8s.secret !== undefined) {
+    const secret = state.secret(k8s.namespace, k8s.secret.name)
+    if (secret === undefined) return rejected("service account token has been invalidated")
+    if (secret.uid !== k8s.secret.uid) {
+      return rejected(`secret UID (${secret.uid}) does not match claim (${k8s.secret.uid})`)
+    }
+  }
+  if (k8s.node !== undefined) {
+    const node = state.node(k8s.node.name)
+    if (k8s.node.uid !== undefined || k8s.pod === undefined) {
+      if (node === undefined) return rejected("service account token has been invalidated")
+      if (k8s.node.uid !== undefined && node.uid !== k8s.node.uid) {
+        return rejected(`node UID (${node.uid}) does not match claim (${k8s.node.uid})`)
+      }
+    }
+    extra["authentication.kubernetes.io/node-name"] = [k8s.node.name]
+    if (k8s.node.uid !== undefined) extra["authentication.kubernetes.io/node-uid"] = [k8s.node.uid]
+  }
+  return {
+    _tag: "Ok",
+    identity: {
+      user: `system:serviceaccount:${k8s.namespace}:${k8s.serviceaccount.name}`,
+      uid: sa.uid,
+      groups: ["system:serviceaccounts", `system:serviceaccounts:${k8s.namespace}`, "system:authenticated"],
+      extra,
+      audiences: matching,
+    },
+  }
+}
+
+/** Authenticates a bearer token: a static token first, then a service-account token. */
+export const authenticateBearer = (
+  signer: Signer,
+  state: DevState,
+  token: string,
+  apiAudiences: ReadonlyArray<string>,
+  nowSeconds: number,
+): Promise<TokenCheck> => {
+  const stat = state.staticToken(token)
+  if (stat !== undefined) {
+    return Promise.resolve({
+      _tag: "Ok",
+      identity: { user: stat.user, uid: stat.uid, groups: withAuthenticated(stat.groups) },
+    })
+  }
+  return checkServiceAccountToken(signer, state, token, apiAudiences, nowSeconds)
+}
+
+/** What a request wants to do, for {@link authorize}. */
+export interface Request {
+  readonly verb: string
+  /** `serviceaccounts/token`, `pods`, ... */
+  readonly resource: string
+  readonly namespace?: string | undefined
+  readonly name?: string | undefined
+}
+
+const matches = (list: ReadonlyArray<string> | undefined, value: string | undefined, fallback: boolean): boolean =>
+  list === undefined ? fallback : list.includes("*") || (value !== undefined && list.includes(value))
+
+const allows = (rule: RuleInput, identity: Identity, request: Request): boolean =>
+  (matches(rule.users, identity.user, false) || identity.groups.some((g) => matches(rule.groups, g, false))) &&
+  matches(rule.verbs ?? ["create"], request.verb, false) &&
+  matches(rule.resources ?? ["serviceaccounts/token"], request.resource, false) &&
+  matches(rule.namespaces, request.namespace ?? "", true) &&
+  matches(rule.names, request.name, true)
+
+/** Whether the identity may make the request: masters always, others when a rule allows it. */
+export const authorize = (rules: ReadonlyArray<RuleInput>, identity: Identity, request: Request): boolean =>
+  identity.groups.includes(mastersGroup) || rules.some((rule) => allows(rule, identity, request))

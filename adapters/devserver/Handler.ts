@@ -1,0 +1,140 @@
+/**
+ * The request pipeline of the development API server: count, apply a matching fault (latency, status with
+ * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token), decode the
+ * body (JSON, or kubectl's protobuf), route to the admin API or the Kubernetes API, and render the JSON reply.
+ *
+ * @module
+ */
+import * as Admin from "./Admin.ts"
+import * as Api from "./Api.ts"
+import * as Auth from "./Auth.ts"
+import type { Faults } from "./Faults.ts"
+import type { Ca } from "./Pki.ts"
+import { verifyClientCertAsync } from "./Pki.ts"
+import * as Protobuf from "./Protobuf.ts"
+import * as Reply from "./Reply.ts"
+import type { Incoming, Outgoing } from "./Transport.ts"
+
+/** Counters tests can assert on. */
+export interface Counters {
+  requests: number
+  tokensIssued: number
+}
+
+/** What the pipeline needs. */
+export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
+  readonly ca: Ca
+  readonly faults: Faults
+  readonly counters: Counters
+  /** The server's clock (Effect's Clock of the scope that started the server). */
+  readonly now: () => Date
+}
+
+const render = (reply: Reply.Reply): Outgoing => {
+  const isText = typeof reply.body === "string"
+  return {
+    status: reply.status,
+    headers: {
+      "content-type": isText ? "text/plain; charset=utf-8" : "application/json",
+      "cache-control": "no-cache, private",
+      ...reply.headers,
+    },
+    body: isText ? reply.body as string : JSON.stringify(reply.body),
+  }
+}
+
+const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, millis))
+
+type Authn = { readonly _tag: "Ok"; readonly identity: Auth.Identity | undefined } | { readonly _tag: "Unauthorized" }
+
+const certificates = new WeakMap<object, Promise<Auth.Identity | undefined>>()
+
+const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date): Promise<Authn> => {
+  if (incoming.peerCertificate !== undefined) {
+    let check = certificates.get(incoming.connection)
+    if (check === undefined) {
+      check = verifyClientCertAsync(ctx.ca, incoming.peerCertificate, now).then((id) =>
+        id === undefined ? undefined : Auth.certIdentity(id.user, id.groups)
+      )
+      certificates.set(incoming.connection, check)
+    }
+    const identity = await check
+    return identity === undefined ? { _tag: "Unauthorized" } : { _tag: "Ok", identity }
+  }
+  const authorization = incoming.headers.authorization
+  if (authorization !== undefined) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    if (match === null) return { _tag: "Unauthorized" }
+    const result = await Auth.authenticateBearer(
+      ctx.signer,
+      ctx.state,
+      match[1]!,
+      ctx.config.apiAudiences,
+      Math.floor(now.getTime() / 1000),
+    )
+    return result._tag === "Ok" ? { _tag: "Ok", identity: result.identity } : { _tag: "Unauthorized" }
+  }
+  return { _tag: "Ok", identity: undefined }
+}
+
+const decodeBody = (incoming: Incoming): { readonly body: unknown } | Reply.Reply => {
+  if (incoming.body.length === 0) return { body: undefined }
+  const contentType = String(incoming.headers["content-type"] ?? "")
+  try {
+    if (contentType.startsWith(Protobuf.mediaType) || Protobuf.isEnvelope(incoming.body)) {
+      return { body: Protobuf.toJson(incoming.body) }
+    }
+    return { body: JSON.parse(new TextDecoder().decode(incoming.body)) as unknown }
+  } catch (e) {
+    return Reply.badRequest(
+      `couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`,
+    )
+  }
+}
+
+const faulted = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing | undefined> => {
+  const fault = ctx.faults.take(incoming.method, incoming.path)
+  if (fault === undefined) return undefined
+  if (fault.latencyMillis !== undefined && fault.latencyMillis > 0) await sleep(fault.latencyMillis)
+  if (fault.drop) return "drop"
+  if (fault.status !== undefined) {
+    const out = render(Reply.fault(fault.status, fault.retryAfterSeconds))
+    return fault.body === undefined || out === "drop" ? out : {
+      ...out,
+      body: fault.body,
+      headers: { ...out.headers, "content-type": fault.contentType ?? "application/json" },
+    }
+  }
+  if (fault.malformed) {
+    return {
+      status: incoming.method === "POST" ? 201 : 200,
+      headers: { "content-type": fault.contentType ?? "application/json" },
+      body: fault.body ?? '{"kind":',
+    }
+  }
+  return undefined
+}
+
+/** Handles one request end to end. */
+export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
+  ctx.counters.requests++
+  const fault = await faulted(ctx, incoming)
+  if (fault !== undefined) return fault
+  const now = ctx.now()
+  const authn = await authenticate(ctx, incoming, now)
+  if (authn._tag === "Unauthorized") return render(Reply.unauthorized())
+  const decoded = decodeBody(incoming)
+  if ("status" in decoded) return render(decoded)
+  if (incoming.path.startsWith("/devserver/")) {
+    return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity: authn.identity }))
+  }
+  return render(
+    await Api.route(ctx, {
+      method: incoming.method,
+      path: incoming.path,
+      body: decoded.body,
+      identity: authn.identity,
+      now,
+    }),
+  )
+}

@@ -1,0 +1,97 @@
+/**
+ * Read access to the development API server's objects in their Kubernetes JSON form: namespaces, service accounts,
+ * pods, secrets (without data) and nodes, one at a time or as lists.
+ *
+ * @module
+ */
+import { formatTime } from "../../core/TokenRequest.ts"
+import * as Reply from "./Reply.ts"
+import type { DevState, StoredObject, StoredPod } from "./State.ts"
+
+const kinds: Record<string, string> = {
+  namespaces: "Namespace",
+  serviceaccounts: "ServiceAccount",
+  pods: "Pod",
+  secrets: "Secret",
+  nodes: "Node",
+}
+
+const metadata = (o: StoredObject): Record<string, unknown> => ({
+  name: o.name,
+  ...(o.namespace === "" ? {} : { namespace: o.namespace }),
+  uid: o.uid,
+  resourceVersion: "1",
+  creationTimestamp: formatTime(o.creationTimestamp),
+})
+
+/** The JSON of one object. */
+export const render = (resource: string, o: StoredObject): Record<string, unknown> => {
+  const base = { kind: kinds[resource], apiVersion: "v1", metadata: metadata(o) }
+  switch (resource) {
+    case "pods": {
+      const pod = o as StoredPod
+      return {
+        ...base,
+        spec: {
+          serviceAccountName: pod.serviceAccountName,
+          ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
+        },
+        status: { phase: pod.nodeName === undefined ? "Pending" : "Running" },
+      }
+    }
+    case "namespaces":
+      return { ...base, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } }
+    case "secrets":
+      return { ...base, type: "Opaque" }
+    default:
+      return base
+  }
+}
+
+const all = (state: DevState, resource: string, namespace: string | undefined): ReadonlyArray<StoredObject> => {
+  switch (resource) {
+    case "namespaces":
+      return state.namespaces()
+    case "serviceaccounts":
+      return state.serviceAccounts(namespace)
+    case "pods":
+      return state.pods(namespace)
+    case "secrets":
+      return state.secrets(namespace)
+    case "nodes":
+      return state.nodes()
+    default:
+      return []
+  }
+}
+
+const one = (state: DevState, resource: string, namespace: string, name: string): StoredObject | undefined => {
+  switch (resource) {
+    case "namespaces":
+      return state.namespace(name)
+    case "serviceaccounts":
+      return state.serviceAccount(namespace, name)
+    case "pods":
+      return state.pod(namespace, name)
+    case "secrets":
+      return state.secret(namespace, name)
+    case "nodes":
+      return state.node(name)
+    default:
+      return undefined
+  }
+}
+
+/** `GET` of a list (no name) or of one object (404 Status when missing). */
+export const read = (state: DevState, resource: string, namespace?: string, name?: string): Reply.Reply => {
+  if (name !== undefined) {
+    const found = one(state, resource, namespace ?? "", name)
+    return found === undefined ? Reply.notFound(resource, name) : Reply.json(200, render(resource, found))
+  }
+  return Reply.json(200, {
+    kind: `${kinds[resource]}List`,
+    apiVersion: "v1",
+    metadata: { resourceVersion: "1" },
+    items: all(state, resource, namespace).map((o) => render(resource, o)),
+  })
+}

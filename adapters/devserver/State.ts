@@ -1,0 +1,179 @@
+/**
+ * The development API server's live state: the objects a TokenRequest looks up, the static tokens and the
+ * authorization rules. Tests change it while the server runs (recreate a service account with a new UID, delete a
+ * pod) through these methods or through the admin API, which calls the same methods.
+ *
+ * @module
+ */
+import type { NodeInput, ObjectInput, PodInput, RuleInput, StateInput, StaticTokenInput } from "./StateFile.ts"
+
+/** A stored object (namespaced objects have a namespace, nodes have `""`). */
+export interface StoredObject {
+  readonly namespace: string
+  readonly name: string
+  readonly uid: string
+  readonly creationTimestamp: Date
+}
+/** A stored pod. */
+export interface StoredPod extends StoredObject {
+  readonly serviceAccountName: string
+  readonly nodeName?: string | undefined
+}
+/** A stored static token. */
+export interface StoredToken {
+  readonly user: string
+  readonly uid?: string | undefined
+  readonly groups: ReadonlyArray<string>
+}
+
+/** The live state and its mutators. */
+export interface DevState {
+  readonly namespace: (name: string) => StoredObject | undefined
+  readonly namespaces: () => ReadonlyArray<StoredObject>
+  readonly serviceAccount: (namespace: string, name: string) => StoredObject | undefined
+  readonly serviceAccounts: (namespace?: string) => ReadonlyArray<StoredObject>
+  readonly pod: (namespace: string, name: string) => StoredPod | undefined
+  readonly pods: (namespace?: string) => ReadonlyArray<StoredPod>
+  readonly secret: (namespace: string, name: string) => StoredObject | undefined
+  readonly secrets: (namespace?: string) => ReadonlyArray<StoredObject>
+  readonly node: (name: string) => StoredObject | undefined
+  readonly nodes: () => ReadonlyArray<StoredObject>
+  readonly staticToken: (token: string) => StoredToken | undefined
+  readonly rules: () => ReadonlyArray<RuleInput>
+  /** Creates the namespace if needed; returns its UID. */
+  readonly upsertNamespace: (name: string, uid?: string) => string
+  readonly deleteNamespace: (name: string) => boolean
+  /** Creates or replaces a service account (a new UID unless given); returns the UID. */
+  readonly upsertServiceAccount: (namespace: string, name: string, uid?: string) => string
+  readonly deleteServiceAccount: (namespace: string, name: string) => boolean
+  readonly upsertPod: (pod: PodInput) => string
+  readonly deletePod: (namespace: string, name: string) => boolean
+  readonly upsertSecret: (secret: ObjectInput) => string
+  readonly deleteSecret: (namespace: string, name: string) => boolean
+  readonly upsertNode: (node: NodeInput) => string
+  readonly deleteNode: (name: string) => boolean
+  readonly addStaticToken: (token: string, user: string, groups?: ReadonlyArray<string>, uid?: string) => void
+  readonly removeStaticToken: (token: string) => boolean
+  readonly addRule: (rule: RuleInput) => void
+  readonly clearRules: () => void
+  /** A snapshot in the state-file format (static tokens are left out). */
+  readonly snapshot: () => StateInput
+}
+
+const key = (namespace: string, name: string): string => `${namespace}/${name}`
+
+/** Builds a live state from a decoded state file. */
+export const make = (input: StateInput, now: () => Date = () => new Date()): DevState => {
+  const namespaces = new Map<string, StoredObject>()
+  const serviceAccounts = new Map<string, StoredObject>()
+  const pods = new Map<string, StoredPod>()
+  const secrets = new Map<string, StoredObject>()
+  const nodes = new Map<string, StoredObject>()
+  const tokens = new Map<string, StoredToken>()
+  let rules: Array<RuleInput> = [...(input.rules ?? [])]
+
+  const object = (namespace: string, name: string, uid?: string): StoredObject => ({
+    namespace,
+    name,
+    uid: uid ?? globalThis.crypto.randomUUID(),
+    creationTimestamp: now(),
+  })
+  const inNamespace = <A extends StoredObject>(map: Map<string, A>, namespace?: string): ReadonlyArray<A> =>
+    [...map.values()].filter((o) => namespace === undefined || o.namespace === namespace)
+
+  const state: DevState = {
+    namespace: (name) => namespaces.get(name),
+    namespaces: () => [...namespaces.values()],
+    serviceAccount: (namespace, name) => serviceAccounts.get(key(namespace, name)),
+    serviceAccounts: (namespace) => inNamespace(serviceAccounts, namespace),
+    pod: (namespace, name) => pods.get(key(namespace, name)),
+    pods: (namespace) => inNamespace(pods, namespace),
+    secret: (namespace, name) => secrets.get(key(namespace, name)),
+    secrets: (namespace) => inNamespace(secrets, namespace),
+    node: (name) => nodes.get(name),
+    nodes: () => [...nodes.values()],
+    staticToken: (token) => tokens.get(token),
+    rules: () => rules,
+    upsertNamespace: (name, uid) => {
+      const existing = namespaces.get(name)
+      if (existing !== undefined && (uid === undefined || uid === existing.uid)) return existing.uid
+      const stored = object("", name, uid)
+      namespaces.set(name, stored)
+      return stored.uid
+    },
+    deleteNamespace: (name) => {
+      for (const map of [serviceAccounts, pods, secrets] as const) {
+        for (const [k, o] of map) if (o.namespace === name) map.delete(k)
+      }
+      return namespaces.delete(name)
+    },
+    upsertServiceAccount: (namespace, name, uid) => {
+      state.upsertNamespace(namespace)
+      const stored = object(namespace, name, uid)
+      serviceAccounts.set(key(namespace, name), stored)
+      return stored.uid
+    },
+    deleteServiceAccount: (namespace, name) => serviceAccounts.delete(key(namespace, name)),
+    upsertPod: (pod) => {
+      state.upsertNamespace(pod.namespace)
+      const stored: StoredPod = {
+        ...object(pod.namespace, pod.name, pod.uid),
+        serviceAccountName: pod.serviceAccountName,
+        nodeName: pod.nodeName,
+      }
+      pods.set(key(pod.namespace, pod.name), stored)
+      return stored.uid
+    },
+    deletePod: (namespace, name) => pods.delete(key(namespace, name)),
+    upsertSecret: (secret) => {
+      state.upsertNamespace(secret.namespace)
+      const stored = object(secret.namespace, secret.name, secret.uid)
+      secrets.set(key(secret.namespace, secret.name), stored)
+      return stored.uid
+    },
+    deleteSecret: (namespace, name) => secrets.delete(key(namespace, name)),
+    upsertNode: (node) => {
+      const stored = object("", node.name, node.uid)
+      nodes.set(node.name, stored)
+      return stored.uid
+    },
+    deleteNode: (name) => nodes.delete(name),
+    addStaticToken: (token, user, groups = [], uid) => {
+      tokens.set(token, { user, groups, uid })
+    },
+    removeStaticToken: (token) => tokens.delete(token),
+    addRule: (rule) => {
+      rules = [...rules, rule]
+    },
+    clearRules: () => {
+      rules = []
+    },
+    snapshot: () => ({
+      namespaces: [...namespaces.values()].map(({ name, uid }) => ({ name, uid })),
+      serviceAccounts: [...serviceAccounts.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
+      pods: [...pods.values()].map(({ namespace, name, uid, serviceAccountName, nodeName }) => ({
+        namespace,
+        name,
+        uid,
+        serviceAccountName,
+        ...(nodeName === undefined ? {} : { nodeName }),
+      })),
+      secrets: [...secrets.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
+      nodes: [...nodes.values()].map(({ name, uid }) => ({ name, uid })),
+      rules,
+    }),
+  }
+
+  for (const ns of input.namespaces ?? []) {
+    if (typeof ns === "string") state.upsertNamespace(ns)
+    else state.upsertNamespace(ns.name, ns.uid)
+  }
+  for (const sa of input.serviceAccounts ?? []) state.upsertServiceAccount(sa.namespace, sa.name, sa.uid)
+  for (const pod of input.pods ?? []) state.upsertPod(pod)
+  for (const secret of input.secrets ?? []) state.upsertSecret(secret)
+  for (const node of input.nodes ?? []) state.upsertNode(node)
+  for (const t of input.staticTokens ?? ([] as ReadonlyArray<StaticTokenInput>)) {
+    state.addStaticToken(t.token, t.user, t.groups, t.uid)
+  }
+  return state
+}

@@ -1,0 +1,137 @@
+/**
+ * The development API server's state as it is written in a file (YAML or JSON): namespaces, service accounts, pods,
+ * secrets, nodes, users, static bearer tokens and authorization rules. Decoded with Schema, so a bad file fails with a
+ * message naming the field path.
+ *
+ * @example
+ * ```yaml
+ * namespaces: [default, team-a]
+ * serviceAccounts:
+ *   - { namespace: team-a, name: builder, uid: 0a9b8c7d-1111-4e2f-8a3b-556677889900 }
+ * pods:
+ *   - { namespace: team-a, name: web, serviceAccountName: builder, nodeName: worker-1 }
+ * nodes: [{ name: worker-1 }]
+ * staticTokens: [{ token: s3cret, user: ci, groups: [ci] }]
+ * rules: [{ users: [ci], namespaces: [team-a], names: [builder] }]
+ * ```
+ *
+ * @module
+ */
+import * as Effect from "effect/Effect"
+import * as ParseResult from "effect/ParseResult"
+import * as Schema from "effect/Schema"
+import * as Yaml from "yaml"
+import { DevServerError } from "./DevServerError.ts"
+
+const opt = <S extends Schema.Schema.Any>(s: S) => Schema.optionalWith(s, { exact: true })
+const Name = Schema.String.pipe(Schema.minLength(1, { message: () => "must be a non-empty string" }))
+const Names = Schema.Array(Name)
+
+/** A namespace: a name, or an object with a name and an optional UID. */
+export interface NamespaceInput {
+  readonly name: string
+  readonly uid?: string
+}
+/** A namespaced object: a service account or a secret. */
+export interface ObjectInput {
+  readonly namespace: string
+  readonly name: string
+  readonly uid?: string
+}
+/** A pod: its service account and, when scheduled, its node. */
+export interface PodInput extends ObjectInput {
+  readonly serviceAccountName: string
+  readonly nodeName?: string
+}
+/** A node (cluster-scoped). */
+export interface NodeInput {
+  readonly name: string
+  readonly uid?: string
+}
+/** A user known to the server (client certificates can be issued for it). */
+export interface UserInput {
+  readonly name: string
+  readonly groups?: ReadonlyArray<string>
+}
+/** A static bearer token and the identity it authenticates as. */
+export interface StaticTokenInput {
+  readonly token: string
+  readonly user: string
+  readonly uid?: string
+  readonly groups?: ReadonlyArray<string>
+}
+/**
+ * An authorization rule: who (users or groups; `*` matches anyone authenticated) may do which verbs on which resources
+ * in which namespaces to which object names. Defaults: verbs `[create]`, resources `[serviceaccounts/token]`,
+ * namespaces and names `*`.
+ */
+export interface RuleInput {
+  readonly users?: ReadonlyArray<string>
+  readonly groups?: ReadonlyArray<string>
+  readonly verbs?: ReadonlyArray<string>
+  readonly resources?: ReadonlyArray<string>
+  readonly namespaces?: ReadonlyArray<string>
+  readonly names?: ReadonlyArray<string>
+}
+/** The whole state. Every list is optional. */
+export interface StateInput {
+  readonly namespaces?: ReadonlyArray<string | NamespaceInput>
+  readonly serviceAccounts?: ReadonlyArray<ObjectInput>
+  readonly pods?: ReadonlyArray<PodInput>
+  readonly secrets?: ReadonlyArray<ObjectInput>
+  readonly nodes?: ReadonlyArray<NodeInput>
+  readonly users?: ReadonlyArray<UserInput>
+  readonly staticTokens?: ReadonlyArray<StaticTokenInput>
+  readonly rules?: ReadonlyArray<RuleInput>
+}
+
+const ObjectFields = { namespace: Name, name: Name, uid: opt(Name) }
+
+/** The Schema of a state file. Unknown keys are rejected, so that a typo does not silently do nothing. */
+export const StateInputSchema: Schema.Schema<StateInput> = Schema.Struct({
+  namespaces: opt(Schema.Array(Schema.Union(Name, Schema.Struct({ name: Name, uid: opt(Name) })))),
+  serviceAccounts: opt(Schema.Array(Schema.Struct(ObjectFields))),
+  pods: opt(Schema.Array(Schema.Struct({ ...ObjectFields, serviceAccountName: Name, nodeName: opt(Name) }))),
+  secrets: opt(Schema.Array(Schema.Struct(ObjectFields))),
+  nodes: opt(Schema.Array(Schema.Struct({ name: Name, uid: opt(Name) }))),
+  users: opt(Schema.Array(Schema.Struct({ name: Name, groups: opt(Names) }))),
+  staticTokens: opt(Schema.Array(Schema.Struct({ token: Name, user: Name, uid: opt(Name), groups: opt(Names) }))),
+  rules: opt(Schema.Array(Schema.Struct({
+    users: opt(Names),
+    groups: opt(Names),
+    verbs: opt(Names),
+    resources: opt(Names),
+    namespaces: opt(Names),
+    names: opt(Names),
+  }))),
+})
+
+/** The built-in state: namespace `default` with service account `default` and a demo pod `demo` on node `node-1`. */
+export const defaultState: StateInput = {
+  namespaces: ["default"],
+  serviceAccounts: [{ namespace: "default", name: "default" }],
+  pods: [{ namespace: "default", name: "demo", serviceAccountName: "default", nodeName: "node-1" }],
+  nodes: [{ name: "node-1" }],
+}
+
+/** Decodes an already parsed document (for example from JSON in a test); errors name the path of the bad field. */
+export const decodeState = (input: unknown, source = "state"): Effect.Effect<StateInput, DevServerError> =>
+  Schema.decodeUnknown(StateInputSchema, { onExcessProperty: "error", errors: "all" })(input).pipe(
+    Effect.mapError((e) =>
+      new DevServerError({
+        reason: "State",
+        description: `${source}: ${
+          ParseResult.ArrayFormatter.formatErrorSync(e).map((i) =>
+            `${i.path.length === 0 ? "(root)" : i.path.join(".")}: ${i.message}`
+          ).join("; ")
+        }`,
+      })
+    ),
+  )
+
+/** Parses YAML or JSON text (JSON is YAML) and decodes it. */
+export const parseState = (text: string, source = "state"): Effect.Effect<StateInput, DevServerError> =>
+  Effect.try({
+    try: () => Yaml.parse(text) as unknown,
+    catch: (e) => new DevServerError({ reason: "State", description: `${source}: not YAML or JSON: ${String(e)}` }),
+  }).pipe(Effect.flatMap((doc) => decodeState(doc ?? {}, source)))

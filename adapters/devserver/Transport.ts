@@ -1,0 +1,161 @@
+/**
+ * The development API server's transport: TLS terminated with `node:tls` (client certificates requested, not
+ * required) and each secure socket handed to a `node:http` server, which works the same under Node, Deno and Bun
+ * (reference toolchain §11). The handler sees the raw peer certificate and verifies it itself.
+ *
+ * @module
+ */
+import * as http from "node:http"
+import type * as net from "node:net"
+import * as tls from "node:tls"
+
+/** A request as the transport delivers it. */
+export interface Incoming {
+  readonly method: string
+  readonly path: string
+  readonly headers: http.IncomingHttpHeaders
+  readonly body: Uint8Array
+  /** The DER of the client certificate, when one was presented. */
+  readonly peerCertificate: Uint8Array | undefined
+  /** A key identifying the connection (for caching the certificate check). */
+  readonly connection: object
+}
+
+/** What the handler answers: a response, or `"drop"` to destroy the connection without answering. */
+export type Outgoing =
+  | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
+  | "drop"
+
+/** The transport's options. */
+export interface TransportOptions {
+  readonly host: string
+  readonly port: number
+  readonly certPem: string
+  readonly keyPem: string
+  /** Advertised as acceptable client-certificate issuers (Go clients only send a certificate that matches). */
+  readonly caPem: string
+  readonly maxBodyBytes?: number
+  readonly handle: (incoming: Incoming) => Promise<Outgoing>
+}
+
+/** A listening transport. */
+export interface Listening {
+  readonly port: number
+  /** Stops accepting, destroys every open connection and waits until the server is closed. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * Deno's `node:http` closes a socket it did not accept itself after the first response, whatever the keep-alive
+ * headers say, so a client reusing the connection sees a reset (kubectl's POST after `GET /version` did). There the
+ * server says `Connection: close`, and clients open a new connection per request.
+ */
+const closeAfterResponse: boolean = typeof process.versions.deno === "string"
+
+const readBody = (req: http.IncomingMessage, max: number): Promise<Uint8Array> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Uint8Array> = []
+    let size = 0
+    req.on("data", (chunk: Uint8Array) => {
+      size += chunk.length
+      if (size > max) {
+        reject(new Error("request body too large"))
+        req.destroy()
+      } else chunks.push(chunk)
+    })
+    req.on("end", () => {
+      const out = new Uint8Array(size)
+      let offset = 0
+      for (const c of chunks) {
+        out.set(c, offset)
+        offset += c.length
+      }
+      resolve(out)
+    })
+    req.on("error", reject)
+  })
+
+const peerCertificate = (socket: net.Socket): Uint8Array | undefined => {
+  const tlsSocket = socket as tls.TLSSocket
+  if (typeof tlsSocket.getPeerCertificate !== "function") return undefined
+  const cert = tlsSocket.getPeerCertificate(true)
+  return cert && cert.raw && cert.raw.length > 0 ? new Uint8Array(cert.raw) : undefined
+}
+
+/** Starts listening; resolves once the port is bound. */
+export const listen = (options: TransportOptions): Promise<Listening> =>
+  new Promise((resolve, reject) => {
+    const sockets = new Set<net.Socket>()
+    const max = options.maxBodyBytes ?? 3 * 1024 * 1024
+    const app = http.createServer((req, res) => {
+      const path = new URL(req.url ?? "/", "https://localhost").pathname
+      readBody(req, max)
+        .then((body) =>
+          options.handle({
+            method: (req.method ?? "GET").toUpperCase(),
+            path,
+            headers: req.headers,
+            body,
+            peerCertificate: peerCertificate(req.socket),
+            connection: req.socket,
+          })
+        )
+        .then((out) => {
+          if (out === "drop") {
+            req.socket.destroy()
+            return
+          }
+          res.writeHead(out.status, {
+            "content-length": String(Buffer.byteLength(out.body)),
+            ...(closeAfterResponse ? { connection: "close" } : {}),
+            ...out.headers,
+          })
+          res.end(out.body)
+        })
+        .catch((e) => {
+          if (!res.headersSent) {
+            res.writeHead(500, { "content-type": "application/json" })
+            res.end(JSON.stringify({
+              kind: "Status",
+              apiVersion: "v1",
+              metadata: {},
+              status: "Failure",
+              message: `Internal error occurred: ${String(e)}`,
+              reason: "InternalError",
+              code: 500,
+            }))
+          } else req.socket.destroy()
+        })
+    })
+    app.keepAliveTimeout = 30_000
+    const server = tls.createServer({
+      key: options.keyPem,
+      cert: options.certPem,
+      ca: [options.caPem],
+      requestCert: true,
+      rejectUnauthorized: false,
+      ALPNProtocols: ["http/1.1"],
+    })
+    server.on("secureConnection", (socket) => {
+      sockets.add(socket)
+      socket.on("close", () => sockets.delete(socket))
+      app.emit("connection", socket)
+    })
+    server.on("tlsClientError", () => {})
+    server.once("error", reject)
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject)
+      const address = server.address()
+      const port = typeof address === "object" && address !== null ? address.port : options.port
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            app.close()
+            for (const socket of sockets) socket.destroy()
+            sockets.clear()
+          }),
+      })
+    })
+  })
