@@ -1,0 +1,114 @@
+/**
+ * A client of the agent's local endpoint (`GET /v1/tokens/NAME?format=json`) over `node:http`, which reaches a unix
+ * socket or a loopback port the same way in Node, Deno and Bun. Used by `exec-credential` to ask a running agent
+ * instead of making a TokenRequest of its own. The token is decoded straight into `Redacted`.
+ *
+ * @module
+ */
+import type * as Cause from "effect/Cause"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as http from "node:http"
+import { quote, Rfc3339 } from "../../core/TokenRequest.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+import type { EndpointConfig } from "./Endpoint.ts"
+
+/** Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, or other. */
+export type EndpointClientErrorReason = "Unavailable" | "NotDeclared" | "NotReady" | "Unauthorized" | "Protocol"
+
+/** The fields of an {@link EndpointClientError}. */
+export interface EndpointClientErrorFields {
+  readonly reason: EndpointClientErrorReason
+  /** The token name asked for. */
+  readonly name: string
+  /** Where the agent was asked (`unix:PATH` or `HOST:PORT`). */
+  readonly address: string
+  readonly detail: string
+}
+
+const EndpointClientErrorBase: new (
+  args: EndpointClientErrorFields,
+) => Cause.YieldableError & EndpointClientErrorFields = Data.Error
+
+/** The agent did not give a token. The message never holds a token (bodies of refusals are not quoted). */
+export class EndpointClientError extends EndpointClientErrorBase {
+  readonly _tag = "EndpointClientError" as const
+  override get message(): string {
+    return `cannot get token ${quote(this.name)} from the agent at ${this.address}: ${this.detail}`
+  }
+}
+
+const Reply = Schema.Struct({
+  name: Schema.String,
+  token: Schema.Redacted(Schema.NonEmptyString),
+  expirationTimestamp: Rfc3339,
+})
+
+const describe = (target: EndpointConfig): string =>
+  target._tag === "Unix" ? `unix:${target.path}` : `${target.host}:${target.port}`
+
+interface Raw {
+  readonly status: number
+  readonly body: string
+}
+
+const send = (target: EndpointConfig, path: string, timeoutMillis: number): Promise<Raw> =>
+  new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { accept: "application/json" }
+    if (target.bearerToken !== undefined) headers["authorization"] = `Bearer ${Redacted.value(target.bearerToken)}`
+    const where = target._tag === "Unix" ? { socketPath: target.path } : { host: target.host, port: target.port }
+    const req = http.request(
+      { ...where, path, method: "GET", headers, agent: false, timeout: timeoutMillis },
+      (res) => {
+        let body = ""
+        res.setEncoding("utf8")
+        res.on("data", (chunk: string) => {
+          body += chunk
+          if (body.length > 1024 * 1024) req.destroy(new Error("response too large"))
+        })
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
+        res.on("error", reject)
+      },
+    )
+    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMillis} ms`)))
+    req.on("error", reject)
+    req.end()
+  })
+
+/**
+ * Asks the agent for a token and returns it as a TokenRequest response (`status` only). Fails with `Unavailable` when
+ * nothing listens at the address (the caller may then fetch the token itself).
+ */
+export const token = (
+  target: EndpointConfig,
+  name: string,
+  options: { readonly timeoutMillis?: number | undefined } = {},
+): Effect.Effect<TokenRequest, EndpointClientError> => {
+  const fail = (reason: EndpointClientErrorReason, detail: string) =>
+    new EndpointClientError({ reason, name, address: describe(target), detail })
+  return Effect.tryPromise({
+    try: () => send(target, `/v1/tokens/${encodeURIComponent(name)}?format=json`, options.timeoutMillis ?? 5000),
+    catch: (error) => {
+      const code = (error as { code?: string }).code
+      return code === "ENOENT" || code === "ECONNREFUSED" || code === "ENOTSOCK"
+        ? fail("Unavailable", `no agent is listening (${code})`)
+        : fail("Unavailable", String((error as Error)?.message ?? error))
+    },
+  }).pipe(
+    Effect.flatMap((raw): Effect.Effect<TokenRequest, EndpointClientError> => {
+      if (raw.status === 404) return Effect.fail(fail("NotDeclared", "the agent does not declare this token"))
+      if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
+      if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
+      if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
+      return Schema.decodeUnknown(Schema.parseJson(Reply))(raw.body).pipe(
+        Effect.mapError(() => fail("Protocol", "the agent's answer is not a token in JSON")),
+        Effect.map((reply) => ({
+          spec: {},
+          status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp },
+        })),
+      )
+    }),
+  )
+}

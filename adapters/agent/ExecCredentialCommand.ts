@@ -1,0 +1,245 @@
+/**
+ * `sa-token exec-credential`: a kubectl exec credential plugin printing a `client.authentication.k8s.io/v1`
+ * ExecCredential on stdout.
+ *
+ * - `--name NAME --socket PATH` asks a running agent over its socket.
+ * - `--name NAME --config FILE` asks the agent of that config (its endpoint); when no agent answers, or the config
+ *   declares no endpoint, it fetches the declared token itself through the shared on-disk cache.
+ * - `SERVICE_ACCOUNT [-n NS] [--audience A]... [--duration D] [--bound-object-kind K --bound-object-name N
+ *   [--bound-object-uid U]] [--kubeconfig PATH] [--context NAME]` fetches through the shared on-disk cache, so that
+ *   kubectl does not cause a TokenRequest on every invocation.
+ *
+ * Flag validation and messages follow `kubectl create token`. Logs and errors go to stderr (stdout is kubectl's);
+ * errors exit non-zero and never contain a token.
+ *
+ * @module
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import type * as Cause from "effect/Cause"
+import * as Config from "effect/Config"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as Option from "effect/Option"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as InCluster from "../kube/InCluster.ts"
+import * as KubeConnection from "../kube/KubeConnection.ts"
+import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
+import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
+import * as AgentConfig from "./Config.ts"
+import * as EndpointClient from "./EndpointClient.ts"
+import * as ExecCredential from "./ExecCredential.ts"
+
+/** The parsed flags. */
+export interface Flags {
+  readonly serviceAccount: Option.Option<string>
+  readonly name: Option.Option<string>
+  readonly socket: Option.Option<string>
+  readonly config: Option.Option<string>
+  readonly namespace: Option.Option<string>
+  readonly audience: Array<string>
+  readonly duration: Option.Option<string>
+  readonly boundObjectKind: Option.Option<string>
+  readonly boundObjectName: Option.Option<string>
+  readonly boundObjectUid: Option.Option<string>
+  readonly kubeconfig: Option.Option<string>
+  readonly context: Option.Option<string>
+  readonly cacheDir: Option.Option<string>
+}
+
+/** The fields of an {@link ExecCredentialError}. */
+export interface ExecCredentialErrorFields {
+  readonly reason: "Usage" | "Failed"
+  readonly detail: string
+}
+
+const ExecCredentialErrorBase: new (
+  args: ExecCredentialErrorFields,
+) => Cause.YieldableError & ExecCredentialErrorFields = Data.Error
+
+/** The command failed; the message is what kubectl shows the user. */
+export class ExecCredentialError extends ExecCredentialErrorBase {
+  readonly _tag = "ExecCredentialError" as const
+  override get message(): string {
+    return this.reason === "Usage" ? `error: ${this.detail}` : `failed to create token: ${this.detail}`
+  }
+}
+
+const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", detail })
+const failed = (error: { readonly message: string }) =>
+  new ExecCredentialError({ reason: "Failed", detail: error.message })
+
+const units: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }
+
+/** Parses a Go duration (`1h`, `90m`, `1h30m10s`, `0`) into seconds, with kubectl's messages. */
+export const parseDuration = (text: string): Either<number> => {
+  const body = text.replace(/^[+-]/, "")
+  const parts = [...body.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)]
+  if (body !== "0" && (parts.length === 0 || parts.map((p) => p[0]).join("") !== body)) {
+    return { error: `invalid argument "${text}" for "--duration" flag: time: invalid duration "${text}"` }
+  }
+  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0) * (text.startsWith("-") ? -1 : 1)
+  if (seconds < 0) return { error: "--duration must be greater than or equal to 0" }
+  if (Math.abs(seconds - Math.round(seconds)) > 1e-9) {
+    return { error: "--duration cannot be expressed in units less than seconds" }
+  }
+  return { value: Math.round(seconds) }
+}
+
+type Either<A> = { readonly value: A } | { readonly error: string }
+
+/** Builds the TokenRequest from the `token` flags, with `kubectl create token`'s checks. */
+export const requestFromFlags = (flags: Flags): Either<TokenRequest> => {
+  if (flags.audience.some((a) => a === "")) return { error: "--audience must not be an empty string" }
+  let expirationSeconds: number | undefined
+  if (Option.isSome(flags.duration)) {
+    const parsed = parseDuration(flags.duration.value)
+    if ("error" in parsed) return parsed
+    expirationSeconds = parsed.value === 0 ? undefined : parsed.value
+  }
+  const kind = Option.getOrUndefined(flags.boundObjectKind)
+  const name = Option.getOrUndefined(flags.boundObjectName)
+  const uid = Option.getOrUndefined(flags.boundObjectUid)
+  if (kind === undefined) {
+    if (name !== undefined) return { error: "--bound-object-name can only be set if --bound-object-kind is provided" }
+    if (uid !== undefined) return { error: "--bound-object-uid can only be set if --bound-object-kind is provided" }
+  } else {
+    if (!["Node", "Pod", "Secret"].includes(kind)) {
+      return { error: "supported --bound-object-kind values are Node, Pod, Secret" }
+    }
+    if (name === undefined) return { error: "--bound-object-name is required if --bound-object-kind is provided" }
+  }
+  return {
+    value: {
+      spec: {
+        ...(flags.audience.length > 0 ? { audiences: [...flags.audience] } : {}),
+        ...(expirationSeconds !== undefined ? { expirationSeconds } : {}),
+        ...(kind !== undefined
+          ? { boundObjectRef: { kind, apiVersion: "v1", name, ...(uid !== undefined ? { uid } : {}) } }
+          : {}),
+      },
+    },
+  }
+}
+
+type Requirements = FileSystem.FileSystem | Path.Path | TlsHttpClient
+
+const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
+  Effect.gen(function* () {
+    if (Option.isSome(flags.cacheDir)) return (yield* Path.Path).resolve(flags.cacheDir.value)
+    const env = {
+      XDG_CACHE_HOME: Option.getOrUndefined(yield* Config.option(Config.string("XDG_CACHE_HOME")).pipe(Effect.orDie)),
+      HOME: Option.getOrUndefined(yield* Config.option(Config.string("HOME")).pipe(Effect.orDie)),
+    }
+    return ExecCredential.defaultDirectory(env, yield* Path.Path)
+  }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
+
+/** Fetches through the on-disk cache with the cluster's connection; `namespace` defaults to the context's. */
+const fetchCached = (
+  flags: Flags,
+  connection: KubeConnection.Options & { readonly inCluster?: boolean | undefined },
+  serviceAccount: string,
+  namespace: string | undefined,
+  request: TokenRequest,
+): Effect.Effect<TokenRequest, ExecCredentialError, Requirements> =>
+  Effect.gen(function* () {
+    const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))
+    const directory = yield* cacheDirectory(flags)
+    const options = { directory, cluster: `${conn.server} ${conn.description}` }
+    const fetcher = KubeTokenFetcher.layer().pipe(Layer.provide(KubeConnection.layerFrom(conn)))
+    const ns = namespace ?? conn.namespace
+    if (ns === "") return yield* usage("--namespace is required")
+    return yield* ExecCredential.get(ns, serviceAccount, request, options).pipe(Effect.provide(fetcher))
+  }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
+
+const fromConfig = (flags: Flags, file: string, name: string) =>
+  Effect.gen(function* () {
+    const config = yield* AgentConfig.load(file).pipe(Effect.mapError(failed))
+    const spec = config.tokens.find((token) => token.name === name)
+    if (spec === undefined) return yield* usage(`token "${name}" is not declared in ${config.file}`)
+    if (config.endpoint !== undefined) {
+      const asked = yield* EndpointClient.token(config.endpoint, name).pipe(Effect.either)
+      if (asked._tag === "Right") return asked.right
+      if (asked.left.reason !== "Unavailable") return yield* failed(asked.left)
+      yield* Effect.logInfo("exec-credential: no agent is listening; fetching the token directly")
+    }
+    return yield* fetchCached(flags, config.cluster, spec.serviceAccount, spec.namespace, spec.request)
+  })
+
+/** Runs the command for parsed flags and returns the ExecCredential text. */
+export const credential = (flags: Flags): Effect.Effect<string, ExecCredentialError, Requirements> =>
+  Effect.gen(function* () {
+    const tokenFlags = [flags.namespace, flags.duration, flags.boundObjectKind, flags.kubeconfig, flags.context]
+      .some(Option.isSome) || flags.audience.length > 0
+    let response: TokenRequest
+    if (Option.isSome(flags.name)) {
+      if (Option.isSome(flags.serviceAccount) || tokenFlags) {
+        return yield* usage("--name cannot be combined with a service account or token flags")
+      }
+      if (Option.isSome(flags.socket) === Option.isSome(flags.config)) {
+        return yield* usage("--name needs exactly one of --socket or --config")
+      }
+      response = Option.isSome(flags.socket)
+        ? yield* EndpointClient.token({ _tag: "Unix", path: flags.socket.value }, flags.name.value).pipe(
+          Effect.mapError(failed),
+        )
+        : yield* fromConfig(flags, Option.getOrThrow(flags.config), flags.name.value)
+    } else {
+      if (Option.isNone(flags.serviceAccount)) return yield* usage("service account name is required")
+      if (Option.isSome(flags.socket) || Option.isSome(flags.config)) {
+        return yield* usage("--socket and --config need --name")
+      }
+      const request = requestFromFlags(flags)
+      if ("error" in request) return yield* usage(request.error)
+      const connection = {
+        kubeconfig: Option.getOrUndefined(flags.kubeconfig),
+        context: Option.getOrUndefined(flags.context),
+      }
+      const namespace = Option.getOrUndefined(flags.namespace)
+      if (namespace === "") return yield* usage("--namespace is required")
+      response = yield* fetchCached(flags, connection, flags.serviceAccount.value, namespace, request.value)
+    }
+    return ExecCredential.render(response)
+  })
+
+const text = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+const flags = {
+  serviceAccount: Args.text({ name: "SERVICE_ACCOUNT" }).pipe(Args.optional),
+  name: text("name", "the token's name in the agent's config"),
+  socket: text("socket", "the agent's unix socket"),
+  config: text("config", "the agent's config file (its endpoint and token declarations)"),
+  namespace: Options.text("namespace").pipe(Options.withAlias("n"), Options.optional),
+  audience: Options.text("audience").pipe(
+    Options.withDescription("an intended audience (repeatable)"),
+    Options.repeated,
+  ),
+  duration: text("duration", "requested lifetime, such as 1h (the server may cap it)"),
+  boundObjectKind: text("bound-object-kind", "Pod, Secret or Node"),
+  boundObjectName: text("bound-object-name", "the bound object's name"),
+  boundObjectUid: text("bound-object-uid", "the bound object's UID"),
+  kubeconfig: text("kubeconfig", "the kubeconfig file"),
+  context: text("context", "the kubeconfig context"),
+  cacheDir: text("cache-dir", "the token cache directory (default $XDG_CACHE_HOME/sa-token or ~/.cache/sa-token)"),
+}
+
+const stderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
+
+/** The `exec-credential` subcommand. */
+export const command: Command.Command<"exec-credential", Requirements, ExecCredentialError, Flags> = Command.make(
+  "exec-credential",
+  flags,
+  (parsed) =>
+    credential(parsed).pipe(
+      Effect.flatMap((output) => Console.log(output)),
+      Effect.tapError((error) => Console.error(error.message)),
+      Effect.provide(stderrLogger),
+    ),
+).pipe(Command.withDescription("Print a client.authentication.k8s.io/v1 ExecCredential for kubectl"))
