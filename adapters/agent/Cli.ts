@@ -6,6 +6,7 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
+import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
 import * as DevServerCommand from "../devserver/Command.ts"
 
 /** The root command. Subcommands are added with `Command.withSubcommands`. */
@@ -13,6 +14,7 @@ export const root = Command.make("sa-token").pipe(
   Command.withDescription("Kubernetes service-account token manager: agent, token command and development API server"),
   Command.withSubcommands([
     Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
+    ExecCredentialCommand.command,
     DevServerCommand.command,
   ]),
 )
