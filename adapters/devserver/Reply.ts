@@ -104,7 +104,8 @@ export interface Attributes {
 /** 403 with kube-apiserver's RBAC denial text. */
 export const forbidden = (a: Attributes): Reply => {
   const full = a.subresource ? `${a.resource}/${a.subresource}` : a.resource
-  const what = a.name ? `${a.resource} "${a.name}"` : a.resource
+  const qualified = a.group ? `${a.resource}.${a.group}` : a.resource
+  const what = a.name ? `${qualified} "${a.name}"` : qualified
   const scope = a.namespace ? `in the namespace "${a.namespace}"` : "at the cluster scope"
   return status(
     Status.failure(
