@@ -52,7 +52,13 @@ describe("devserver authentication", () => {
         const ca = await Pki.makeCaAsync("devserver-ca")
         return Pki.issueClientCertAsync(ca, { commonName: "kubernetes-admin", organizations: ["system:masters"] })
       })
-      for (const as of [{ none: true }, { token: "nope" }, { token: "a.b.c" }, stranger] as const) {
+      const credentials: ReadonlyArray<Credentials> = [
+        { none: true },
+        { token: "nope" },
+        { token: "a.b.c" },
+        { cert: stranger.certPem, key: stranger.keyPem },
+      ]
+      for (const as of credentials) {
         const answer = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), as })
         assert.equal(answer.status, 401)
         const status = statusOf(answer)
