@@ -48,6 +48,8 @@ export interface FileSinkSpec {
 /** What to do after a token was rotated. */
 export interface HooksSpec {
   readonly command?: ReadonlyArray<string> | undefined
+  /** The directory the command runs in (the config file's). */
+  readonly directory: string
   readonly signal?: { readonly pidFile: string; readonly signal: string } | undefined
 }
 
@@ -174,6 +176,7 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
     const signal = token.hooks?.signal
     const hooks: HooksSpec | undefined = token.hooks === undefined ? undefined : {
       command: token.hooks.command,
+      directory,
       signal: signal === undefined
         ? undefined
         : { pidFile: path.resolve(directory, signal.pidFile), signal: signal.signal ?? "SIGHUP" },

@@ -1,5 +1,6 @@
 /**
- * Rotation hooks, run after a new token was written: a command (argv, no shell; it gets `SA_TOKEN_NAME`,
+ * Rotation hooks, run after a new token was written: a command (argv, no shell, run in the config file's directory;
+ * it gets `SA_TOKEN_NAME`,
  * `SA_TOKEN_FILE` and `SA_TOKEN_FINGERPRINT` in its environment, never the token) and a signal sent to the process
  * whose PID is in a file (Vault Agent's and spiffe-helper's two mechanisms). A failing hook is logged and never stops
  * the agent.
@@ -22,9 +23,11 @@ export const commandTimeout: Duration.Duration = Duration.seconds(60)
 export const runCommand = (
   argv: ReadonlyArray<string>,
   env: Record<string, string>,
+  directory: string,
 ): Effect.Effect<void, string, CommandExecutor.CommandExecutor> =>
   Command.make(argv[0]!, ...argv.slice(1)).pipe(
     Command.env(env),
+    Command.workingDirectory(directory),
     Command.stdin("inherit"),
     Command.exitCode,
     Effect.mapError((error) => `cannot run ${argv[0]}: ${error.message}`),
@@ -63,7 +66,7 @@ export const run = (
         SA_TOKEN_FILE: spec.file?.path ?? "",
         SA_TOKEN_FINGERPRINT: fingerprint,
       }
-      yield* runCommand(hooks.command, env).pipe(
+      yield* runCommand(hooks.command, env, hooks.directory).pipe(
         Effect.tap(() => Effect.logDebug("rotation command ran")),
         Effect.catchAll((error) =>
           Effect.logWarning("rotation command failed").pipe(Effect.annotateLogs("err", error))

@@ -1,0 +1,154 @@
+/**
+ * The agent's lifecycle: load the configuration, put the request budget in front of the fetcher, build the manager
+ * (with its garbage collector) and the scheduler, serve the local endpoint when one is configured, and reload the
+ * token list on every SIGHUP until the fiber is interrupted (SIGINT/SIGTERM), at which point the scheduler's fibers
+ * stop, in-flight file writes finish, and the endpoint closes.
+ *
+ * @module
+ */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import type * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import * as TokenManager from "../../core/TokenManager.ts"
+import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
+import * as InCluster from "../kube/InCluster.ts"
+import * as KubeConnection from "../kube/KubeConnection.ts"
+import type { KubeConnectionError } from "../kube/KubeConnection.ts"
+import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
+import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import { AgentState } from "./AgentState.ts"
+import * as Budget from "./Budget.ts"
+import * as Config from "./Config.ts"
+import type { AgentConfig, ConfigError } from "./Config.ts"
+import * as Endpoint from "./Endpoint.ts"
+import type { EndpointError } from "./Endpoint.ts"
+import * as Logging from "./Logging.ts"
+import * as Scheduler from "./Scheduler.ts"
+import { Signals } from "./Signals.ts"
+
+/** The platform services the agent uses. */
+export type Platform = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor
+
+/** Every way the agent can fail to start. */
+export type AgentError = ConfigError | KubeConnectionError | TlsHttpClientError | EndpointError
+
+/** A running agent. */
+export interface RunningAgent {
+  readonly config: AgentConfig
+  readonly scheduler: Scheduler.Scheduler
+  readonly endpoint: Option.Option<Endpoint.Endpoint>
+  /** Re-reads the configuration file and applies its token list (what SIGHUP does). Never fails. */
+  readonly reload: Effect.Effect<void, never, FileSystem.FileSystem | Path.Path>
+}
+
+const endpointConfig = (spec: NonNullable<AgentConfig["endpoint"]>): Endpoint.EndpointConfig =>
+  spec._tag === "Unix" ? { _tag: "Unix", path: spec.path, mode: spec.mode } : {
+    _tag: "Tcp",
+    host: spec.host,
+    port: spec.port,
+    allowNonLoopback: spec.allowNonLoopback,
+    bearerToken: spec.bearerToken,
+  }
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+
+/**
+ * Starts the agent for a loaded configuration over a fetcher (the budget is added here). Everything it starts lives
+ * in the scope.
+ */
+export const start = (
+  config: AgentConfig,
+  fetcher: TokenFetcher.TokenFetcher,
+): Effect.Effect<RunningAgent, EndpointError, Platform | Scope.Scope> =>
+  Effect.gen(function* () {
+    const budget = yield* Budget.make(config.budget)
+    const limited = Budget.limit(fetcher, budget)
+    const manager = yield* TokenManager.make().pipe(
+      Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, limited)),
+    )
+    yield* TokenManager.runGarbageCollector(manager, RefreshPolicy.kubelet.gcPeriodMillis)
+    const scheduler = yield* Scheduler.make().pipe(Effect.provideService(TokenManager.TokenManager, manager))
+    yield* Effect.logInfo("agent starting").pipe(
+      Effect.annotateLogs({ config: config.file, tokens: config.tokens.length }),
+    )
+    yield* scheduler.apply(config.tokens)
+    const endpoint = config.endpoint === undefined ? Option.none<Endpoint.Endpoint>() : Option.some(
+      yield* Endpoint.make(endpointConfig(config.endpoint)).pipe(
+        Effect.provideService(AgentState, scheduler),
+      ),
+    )
+    let current = config
+    const reload = Effect.gen(function* () {
+      const next = yield* Effect.either(Config.load(current.file))
+      if (next._tag === "Left") {
+        return yield* Effect.logError("reload failed; keeping the running configuration").pipe(
+          Effect.annotateLogs("err", next.left.message),
+        )
+      }
+      const fresh = next.right
+      for (const field of ["cluster", "endpoint", "budget", "log"] as const) {
+        if (!same(fresh[field], current[field])) {
+          yield* Effect.logWarning(`${field} changed: restart the agent to apply it`)
+        }
+      }
+      current = { ...current, tokens: fresh.tokens }
+      yield* scheduler.apply(fresh.tokens)
+      yield* Effect.logInfo("configuration reloaded").pipe(Effect.annotateLogs("tokens", fresh.tokens.length))
+    })
+    return { config, scheduler, endpoint, reload }
+  })
+
+/** Reloads the agent on every hangup from {@link Signals} (if provided) until the scope closes. */
+export const watchHangups = (
+  agent: RunningAgent,
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+  Effect.gen(function* () {
+    const signals = yield* Effect.serviceOption(Signals)
+    if (Option.isNone(signals)) return
+    yield* signals.value.hangups.pipe(
+      Stream.runForEach(() => Effect.zipRight(Effect.logInfo("SIGHUP: reloading the configuration"), agent.reload)),
+      Effect.forkScoped,
+    )
+  })
+
+/** The TokenRequest fetcher for the configured cluster (kubeconfig lookup, then in-cluster, unless told). */
+export const kubeFetcher = (
+  cluster: AgentConfig["cluster"],
+): Effect.Effect<
+  TokenFetcher.TokenFetcher,
+  KubeConnectionError | TlsHttpClientError,
+  FileSystem.FileSystem | Path.Path | TlsHttpClient | Scope.Scope
+> =>
+  Effect.gen(function* () {
+    const connection = cluster.inCluster
+      ? yield* InCluster.load()
+      : yield* KubeConnection.load({ kubeconfig: cluster.kubeconfig, context: cluster.context })
+    return yield* KubeTokenFetcher.scoped().pipe(Effect.provide(KubeConnection.layerFrom(connection)))
+  })
+
+/**
+ * Runs the agent of a configuration file until interrupted, with the fetcher that `fetcherFor` builds for the loaded
+ * configuration (in the agent's scope). The configured logger applies to everything after the file was read.
+ */
+export const runWith = <E, R>(
+  configPath: string,
+  fetcherFor: (config: AgentConfig) => Effect.Effect<TokenFetcher.TokenFetcher, E, R>,
+): Effect.Effect<never, ConfigError | EndpointError | E, Platform | Exclude<R, Scope.Scope>> =>
+  Effect.gen(function* () {
+    const config = yield* Config.load(configPath)
+    return yield* Effect.scoped(Effect.gen(function* () {
+      const agent = yield* start(config, yield* fetcherFor(config))
+      yield* watchHangups(agent)
+      return yield* Effect.never
+    })).pipe(Effect.provide(Logging.layer(config.log)))
+  })
+
+/** Runs the agent of a configuration file against its Kubernetes cluster until interrupted. */
+export const run = (configPath: string): Effect.Effect<never, AgentError, Platform | TlsHttpClient> =>
+  runWith(configPath, (config) => kubeFetcher(config.cluster))
