@@ -133,10 +133,21 @@ describe("ExecCredential.get", () => {
         nodeFs.writeFileSync(target, JSON.stringify({ ...entry, cluster: "other" }))
         yield* ExecCredential.get("default", "builder", request, options)
         assert.equal(fake.calls, 3, "an entry for another cluster is not used")
+        // An entry others could read, or in a directory others can write, is not trusted.
+        nodeFs.chmodSync(target, 0o644)
+        yield* ExecCredential.get("default", "builder", request, options)
+        assert.equal(fake.calls, 4, "a group- or world-readable entry is not used")
+        assert.equal(nodeFs.statSync(target).mode & 0o777, 0o600, "and it is replaced by a private one")
+        nodeFs.chmodSync(root, 0o777)
+        yield* ExecCredential.get("default", "builder", request, options)
+        assert.equal(fake.calls, 5, "an entry in a world-writable directory is not used")
+        assert.equal(nodeFs.statSync(root).mode & 0o777, 0o700, "and the directory is tightened to 0700")
+        yield* ExecCredential.get("default", "builder", request, options)
+        assert.equal(fake.calls, 5)
         // The clock leapt backwards past the fetch time: refetch.
         yield* TestClock.setTime(Date.UTC(2029, 11, 31))
         yield* ExecCredential.get("default", "builder", request, options)
-        assert.equal(fake.calls, 4)
+        assert.equal(fake.calls, 6)
       }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))

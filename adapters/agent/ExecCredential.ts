@@ -6,7 +6,7 @@
  * A cache entry is one JSON file per (core cache key, cluster), named by a SHA-256 of both, mode 0600 in a 0700
  * directory, written atomically (temporary file, then rename). It is reused until the token's refresh point (80 % of
  * its lifetime, or 24 h, as the core's refresh policy says), then replaced by a new TokenRequest. An unreadable, foreign
- * or corrupt entry is ignored and overwritten. Time comes from `Clock`, so the cache is tested under `TestClock`.
+ * or corrupt entry, or one readable by others or in a directory others can write, is ignored and overwritten. Time comes from `Clock`, so the cache is tested under `TestClock`.
  *
  * @module
  */
@@ -95,6 +95,12 @@ export const reuseUntil = (
 const read = (target: string, key: string, options: CacheOptions, now: number) =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
+    // Only trust an entry nobody else could have planted or read: a private file in a directory others cannot write.
+    const directory = yield* fs.stat(options.directory)
+    const info = yield* fs.stat(target)
+    if ((directory.mode & 0o022) !== 0 || (info.mode & 0o077) !== 0 || info.type !== "File") {
+      return Option.none<TokenRequest>()
+    }
     const text = yield* fs.readFileString(target)
     const entry = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(text)
     const fetchedAt = entry.fetchedAt.getTime()
