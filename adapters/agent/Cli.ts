@@ -8,6 +8,7 @@ import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
 import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
 import * as DevServerCommand from "../devserver/Command.ts"
+import * as TokenCommand from "./TokenCommand.ts"
 
 /** The root command. Subcommands are added with `Command.withSubcommands`. */
 export const root = Command.make("sa-token").pipe(
@@ -16,6 +17,7 @@ export const root = Command.make("sa-token").pipe(
     Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
     ExecCredentialCommand.command,
     DevServerCommand.command,
+    TokenCommand.command,
   ]),
 )
 

@@ -1,0 +1,162 @@
+/**
+ * The `token` command: what `kubectl create token` does, through the token manager and the Kubernetes adapter.
+ *
+ * ```
+ * token SERVICE_ACCOUNT [-n NAMESPACE] [--audience A]... [--duration 1h]
+ *       [--bound-object-kind Pod|Secret|Node --bound-object-name N [--bound-object-uid U]]
+ *       [--kubeconfig PATH] [--context NAME] [-o token|json|exec-credential]
+ * ```
+ *
+ * It prints the bare token (with a newline only on a terminal, like kubectl), the TokenRequest as JSON (token
+ * included, since that is what was asked for) or a `client.authentication.k8s.io/v1` ExecCredential. Errors go to
+ * stderr as `error: …` with a non-zero exit code and never contain the token.
+ *
+ * @module
+ */
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Options from "@effect/cli/Options"
+import * as Terminal from "@effect/platform/Terminal"
+import type * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
+import * as TokenManager from "../../core/TokenManager.ts"
+import { formatTime, TokenRequestJson } from "../../core/TokenRequest.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as KubeConnection from "../kube/KubeConnection.ts"
+import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
+import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
+import type { Output, TokenFlags } from "./TokenFlags.ts"
+import { validate } from "./TokenFlags.ts"
+
+/** The fields of a {@link TokenCommandError}. */
+export interface TokenCommandErrorFields {
+  /** `Usage` for bad flags, `Connection` for kubeconfig or TLS problems, `Request` for a refused request. */
+  readonly reason: "Usage" | "Connection" | "Request"
+  /** What went wrong; never a token. */
+  readonly detail: string
+}
+
+const TokenCommandErrorBase: new (args: TokenCommandErrorFields) => Cause.YieldableError & TokenCommandErrorFields =
+  Data.Error
+
+/** The command failed; its message is what is printed after `error: `. */
+export class TokenCommandError extends TokenCommandErrorBase {
+  /** The tag, for `Effect.catchTag`. */
+  readonly _tag = "TokenCommandError" as const
+  override get message(): string {
+    return this.reason === "Request" ? `failed to create token: ${this.detail}` : this.detail
+  }
+}
+
+/** Renders a response in the requested format (the token is revealed here, and only here). */
+export const render = (response: TokenRequest, output: Output): string => {
+  const status = response.status!
+  switch (output) {
+    case "token":
+      return Redacted.value(status.token)
+    case "json":
+      return JSON.stringify(Schema.encodeSync(TokenRequestJson)(response), null, 4) + "\n"
+    case "exec-credential":
+      return JSON.stringify(
+        {
+          apiVersion: "client.authentication.k8s.io/v1",
+          kind: "ExecCredential",
+          spec: { interactive: false },
+          status: { expirationTimestamp: formatTime(status.expirationTimestamp), token: Redacted.value(status.token) },
+        },
+        null,
+        4,
+      ) + "\n"
+  }
+}
+
+/** Requirements of {@link execute}. */
+export type Requirements = KubeConnection.Requirements | TlsHttpClient
+
+/** Validates the flags, loads the connection and obtains one token through the manager; returns the text to print. */
+export const execute = (flags: TokenFlags): Effect.Effect<string, TokenCommandError, Requirements> =>
+  Effect.gen(function* () {
+    const valid = validate(flags)
+    if ("error" in valid) return yield* new TokenCommandError({ reason: "Usage", detail: valid.error })
+    const connection = yield* KubeConnection.load({
+      kubeconfig: Option.getOrUndefined(flags.kubeconfig),
+      context: Option.getOrUndefined(flags.context),
+    }).pipe(Effect.mapError((e) => new TokenCommandError({ reason: "Connection", detail: e.message })))
+    const namespace = Option.getOrElse(flags.namespace, () => connection.namespace)
+    if (namespace === "") return yield* new TokenCommandError({ reason: "Usage", detail: "--namespace is required" })
+    const manager = TokenManager.layerWith({ gc: false }).pipe(
+      Layer.provide(KubeTokenFetcher.layer()),
+      Layer.provide(KubeConnection.layerFrom(connection)),
+    )
+    const response = yield* Effect.flatMap(
+      TokenManager.TokenManager,
+      (m) => m.getServiceAccountToken(namespace, valid.name, valid.request),
+    ).pipe(
+      Effect.provide(manager),
+      Effect.mapError((e) =>
+        e._tag === "TlsHttpClientError"
+          ? new TokenCommandError({ reason: "Connection", detail: e.message })
+          : new TokenCommandError({
+            reason: "Request",
+            detail: e._tag === "InvalidTokenRequest" ? e.message : e.cause.message,
+          })
+      ),
+    )
+    return render(response, valid.output)
+  })
+
+const optionalText = (name: string, description: string) =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+const flags = {
+  serviceAccount: Args.text({ name: "SERVICE_ACCOUNT" }).pipe(Args.optional),
+  namespace: optionalText("namespace", "the namespace (default: the kubeconfig context's)").pipe(
+    Options.withAlias("n"),
+  ),
+  audience: Options.text("audience").pipe(
+    Options.withDescription("an intended audience of the token (repeatable; default: the API server's)"),
+    Options.repeated,
+  ),
+  duration: optionalText("duration", "the requested lifetime, such as 1h or 10m (the server may shorten it)"),
+  boundObjectKind: optionalText("bound-object-kind", "bind the token to an object: Pod, Secret or Node"),
+  boundObjectName: optionalText("bound-object-name", "the name of the object to bind the token to"),
+  boundObjectUid: optionalText("bound-object-uid", "the UID of the object to bind the token to"),
+  kubeconfig: optionalText("kubeconfig", "the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)"),
+  context: optionalText("context", "the kubeconfig context to use"),
+  output: Options.text("output").pipe(
+    Options.withAlias("o"),
+    Options.withDescription("token (default), json or exec-credential"),
+    Options.withDefault("token"),
+  ),
+}
+
+/** Runs the command: prints the result to stdout, or `error: …` to stderr and fails. */
+export const handler = (
+  f: TokenFlags,
+): Effect.Effect<void, TokenCommandError, Requirements | Terminal.Terminal> =>
+  execute(f).pipe(
+    Effect.tapError((error) => Console.error(`error: ${error.message}`)),
+    Effect.flatMap((text) =>
+      Effect.gen(function* () {
+        const terminal = yield* Terminal.Terminal
+        const tty = yield* terminal.isTTY
+        yield* terminal.display(text.endsWith("\n") || !tty ? text : `${text}\n`).pipe(Effect.orDie)
+      })
+    ),
+  )
+
+/** The `token` subcommand. */
+export const command: Command.Command<
+  "token",
+  Requirements | Terminal.Terminal,
+  TokenCommandError,
+  TokenFlags
+> = Command.make("token", flags, handler).pipe(
+  Command.withDescription("Request a service account token, like kubectl create token, through the token manager"),
+)

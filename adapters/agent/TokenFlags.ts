@@ -1,0 +1,125 @@
+/**
+ * The flags of the `token` command and their validation, with `kubectl create token`'s rules and messages: Go
+ * durations (`1h`, `90m`, `3600s`; zero omits the field; negative or sub-second values are refused), non-empty
+ * audiences, and a bound object of kind `Pod`, `Secret` or `Node` that needs a name.
+ *
+ * @module
+ */
+import type * as Option from "effect/Option"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+
+/** The parsed command line of `token`. */
+export interface TokenFlags {
+  readonly serviceAccount: Option.Option<string>
+  readonly namespace: Option.Option<string>
+  readonly audience: Array<string>
+  readonly duration: Option.Option<string>
+  readonly boundObjectKind: Option.Option<string>
+  readonly boundObjectName: Option.Option<string>
+  readonly boundObjectUid: Option.Option<string>
+  readonly kubeconfig: Option.Option<string>
+  readonly context: Option.Option<string>
+  readonly output: string
+}
+
+/** The output formats of `-o`. */
+export type Output = "token" | "json" | "exec-credential"
+
+/** The outputs accepted by `-o`. */
+export const outputs: ReadonlyArray<Output> = ["token", "json", "exec-credential"]
+
+/** The kinds a token may be bound to (`apiVersion` is always `v1`). */
+export const boundObjectKinds: ReadonlyArray<string> = ["Node", "Pod", "Secret"]
+
+/** What the flags ask for, once valid. The namespace is resolved later (it may come from kubeconfig). */
+export interface Validated {
+  readonly name: string
+  readonly request: TokenRequest
+  readonly output: Output
+}
+
+const units: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  "µs": 1_000n,
+  "μs": 1_000n,
+  ms: 1_000_000n,
+  s: 1_000_000_000n,
+  m: 60_000_000_000n,
+  h: 3_600_000_000_000n,
+}
+
+/** Go's `time.ParseDuration`, in nanoseconds; `undefined` when the text is not a duration. */
+export const parseGoDuration = (text: string): bigint | undefined => {
+  const match = /^([-+]?)(.*)$/.exec(text)!
+  const sign = match[1] === "-" ? -1n : 1n
+  const rest = match[2]!
+  if (rest === "0") return 0n
+  if (rest === "") return undefined
+  const part = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/y
+  let total = 0n
+  let index = 0
+  while (index < rest.length) {
+    part.lastIndex = index
+    const m = part.exec(rest)
+    if (m === null || (m[1] === "" && (m[2] ?? "") === "")) return undefined
+    const unit = units[m[3]!]!
+    total += BigInt(m[1] || "0") * unit
+    if (m[2]) total += (BigInt(m[2]) * unit) / 10n ** BigInt(m[2].length)
+    index = part.lastIndex
+  }
+  return sign * total
+}
+
+const second = 1_000_000_000n
+
+/** Validates the flags as `kubectl create token` does; returns the first problem's message or what was asked. */
+export const validate = (flags: TokenFlags): { readonly error: string } | Validated => {
+  const name = flags.serviceAccount._tag === "Some" ? flags.serviceAccount.value : ""
+  if (name === "") return { error: "service account name is required" }
+  let nanos = 0n
+  if (flags.duration._tag === "Some") {
+    const parsed = parseGoDuration(flags.duration.value)
+    if (parsed === undefined) {
+      const quoted = JSON.stringify(flags.duration.value)
+      return { error: `invalid argument ${quoted} for "--duration" flag: time: invalid duration ${quoted}` }
+    }
+    nanos = parsed
+  }
+  if (nanos < 0n) return { error: "--duration must be greater than or equal to 0" }
+  if (nanos % second !== 0n) return { error: "--duration cannot be expressed in units less than seconds" }
+  if (flags.audience.some((a) => a === "")) return { error: "--audience must not be an empty string" }
+  const kind = flags.boundObjectKind._tag === "Some" ? flags.boundObjectKind.value : ""
+  const objectName = flags.boundObjectName._tag === "Some" ? flags.boundObjectName.value : ""
+  const uid = flags.boundObjectUid._tag === "Some" ? flags.boundObjectUid.value : ""
+  if (kind === "") {
+    if (objectName !== "") return { error: "--bound-object-name can only be set if --bound-object-kind is provided" }
+    if (uid !== "") return { error: "--bound-object-uid can only be set if --bound-object-kind is provided" }
+  } else {
+    if (!boundObjectKinds.includes(kind)) {
+      return { error: `supported --bound-object-kind values are ${boundObjectKinds.join(", ")}` }
+    }
+    if (objectName === "") return { error: "--bound-object-name is required if --bound-object-kind is provided" }
+  }
+  if (!(outputs as ReadonlyArray<string>).includes(flags.output)) {
+    return {
+      error: `unable to match a printer suitable for the output format ${
+        JSON.stringify(flags.output)
+      }, allowed formats are: ${outputs.join(",")}`,
+    }
+  }
+  const seconds = Number(nanos / second)
+  return {
+    name,
+    output: flags.output as Output,
+    request: {
+      spec: {
+        ...(flags.audience.length > 0 ? { audiences: flags.audience } : {}),
+        ...(seconds > 0 ? { expirationSeconds: seconds } : {}),
+        ...(kind !== ""
+          ? { boundObjectRef: { kind, apiVersion: "v1", name: objectName, ...(uid !== "" ? { uid } : {}) } }
+          : {}),
+      },
+    },
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The `token` command as a user runs it, under Node only (it spawns the other runtimes itself): the Deno, Node and
+ * Bun CLIs print the same TokenRequest and the same error against the development API server, and kubectl accepts
+ * the ExecCredential through a kubeconfig `exec` user (`kubectl auth whoami`).
+ */
+import assert from "node:assert/strict"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import { after, before, describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as DevServer from "../adapters/devserver/mod.ts"
+import { runtime } from "./_runtime.ts"
+
+describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
+  let scope: Scope.CloseableScope
+  let server: DevServer.DevServer
+  let dir: string
+  let kubeconfig: string
+  before(async () => {
+    scope = Effect.runSync(Scope.make())
+    server = await Effect.runPromise(Scope.extend(DevServer.start(), scope))
+    dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "token-cli-"))
+    kubeconfig = nodePath.join(dir, "admin.yaml")
+    fs.writeFileSync(kubeconfig, server.kubeconfig)
+  })
+  after(async () => {
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("gives the same result on Deno, Node and Bun, and kubectl accepts the ExecCredential", {
+    skip: runtime !== "node",
+  }, async () => {
+    const root = nodePath.resolve(import.meta.dirname ?? ".", "..")
+    const bin = (name: string) => nodePath.join(root, "node_modules", ".bin", name)
+    const run = (file: string, args: ReadonlyArray<string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
+        execFile(
+          file,
+          [...args],
+          { cwd: root },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        )
+      )
+    const args = ["token", "default", "--kubeconfig", kubeconfig, "-o", "json", "--audience", "x", "--duration", "2h"]
+    const clis: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+      [process.execPath, ["--import", "tsx", "adapters/node/main.ts"]],
+      [bin("deno"), ["run", "-A", "adapters/deno/main.ts"]],
+      [bin("bun"), ["adapters/bun/main.ts"]],
+    ]
+    const normalise = (text: string) => {
+      const body = JSON.parse(text)
+      assert.match(body.status.token, /^eyJ/)
+      return { ...body, status: { token: "T", expirationTimestamp: "E" } }
+    }
+    const outputs = await Promise.all(clis.map(([file, pre]) => run(file, [...pre, ...args])))
+    for (const o of outputs) assert.equal(o.code, 0, o.stderr)
+    const [first, ...rest] = outputs.map((o) => normalise(o.stdout))
+    for (const other of rest) assert.deepEqual(other, first)
+    const errors = await Promise.all(
+      clis.map(([file, pre]) => run(file, [...pre, "token", "ghost", "--kubeconfig", kubeconfig])),
+    )
+    for (const e of errors) {
+      assert.notEqual(e.code, 0)
+      assert.equal(e.stdout, "")
+      assert.equal(e.stderr.trim(), 'error: failed to create token: serviceaccounts "ghost" not found')
+    }
+
+    const cluster = server.kubeconfig.match(/certificate-authority-data: *(\S+)/)![1]
+    const execConfig = nodePath.join(dir, "exec.yaml")
+    fs.writeFileSync(
+      execConfig,
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        "current-context": "sa",
+        clusters: [{ name: "dev", cluster: { server: server.url, "certificate-authority-data": cluster } }],
+        users: [{
+          name: "sa",
+          user: {
+            exec: {
+              apiVersion: "client.authentication.k8s.io/v1",
+              command: process.execPath,
+              args: [
+                "--import",
+                "tsx",
+                "adapters/node/main.ts",
+                "token",
+                "default",
+                "--kubeconfig",
+                kubeconfig,
+                "-o",
+                "exec-credential",
+              ],
+              interactiveMode: "Never",
+            },
+          },
+        }],
+        contexts: [{ name: "sa", context: { cluster: "dev", user: "sa" } }],
+      }),
+    )
+    const kubectl = await run("kubectl", ["--kubeconfig", execConfig, "auth", "whoami", "-o", "json"])
+    if (kubectl.code === 127 || /ENOENT/.test(kubectl.stderr)) return
+    assert.equal(kubectl.code, 0, kubectl.stderr)
+    assert.equal(JSON.parse(kubectl.stdout).status.userInfo.username, "system:serviceaccount:default:default")
+  })
+})
