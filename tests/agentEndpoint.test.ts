@@ -3,6 +3,7 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
+import process from "node:process"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -98,6 +99,24 @@ describe("Endpoint on a unix socket", () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
+  it("creates the socket with its mode whatever the umask (000 and 077)", async () => {
+    for (const [umask, mode] of [[0o000, 0o600], [0o077, 0o660], [0o000, undefined]] as const) {
+      const dir = tempDir()
+      const socketPath = path.join(dir, "fresh", "agent.sock")
+      const previous = process.umask(umask)
+      try {
+        await withEndpoint(agent(), { _tag: "Unix", path: socketPath, mode }, async (target) => {
+          assert.equal(fs.statSync(socketPath).mode & 0o777, mode ?? 0o600, `umask ${umask.toString(8)}`)
+          assert.equal(fs.statSync(path.dirname(socketPath)).mode & 0o777, 0o700)
+          assert.equal((await request(target, "/healthz")).status, 200)
+        })
+      } finally {
+        process.umask(previous)
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    }
+  })
+
   it("answers 404 for undeclared names, 503 for tokens that are not valid, 405 for other methods", async () => {
     const dir = tempDir()
     await withEndpoint(agent(), { _tag: "Unix", path: path.join(dir, "a.sock") }, async (target) => {
@@ -140,6 +159,8 @@ describe("Endpoint on a unix socket", () => {
       )
       assert.match(metrics.body, /sa_token_agent_token_stale_served_total\{token="stale",[^}]*\} [1-9]/)
       assert.match(metrics.body, /sa_token_agent_ready 0/)
+      assert.match(metrics.body, /sa_token_agent_endpoint_requests_total\{route="token",code="200"\} [1-9]/)
+      assert.match(metrics.body, /sa_token_agent_endpoint_requests_total\{route="readyz",code="503"\} [1-9]/)
       for (
         const [reply, what] of [[health, "healthz"], [ready, "readyz"], [notReady, "readyz"], [
           metrics,

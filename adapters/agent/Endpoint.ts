@@ -25,6 +25,7 @@ import * as http from "node:http"
 import * as path from "node:path"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
+import * as Metrics from "./Metrics.ts"
 
 /** Options shared by both kinds of endpoint. */
 export interface CommonOptions {
@@ -117,11 +118,17 @@ export const authorized = (header: string | undefined, expected: Redacted.Redact
 const requestBytes = (req: http.IncomingMessage): number =>
   (req.url ?? "").length + req.method!.length + req.rawHeaders.reduce((n, part) => n + part.length + 2, 0)
 
-const write = (res: http.ServerResponse, response: EndpointRoutes.RouteResponse, close = false): void => {
+const write = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  response: EndpointRoutes.RouteResponse,
+  close = false,
+): void => {
   const headers: Record<string, string> = { "x-content-type-options": "nosniff", ...response.headers }
   if (close) headers["connection"] = "close"
   res.writeHead(response.status, headers)
   res.end(response.body)
+  Effect.runSync(Metrics.recordEndpointRequest(EndpointRoutes.routeOf(req.url ?? ""), response.status))
 }
 
 const refuse = (status: number, body: string): EndpointRoutes.RouteResponse => ({
@@ -134,18 +141,18 @@ const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
   const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
   const run = Runtime.runPromise(runtime)
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    if (requestBytes(req) > limit) return write(res, refuse(431, "request too large\n"), true)
+    if (requestBytes(req) > limit) return write(req, res, refuse(431, "request too large\n"), true)
     const length = req.headers["content-length"]
     if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined) {
-      return write(res, refuse(413, "request bodies are not accepted\n"), true)
+      return write(req, res, refuse(413, "request bodies are not accepted\n"), true)
     }
     if (config.bearerToken !== undefined && !authorized(req.headers["authorization"], config.bearerToken)) {
-      return write(res, { ...refuse(401, "unauthorized\n"), headers: { "www-authenticate": "Bearer" } })
+      return write(req, res, { ...refuse(401, "unauthorized\n"), headers: { "www-authenticate": "Bearer" } })
     }
     const request = { method: req.method ?? "", url: req.url ?? "/", headers: req.headers }
     run(EndpointRoutes.route(request)).then(
-      (response) => write(res, response),
-      () => write(res, refuse(500, "internal error\n"), true),
+      (response) => write(req, res, response),
+      () => write(req, res, refuse(500, "internal error\n"), true),
     )
   }
 }

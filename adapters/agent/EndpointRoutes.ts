@@ -93,6 +93,16 @@ const readyz: Effect.Effect<RouteResponse, never, AgentState> = Effect.gen(funct
   return text(503, `not ready: ${waiting.map((s) => `${quote(s.name)} is ${s.phase}`).join(", ") || "starting"}\n`)
 })
 
+/** The route of a request target, for metrics: a fixed set of values, never a token name. */
+export const routeOf = (target: string): "token" | "healthz" | "readyz" | "metrics" | "other" => {
+  const path = target.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0]!
+  return path.startsWith("/v1/tokens/")
+    ? "token"
+    : path === "/healthz" || path === "/readyz" || path === "/metrics"
+    ? (path.slice(1) as "healthz" | "readyz" | "metrics")
+    : "other"
+}
+
 /** Answers one request. Never fails: unexpected paths get 404, other methods 405. */
 export const route = (request: RouteRequest): Effect.Effect<RouteResponse, never, AgentState> => {
   let url: URL

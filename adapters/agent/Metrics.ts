@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKeyType from "effect/MetricKeyType"
+import { make as label } from "effect/MetricLabel"
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
@@ -36,6 +37,19 @@ export const tokenStaleServed: Metric.Metric.Counter<number> = Metric.counter(st
   description: "Still-valid tokens served by the agent after a failed refresh",
   incremental: true,
 })
+
+/** Requests answered by the local endpoint, tagged with `route` (`token`, `healthz`, `readyz`, `metrics`, `other`) and `code`. */
+export const endpointRequests: Metric.Metric.Counter<number> = Metric.counter(
+  "sa_token_agent_endpoint_requests_total",
+  {
+    description: "Requests answered by the local endpoint",
+    incremental: true,
+  },
+)
+
+/** Counts one answered endpoint request. */
+export const recordEndpointRequest = (route: string, code: number): Effect.Effect<void> =>
+  Metric.increment(Metric.taggedWithLabels(endpointRequests, [label("route", route), label("code", String(code))]))
 
 /** Runs a TokenRequest call and records its duration (measured with `Clock`) in {@link tokenRequestLatency}. */
 export const trackTokenRequest = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
