@@ -13,9 +13,11 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
+import { fakeAgent, status } from "./_agentFakes.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -73,7 +75,9 @@ const run = (file: string, args: ReadonlyArray<string>): Promise<{ code: number;
   })
 
 /** Runs the checks against a fresh development API server and a temporary directory holding its kubeconfig. */
-const withServer = (body: (server: DevServer.DevServer, dir: string) => Effect.Effect<void>): Promise<void> => {
+const withServer = (
+  body: (server: DevServer.DevServer, dir: string) => Effect.Effect<void, unknown>,
+): Promise<void> => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sa-exec-e2e-"))
   return Effect.runPromise(Effect.scoped(Effect.gen(function* () {
     const server = yield* DevServer.start()
@@ -119,6 +123,22 @@ describe("exec-credential against the development API server", () => {
           }),
         )
         assert.ok(Either.isRight(viaConfig), Either.isLeft(viaConfig) ? viaConfig.left.message : "")
+        assert.equal(server.stats.tokensIssued, 2)
+        // With the agent of that config listening, the token comes from the agent, not from a TokenRequest.
+        const fake = fakeAgent([{
+          status: status("app", { expiresAt: new Date(Date.UTC(2100, 0, 1)) }),
+          token: "from-agent",
+        }])
+        const fromAgent = yield* Effect.scoped(
+          Endpoint.make({ _tag: "Unix", path: path.join(dir, "agent.sock") }).pipe(
+            Effect.zipRight(
+              credential(flags({ name: Option.some("app"), config: Option.some(path.join(dir, "agent.yaml")) })),
+            ),
+            Effect.provide(fake.layer),
+          ),
+        )
+        assert.ok(Either.isRight(fromAgent), Either.isLeft(fromAgent) ? fromAgent.left.message : "")
+        assert.equal(JSON.parse(fromAgent.right).status.token, "from-agent")
         assert.equal(server.stats.tokensIssued, 2)
         const undeclared = yield* credential(
           flags({ name: Option.some("nope"), config: Option.some(path.join(dir, "agent.yaml")) }),
