@@ -188,8 +188,12 @@ const clearStale = async (config: UnixConfig): Promise<EndpointError | undefined
       res.resume()
       resolve(true)
     })
-    probe.on("error", () => resolve(false))
-    probe.on("timeout", () => probe.destroy())
+    // Only a refused connection proves the socket is stale; a server that accepts but hangs is alive.
+    probe.on("error", (error: Error & { code?: string }) => resolve(error.code !== "ECONNREFUSED"))
+    probe.on("timeout", () => {
+      resolve(true)
+      probe.destroy()
+    })
   })
   if (live) return fail(config, "AddressInUse", "another process is serving this socket")
   await fs.unlink(config.path)

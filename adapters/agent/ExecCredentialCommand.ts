@@ -167,7 +167,7 @@ const fromConfig = (flags: Flags, file: string, name: string) =>
       const asked = yield* EndpointClient.token(config.endpoint, name).pipe(Effect.either)
       if (asked._tag === "Right") return asked.right
       if (asked.left.reason !== "Unavailable") return yield* failed(asked.left)
-      yield* Effect.logInfo("exec-credential: no agent is listening; fetching the token directly")
+      yield* Effect.logDebug("exec-credential: no agent is listening; fetching the token directly")
     }
     return yield* fetchCached(flags, config.cluster, spec.serviceAccount, spec.namespace, spec.request)
   })
