@@ -382,7 +382,45 @@ describe("devserver TokenRequest: errors in processing order", () => {
       const s = yield* server({ state, minTokenExpirationSeconds: 60 })
       assert.equal((yield* post(s, "builder", tokenRequest({ expirationSeconds: 60 }))).status, 201)
       const low = yield* post(s, "builder", tokenRequest({ expirationSeconds: 59 }))
-      assert.equal(statusOf(low).message?.endsWith("may not specify a duration less than 1 minutes"), true)
+      assert.equal(statusOf(low).message?.endsWith("may not specify a duration less than 1 minute"), true)
+    })))
+})
+
+describe("devserver TokenRequest: NodeRestriction for node identities", () => {
+  it("lets a node get tokens only for pods bound to it, with kube-apiserver's 403 texts", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { ...state, rules: [{ groups: ["system:nodes"] }] } })
+      s.state.upsertPod({ namespace: "team-a", name: "elsewhere", serviceAccountName: "builder", nodeName: "worker-9" })
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const as = { cert: c.certPem, key: c.keyPem }
+      const podUid = "6f1c2d3e-0000-4a5b-9c8d-112233445566"
+      const attempt = (boundObjectRef?: Record<string, string>) =>
+        call(s, {
+          path: tokenPath("team-a", "builder"),
+          body: tokenRequest(boundObjectRef === undefined ? {} : { boundObjectRef }),
+          as,
+        })
+      const cases: ReadonlyArray<readonly [Record<string, string> | undefined, string]> = [
+        [undefined, "node requested token not bound to a pod"],
+        [{ kind: "Pod", apiVersion: "v1", name: "web" }, "node requested token with a pod binding without a uid"],
+        [
+          { kind: "Pod", apiVersion: "v1", name: "web", uid: "other" },
+          "the UID in the bound object reference (other) does not match the UID in record. The object might have been deleted and then recreated",
+        ],
+        [
+          { kind: "Pod", apiVersion: "v1", name: "elsewhere", uid: s.state.pod("team-a", "elsewhere")!.uid },
+          "node requested token bound to a pod scheduled on a different node",
+        ],
+      ]
+      for (const [ref, text] of cases) {
+        const status = statusOf(yield* attempt(ref))
+        assert.deepEqual([status.code, status.reason, status.message], [
+          403,
+          "Forbidden",
+          `serviceaccounts "builder" is forbidden: ${text}`,
+        ])
+      }
+      assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
     })))
 })
 

@@ -32,12 +32,14 @@ export const warnOnlyBoundTokenExpirationSeconds = 3607
 const group = "authentication.k8s.io"
 const maxSeconds = 4294967296
 
+const plural = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? "" : "s"}`
+
 const renderDuration = (seconds: number): string =>
-  seconds % 3600 === 0
-    ? `${seconds / 3600} hours`
+  seconds % 3600 === 0 && seconds >= 3600
+    ? plural(seconds / 3600, "hour")
     : seconds % 60 === 0
-    ? `${seconds / 60} minutes`
-    : `${seconds} seconds`
+    ? plural(seconds / 60, "minute")
+    : plural(seconds, "second")
 
 /** The inputs of one TokenRequest. */
 export interface TokenCall {

@@ -22,7 +22,9 @@
  * @module
  */
 import * as Clock from "effect/Clock"
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import type * as Scope from "effect/Scope"
 import { DevServerError } from "./DevServerError.ts"
@@ -225,3 +227,10 @@ export const start = (options: Options = {}): Effect.Effect<DevServer, DevServer
     }
     return server
   })
+
+/** The running server as a service, for programs that receive it from a layer. */
+export const DevServer: Context.Tag<DevServer, DevServer> = Context.GenericTag<DevServer>("sa-token/DevServer")
+
+/** A layer that starts the server and stops it when the layer's scope closes. */
+export const layer = (options: Options = {}): Layer.Layer<DevServer, DevServerError> =>
+  Layer.scoped(DevServer, start(options))
