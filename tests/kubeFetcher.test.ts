@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict"
 import { after, before, describe, it } from "node:test"
+import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Fiber from "effect/Fiber"
@@ -220,7 +221,7 @@ describe("KubeTokenFetcher", () => {
       (fetcher) =>
         Effect.gen(function* () {
           const fiber = yield* Effect.fork(Effect.flip(fetcher.fetch("default", "builder", request)))
-          yield* Effect.yieldNow()
+          while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* Effect.yieldNow()
           yield* TestClock.adjust("3 seconds")
           return yield* Fiber.join(fiber)
         }),
