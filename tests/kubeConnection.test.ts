@@ -9,6 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { after, before, describe, it } from "node:test"
+import { inspect } from "node:util"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as NodePath from "@effect/platform-node/NodePath"
 import * as ConfigProvider from "effect/ConfigProvider"
@@ -194,6 +195,63 @@ describe("KubeConnection from kubeconfig", () => {
       })
     })
   }
+
+  it("runs the exec plugin again after a 401 instead of reusing its cached credential", async () => {
+    const counter = nodePath.join(dir, "exec-count")
+    const plugin = write(
+      "counting.sh",
+      `#!/bin/sh\nn=$(cat '${counter}' 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > '${counter}'\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"exec-%s"}}' $n\n`,
+      0o755,
+    )
+    const file = write(
+      "counting.yaml",
+      kubeconfig({ user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } } }),
+    )
+    const handler = server.handler
+    server.handler = (seen) =>
+      seen.bearer === "exec-1"
+        ? { status: 401, body: KubeServer.status(401, "Unauthorized", "Unauthorized") }
+        : handler(seen)
+    try {
+      const reasons = await runTest(
+        Effect.gen(function* () {
+          const fetcher = yield* KubeTokenFetcher.scoped()
+          const first = yield* Effect.either(fetcher.fetch("default", "builder", request))
+          const second = yield* Effect.either(fetcher.fetch("default", "builder", request))
+          return [first._tag === "Left" ? first.left.reason : "ok", second._tag === "Left" ? second.left.reason : "ok"]
+        }).pipe(
+          Effect.provide(KubeConnection.layer({ kubeconfig: file })),
+          Effect.provide(Layer.mergeAll(platform, tlsLayer)),
+        ),
+      )
+      assert.deepEqual(reasons, ["Unauthorized", "ok"])
+      assert.equal(server.requests.at(-1)!.bearer, "exec-2")
+    } finally {
+      server.handler = handler
+    }
+  })
+
+  it("keeps the client key out of logs and inspection", async () => {
+    const file = write(
+      "inspect.yaml",
+      kubeconfig({
+        user: {
+          "client-certificate-data": b64(alice.certPem),
+          "client-key-data": b64(alice.keyPem),
+          token: "hidden-token",
+        },
+      }),
+    )
+    const connection = await runTest(
+      KubeConnection.load({ kubeconfig: file }).pipe(Effect.provide(platform), Effect.provide(env({}))),
+    )
+    const body = alice.keyPem.split("\n")[1]!
+    for (
+      const text of [JSON.stringify(connection), String(connection.tls.keyPem), inspect(connection, { depth: 10 })]
+    ) {
+      assert.ok(!text.includes(body) && !text.includes("hidden-token"), text)
+    }
+  })
 
   it("honours insecure-skip-tls-verify only with a loud warning (and Deno refuses it)", async () => {
     const file = write(

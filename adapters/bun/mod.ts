@@ -9,6 +9,7 @@ import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
 /** Bun's extension of `RequestInit` (declared here: the Bun types are not installed). */
@@ -31,7 +32,7 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
           tls: {
             ...(options.caPem !== undefined ? { ca: options.caPem } : {}),
             ...(options.certPem !== undefined && options.keyPem !== undefined
-              ? { cert: options.certPem, key: options.keyPem }
+              ? { cert: options.certPem, key: Redacted.value(options.keyPem) }
               : {}),
             ...(options.serverName !== undefined ? { serverName: options.serverName } : {}),
             rejectUnauthorized: options.insecureSkipTlsVerify !== true,

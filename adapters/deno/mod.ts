@@ -10,6 +10,7 @@ import { makeRunMain } from "@effect/platform/Runtime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
 /** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
@@ -23,13 +24,20 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
             "Deno.createHttpClient cannot skip certificate verification; run deno with --unsafely-ignore-certificate-errors=<host> and drop insecure-skip-tls-verify, or give the cluster's CA",
         }),
       )
+      : options.serverName !== undefined
+      ? Effect.fail(
+        new TlsHttpClient.TlsHttpClientError({
+          reason: "Unsupported",
+          description: `Deno.createHttpClient cannot verify the server as "${options.serverName}" (tls-server-name)`,
+        }),
+      )
       : TlsHttpClient.checkPair(options).pipe(
         Effect.zipRight(Effect.acquireRelease(
           Effect.sync(() =>
             Deno.createHttpClient({
               ...(options.caPem !== undefined ? { caCerts: [options.caPem] } : {}),
               ...(options.certPem !== undefined && options.keyPem !== undefined
-                ? { cert: options.certPem, key: options.keyPem }
+                ? { cert: options.certPem, key: Redacted.value(options.keyPem) }
                 : {}),
             })
           ),

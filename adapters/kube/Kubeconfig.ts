@@ -239,13 +239,24 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
     const fileToken = tokenFile !== undefined ? yield* FileToken.make(tokenFile) : undefined
     if (fileToken !== undefined) yield* fileToken.get
     const initial = bearer(opts.headers)
+    // client-node caches an exec credential until it expires; after a 401 a fresh KubeConfig runs the plugin again.
+    let current = kc
+    const fresh = Effect.sync(() => {
+      current = new KubeConfig()
+      current.loadFromOptions({
+        clusters: kc.getClusters(),
+        users: kc.getUsers(),
+        contexts: kc.getContexts(),
+        currentContext: contextName,
+      })
+    })
     return {
       server,
       namespace: kc.getContextObject(contextName)?.namespace || "default",
       tls: {
         caPem: pem(opts.ca),
         certPem: pem(opts.cert),
-        keyPem: pem(opts.key),
+        keyPem: opts.key !== undefined && opts.key !== null ? Redacted.make(pem(opts.key)!) : undefined,
         serverName: cluster.tlsServerName,
         insecureSkipTlsVerify: cluster.skipTLSVerify,
       },
@@ -253,9 +264,9 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
       bearerToken: fileToken !== undefined
         ? Effect.map(fileToken.get, Option.some)
         : dynamic
-        ? Effect.map(apply(kc, source), (o) => bearer(o.headers))
+        ? Effect.suspend(() => Effect.map(apply(current, source), (o) => bearer(o.headers)))
         : Effect.succeed(initial),
-      unauthorized: fileToken?.invalidate ?? Effect.void,
+      unauthorized: fileToken?.invalidate ?? (dynamic ? fresh : Effect.void),
       description: source,
     }
   })

@@ -20,6 +20,7 @@ import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 
 /** The TLS material of a connection, as PEM text. */
@@ -28,8 +29,8 @@ export interface TlsOptions {
   readonly caPem?: string | undefined
   /** The client certificate to present (with `keyPem`). */
   readonly certPem?: string | undefined
-  /** The private key of the client certificate. */
-  readonly keyPem?: string | undefined
+  /** The private key of the client certificate, redacted so that logging or inspecting a connection cannot leak it. */
+  readonly keyPem?: Redacted.Redacted<string> | undefined
   /** The name to verify the server certificate against, when it differs from the URL's host. */
   readonly serverName?: string | undefined
   /** Accept any server certificate. Dangerous: only kubeconfig's `insecure-skip-tls-verify` sets it. */

@@ -10,6 +10,7 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
@@ -22,7 +23,7 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
           new Agent({
             connect: {
               ...(options.caPem !== undefined ? { ca: options.caPem } : {}),
-              ...(options.certPem !== undefined ? { cert: options.certPem, key: options.keyPem } : {}),
+              ...(options.certPem !== undefined ? { cert: options.certPem, key: Redacted.value(options.keyPem!) } : {}),
               ...(options.serverName !== undefined ? { servername: options.serverName } : {}),
               rejectUnauthorized: options.insecureSkipTlsVerify !== true,
             },
