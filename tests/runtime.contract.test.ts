@@ -134,7 +134,7 @@ describe(`runtime contract (${runtime})`, () => {
   })
 
   const seen = new Set<FetchReason>()
-  const expectReason = async (reason: FetchReason, result: Awaited<ReturnType<typeof fetchWith>>, message?: RegExp) => {
+  const expectReason = (reason: FetchReason, result: Awaited<ReturnType<typeof fetchWith>>, message?: RegExp) => {
     assert.equal(result._tag, "Left")
     if (result._tag !== "Left") return
     assert.equal(result.left.reason, reason, result.left.message)
@@ -145,7 +145,7 @@ describe(`runtime contract (${runtime})`, () => {
 
   it("maps the server's real refusals to reasons with their Status messages", async () => {
     const bearer = { kubeconfig: kubeconfig("bearer", { token: STATIC }) }
-    await expectReason(
+    expectReason(
       "Unauthorized",
       await fetchWith({ kubeconfig: kubeconfig("bad", { token: "not-a-known-token" }) }),
     )
@@ -154,17 +154,17 @@ describe(`runtime contract (${runtime})`, () => {
       "client-certificate-data": b64(nobody.certPem),
       "client-key-data": b64(nobody.keyPem),
     })
-    await expectReason("Forbidden", await fetchWith({ kubeconfig: stranger }), /forbidden/)
-    await expectReason("NotFound", await fetchWith(bearer, {}, "default", "ghost"), /serviceaccounts "ghost" not found/)
-    await expectReason(
+    expectReason("Forbidden", await fetchWith({ kubeconfig: stranger }), /forbidden/)
+    expectReason("NotFound", await fetchWith(bearer, {}, "default", "ghost"), /serviceaccounts "ghost" not found/)
+    expectReason(
       "Invalid",
       await fetchWith(bearer, {}, "default", "default", { spec: { expirationSeconds: 60 } }),
       /10 minutes/,
     )
     const configMap = { spec: { boundObjectRef: { kind: "ConfigMap", apiVersion: "v1", name: "c" } } }
-    await expectReason("BadRequest", await fetchWith(bearer, {}, "default", "default", configMap), /cannot bind token/)
+    expectReason("BadRequest", await fetchWith(bearer, {}, "default", "default", configMap), /cannot bind token/)
     const wrongUid = { spec: { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "demo", uid: "wrong-uid" } } }
-    await expectReason("Conflict", await fetchWith(bearer, {}, "default", "default", wrongUid), /UID/)
+    expectReason("Conflict", await fetchWith(bearer, {}, "default", "default", wrongUid), /UID/)
   })
 
   it("maps injected faults: 429 with Retry-After, 5xx, a dropped connection, a malformed body, a missing endpoint", async () => {
@@ -172,16 +172,16 @@ describe(`runtime contract (${runtime})`, () => {
     const token = "/api/v1/namespaces/default/serviceaccounts/default/token"
     server.faults.inject({ status: 429, retryAfterSeconds: 3, count: 1, pathPrefix: token })
     const limited = await fetchWith(bearer)
-    await expectReason("TooManyRequests", limited)
+    expectReason("TooManyRequests", limited)
     assert.equal(limited._tag === "Left" && "retryAfterSeconds" in limited.left && limited.left.retryAfterSeconds, 3)
     server.faults.inject({ status: 503, count: 1, pathPrefix: token })
-    await expectReason("ServerError", await fetchWith(bearer))
+    expectReason("ServerError", await fetchWith(bearer))
     server.faults.inject({ drop: true, count: 1, pathPrefix: token })
-    await expectReason("Transport", await fetchWith(bearer))
+    expectReason("Transport", await fetchWith(bearer))
     server.faults.inject({ malformed: true, count: 1, pathPrefix: token })
-    await expectReason("Decode", await fetchWith(bearer))
+    expectReason("Decode", await fetchWith(bearer))
     server.faults.inject({ status: 404, count: 2, pathPrefix: "/api/v1" })
-    await expectReason("Unsupported", await fetchWith(bearer), /does not have TokenRequest endpoints enabled/)
+    expectReason("Unsupported", await fetchWith(bearer), /does not have TokenRequest endpoints enabled/)
     server.faults.clear()
   })
 
@@ -197,7 +197,7 @@ describe(`runtime contract (${runtime})`, () => {
         return yield* Fiber.join(fiber)
       }).pipe(Effect.provide(KubeConnection.layer(bearer)), Effect.provide(platform)),
     )
-    await expectReason("Timeout", result, /timed out after 10s/)
+    expectReason("Timeout", result, /timed out after 10s/)
     server.faults.clear()
     assert.deepEqual([...seen].sort(), fetchReasons.filter((r) => r !== "Standalone").toSorted())
   })
