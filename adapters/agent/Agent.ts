@@ -67,6 +67,8 @@ export const start = (
   fetcher: TokenFetcher.TokenFetcher,
 ): Effect.Effect<RunningAgent, EndpointError, Platform | Scope.Scope> =>
   Effect.gen(function* () {
+    // finalizers run in reverse: this line is logged after every token stopped and every write finished
+    yield* Effect.addFinalizer(() => Effect.logInfo("agent stopped"))
     const budget = yield* Budget.make(config.budget)
     const limited = Budget.limit(fetcher, budget)
     const manager = yield* TokenManager.make().pipe(

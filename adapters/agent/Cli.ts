@@ -6,6 +6,8 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Console from "effect/Console"
+import * as AgentCommand from "./AgentCommand.ts"
+import * as DemoCommand from "./DemoCommand.ts"
 import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
 import * as DevServerCommand from "../devserver/Command.ts"
 import * as TokenCommand from "./TokenCommand.ts"
@@ -15,6 +17,8 @@ export const root = Command.make("sa-token").pipe(
   Command.withDescription("Kubernetes service-account token manager: agent, token command and development API server"),
   Command.withSubcommands([
     Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
+    AgentCommand.command,
+    DemoCommand.command,
     ExecCredentialCommand.command,
     DevServerCommand.command,
     TokenCommand.command,

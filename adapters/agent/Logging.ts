@@ -5,6 +5,8 @@
  *
  * @module
  */
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -20,12 +22,13 @@ const levels: Record<AgentConfig["log"]["level"], LogLevel.LogLevel> = {
 /** The log level of a config value. */
 export const level = (value: AgentConfig["log"]["level"]): LogLevel.LogLevel => levels[value]
 
-/** Replaces the default logger with the configured format and minimum level. */
+/** The configured logger: JSON lines or logfmt text, on standard error. */
+export const logger = (log: AgentConfig["log"]): Logger.Logger<unknown, void> =>
+  Logger.withConsoleError(log.format === "json" ? Logger.jsonLogger : Logger.logfmtLogger)
+
+/** Makes the configured logger the only one (replacing the runtime's pretty logger too), at the configured level. */
 export const layer = (log: AgentConfig["log"]): Layer.Layer<never> =>
   Layer.merge(
-    Logger.replace(
-      Logger.defaultLogger,
-      Logger.withConsoleError(log.format === "json" ? Logger.jsonLogger : Logger.logfmtLogger),
-    ),
+    Layer.locallyScoped(FiberRef.currentLoggers, HashSet.make(logger(log))),
     Logger.minimumLogLevel(level(log.level)),
   )

@@ -1,0 +1,97 @@
+/**
+ * The `agent` command as a process (the Node main, whichever runtime runs the test): a bad config exits with code 2 naming the field; against the
+ * development API server (in this process) it writes the token files, and SIGTERM stops it with code 0 and no
+ * temporary files left.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import * as Effect from "effect/Effect"
+import * as DevServer from "../adapters/devserver/mod.ts"
+import { tempDir } from "./agent.harness.ts"
+
+const main = nodePath.join(
+  import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
+  "..",
+  "adapters",
+  "node",
+  "main.ts",
+)
+
+const agent = (config: string) => {
+  // through env: Deno's child_process would run a bare "node" as Deno itself
+  const child = spawn("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", config], {
+    stdio: ["ignore", "pipe", "pipe"],
+  })
+  let stderr = ""
+  child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+  child.stdout.on("data", () => {})
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal }))
+  )
+  return { child, exited, stderr: () => stderr }
+}
+
+const waitFor = async (condition: () => boolean, what: string) => {
+  for (let i = 0; i < 1500; i++) {
+    if (condition()) return
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+describe("agent command (process)", () => {
+  it("exits with code 2 on a bad config, naming the field", { timeout: 30_000 }, async () => {
+    const dir = tempDir("cli")
+    try {
+      const config = nodePath.join(dir, "agent.yaml")
+      fs.writeFileSync(
+        config,
+        "tokens:\n  - { name: a, namespace: default, serviceAccount: a, file: { path: t, mode: 600 } }\n",
+      )
+      const run = agent(config)
+      const { code } = await run.exited
+      assert.equal(code, 2)
+      assert.match(run.stderr(), /tokens\[0\]\.file\.mode/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it(
+    "writes token files from the development API server and stops cleanly on SIGTERM",
+    { timeout: 30_000 },
+    () =>
+      Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+        const dir = tempDir("cli")
+        const kubeconfig = nodePath.join(dir, "kubeconfig")
+        const server = yield* DevServer.start({ maxTokenExpirationSeconds: 60, kubeconfigOut: kubeconfig })
+        server.state.upsertServiceAccount("default", "builder")
+        const config = nodePath.join(dir, "agent.yaml")
+        fs.writeFileSync(
+          config,
+          `cluster: { kubeconfig: kubeconfig }\nlog: { format: json, level: info }\ntokens:\n` +
+            `  - { name: b, namespace: default, serviceAccount: builder, expirationSeconds: 600, file: { path: out/b, mode: "0640" } }\n`,
+        )
+        const run = agent(config)
+        const file = nodePath.join(dir, "out", "b")
+        yield* Effect.promise(() => waitFor(() => fs.existsSync(file), "the token file"))
+        const token = fs.readFileSync(file, "utf8")
+        assert.equal(token.split(".").length, 3)
+        assert.equal(fs.statSync(file).mode & 0o777, 0o640)
+        yield* Effect.promise(() => waitFor(() => run.stderr().includes("token refreshed"), "the log line"))
+        run.child.kill("SIGTERM")
+        const { code, signal } = yield* Effect.promise(() => run.exited)
+        // Deno's child_process reports the signal it sent instead of the exit code of a child that handled it
+        const deno = "Deno" in globalThis
+        assert.ok(code === 0 || (deno && signal === "SIGTERM"), `exit ${code} ${signal}: ${run.stderr()}`)
+        assert.match(run.stderr(), /"message":"agent stopped"/)
+        assert.deepEqual(fs.readdirSync(nodePath.join(dir, "out")), ["b"])
+        assert.ok(!run.stderr().includes(token), "the token is in the log")
+        assert.match(run.stderr(), /"token":"b"/)
+        fs.rmSync(dir, { recursive: true, force: true })
+      }))),
+  )
+})
