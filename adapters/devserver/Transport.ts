@@ -52,6 +52,8 @@ export interface Listening {
  */
 const closeAfterResponse: boolean = typeof process.versions.deno === "string"
 
+class BodyTooLarge extends Error {}
+
 const readBody = (req: http.IncomingMessage, max: number): Promise<Uint8Array> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Uint8Array> = []
@@ -59,8 +61,9 @@ const readBody = (req: http.IncomingMessage, max: number): Promise<Uint8Array> =
     req.on("data", (chunk: Uint8Array) => {
       size += chunk.length
       if (size > max) {
-        reject(new Error("request body too large"))
-        req.destroy()
+        req.removeAllListeners("data")
+        req.resume()
+        reject(new BodyTooLarge())
       } else chunks.push(chunk)
     })
     req.on("end", () => {
@@ -113,18 +116,22 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
           res.end(out.body)
         })
         .catch((e) => {
-          if (!res.headersSent) {
-            res.writeHead(500, { "content-type": "application/json" })
-            res.end(JSON.stringify({
-              kind: "Status",
-              apiVersion: "v1",
-              metadata: {},
-              status: "Failure",
-              message: `Internal error occurred: ${String(e)}`,
-              reason: "InternalError",
-              code: 500,
-            }))
-          } else req.socket.destroy()
+          if (res.headersSent) {
+            req.socket.destroy()
+            return
+          }
+          const tooLarge = e instanceof BodyTooLarge
+          const code = tooLarge ? 413 : 500
+          res.writeHead(code, { "content-type": "application/json", ...(tooLarge ? { connection: "close" } : {}) })
+          res.end(JSON.stringify({
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Failure",
+            message: tooLarge ? "the request entity is too large" : `Internal error occurred: ${String(e)}`,
+            reason: tooLarge ? "RequestEntityTooLarge" : "InternalError",
+            code,
+          }))
         })
     })
     app.keepAliveTimeout = 30_000
