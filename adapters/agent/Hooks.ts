@@ -1,9 +1,8 @@
 /**
- * Rotation hooks, run after a new token was written: a command (argv, no shell, run in the config file's directory;
- * it gets `SA_TOKEN_NAME`,
- * `SA_TOKEN_FILE` and `SA_TOKEN_FINGERPRINT` in its environment, never the token) and a signal sent to the process
- * whose PID is in a file (Vault Agent's and spiffe-helper's two mechanisms). A failing hook is logged and never stops
- * the agent.
+ * Rotation hooks, run after a new token was written: a command (argv, no shell, run in the config file's directory,
+ * with `SA_TOKEN_NAME`, `SA_TOKEN_FILE` and `SA_TOKEN_FINGERPRINT` in its environment, never the token) and a signal
+ * sent to the process whose PID is in a file (Vault Agent's and spiffe-helper's two mechanisms). A failing hook is
+ * logged and never stops the agent.
  *
  * @module
  */
