@@ -182,9 +182,11 @@ describe("KubeConnection from kubeconfig", () => {
         `#!/bin/sh\nprintf '%s' "$KUBERNETES_EXEC_INFO" > '${infoFile}'\nprintf '{"apiVersion":"${apiVersion}","kind":"ExecCredential","status":{"token":"exec-%s"}}' "$1"\n`,
         0o755,
       )
+      // v1beta1 names the plugin relative to the kubeconfig's directory, as client-go allows.
+      const command = apiVersion.endsWith("v1beta1") ? `./${nodePath.basename(plugin)}` : plugin
       const file = write(
         "exec.yaml",
-        kubeconfig({ user: { exec: { apiVersion, command: plugin, args: ["arg"], interactiveMode: "Never" } } }),
+        kubeconfig({ user: { exec: { apiVersion, command, args: ["arg"], interactiveMode: "Never" } } }),
       )
       const { seen } = await fetchVia({ kubeconfig: file })
       assert.equal(seen.bearer, "exec-arg")

@@ -64,7 +64,9 @@ const prepareUsers = (file: string, dir: string, path: Path.Path, users: unknown
       }
       const env = Array.isArray(exec.env) ? exec.env : []
       const info = JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
-      user.exec = { ...exec, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] }
+      // Like client-go, a relative command with a path separator is relative to the kubeconfig's directory.
+      const command = exec.command.includes("/") ? path.resolve(dir, exec.command) : exec.command
+      user.exec = { ...exec, command, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] }
     }
     return Effect.succeed({ ...entry, user })
   })
@@ -76,10 +78,10 @@ const parseFile = (file: string, text: string) =>
       try: () => YAML.parse(text),
       catch: (error) => fail("Invalid", file, `cannot parse YAML: ${error instanceof Error ? error.message : error}`),
     })
-    const doc: Entry = raw === null || raw === undefined ? {} : isObject(raw) ? raw : {}
     if (!isObject(raw) && raw !== null && raw !== undefined) {
       return yield* fail("Invalid", file, "a kubeconfig must be a YAML mapping")
     }
+    const doc: Entry = isObject(raw) ? raw : {}
     const tokenFiles = new Map<string, string>()
     const users = yield* prepareUsers(file, path.dirname(file), path, doc.users, tokenFiles)
     const kc = new KubeConfig()
