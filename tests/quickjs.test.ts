@@ -21,7 +21,7 @@ const checksOf = async (table: string) => {
   return ofTable
 }
 
-test("mod.ts bundles into one IIFE for a bare JavaScript engine", async () => {
+test("mod.ts bundles into one IIFE for a bare JavaScript engine", { timeout: 120_000 }, async () => {
   const library = await bundleLibrary()
   const bundle = await bundleScenario()
   console.log(
@@ -47,31 +47,39 @@ test("mod.ts bundles into one IIFE for a bare JavaScript engine", async () => {
   assert.ok(core.includes("Couldn't update token"), "the scan saw the code of core/")
 })
 
-test("QuickJS: caching and expiration (TestTokenCachingAndExpiration, service-account recreation)", async () => {
+test("QuickJS: caching and expiration (TestTokenCachingAndExpiration, service-account recreation)", {
+  timeout: 120_000,
+}, async () => {
   assert.equal((await checksOf("caching")).length, 19)
 })
 
-test("QuickJS: requiresRefresh for every jitter and through the manager (TestRequiresRefresh)", async () => {
-  assert.equal((await checksOf("refresh")).length, 15)
-})
+test(
+  "QuickJS: requiresRefresh for every jitter and through the manager (TestRequiresRefresh)",
+  { timeout: 120_000 },
+  async () => {
+    assert.equal((await checksOf("refresh")).length, 15)
+  },
+)
 
-test("QuickJS: fallback to a valid token, kubelet's error texts, one fetch for concurrent callers", async () => {
+test("QuickJS: fallback to a valid token, kubelet's error texts, one fetch for concurrent callers", {
+  timeout: 120_000,
+}, async () => {
   assert.equal((await checksOf("fallback")).length, 4)
 })
 
-test("QuickJS: delete by pod (TestDeleteServiceAccountToken)", async () => {
+test("QuickJS: delete by pod (TestDeleteServiceAccountToken)", { timeout: 120_000 }, async () => {
   assert.equal((await checksOf("delete")).length, 10)
 })
 
-test("QuickJS: cleanup and the garbage-collection loop (TestCleanup)", async () => {
+test("QuickJS: cleanup and the garbage-collection loop (TestCleanup)", { timeout: 120_000 }, async () => {
   assert.equal((await checksOf("cleanup")).length, 3)
 })
 
-test("QuickJS: cache key (TestKeyFunc)", async () => {
+test("QuickJS: cache key (TestKeyFunc)", { timeout: 120_000 }, async () => {
   assert.equal((await checksOf("key")).length, 7)
 })
 
-test("QuickJS: the host served the fetches and no token reached the VM's logs", async () => {
+test("QuickJS: the host served the fetches and no token reached the VM's logs", { timeout: 120_000 }, async () => {
   const { checks, fetches, logs } = await scenario()
   assert.equal(checks.filter((c) => !c.ok).length, 0)
   assert.ok(fetches > 0)
