@@ -15,7 +15,7 @@ const NonEmpty = Schema.String.annotations({ message: () => "must be a string" }
 )
 
 /** A file mode written as a string of octal digits. A YAML/JSON number is refused: 0600 would be read as 600 or 384. */
-export const Mode = Schema.String.annotations({
+export const Mode: Schema.Schema<string> = Schema.String.annotations({
   message: () => 'must be a string of octal digits such as "0600" (quote it: a number is ambiguous)',
 }).pipe(Schema.filter((s) => /^0?[0-7]{3}$/.test(s), { message: () => 'must be octal such as "0600" or "640"' }))
 
@@ -38,7 +38,15 @@ const Jitter = Schema.Number.annotations({ message: () => "must be a fraction of
 )
 
 /** Signals a hook may send. */
-export const signalNames = ["SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGQUIT", "SIGWINCH"] as const
+export const signalNames: readonly ["SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGQUIT", "SIGWINCH"] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGQUIT",
+  "SIGWINCH",
+] as const
 
 const FileSink = Schema.Struct({
   path: NonEmpty,
@@ -93,8 +101,46 @@ const Rate = (what: string) =>
     Schema.filter((n) => n > 0 && Number.isFinite(n), { message: () => "must be greater than 0" }),
   )
 
+type Principal = number | string
+
+/** The decoded file, before defaults and path resolution (every field as written). */
+export interface ConfigFile {
+  readonly cluster?: { readonly kubeconfig?: string; readonly context?: string; readonly inCluster?: boolean }
+  readonly defaults?: {
+    readonly audiences?: ReadonlyArray<string>
+    readonly expirationSeconds?: number
+    readonly mode?: string
+    readonly jitter?: number
+  }
+  readonly tokens: ReadonlyArray<{
+    readonly name: string
+    readonly namespace: string
+    readonly serviceAccount: string
+    readonly audiences?: ReadonlyArray<string>
+    readonly expirationSeconds?: number
+    readonly jitter?: number
+    readonly boundObject?: { readonly kind: "Pod" | "Secret" | "Node"; readonly name: string; readonly uid?: string }
+    readonly file?: {
+      readonly path: string
+      readonly mode?: string
+      readonly owner?: Principal
+      readonly group?: Principal
+    }
+    readonly hooks?: {
+      readonly command?: ReadonlyArray<string>
+      readonly signal?: { readonly pidFile: string; readonly signal?: (typeof signalNames)[number] }
+    }
+  }>
+  readonly endpoint?: {
+    readonly unix?: { readonly path: string; readonly mode?: string }
+    readonly tcp?: { readonly address: string; readonly allowNonLoopback?: boolean; readonly bearerToken?: string }
+  }
+  readonly budget?: { readonly qps?: number; readonly burst?: number }
+  readonly log?: { readonly format?: "json" | "text"; readonly level?: "debug" | "info" | "warning" | "error" }
+}
+
 /** The whole file. */
-export const ConfigFile = Schema.Struct({
+export const ConfigFile: Schema.Schema<ConfigFile> = Schema.Struct({
   cluster: opt(Schema.Struct({
     kubeconfig: opt(NonEmpty),
     context: opt(NonEmpty),
@@ -118,6 +164,3 @@ export const ConfigFile = Schema.Struct({
     ),
   })),
 })
-
-/** The decoded file, before defaults and path resolution. */
-export type ConfigFile = typeof ConfigFile.Type
