@@ -204,6 +204,16 @@ describe("KubeTokenFetcher", () => {
     assert.match(large.message, /exceeds the limit of 1000 bytes/)
   })
 
+  it("does not follow a redirect, so credentials stay with the configured server", async () => {
+    server.requests.length = 0
+    server.handler = (seen) =>
+      seen.path === "/elsewhere" ? issued(seen.body) : { status: 307, headers: { location: `${server.url}/elsewhere` } }
+    const error = await failureOf()
+    assert.equal(error.reason, "ServerError")
+    assert.equal(error.message, "the server redirected the request (status 307); redirects are not followed")
+    assert.deepEqual(server.requests.map((r) => r.path), ["/api/v1/namespaces/default/serviceaccounts/builder/token"])
+  })
+
   it("fails with Transport when the connection drops", async () => {
     server.handler = () => "drop"
     const error = await failureOf()

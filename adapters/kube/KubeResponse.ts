@@ -108,6 +108,8 @@ const defaultMessage = (code: number): string =>
     ? "the server was unable to return a response in the time allotted, but may still be processing the request"
     : code >= 500
     ? `an error on the server has prevented the request from succeeding (status ${code})`
+    : code >= 300 && code < 400
+    ? `the server redirected the request (status ${code}); redirects are not followed`
     : `the server responded with the unexpected status ${code}`
 
 const parseJson = (text: string): Option.Option<unknown> => {

@@ -68,6 +68,7 @@ export const TlsHttpClient: Context.Tag<TlsHttpClient, TlsHttpClient> = Context.
 /**
  * The fetch-based client with fixed `RequestInit` fields (a Deno `client`, Bun `tls`, a Node `dispatcher`) and
  * optionally a fetch function of its own. The fields are provided to every request, whatever the caller's context.
+ * Redirects are not followed (`redirect: "manual"`), so credentials never travel to another URL.
  */
 export const fromRequestInit = (
   init: globalThis.RequestInit,
@@ -77,7 +78,7 @@ export const fromRequestInit = (
     Effect.provide(FetchHttpClient.layer),
     Effect.map((client) =>
       HttpClient.transformResponse(client, (effect) => {
-        const withInit = Effect.provideService(effect, FetchHttpClient.RequestInit, init)
+        const withInit = Effect.provideService(effect, FetchHttpClient.RequestInit, { redirect: "manual", ...init })
         return fetch === undefined ? withInit : Effect.provideService(withInit, FetchHttpClient.Fetch, fetch)
       })
     ),
