@@ -11,8 +11,7 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import { KubeConfig } from "@kubernetes/client-node"
-import type { Cluster, Context as KubeContext, User } from "@kubernetes/client-node"
+import type { Cluster, Context as KubeContext, KubeConfig, User } from "@kubernetes/client-node"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
@@ -27,6 +26,11 @@ export const execApiVersions: ReadonlyArray<string> = [
   "client.authentication.k8s.io/v1",
   "client.authentication.k8s.io/v1beta1",
 ]
+
+/** Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. */
+const newKubeConfig: Effect.Effect<KubeConfig> = Effect.promise(() => import("@kubernetes/client-node")).pipe(
+  Effect.map((module) => new module.KubeConfig()),
+)
 
 interface Parsed {
   readonly clusters: ReadonlyArray<Cluster>
@@ -84,7 +88,7 @@ const parseFile = (file: string, text: string) =>
     const doc: Entry = isObject(raw) ? raw : {}
     const tokenFiles = new Map<string, string>()
     const users = yield* prepareUsers(file, path.dirname(file), path, doc.users, tokenFiles)
-    const kc = new KubeConfig()
+    const kc = yield* newKubeConfig
     yield* Effect.try({
       try: () => {
         kc.loadFromString(JSON.stringify({ ...doc, users }))
@@ -174,7 +178,7 @@ export const loadConfig = (
     if (contextName === undefined || contextName === "") {
       return yield* fail("Invalid", source, "current-context is not set and no context was given")
     }
-    const kc = new KubeConfig()
+    const kc = yield* newKubeConfig
     kc.loadFromOptions({ ...merged, currentContext: contextName })
     const context = kc.getContextObject(contextName)
     if (context === null) return yield* fail("NotFound", source, `context "${contextName}" not found`)
@@ -243,14 +247,14 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
     const initial = bearer(opts.headers)
     // client-node caches an exec credential until it expires; after a 401 a fresh KubeConfig runs the plugin again.
     let current = kc
-    const fresh = Effect.sync(() => {
-      current = new KubeConfig()
-      current.loadFromOptions({
+    const fresh = Effect.map(newKubeConfig, (next) => {
+      next.loadFromOptions({
         clusters: kc.getClusters(),
         users: kc.getUsers(),
         contexts: kc.getContexts(),
         currentContext: contextName,
       })
+      current = next
     })
     return {
       server,
