@@ -84,11 +84,10 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
           user: {
             exec: {
               apiVersion: "client.authentication.k8s.io/v1",
-              command: process.execPath,
+              // Bun's CLI starts fastest; the outputs of the three runtimes were shown to be the same above.
+              command: bin("bun"),
               args: [
-                "--import",
-                "tsx",
-                "adapters/node/main.ts",
+                nodePath.join(root, "adapters/bun/main.ts"),
                 "token",
                 "default",
                 "--kubeconfig",
