@@ -1,6 +1,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import { spawn } from "node:child_process"
+import * as http from "node:http"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -68,6 +69,36 @@ describe("agent lifecycle", () => {
       assert.ok(Exit.isInterrupted(exit))
       const leftovers = fs.readdirSync(nodePath.join(dir, "tokens")).filter((n) => n.endsWith(".tmp"))
       assert.deepEqual(leftovers, [])
+      fs.rmSync(dir, { recursive: true, force: true })
+    })))
+
+  it("serves the configured unix-socket endpoint from the scheduler's state", () =>
+    run(Effect.gen(function* () {
+      const dir = tempDir("endpoint")
+      fs.chmodSync(dir, 0o700)
+      const file = nodePath.join(dir, "agent.yaml")
+      fs.writeFileSync(file, yamlConfig(["a"], "endpoint: { unix: { path: agent.sock } }\n"))
+      const fake = issuer()
+      const config = yield* Config.load(file)
+      const get = (path: string) =>
+        Effect.async<{ status: number; body: string }>((resume) => {
+          http.get({ socketPath: nodePath.join(dir, "agent.sock"), path }, (response) => {
+            let body = ""
+            response.on("data", (chunk) => (body += String(chunk)))
+            response.on("end", () => resume(Effect.succeed({ status: response.statusCode ?? 0, body })))
+          })
+        })
+      yield* Effect.scoped(Effect.gen(function* () {
+        const agent = yield* Agent.start(config, fake.fetcher)
+        yield* until(Effect.map(agent.scheduler.ready, (ready) => ready), "readiness")
+        assert.equal(fs.statSync(nodePath.join(dir, "agent.sock")).mode & 0o777, 0o600)
+        assert.equal((yield* get("/readyz")).status, 200)
+        const token = yield* get("/v1/tokens/a")
+        assert.equal(token.status, 200)
+        assert.equal(token.body.trim(), fs.readFileSync(nodePath.join(dir, "tokens", "a"), "utf8"))
+        assert.equal((yield* get("/v1/tokens/nope")).status, 404)
+      })).pipe(Logger.withMinimumLogLevel(LogLevel.None))
+      assert.ok(!fs.existsSync(nodePath.join(dir, "agent.sock")))
       fs.rmSync(dir, { recursive: true, force: true })
     })))
 
