@@ -308,6 +308,12 @@ describe("KubeConnection from kubeconfig", () => {
     write("empty-token", "  \n")
     const empty = write("empty.yaml", kubeconfig({ user: { "token-file": "empty-token" } }))
     assert.match((await loadError({ kubeconfig: empty })).message, /read empty token from file ".*empty-token"/)
+    const malformed = write("malformed.yaml", "users:\n- name: a\n  user:\n    token: supersecret: x\n")
+    const parse = await loadError({ kubeconfig: malformed })
+    assert.equal(
+      parse.message,
+      `${malformed}: cannot parse YAML: Nested mappings are not allowed in compact mappings at line 4, column 12`,
+    )
     const failing = write("fail.sh", "#!/bin/sh\necho 'plugin broke' >&2\nexit 3\n", 0o755)
     const broken = write(
       "broken.yaml",

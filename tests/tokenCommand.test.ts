@@ -161,14 +161,16 @@ describe("token against the development API server", () => {
   it("parses the command line (-n, repeated --audience, -o) and writes to the terminal", async () => {
     const shown: Array<string> = []
     const errors: Array<string> = []
-    const terminal = Layer.succeed(Terminal.Terminal, {
-      columns: Effect.succeed(80),
-      rows: Effect.succeed(24),
-      isTTY: Effect.succeed(false),
-      readInput: Effect.die("no input"),
-      readLine: Effect.die("no input"),
-      display: (text: string) => Effect.sync(() => void shown.push(text)),
-    } as Terminal.Terminal)
+    const terminalWith = (tty: boolean) =>
+      Layer.succeed(Terminal.Terminal, {
+        columns: Effect.succeed(80),
+        rows: Effect.succeed(24),
+        isTTY: Effect.succeed(tty),
+        readInput: Effect.die("no input"),
+        readLine: Effect.die("no input"),
+        display: (text: string) => Effect.sync(() => void shown.push(text)),
+      } as Terminal.Terminal)
+    const terminal = terminalWith(false)
     const run = Command.run(TokenCommand.command, { name: "token", version: "0" })
     const argv = [
       "node",
@@ -187,6 +189,16 @@ describe("token against the development API server", () => {
     ]
     await Effect.runPromise(run(argv).pipe(Effect.provide(Layer.merge(platform, terminal))))
     const credential = JSON.parse(shown.join(""))
+    // Like kubectl, the bare token ends with a newline only on a terminal.
+    for (const tty of [false, true]) {
+      shown.length = 0
+      await Effect.runPromise(
+        run(["node", "token", "default", "--kubeconfig", kubeconfig]).pipe(
+          Effect.provide(Layer.merge(platform, terminalWith(tty))),
+        ),
+      )
+      assert.match(shown.join(""), tty ? /^eyJ[\w.-]+\n$/ : /^eyJ[\w.-]+$/)
+    }
     assert.deepEqual(payload(credential.status.token).aud, ["a", "b"])
     const original = globalThis.console.error
     globalThis.console.error = (...args: Array<unknown>) => void errors.push(args.join(" "))

@@ -80,7 +80,15 @@ const parseFile = (file: string, text: string) =>
     const path = yield* Path.Path
     const raw: unknown = yield* Effect.try({
       try: () => YAML.parse(text),
-      catch: (error) => fail("Invalid", file, `cannot parse YAML: ${error instanceof Error ? error.message : error}`),
+      // Only the first line: the parser goes on to quote the offending line, which may hold a token.
+      catch: (error) =>
+        fail(
+          "Invalid",
+          file,
+          `cannot parse YAML: ${
+            String(error instanceof Error ? error.message : error).split("\n")[0]!.replace(/:$/, "")
+          }`,
+        ),
     })
     if (!isObject(raw) && raw !== null && raw !== undefined) {
       return yield* fail("Invalid", file, "a kubeconfig must be a YAML mapping")
