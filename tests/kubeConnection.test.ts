@@ -305,6 +305,13 @@ describe("KubeConnection from kubeconfig", () => {
       (await loadError({ kubeconfig: alpha })).message,
       /exec plugin: invalid apiVersion "client\.authentication\.k8s\.io\/v1alpha1"/,
     )
+    const interactive = write(
+      "interactive.yaml",
+      kubeconfig({
+        user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: "x", interactiveMode: "Always" } },
+      }),
+    )
+    assert.match((await loadError({ kubeconfig: interactive })).message, /cannot support interactive mode/)
     write("empty-token", "  \n")
     const empty = write("empty.yaml", kubeconfig({ user: { "token-file": "empty-token" } }))
     assert.match((await loadError({ kubeconfig: empty })).message, /read empty token from file ".*empty-token"/)

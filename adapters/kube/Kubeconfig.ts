@@ -66,6 +66,15 @@ const prepareUsers = (file: string, dir: string, path: Path.Path, users: unknown
       if (typeof exec.command !== "string" || exec.command === "") {
         return Effect.fail(fail("Invalid", file, `user "${name}": exec plugin: command is required`))
       }
+      if (exec.interactiveMode === "Always") {
+        return Effect.fail(
+          fail(
+            "Invalid",
+            file,
+            `user "${name}": exec plugin cannot support interactive mode: standard input is not used`,
+          ),
+        )
+      }
       const env = Array.isArray(exec.env) ? exec.env : []
       const info = JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
       // Like client-go, a relative command with a path separator is relative to the kubeconfig's directory.
