@@ -174,11 +174,12 @@ export const loadConfig = (
     for (const [file, required] of files) {
       const text = yield* fs.readFileString(file).pipe(
         Effect.map(Option.some),
-        Effect.catchAll((error) =>
-          required || error._tag !== "SystemError" || error.reason !== "NotFound"
-            ? Effect.fail(fail(required ? "NotFound" : "ReadFailed", file, `cannot read kubeconfig: ${error.message}`))
-            : Effect.succeed(Option.none<string>())
-        ),
+        Effect.catchAll((error) => {
+          const missing = error._tag === "SystemError" && error.reason === "NotFound"
+          if (missing && !required) return Effect.succeed(Option.none<string>())
+          const detail = missing ? "no such file or directory" : error.message
+          return Effect.fail(fail(missing ? "NotFound" : "ReadFailed", file, `cannot read kubeconfig: ${detail}`))
+        }),
       )
       if (Option.isSome(text)) parsed.push(yield* parseFile(file, text.value))
     }
