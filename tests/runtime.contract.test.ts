@@ -23,6 +23,7 @@ import * as Pki from "../adapters/devserver/Pki.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import * as KubeConnection from "../adapters/kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../adapters/kube/KubeTokenFetcher.ts"
+import * as TlsHttpClient from "../adapters/kube/TlsHttpClient.ts"
 import type { FetchReason } from "../core/TokenError.ts"
 import { fetchReasons } from "../core/TokenError.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
@@ -131,6 +132,17 @@ describe(`runtime contract (${runtime})`, () => {
     const other = await Pki.makeCaAsync("someone-else")
     const result = await fetchWith({ kubeconfig: kubeconfig("unknown-ca", { token: STATIC }, other.certPem) })
     assert.equal(result._tag === "Left" && result.left.reason, "Transport")
+  })
+
+  it("refuses a client certificate without its key before connecting", async () => {
+    const error = await runTest(
+      Effect.flatMap(
+        TlsHttpClient.TlsHttpClient,
+        (tls) => tls.make({ caPem: server.caPem, certPem: server.adminCertPem }),
+      )
+        .pipe(Effect.scoped, Effect.flip, Effect.provide(tlsLayer)),
+    )
+    assert.equal(error.reason, "InvalidMaterial")
   })
 
   const seen = new Set<FetchReason>()
