@@ -186,14 +186,16 @@ describe("KubeConnection from kubeconfig", () => {
       const command = apiVersion.endsWith("v1beta1") ? `./${nodePath.basename(plugin)}` : plugin
       const file = write(
         "exec.yaml",
-        kubeconfig({ user: { exec: { apiVersion, command, args: ["arg"], interactiveMode: "Never" } } }),
+        kubeconfig({
+          user: { exec: { apiVersion, command, args: ["arg"], interactiveMode: "Never", provideClusterInfo: true } },
+        }),
       )
       const { seen } = await fetchVia({ kubeconfig: file })
       assert.equal(seen.bearer, "exec-arg")
       assert.deepEqual(JSON.parse(fs.readFileSync(infoFile, "utf8")), {
         kind: "ExecCredential",
         apiVersion,
-        spec: { interactive: false },
+        spec: { interactive: false, cluster: { server: server.url, "certificate-authority-data": b64(server.caPem) } },
       })
     })
   }

@@ -233,6 +233,26 @@ const bearer = (headers: Record<string, string> | undefined): Option.Option<Reda
   return value?.startsWith("Bearer ") ? Option.some(Redacted.make(value.slice(7))) : Option.none()
 }
 
+/** Adds `spec.cluster` to an exec plugin's `KUBERNETES_EXEC_INFO`, as client-go does for `provideClusterInfo`. */
+const provideClusterInfo = (exec: Entry, cluster: Cluster, server: string) =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const caData = cluster.caData ??
+      (cluster.caFile ? btoa(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => ""))) : undefined)
+    const env = (exec.env as Array<{ name: string; value: string }>).map((entry) => {
+      if (entry.name !== "KUBERNETES_EXEC_INFO") return entry
+      const info = JSON.parse(entry.value)
+      info.spec.cluster = {
+        server,
+        ...(caData ? { "certificate-authority-data": caData } : {}),
+        ...(cluster.tlsServerName ? { "tls-server-name": cluster.tlsServerName } : {}),
+        ...(cluster.skipTLSVerify ? { "insecure-skip-tls-verify": true } : {}),
+      }
+      return { name: entry.name, value: JSON.stringify(info) }
+    })
+    exec.env = env
+  })
+
 /** Loads the kubeconfig connection. */
 export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeConnectionError, Requirements> =>
   Effect.gen(function* () {
@@ -256,6 +276,7 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
         `INSECURE: cluster "${cluster.name}" sets insecure-skip-tls-verify: the API server's certificate is NOT verified, anyone on the network path can impersonate it and receive the credentials and tokens`,
       )
     }
+    if (user?.exec?.provideClusterInfo === true) yield* provideClusterInfo(user.exec, cluster, server)
     const opts = yield* apply(kc, source)
     const { Authorization: _a, authorization: _b, ...headers } = opts.headers ?? {}
     const tokenFile = user !== null ? tokenFiles.get(user.name) : undefined
