@@ -17,15 +17,12 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as YAML from "yaml"
+import * as ExecPlugin from "./ExecPlugin.ts"
+import type { Entry } from "./ExecPlugin.ts"
+import { isObject } from "./ExecPlugin.ts"
 import * as FileToken from "./FileToken.ts"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
 import type { KubeConnection, Options, Requirements } from "./KubeConnection.ts"
-
-/** The exec credential API versions accepted from plugins. */
-export const execApiVersions: ReadonlyArray<string> = [
-  "client.authentication.k8s.io/v1",
-  "client.authentication.k8s.io/v1beta1",
-]
 
 /** Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. */
 const newKubeConfig: Effect.Effect<KubeConfig> = Effect.promise(() => import("@kubernetes/client-node")).pipe(
@@ -40,8 +37,6 @@ interface Parsed {
   readonly tokenFiles: ReadonlyMap<string, string>
 }
 
-type Entry = Record<string, unknown>
-const isObject = (u: unknown): u is Entry => typeof u === "object" && u !== null && !Array.isArray(u)
 const fail = (reason: KubeConnectionError["reason"], source: string, detail: string) =>
   new KubeConnectionError({ reason, source, detail })
 
@@ -56,30 +51,10 @@ const prepareUsers = (file: string, dir: string, path: Path.Path, users: unknown
       delete user["token-file"]
     }
     if (isObject(user.exec)) {
-      const exec = user.exec
-      const apiVersion = String(exec.apiVersion ?? "")
-      if (!execApiVersions.includes(apiVersion)) {
-        return Effect.fail(
-          fail("Invalid", file, `user "${name}": exec plugin: invalid apiVersion "${apiVersion}"`),
-        )
-      }
-      if (typeof exec.command !== "string" || exec.command === "") {
-        return Effect.fail(fail("Invalid", file, `user "${name}": exec plugin: command is required`))
-      }
-      if (exec.interactiveMode === "Always") {
-        return Effect.fail(
-          fail(
-            "Invalid",
-            file,
-            `user "${name}": exec plugin cannot support interactive mode: standard input is not used`,
-          ),
-        )
-      }
-      const env = Array.isArray(exec.env) ? exec.env : []
-      const info = JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
-      // Like client-go, a relative command with a path separator is relative to the kubeconfig's directory.
-      const command = exec.command.includes("/") ? path.resolve(dir, exec.command) : exec.command
-      user.exec = { ...exec, command, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] }
+      return Effect.map(
+        ExecPlugin.prepare(file, name, dir, path, user.exec),
+        (exec) => ({ ...entry, user: { ...user, exec } }),
+      )
     }
     return Effect.succeed({ ...entry, user })
   })
@@ -233,26 +208,6 @@ const bearer = (headers: Record<string, string> | undefined): Option.Option<Reda
   return value?.startsWith("Bearer ") ? Option.some(Redacted.make(value.slice(7))) : Option.none()
 }
 
-/** Adds `spec.cluster` to an exec plugin's `KUBERNETES_EXEC_INFO`, as client-go does for `provideClusterInfo`. */
-const provideClusterInfo = (exec: Entry, cluster: Cluster, server: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const caData = cluster.caData ??
-      (cluster.caFile ? btoa(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => ""))) : undefined)
-    const env = (exec.env as Array<{ name: string; value: string }>).map((entry) => {
-      if (entry.name !== "KUBERNETES_EXEC_INFO") return entry
-      const info = JSON.parse(entry.value)
-      info.spec.cluster = {
-        server,
-        ...(caData ? { "certificate-authority-data": caData } : {}),
-        ...(cluster.tlsServerName ? { "tls-server-name": cluster.tlsServerName } : {}),
-        ...(cluster.skipTLSVerify ? { "insecure-skip-tls-verify": true } : {}),
-      }
-      return { name: entry.name, value: JSON.stringify(info) }
-    })
-    exec.env = env
-  })
-
 /** Loads the kubeconfig connection. */
 export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeConnectionError, Requirements> =>
   Effect.gen(function* () {
@@ -276,7 +231,7 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
         `INSECURE: cluster "${cluster.name}" sets insecure-skip-tls-verify: the API server's certificate is NOT verified, anyone on the network path can impersonate it and receive the credentials and tokens`,
       )
     }
-    if (user?.exec?.provideClusterInfo === true) yield* provideClusterInfo(user.exec, cluster, server)
+    if (user?.exec?.provideClusterInfo === true) yield* ExecPlugin.provideClusterInfo(user.exec, cluster, server)
     const opts = yield* apply(kc, source)
     const { Authorization: _a, authorization: _b, ...headers } = opts.headers ?? {}
     const tokenFile = user !== null ? tokenFiles.get(user.name) : undefined
