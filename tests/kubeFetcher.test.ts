@@ -185,6 +185,30 @@ describe("KubeTokenFetcher", () => {
     assert.equal(server.requests.filter((r) => r.path === "/api/v1").length, 1)
   })
 
+  it("does not keep the answer of a discovery check that was interrupted", async () => {
+    let discoverySeen: () => void = () => {}
+    const discovering = new Promise<void>((resolve) => (discoverySeen = resolve))
+    server.handler = (seen) => {
+      if (seen.path !== "/api/v1") return { status: 404, body: KubeServer.status(404, "NotFound", "gone") }
+      discoverySeen()
+      return "hang"
+    }
+    const reason = await withFetcher((fetcher) =>
+      Effect.gen(function* () {
+        const first = yield* Effect.fork(fetcher.fetch("default", "builder", request))
+        yield* Effect.promise(() => discovering)
+        yield* Fiber.interrupt(first)
+        server.handler = (seen) =>
+          seen.path === "/api/v1"
+            ? { status: 200, body: KubeServer.discoveryV1 }
+            : { status: 404, body: KubeServer.status(404, "NotFound", "gone") }
+        const second = yield* Effect.flip(fetcher.fetch("default", "builder", request))
+        return second.reason
+      })
+    )
+    assert.equal(reason, "NotFound")
+  })
+
   it("fails with Decode on malformed JSON, a bad TokenRequest, no token, or too large a body; never echoing values", async () => {
     server.handler = () => ({ status: 201, body: "{not json" })
     assert.equal((await failureOf()).reason, "Decode")

@@ -24,6 +24,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import { TokenFetchError, unsupportedMessage } from "../../core/TokenError.ts"
@@ -104,11 +105,21 @@ export const make = (
         }),
       )
 
-    const supported = yield* Effect.cached(
-      exchange(HttpClientRequest.get(`${connection.server}/api/v1`)).pipe(
-        Effect.map((result) => result.status === 200 && hasTokenRequestResource(result.body)),
-        Effect.orElseSucceed(() => false),
-      ),
+    // kubelet's discovery check: run once, its answer (a failure counting as "no") kept for the fetcher's lifetime.
+    // Kept only once it completes, so that a caller interrupted mid-check does not poison the answer for others.
+    const discovered = yield* Ref.make(Option.none<boolean>())
+    const lock = yield* Effect.makeSemaphore(1)
+    const supported = lock.withPermits(1)(
+      Effect.flatMap(Ref.get(discovered), (known) =>
+        Option.isSome(known)
+          ? Effect.succeed(known.value)
+          : exchange(HttpClientRequest.get(`${connection.server}/api/v1`)).pipe(
+            Effect.map((result) =>
+              result.status === 200 && hasTokenRequestResource(result.body)
+            ),
+            Effect.orElseSucceed(() => false),
+            Effect.tap((answer) => Ref.set(discovered, Option.some(answer))),
+          )),
     )
 
     const fetch = (
