@@ -95,6 +95,9 @@ export const make = (
         return { status: response.status, headers: response.headers, body }
       }).pipe(
         Effect.scoped,
+        // Give up at the deadline without waiting for the abandoned request to finish being cancelled: a runtime
+        // may take its time to abort a connection that never answered.
+        Effect.disconnect,
         Effect.timeoutFail({
           duration: timeout,
           onTimeout: () =>
