@@ -195,14 +195,18 @@ export const decode = (input: unknown): Either.Either<TokenRequest, string> =>
       input,
     ))
 
+const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" }
+// deno-lint-ignore no-control-regex
+const needsEscape = /[\\"\u0000-\u001f\u007f]/
+// deno-lint-ignore no-control-regex
+const escapable = /[\\"\u0000-\u001f\u007f]/g
+const escape = (c: string): string => escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
+
 /** Renders a string as Go's `%q` does for the characters that matter here (an injective, printable rendering). */
-export const quote = (s: string): string =>
-  `"${
-    // deno-lint-ignore no-control-regex
-    String(s).replace(/[\\"\u0000-\u001f\u007f]/g, (c) => {
-      const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" }
-      return escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
-    })}"`
+export const quote = (s: string): string => {
+  const text = String(s)
+  return needsEscape.test(text) ? `"${text.replace(escapable, escape)}"` : `"${text}"`
+}
 
 const renderAudiences = (audiences: ReadonlyArray<string> | undefined): string =>
   audiences === undefined ? "[]string(nil)" : `[]string{${audiences.map(quote).join(", ")}}`

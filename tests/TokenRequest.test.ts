@@ -93,6 +93,10 @@ describe("TokenRequest.cacheKey", () => {
       TokenRequest.cacheKey("b", "a", { spec: { expirationSeconds: 0, boundObjectRef: {} } }),
     )
   })
+  it("quotes like Go's %q: backslash, quote and control characters escaped", () => {
+    assert.equal(TokenRequest.quote("plain"), '"plain"')
+    assert.equal(TokenRequest.quote('a"b\\c\nd\u0001'), '"a\\"b\\\\c\\nd\\x01"')
+  })
   it("distinguishes metadata.uid, and quotes so that components cannot run together", () => {
     const uid = (u?: string) => TokenRequest.cacheKey("b", "a", { ...GTR, metadata: u === undefined ? {} : { uid: u } })
     assert.notEqual(uid("x"), uid("y"))

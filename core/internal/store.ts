@@ -252,9 +252,11 @@ export const make = ({ fetcher, scope, clock, policy, backoff }: Deps): TokenMan
         for (const flight of inflight.values()) if (flight.podUID === podUID) flight.discarded = true
         const keys = byPod.get(podUID)
         if (keys === undefined) return 0
-        let removed = 0
-        for (const key of [...keys]) if (remove(key, "pod")) removed++
-        return removed
+        byPod.delete(podUID)
+        for (const key of keys) entries.delete(key)
+        Metrics.evictions.unsafeUpdate(keys.size, label("cause", "pod"))
+        Metrics.entries.unsafeUpdate(entries.size, noTags)
+        return keys.size
       }),
     cleanup: Effect.sync(() => {
       const at = now()
