@@ -228,5 +228,10 @@ describe("devserver TokenReview", () => {
         "[invalid bearer token, service account token has been invalidated]",
       )
       assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
+      const forged = `${pod.slice(0, pod.lastIndexOf(".") + 1)}${"A".repeat(86)}`
+      assert.equal(
+        (yield* review(s, forged, ["vault"])).error,
+        "[invalid bearer token, square/go-jose: error in cryptographic primitive]",
+      )
     })))
 })

@@ -1,6 +1,6 @@
 /**
  * The `dev-server` command through each runtime's npm script (`cli:deno`, `cli:node`, `cli:bun`): it prints one line
- * with its URL, writes a 0600 kubeconfig that reaches `/healthz`, and stops on SIGTERM. Runs under Node only: the
+ * with its URL, writes a 0600 kubeconfig that reaches `/healthz`, and stops on SIGINT or SIGTERM. Runs under Node only: the
  * scripts start the three runtimes themselves.
  */
 import assert from "node:assert/strict"
@@ -26,14 +26,16 @@ const fromBase64 = (s: string): string => Buffer.from(s, "base64").toString("utf
 
 const get = (url: string, ca: string, cert?: string, key?: string): Promise<{ status: number; text: string }> =>
   new Promise((resolve, reject) => {
-    https.get(url, { ca, cert, key, agent: false }, (res) => {
+    const req = https.get(url, { ca, cert, key, agent: false, timeout: 10_000 }, (res) => {
       let text = ""
       res.on("data", (c) => (text += c))
       res.on("end", () => resolve({ status: res.statusCode ?? 0, text }))
-    }).on("error", reject)
+    })
+    req.on("timeout", () => req.destroy(new Error(`GET ${url}: no answer within 10 s`)))
+    req.on("error", reject)
   })
 
-const runScript = async (script: string): Promise<void> => {
+const runScript = async (script: string, signal: NodeJS.Signals): Promise<void> => {
   const kubeconfigPath = path.join(dir, `${script}.kubeconfig`)
   const child = spawn(
     "npm",
@@ -91,7 +93,7 @@ const runScript = async (script: string): Promise<void> => {
     )
     assert.equal(sas.status, 200)
   } finally {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM")
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, signal)
   }
   await exited
   // stopped: soon nothing listens on the port any more (npm may exit before the runtime has closed its server)
@@ -100,7 +102,7 @@ const runScript = async (script: string): Promise<void> => {
     refused = await get(`${url}/healthz`, "").then(() => "answered", (e: NodeJS.ErrnoException) => e.code)
     if (refused !== "ECONNREFUSED") await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  assert.equal(refused, "ECONNREFUSED", script)
+  assert.equal(refused, "ECONNREFUSED", `${script} after ${signal}`)
 }
 
 /** The scripts start all three runtimes themselves, so the suite runs this once, under Node. */
@@ -108,11 +110,16 @@ const underNode = !("Deno" in globalThis) && process.versions.bun === undefined
 
 describe("dev-server command", () => {
   it(
-    "starts through npm run cli:deno, cli:node and cli:bun, serves /healthz with the written kubeconfig, stops on SIGTERM",
+    "starts through npm run cli:deno, cli:node and cli:bun, serves /healthz with the written kubeconfig, stops on SIGINT/SIGTERM",
     {
       skip: underNode ? false : "runs once, under Node (each script starts its own runtime)",
       timeout: 60_000,
     },
-    () => Promise.all(["cli:deno", "cli:node", "cli:bun"].map(runScript)).then(() => undefined),
+    () =>
+      Promise.all([
+        runScript("cli:deno", "SIGTERM"),
+        runScript("cli:node", "SIGINT"),
+        runScript("cli:bun", "SIGTERM"),
+      ]).then(() => undefined),
   )
 })

@@ -122,7 +122,7 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
     }
     : {
       user: {},
-      error: result.error.startsWith("invalid bearer token") ? result.error : `[invalid bearer token, ${result.error}]`,
+      error: result.error === "invalid bearer token" ? result.error : `[invalid bearer token, ${result.error}]`,
     }
   return Reply.json(201, {
     kind: "TokenReview",
