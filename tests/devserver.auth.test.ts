@@ -79,6 +79,24 @@ describe("devserver authentication", () => {
       assert.deepEqual(body.status.userInfo, { username: "alice", groups: ["dev", "qa", "system:authenticated"] })
     })))
 
+  it("adds the groups the state declares for a user to its certificate's and static token's groups", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({
+        state: { users: [{ name: "bob", groups: ["system:masters"] }], staticTokens: [{ token: "b0b", user: "bob" }] },
+      })
+      const bob = yield* s.issueClientCert("bob", ["dev"])
+      const answer = yield* whoami(s, { cert: bob.certPem, key: bob.keyPem })
+      assert.deepEqual((answer.json as { status: { userInfo: unknown } }).status.userInfo, {
+        username: "bob",
+        groups: ["dev", "system:masters", "system:authenticated"],
+      })
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
+      s.state.upsertUser("bob", [])
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 403)
+      yield* call(s, { path: "/devserver/v1/users", body: { name: "bob", groups: ["system:masters"] } })
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
+    })))
+
   it("accepts static tokens added at runtime", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ state: { staticTokens: [{ token: "from-file", user: "ci", groups: ["ci"] }] } })

@@ -12,6 +12,7 @@
  * | POST | `/devserver/v1/secrets` | `{ namespace, name, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/nodes` | `{ name, uid? }` | `{ uid }` |
  * | DELETE | `/devserver/v1/{namespaces,nodes}/NAME`, `/devserver/v1/{serviceaccounts,pods,secrets}/NS/NAME` | | `{ deleted }` |
+ * | POST | `/devserver/v1/users` | `{ name, groups? }` | `{}` |
  * | POST | `/devserver/v1/statictokens` | `{ token, user, groups?, uid? }` | `{}` |
  * | POST / DELETE | `/devserver/v1/rules` | a rule / none | `{}` |
  * | GET / POST / DELETE | `/devserver/v1/faults` | a fault spec (POST) | the active faults |
@@ -64,6 +65,7 @@ const Pod = Schema.Struct({
 })
 const StaticToken = Schema.Struct({ token: Name, user: Name, groups: opt(Names), uid: opt(Name) })
 const ClientCert = Schema.Struct({ user: Name, groups: opt(Names) })
+const User = Schema.Struct({ name: Name, groups: opt(Names) })
 const Rule = Schema.Struct({
   users: opt(Names),
   groups: opt(Names),
@@ -138,6 +140,11 @@ const routeMasters = (ctx: AdminContext, req: AdminRequest): Reply.Reply | Promi
       return deleted(state.deletePod(a!, b!), "pods", b!)
     case "DELETE secrets/2":
       return deleted(state.deleteSecret(a!, b!), "secrets", b!)
+    case "POST users":
+      return withBody(User, req.body, (u) => {
+        state.upsertUser(u.name, u.groups ?? [])
+        return {}
+      })
     case "POST statictokens":
       return withBody(StaticToken, req.body, (t) => {
         state.addStaticToken(t.token, t.user, t.groups, t.uid)

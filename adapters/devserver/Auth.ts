@@ -36,10 +36,15 @@ const rejected = (error: string): TokenCheck => ({ _tag: "Rejected", error })
 const withAuthenticated = (groups: ReadonlyArray<string>): ReadonlyArray<string> =>
   groups.includes("system:authenticated") ? groups : [...groups, "system:authenticated"]
 
-/** The identity of a verified client certificate. */
-export const certIdentity = (user: string, groups: ReadonlyArray<string>): Identity => ({
+const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): ReadonlyArray<string> => [
+  ...a,
+  ...b.filter((g) => !a.includes(g)),
+]
+
+/** The identity of a verified client certificate, with the groups the state declares for its user. */
+export const certIdentity = (state: DevState, user: string, groups: ReadonlyArray<string>): Identity => ({
   user,
-  groups: withAuthenticated(groups),
+  groups: withAuthenticated(union(groups, state.userGroups(user))),
 })
 
 const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
@@ -139,7 +144,11 @@ export const authenticateBearer = (
   if (stat !== undefined) {
     return Promise.resolve({
       _tag: "Ok",
-      identity: { user: stat.user, uid: stat.uid, groups: withAuthenticated(stat.groups) },
+      identity: {
+        user: stat.user,
+        uid: stat.uid,
+        groups: withAuthenticated(union(stat.groups, state.userGroups(stat.user))),
+      },
     })
   }
   return checkServiceAccountToken(signer, state, token, apiAudiences, nowSeconds)

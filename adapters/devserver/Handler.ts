@@ -55,7 +55,7 @@ const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date):
     if (check === undefined) {
       // certificates are checked against wall-clock time, as a TLS stack would
       check = verifyClientCertAsync(ctx.ca, incoming.peerCertificate).then((id) =>
-        id === undefined ? undefined : Auth.certIdentity(id.user, id.groups)
+        id === undefined ? undefined : Auth.certIdentity(ctx.state, id.user, id.groups)
       )
       certificates.set(incoming.connection, check)
     }

@@ -39,6 +39,10 @@ export interface DevState {
   readonly node: (name: string) => StoredObject | undefined
   readonly nodes: () => ReadonlyArray<StoredObject>
   readonly staticToken: (token: string) => StoredToken | undefined
+  /** The extra groups of a user declared in the state (added to what its certificate or static token says). */
+  readonly userGroups: (user: string) => ReadonlyArray<string>
+  /** Declares a user and its groups (client certificates and static tokens of that user get these groups too). */
+  readonly upsertUser: (name: string, groups: ReadonlyArray<string>) => void
   readonly rules: () => ReadonlyArray<RuleInput>
   /** Creates the namespace if needed; returns its UID. */
   readonly upsertNamespace: (name: string, uid?: string) => string
@@ -70,6 +74,7 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
   const secrets = new Map<string, StoredObject>()
   const nodes = new Map<string, StoredObject>()
   const tokens = new Map<string, StoredToken>()
+  const users = new Map<string, ReadonlyArray<string>>()
   let rules: Array<RuleInput> = [...(input.rules ?? [])]
 
   const object = (namespace: string, name: string, uid?: string): StoredObject => ({
@@ -93,6 +98,10 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     node: (name) => nodes.get(name),
     nodes: () => [...nodes.values()],
     staticToken: (token) => tokens.get(token),
+    userGroups: (user) => users.get(user) ?? [],
+    upsertUser: (name, groups) => {
+      users.set(name, groups)
+    },
     rules: () => rules,
     upsertNamespace: (name, uid) => {
       const existing = namespaces.get(name)
@@ -160,6 +169,7 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
       })),
       secrets: [...secrets.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
       nodes: [...nodes.values()].map(({ name, uid }) => ({ name, uid })),
+      users: [...users.entries()].map(([name, groups]) => ({ name, groups })),
       rules,
     }),
   }
@@ -172,6 +182,7 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
   for (const pod of input.pods ?? []) state.upsertPod(pod)
   for (const secret of input.secrets ?? []) state.upsertSecret(secret)
   for (const node of input.nodes ?? []) state.upsertNode(node)
+  for (const user of input.users ?? []) state.upsertUser(user.name, user.groups ?? [])
   for (const t of input.staticTokens ?? ([] as ReadonlyArray<StaticTokenInput>)) {
     state.addStaticToken(t.token, t.user, t.groups, t.uid)
   }

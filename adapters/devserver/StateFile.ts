@@ -11,6 +11,7 @@
  * pods:
  *   - { namespace: team-a, name: web, serviceAccountName: builder, nodeName: worker-1 }
  * nodes: [{ name: worker-1 }]
+ * users: [{ name: alice, groups: [system:masters] }]
  * staticTokens: [{ token: s3cret, user: ci, groups: [ci] }]
  * rules: [{ users: [ci], namespaces: [team-a], names: [builder] }]
  * ```
@@ -48,7 +49,7 @@ export interface NodeInput {
   readonly name: string
   readonly uid?: string
 }
-/** A user known to the server (client certificates can be issued for it). */
+/** A user and groups it belongs to (added to the groups its client certificate or static token carries). */
 export interface UserInput {
   readonly name: string
   readonly groups?: ReadonlyArray<string>
