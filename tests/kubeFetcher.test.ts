@@ -249,12 +249,15 @@ describe("KubeTokenFetcher", () => {
     assertNoSecret(error)
   })
 
-  it("fails with Timeout when the server does not answer in time (TestClock)", async () => {
+  it("fails with Timeout when the server does not answer in time (TestClock), even when called uninterruptibly", async () => {
     server.handler = () => "hang"
     const error = await withFetcher(
       (fetcher) =>
         Effect.gen(function* () {
-          const fiber = yield* Effect.fork(Effect.flip(fetcher.fetch("default", "builder", request)))
+          // The manager runs shared fetches uninterruptibly: the fetcher's own deadline must still end the request.
+          const fiber = yield* Effect.fork(
+            Effect.uninterruptible(Effect.flip(fetcher.fetch("default", "builder", request))),
+          )
           while (Chunk.isEmpty(yield* TestClock.sleeps())) yield* Effect.yieldNow()
           yield* TestClock.adjust("3 seconds")
           return yield* Fiber.join(fiber)

@@ -95,8 +95,9 @@ export const make = (
         return { status: response.status, headers: response.headers, body }
       }).pipe(
         Effect.scoped,
-        // Give up at the deadline without waiting for the abandoned request to finish being cancelled: a runtime
-        // may take its time to abort a connection that never answered.
+        // The request may always be abandoned, even when the caller runs it in an uninterruptible region (the
+        // manager shields shared fetches from their callers), and the deadline does not wait for the abandoned
+        // request to finish being cancelled: a runtime may take its time to abort a connection that never answered.
         Effect.disconnect,
         Effect.timeoutFail({
           duration: timeout,
@@ -106,6 +107,7 @@ export const make = (
               description: `${request.method} "${request.url}": request timed out after ${Duration.format(timeout)}`,
             }),
         }),
+        Effect.interruptible,
       )
 
     // kubelet's discovery check: run once, its answer (a failure counting as "no") kept for the fetcher's lifetime.
