@@ -9,7 +9,7 @@ import * as Admin from "./Admin.ts"
 import * as Api from "./Api.ts"
 import * as Auth from "./Auth.ts"
 import type { Faults } from "./Faults.ts"
-import type { Ca } from "./Pki.ts"
+import type { Ca, CertIdentity } from "./Pki.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
 import * as Protobuf from "./Protobuf.ts"
 import * as Reply from "./Reply.ts"
@@ -47,20 +47,20 @@ const sleep = (millis: number): Promise<void> => new Promise((resolve) => setTim
 
 type Authn = { readonly _tag: "Ok"; readonly identity: Auth.Identity | undefined } | { readonly _tag: "Unauthorized" }
 
-const certificates = new WeakMap<object, Promise<Auth.Identity | undefined>>()
+const certificates = new WeakMap<object, Promise<CertIdentity | undefined>>()
 
 const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date): Promise<Authn> => {
   if (incoming.peerCertificate !== undefined) {
     let check = certificates.get(incoming.connection)
     if (check === undefined) {
-      // certificates are checked against wall-clock time, as a TLS stack would
-      check = verifyClientCertAsync(ctx.ca, incoming.peerCertificate).then((id) =>
-        id === undefined ? undefined : Auth.certIdentity(ctx.state, id.user, id.groups)
-      )
+      // certificates are checked once per connection, against wall-clock time, as a TLS stack would
+      check = verifyClientCertAsync(ctx.ca, incoming.peerCertificate)
       certificates.set(incoming.connection, check)
     }
-    const identity = await check
-    return identity === undefined ? { _tag: "Unauthorized" } : { _tag: "Ok", identity }
+    const id = await check
+    return id === undefined
+      ? { _tag: "Unauthorized" }
+      : { _tag: "Ok", identity: Auth.certIdentity(ctx.state, id.user, id.groups) }
   }
   const authorization = incoming.headers.authorization
   if (authorization !== undefined) {
