@@ -103,6 +103,13 @@ export const toOptions = (
 export const run = (f: DevServerFlags): Effect.Effect<void, DevServerError, FileSystem.FileSystem> =>
   Effect.scoped(Effect.gen(function* () {
     const options = yield* toOptions(f)
+    const max = options.maxTokenExpirationSeconds
+    if (options.extendTokenExpiration !== false && max !== undefined && max > 0 && max < 3607) {
+      // kube-apiserver's startup warning, on stderr so that stdout keeps its single ready line
+      yield* Console.error(
+        `Warning: service-account-extend-token-expiration is true, in order to correctly trigger safe transition logic, service-account-max-token-expiration must be set longer than 3607 seconds (currently ${max}s)`,
+      )
+    }
     const server = yield* DevServer.start(options)
     const where = options.kubeconfigOut === undefined ? "" : `, kubeconfig ${options.kubeconfigOut}`
     yield* Console.log(`dev-server listening on ${server.url} (issuer ${server.issuer}${where})`)
