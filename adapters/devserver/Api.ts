@@ -180,7 +180,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
   const who = identity as Identity
   const token = tokenPath.exec(path)
   if (token !== null) {
-    if (method !== "POST") return Reply.methodNotAllowed(method)
+    if (method !== "POST") return Reply.methodNotAllowed()
     const [, namespace = "", name = ""] = token
     const attributes = { verb: "create", resource: "serviceaccounts/token", namespace, name }
     if (!Auth.authorize(ctx.state.rules(), who, attributes)) {
@@ -203,10 +203,10 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
     return reply
   }
   if (path === "/apis/authentication.k8s.io/v1/tokenreviews") {
-    return method === "POST" ? tokenReview(ctx, req, who) : Reply.methodNotAllowed(method)
+    return method === "POST" ? tokenReview(ctx, req, who) : Reply.methodNotAllowed()
   }
   if (path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
-    return method === "POST" ? selfSubjectReview(req, who) : Reply.methodNotAllowed(method)
+    return method === "POST" ? selfSubjectReview(req, who) : Reply.methodNotAllowed()
   }
   if (method === "GET") {
     const ns = namespaced.exec(path)

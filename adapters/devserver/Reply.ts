@@ -43,11 +43,11 @@ export const pathNotFound = (): Reply =>
     }),
   )
 
-/** 405 for a known path with a method it does not accept. */
-export const methodNotAllowed = (method: string): Reply =>
+/** 405 for a known path with a method it does not accept (kube-apiserver's text). */
+export const methodNotAllowed = (): Reply =>
   status(
-    Status.failure(405, "MethodNotAllowed", `the server does not allow this method on the requested resource`, {
-      details: { causes: [{ reason: "UnexpectedServerResponse", message: method }] },
+    Status.failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {
+      details: {},
     }),
   )
 
