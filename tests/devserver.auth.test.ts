@@ -246,6 +246,11 @@ describe("devserver TokenReview", () => {
         "[invalid bearer token, service account token has been invalidated]",
       )
       assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
+      const empty = yield* call(s, { path: "/apis/authentication.k8s.io/v1/tokenreviews", body: { spec: {} } })
+      assert.deepEqual(
+        [statusOf(empty).code, statusOf(empty).message],
+        [400, "token is required for TokenReview in authentication"],
+      )
       const forged = `${pod.slice(0, pod.lastIndexOf(".") + 1)}${"A".repeat(86)}`
       assert.equal(
         (yield* review(s, forged, ["vault"])).error,

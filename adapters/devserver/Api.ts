@@ -95,9 +95,7 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
   }
   const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as { token?: unknown; audiences?: unknown }
   if (typeof spec.token !== "string" || spec.token === "") {
-    return Reply.invalid("TokenReview", "authentication.k8s.io", "", [
-      { field: "spec.token", value: '""', detail: "must not be empty" },
-    ])
+    return Reply.badRequest("token is required for TokenReview in authentication")
   }
   const requested = Array.isArray(spec.audiences) && spec.audiences.length > 0
     ? spec.audiences.filter((a): a is string => typeof a === "string")
