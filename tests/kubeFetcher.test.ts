@@ -222,6 +222,13 @@ describe("KubeTokenFetcher", () => {
       body: { spec: {}, status: { token: "", expirationTimestamp: "2030-01-01T00:00:00Z" } },
     })
     assert.equal((await failureOf()).message, "no token in server response")
+    server.handler = (seen) => ({ ...issued(seen.body), headers: { "content-type": "text/html" } })
+    assert.match((await failureOf()).message, /content type "text\/html", not JSON/)
+    server.handler = (seen) => {
+      const answer = issued(seen.body)
+      return { ...answer, body: { ...answer.body, spec: { expirationSeconds: -3600 } } }
+    }
+    assert.match((await failureOf()).message, /spec\.expirationSeconds is not positive: -3600/)
     server.handler = () => ({ status: 201, body: { spec: {}, padding: "x".repeat(5000) } })
     const large = await failureOf(undefined, { maxResponseBytes: 1000 })
     assert.equal(large.reason, "Decode")

@@ -149,10 +149,16 @@ const decodeError = (description: string): TokenFetchError => new TokenFetchErro
 
 /**
  * Decodes a TokenRequest response. A malformed response is reported by the paths of its problems only, never by its
- * values (the token could be among them); a response without a token fails like kubectl: `no token in server response`.
+ * values (the token could be among them); a response without a token fails like kubectl: `no token in server response`;
+ * a body that is not labelled JSON, or a lifetime that is not positive, is refused.
  */
-export const decodeTokenRequest = (body: string): Effect.Effect<TokenRequest, TokenFetchError> => {
-  const json = parseJson(body)
+export const decodeTokenRequest = (exchange: Exchange): Effect.Effect<TokenRequest, TokenFetchError> => {
+  // Like client-go, only JSON is decoded (an absent Content-Type counts as JSON, the content type we asked for).
+  const mediaType = (exchange.headers["content-type"] ?? "application/json").split(";")[0]!.trim().toLowerCase()
+  if (mediaType !== "application/json" && !mediaType.endsWith("+json")) {
+    return Effect.fail(decodeError(`the response has the content type ${JSON.stringify(mediaType)}, not JSON`))
+  }
+  const json = parseJson(exchange.body)
   if (Option.isNone(json)) return Effect.fail(decodeError("the response is not valid JSON"))
   const value = json.value as { status?: { token?: unknown } } | null
   if (typeof value !== "object" || value === null || !value.status?.token) {
@@ -166,6 +172,11 @@ export const decodeTokenRequest = (body: string): Effect.Effect<TokenRequest, To
     Effect.filterOrFail(
       (response) => response.status !== undefined && Redacted.value(response.status.token) !== "",
       () => decodeError("no token in server response"),
+    ),
+    Effect.filterOrFail(
+      (response) => response.spec.expirationSeconds === undefined || response.spec.expirationSeconds > 0,
+      (response) =>
+        decodeError(`the response's spec.expirationSeconds is not positive: ${response.spec.expirationSeconds}`),
     ),
   )
 }

@@ -144,7 +144,7 @@ export const make = (
         )
         const url = `${connection.server}/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`
         const result = yield* exchange(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body)))
-        if (result.status === 200 || result.status === 201) return yield* decodeTokenRequest(result.body)
+        if (result.status === 200 || result.status === 201) return yield* decodeTokenRequest(result)
         const failure = decodeFailure(result)
         if (failure.reason === "NotFound" && !(yield* supported)) {
           return yield* new TokenFetchError({ reason: "Unsupported", description: unsupportedMessage, status: 404 })
