@@ -119,6 +119,7 @@ describe("devserver state changes", () => {
       assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/demo", method: "DELETE" })).status, 200)
       assert.equal(s.state.pod("default", "demo"), undefined)
       assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/demo", method: "DELETE" })).status, 404)
+      assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/%E0%A4%A", method: "DELETE" })).status, 400)
       yield* call(s, {
         path: "/devserver/v1/statictokens",
         body: { token: "t0k", user: "bot", groups: ["system:masters"] },

@@ -114,7 +114,12 @@ export const route = (ctx: AdminContext, req: AdminRequest): Promise<Reply.Reply
 
 const routeMasters = (ctx: AdminContext, req: AdminRequest): Reply.Reply | Promise<Reply.Reply> => {
   const { state, faults } = ctx
-  const parts = req.path.replace(/^\/devserver\/v1\/?/, "").split("/").filter((p) => p !== "").map(decodeURIComponent)
+  let parts: ReadonlyArray<string>
+  try {
+    parts = req.path.replace(/^\/devserver\/v1\/?/, "").split("/").filter((p) => p !== "").map(decodeURIComponent)
+  } catch {
+    return Reply.badRequest(`malformed path ${JSON.stringify(req.path)}`)
+  }
   const [collection, a, b] = parts
   const key = `${req.method} ${collection ?? ""}${parts.length > 1 ? `/${parts.length - 1}` : ""}`
   switch (key) {
