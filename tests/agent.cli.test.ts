@@ -94,4 +94,33 @@ describe("agent command (process)", () => {
         fs.rmSync(dir, { recursive: true, force: true })
       }))),
   )
+
+  it(
+    "reloads its token list on SIGHUP (the runtime main provides the signal)",
+    { timeout: 30_000 },
+    () =>
+      Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+        const dir = tempDir("cli")
+        const kubeconfig = nodePath.join(dir, "kubeconfig")
+        const server = yield* DevServer.start({ kubeconfigOut: kubeconfig })
+        server.state.upsertServiceAccount("default", "builder")
+        const config = nodePath.join(dir, "agent.yaml")
+        const entry = (name: string) =>
+          `  - { name: ${name}, namespace: default, serviceAccount: builder, file: { path: out/${name}, mode: "0600" } }\n`
+        const header = `cluster: { kubeconfig: kubeconfig }\nlog: { format: json, level: info }\ntokens:\n`
+        fs.writeFileSync(config, header + entry("b"))
+        const run = agent(config)
+        const b = nodePath.join(dir, "out", "b")
+        const c = nodePath.join(dir, "out", "c")
+        yield* Effect.promise(() => waitFor(() => fs.existsSync(b), "the first token file"))
+        const inode = fs.statSync(b).ino
+        fs.writeFileSync(config, header + entry("b") + entry("c"))
+        run.child.kill("SIGHUP")
+        yield* Effect.promise(() => waitFor(() => fs.existsSync(c), "the token file added by the reload"))
+        assert.equal(fs.statSync(b).ino, inode, "an unchanged token is not rewritten")
+        run.child.kill("SIGTERM")
+        yield* Effect.promise(() => run.exited)
+        fs.rmSync(dir, { recursive: true, force: true })
+      }))),
+  )
 })

@@ -10,6 +10,7 @@ import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
 /** Bun's extension of `RequestInit` (declared here: the Bun types are not installed). */
@@ -48,9 +49,18 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
   tlsHttpClient,
 )
 
+/** SIGHUP as the agent's "reload the configuration" signal. */
+export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListener((onHangup) => {
+  process.on("SIGHUP", onHangup)
+  return () => {
+    process.off("SIGHUP", onHangup)
+  }
+})
+
 /** Everything the agent and the CLI need from Bun. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | BunContext.BunContext> = Layer.merge(
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | BunContext.BunContext> = Layer.mergeAll(
   layerTlsHttpClient,
+  layerSignals,
   BunContext.layer,
 )
 

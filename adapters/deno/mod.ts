@@ -11,6 +11,7 @@ import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
+import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
 /** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
@@ -53,11 +54,19 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
   tlsHttpClient,
 )
 
+/** SIGHUP as the agent's "reload the configuration" signal. */
+export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListener((onHangup) => {
+  Deno.addSignalListener("SIGHUP", onHangup)
+  return () => Deno.removeSignalListener("SIGHUP", onHangup)
+})
+
 /** Everything the agent and the CLI need from Deno. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | NodeContext.NodeContext> = Layer.merge(
-  layerTlsHttpClient,
-  NodeContext.layer,
-)
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | NodeContext.NodeContext> = Layer
+  .mergeAll(
+    layerTlsHttpClient,
+    layerSignals,
+    NodeContext.layer,
+  )
 
 /** Runs a main effect; SIGINT and SIGTERM interrupt it, and the process exits with the teardown's code. */
 export const runMain: RunMain = makeRunMain(({ fiber, teardown }) => {

@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
+import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
 
 /** Builds clients whose connections go through an undici `Agent` with the TLS material; the agent closes with the scope. */
@@ -43,11 +44,21 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
   tlsHttpClient,
 )
 
+/** SIGHUP as the agent's "reload the configuration" signal. */
+export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListener((onHangup) => {
+  process.on("SIGHUP", onHangup)
+  return () => {
+    process.off("SIGHUP", onHangup)
+  }
+})
+
 /** Everything the agent and the CLI need from Node. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | NodeContext.NodeContext> = Layer.merge(
-  layerTlsHttpClient,
-  NodeContext.layer,
-)
+export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | NodeContext.NodeContext> = Layer
+  .mergeAll(
+    layerTlsHttpClient,
+    layerSignals,
+    NodeContext.layer,
+  )
 
 /** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
 export const runMain: RunMain = NodeRuntime.runMain
