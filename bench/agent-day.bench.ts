@@ -1,0 +1,414 @@
+/**
+ * Issue 7, item 4: a simulated day of the agent's scheduler (`adapters/agent/Scheduler.ts`) over the core manager
+ * behind the agent's request budget (5/s, burst 10), with a fake fetcher that issues JWTs at simulated time. Tokens
+ * of 1 h, all declared at once.
+ *
+ * Figures: TokenRequests per token in 24 h against kubelet's 24 h / (0.8 × lifetime) and against the agent's own
+ * expected mean (refresh at 80 % minus up to 10 % of the lifetime, estimated by Monte Carlo in the same run); the most
+ * TokenRequests in any one second and whether the calls conform to the token bucket; a histogram of the calls over the
+ * first two hours; and a restart over valid token files (the path `Agent.start` takes) that must make 0 TokenRequests.
+ *
+ * Two clocks drive the day:
+ * - Effect's TestClock (what the test suites use), for `AGENT_DAY_TESTCLOCK_TOKENS` tokens (default 100): its cost per
+ *   wake-up grows with the number of sleeping fibers, so 10,000 tokens do not finish in minutes (see
+ *   docs/benchmarks.md for the profile);
+ * - a discrete-event clock defined here (a `Clock` whose sleeps go into a binary heap, and a `Scheduler` that the
+ *   bench flushes after each wake-up), for `AGENT_DAY_TOKENS` tokens (default 10,000). The scheduler and budget code
+ *   are the same; only the clock and the fiber scheduler differ. Both runs are reported, so the per-token figures can
+ *   be compared at the small size.
+ *
+ * Run: `node --import tsx bench/agent-day.bench.ts`. No timing assertions; wall times are printed for information.
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as nodePath from "node:path"
+import process from "node:process"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Redacted from "effect/Redacted"
+import type * as Scheduler_ from "effect/Scheduler"
+import * as TestClock from "effect/TestClock"
+import * as TestContext from "effect/TestContext"
+import * as Agent from "../adapters/agent/Agent.ts"
+import * as Budget from "../adapters/agent/Budget.ts"
+import * as Config from "../adapters/agent/Config.ts"
+import * as Scheduler from "../adapters/agent/Scheduler.ts"
+import * as TokenFetcher from "../core/TokenFetcher.ts"
+import * as TokenManager from "../core/TokenManager.ts"
+import type { TokenRequest } from "../core/TokenRequest.ts"
+import { epoch, issuer, jwt, spec } from "../tests/agent.harness.ts"
+import type { Issuer } from "../tests/agent.harness.ts"
+import { fmt, histogram, maxPerSecond, printTable, runtimeName, sleep, withinBudget } from "./_util.ts"
+
+const env = process.env
+const tokensDiscrete = Number(env.AGENT_DAY_TOKENS ?? 10_000)
+const tokensTestClock = Number(env.AGENT_DAY_TESTCLOCK_TOKENS ?? 100)
+const tokensRestart = Number(env.AGENT_DAY_RESTART_TOKENS ?? 10_000)
+const lifetimeSeconds = 3600
+const lifetime = lifetimeSeconds * 1000
+const day = 24 * 3600 * 1000
+const qps = 5
+const burst = 10
+const jitter = 0.1
+
+// ---------------------------------------------------------------------------------------------------------------------
+// A discrete-event clock and a scheduler the bench flushes
+
+interface Sleeper {
+  readonly at: number
+  readonly seq: number
+  readonly wake: () => void
+  cancelled: boolean
+}
+
+/** A binary min-heap of sleepers by (at, seq). */
+class Heap {
+  readonly items: Array<Sleeper> = []
+  get size(): number {
+    return this.items.length
+  }
+  peek(): Sleeper | undefined {
+    return this.items[0]
+  }
+  private less(a: Sleeper, b: Sleeper): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
+  }
+  push(item: Sleeper): void {
+    const a = this.items
+    a.push(item)
+    let i = a.length - 1
+    while (i > 0) {
+      const p = (i - 1) >> 1
+      if (!this.less(a[i]!, a[p]!)) break
+      ;[a[i], a[p]] = [a[p]!, a[i]!]
+      i = p
+    }
+  }
+  pop(): Sleeper | undefined {
+    const a = this.items
+    const top = a[0]
+    const last = a.pop()
+    if (a.length > 0 && last !== undefined) {
+      a[0] = last
+      let i = 0
+      for (;;) {
+        const l = 2 * i + 1
+        const r = l + 1
+        let m = i
+        if (l < a.length && this.less(a[l]!, a[m]!)) m = l
+        if (r < a.length && this.less(a[r]!, a[m]!)) m = r
+        if (m === i) break
+        ;[a[i], a[m]] = [a[m]!, a[i]!]
+        i = m
+      }
+    }
+    return top
+  }
+}
+
+/** A `Clock` whose time only moves when the bench advances it, and whose sleeps wait in a heap. */
+class SimClock implements Clock.Clock {
+  readonly [Clock.ClockTypeId]: Clock.ClockTypeId = Clock.ClockTypeId
+  readonly heap = new Heap()
+  private seq = 0
+  constructor(public now: number) {}
+  unsafeCurrentTimeMillis(): number {
+    return this.now
+  }
+  unsafeCurrentTimeNanos(): bigint {
+    return BigInt(Math.round(this.now)) * 1_000_000n
+  }
+  readonly currentTimeMillis: Effect.Effect<number> = Effect.sync(() => this.now)
+  readonly currentTimeNanos: Effect.Effect<bigint> = Effect.sync(() => this.unsafeCurrentTimeNanos())
+  sleep(duration: Duration.Duration): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      const sleeper: Sleeper = {
+        at: this.now + Math.max(0, Duration.toMillis(duration)),
+        seq: this.seq++,
+        wake: () => resume(Effect.void),
+        cancelled: false,
+      }
+      this.heap.push(sleeper)
+      return Effect.sync(() => {
+        sleeper.cancelled = true
+      })
+    })
+  }
+}
+
+/** A fiber scheduler that only queues: the bench runs every queued task (and what they queue) with `flush`. */
+class FlushScheduler implements Scheduler_.Scheduler {
+  private tasks: Array<Scheduler_.Task> = []
+  scheduleTask(task: Scheduler_.Task): void {
+    this.tasks.push(task)
+  }
+  shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
+    return fiber.currentOpCount > 2048 ? 0 : false
+  }
+  /** Runs tasks until none is left (bounded). */
+  flush(): void {
+    for (let rounds = 0; this.tasks.length > 0; rounds++) {
+      if (rounds > 1_000_000) throw new Error("the fibers never settle")
+      const batch = this.tasks
+      this.tasks = []
+      for (const task of batch) task()
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The system under test: the agent's budget, the core manager, the agent's scheduler (as tests/agent.scheduler.test.ts)
+
+const setup = (fake: Issuer) =>
+  Effect.gen(function* () {
+    const limited = Budget.limit(fake.fetcher, yield* Budget.make({ qps, burst }))
+    const manager = yield* TokenManager.make({ gc: false }).pipe(
+      Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, limited)),
+    )
+    return yield* Scheduler.make().pipe(
+      Effect.provideService(TokenManager.TokenManager, manager),
+      Effect.provide(NodeContext.layer),
+    )
+  })
+
+const specs = (n: number) =>
+  Array.from({ length: n }, (_, i) => spec(`sa-${i}`, { expirationSeconds: lifetimeSeconds, jitter }))
+
+interface DayResult {
+  readonly clock: string
+  readonly tokens: number
+  /** Call times relative to the start, sorted, within [0, 24 h). */
+  readonly times: Array<number>
+  readonly wallMillis: number
+}
+
+const quiet = <A, E, R>(effect: Effect.Effect<A, E, R>) => Logger.withMinimumLogLevel(effect, LogLevel.None)
+
+const dayUnderTestClock = async (n: number): Promise<DayResult> => {
+  const fake = issuer("TC")
+  const started = performance.now()
+  await Effect.runPromise(
+    quiet(Effect.gen(function* () {
+      yield* TestClock.setTime(epoch)
+      const scheduler = yield* setup(fake)
+      yield* scheduler.apply(specs(n))
+      yield* TestClock.adjust(day)
+    })).pipe(Effect.scoped, Effect.provide(TestContext.TestContext)),
+  )
+  const wallMillis = performance.now() - started
+  const times = fake.times.map((t) => t - epoch).filter((t) => t < day).sort((a, b) => a - b)
+  return { clock: "TestClock", tokens: n, times, wallMillis }
+}
+
+const dayUnderDiscreteClock = (n: number): DayResult => {
+  const fake = issuer("DE")
+  const clock = new SimClock(epoch)
+  const scheduler = new FlushScheduler()
+  const started = performance.now()
+  const fiber = Effect.runFork(
+    quiet(Effect.gen(function* () {
+      const s = yield* setup(fake)
+      yield* s.apply(specs(n))
+      return yield* Effect.never
+    })).pipe(Effect.scoped, Effect.withClock(clock), Effect.withScheduler(scheduler)),
+  )
+  scheduler.flush()
+  const end = epoch + day
+  let wakeUps = 0
+  while (clock.heap.size > 0 && clock.heap.peek()!.at <= end) {
+    const at = clock.heap.peek()!.at
+    clock.now = at
+    while (clock.heap.size > 0 && clock.heap.peek()!.at === at) {
+      const sleeper = clock.heap.pop()!
+      if (!sleeper.cancelled) {
+        wakeUps++
+        sleeper.wake()
+      }
+    }
+    scheduler.flush()
+  }
+  clock.now = end
+  fiber.unsafeInterruptAsFork(fiber.id())
+  scheduler.flush()
+  const wallMillis = performance.now() - started
+  const times = fake.times.map((t) => t - epoch).filter((t) => t < day).sort((a, b) => a - b)
+  console.log(`  discrete-event clock: ${fmt(wakeUps)} wake-ups, ${fmt(fake.calls)} calls`)
+  return { clock: "discrete-event", tokens: n, times, wallMillis }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Expected calls per token in 24 h without a budget: kubelet's formula, and the agent's policy by Monte Carlo
+
+/** The first call at 0, then every 80 % of the lifetime minus u × jitter × lifetime (u uniform in [0, 1)). */
+const agentExpectedCalls = (samples: number): number => {
+  let total = 0
+  for (let s = 0; s < samples; s++) {
+    let t = 0
+    let calls = 0
+    while (t < day) {
+      calls++
+      t += 0.8 * lifetime - Math.random() * jitter * lifetime
+    }
+    total += calls
+  }
+  return total / samples
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Restart over valid files: Config.load + Agent.start (the path `agent --config` takes) with a counting fetcher
+
+const restart = async (n: number) => {
+  const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "bench-restart-"))
+  try {
+    const now = Date.now()
+    const iat = Math.floor(now / 1000) - 60
+    fs.mkdirSync(nodePath.join(dir, "tokens"), { mode: 0o700 })
+    const lines: Array<string> = ["log: { format: json, level: error }", "tokens:"]
+    const writeStart = performance.now()
+    for (let i = 0; i < n; i++) {
+      const token = jwt({
+        iss: "bench",
+        sub: `system:serviceaccount:default:sa-${i}`,
+        aud: ["https://kubernetes.default.svc"],
+        iat,
+        nbf: iat,
+        exp: iat + lifetimeSeconds,
+      })
+      fs.writeFileSync(nodePath.join(dir, "tokens", `t-${i}`), token, { mode: 0o600 })
+      lines.push(
+        `  - { name: t-${i}, namespace: default, serviceAccount: sa-${i}, expirationSeconds: ${lifetimeSeconds}, file: { path: tokens/t-${i} } }`,
+      )
+    }
+    const configPath = nodePath.join(dir, "agent.yaml")
+    fs.writeFileSync(configPath, lines.join("\n") + "\n")
+    const writeMillis = performance.now() - writeStart
+    let calls = 0
+    const fetcher = TokenFetcher.make((_namespace, _name, request) =>
+      Effect.sync((): TokenRequest => {
+        calls++
+        const t = Math.floor(Date.now() / 1000)
+        return {
+          ...request,
+          status: { token: Redacted.make(jwt({ iat: t, exp: t + 3600 })), expirationTimestamp: new Date((t + 3600) * 1000) },
+        }
+      })
+    )
+    const started = performance.now()
+    let readyMillis = NaN
+    const exit = await Effect.runPromiseExit(
+      quiet(Effect.scoped(Effect.gen(function* () {
+        const config = yield* Config.load(configPath)
+        const agent = yield* Agent.start(config, fetcher)
+        for (let i = 0; i < 6000; i++) {
+          if (yield* agent.scheduler.ready) {
+            readyMillis = performance.now() - started
+            break
+          }
+          yield* Effect.promise(() => sleep(50))
+        }
+        const status = yield* agent.scheduler.list
+        return status.filter((s) => s.phase === "valid").length
+      }))).pipe(Effect.provide(NodeContext.layer)),
+    )
+    if (Exit.isFailure(exit)) throw new Error(`restart run failed: ${String(exit.cause)}`)
+    return { n, calls, valid: exit.value, readyMillis, writeMillis }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Report
+
+const kubeletPerToken = day / (0.8 * lifetime)
+const agentPerToken = agentExpectedCalls(200_000)
+
+const report = (r: DayResult) => {
+  const perToken = r.times.length / r.tokens
+  const most = maxPerSecond(r.times)
+  const conforms = withinBudget(r.times, qps, burst)
+  const firstRound = r.tokens / qps // seconds the first fetch of every token takes at 5/s (minus the burst)
+  return {
+    row: [
+      r.clock,
+      fmt(r.tokens),
+      fmt(r.times.length),
+      fmt(perToken, 2),
+      `${fmt(perToken / kubeletPerToken, 3)} (${fmt((perToken / kubeletPerToken - 1) * 100, 1)} %)`,
+      `${fmt(perToken / agentPerToken, 3)} (${fmt((perToken / agentPerToken - 1) * 100, 1)} %)`,
+      fmt(most),
+      conforms ? "yes" : "NO",
+      `${fmt(firstRound / 60, 1)} min`,
+      `${fmt(r.wallMillis / 1000, 1)} s`,
+    ],
+    r,
+  }
+}
+
+console.log(`# agent-day: a simulated day of the agent's scheduler (${runtimeName()})`)
+console.log(
+  `tokens of ${lifetimeSeconds / 3600} h, jitter ${jitter * 100} % of the lifetime, budget ${qps}/s burst ${burst}; ` +
+    `kubelet's 24 h / (0.8 × lifetime) = ${fmt(kubeletPerToken, 2)} calls per token; ` +
+    `the agent's policy without a budget: ${fmt(agentPerToken, 3)} (Monte Carlo, 200,000 samples)`,
+)
+console.log(`running TestClock with ${fmt(tokensTestClock)} tokens ...`)
+const small = report(await dayUnderTestClock(tokensTestClock))
+console.log(`running the discrete-event clock with ${fmt(tokensTestClock)} tokens (cross-check) ...`)
+const smallDiscrete = report(dayUnderDiscreteClock(tokensTestClock))
+console.log(`running the discrete-event clock with ${fmt(tokensDiscrete)} tokens ...`)
+const large = report(dayUnderDiscreteClock(tokensDiscrete))
+console.log()
+printTable(
+  [
+    "Clock",
+    "Tokens",
+    "Calls in 24 h",
+    "Per token",
+    "vs kubelet 80 %",
+    "vs agent's mean",
+    "Max in 1 s",
+    "Within 5/s burst 10",
+    "First fetch of all",
+    "Wall time",
+  ],
+  [small.row, smallDiscrete.row, large.row],
+)
+
+console.log()
+console.log(`Calls per 5 minutes over the first 2 hours (${fmt(large.r.tokens)} tokens, ${large.r.clock} clock):`)
+const buckets = Array.from({ length: 24 }, () => 0)
+for (const t of large.r.times) if (t < 2 * 3600_000) buckets[Math.floor(t / 300_000)]!++
+histogram(
+  buckets.map((_, i) => {
+    const m = i * 5
+    return `${String(Math.floor(m / 60)).padStart(2, "0")}:${String(m % 60).padStart(2, "0")}`
+  }),
+  buckets,
+)
+console.log(`Calls per hour over the day (${fmt(large.r.tokens)} tokens):`)
+const hours = Array.from({ length: 24 }, () => 0)
+for (const t of large.r.times) hours[Math.floor(t / 3600_000)]!++
+console.log(`  ${hours.map((h) => fmt(h)).join(" ")}`)
+
+console.log()
+console.log(`restart over ${fmt(tokensRestart)} valid token files (Config.load + Agent.start, real clock) ...`)
+const restarted = await restart(tokensRestart)
+printTable(
+  ["Restart with valid files", "Tokens", "TokenRequests", "Adopted (valid)", "Time until ready", "Target", "Met"],
+  [[
+    "Agent.start over existing files",
+    fmt(restarted.n),
+    fmt(restarted.calls),
+    fmt(restarted.valid),
+    `${fmt(restarted.readyMillis / 1000, 2)} s`,
+    "0 TokenRequests",
+    restarted.calls === 0 && restarted.valid === restarted.n ? "yes" : "NO",
+  ]],
+)
