@@ -40,8 +40,11 @@ export type AgentError = ConfigError | KubeConnectionError | TlsHttpClientError 
 
 /** A running agent. */
 export interface RunningAgent {
+  /** The resolved configuration in force (replaced on reload). */
   readonly config: AgentConfig
+  /** The scheduler refreshing the declared tokens; also the agent's state. */
   readonly scheduler: Scheduler.Scheduler
+  /** The local endpoint, when the configuration declares one. */
   readonly endpoint: Option.Option<Endpoint.Endpoint>
   /** Re-reads the configuration file and applies its token list (what SIGHUP does). Never fails. */
   readonly reload: Effect.Effect<void, never, FileSystem.FileSystem | Path.Path>

@@ -17,20 +17,27 @@ export type TokenPhase = "pending" | "valid" | "stale" | "failed" | "expired"
 export interface TokenStatus {
   /** The declared name (from the config). */
   readonly name: string
+  /** The namespace of the service account. */
   readonly namespace: string
+  /** The service account's name. */
   readonly serviceAccount: string
   /** The manager's cache key (safe to log). */
   readonly key: string
+  /** Where the token is in its life. */
   readonly phase: TokenPhase
   /** A short fingerprint of the current token, never the token. */
   readonly fingerprint?: string | undefined
+  /** When the current token expires. */
   readonly expiresAt?: Date | undefined
   /** When the next refresh is scheduled. */
   readonly refreshAt?: Date | undefined
+  /** When the current token was obtained. */
   readonly lastRefresh?: Date | undefined
   /** The last failure's message (never holds a token). */
   readonly lastError?: string | undefined
+  /** Successful refreshes since the agent started. */
   readonly refreshes: number
+  /** Failed refreshes since the agent started. */
   readonly failures: number
 }
 

@@ -21,7 +21,9 @@ export interface Budget {
 
 /** The rate: `qps` permits per second, at most `burst` saved up. */
 export interface BudgetOptions {
+  /** Permits added per second. */
   readonly qps: number
+  /** The most permits saved up (and the size of a burst). */
   readonly burst: number
 }
 

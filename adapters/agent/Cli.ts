@@ -4,16 +4,70 @@
  *
  * @module
  */
+import type { CliApp } from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
+import type { ValidationError } from "@effect/cli/ValidationError"
+import type { CommandExecutor } from "@effect/platform/CommandExecutor"
+import type { PlatformError } from "@effect/platform/Error"
+import type { FileSystem } from "@effect/platform/FileSystem"
+import type { Path } from "@effect/platform/Path"
+import type { Terminal } from "@effect/platform/Terminal"
 import * as Console from "effect/Console"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
+import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import type { DevServerError } from "../devserver/DevServerError.ts"
+import type { AgentFlags } from "./AgentCommand.ts"
+import type { DemoFlags } from "./DemoCommand.ts"
+import type { EndpointError } from "./Endpoint.ts"
+import type { ExecCredentialError, Flags as ExecCredentialFlags } from "./ExecCredentialCommand.ts"
+import type { DevServerFlags } from "../devserver/Command.ts"
+import type { TokenCommandError } from "./TokenCommand.ts"
+import type { TokenFlags } from "./TokenFlags.ts"
 import * as AgentCommand from "./AgentCommand.ts"
 import * as DemoCommand from "./DemoCommand.ts"
 import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
 import * as DevServerCommand from "../devserver/Command.ts"
 import * as TokenCommand from "./TokenCommand.ts"
 
-/** The root command. Subcommands are added with `Command.withSubcommands`. */
-export const root = Command.make("sa-token").pipe(
+/** The services the CLI needs: a runtime layer (`@sa-token/manager/node`, `/deno` or `/bun`) provides them all. */
+export type Requirements = FileSystem | Path | Terminal | CommandExecutor | TlsHttpClient
+
+/** Every error a subcommand can end with (each has already been printed by then). */
+export type CliError =
+  | PlatformError
+  | TlsHttpClientError
+  | KubeConnectionError
+  | EndpointError
+  | DevServerError
+  | ExecCredentialError
+  | TokenCommandError
+
+/** The parsed command line: the subcommand that was chosen and its flags (`version` has none). */
+export interface RootArgs {
+  /** The chosen subcommand's flags, or none when only `sa-token` was given. */
+  readonly subcommand: Option.Option<
+    Record<never, never> | AgentFlags | DemoFlags | ExecCredentialFlags | DevServerFlags | TokenFlags
+  >
+}
+
+/**
+ * The root command, `sa-token`, with its subcommands `version`, `agent`, `demo`, `exec-credential`, `dev-server` and
+ * `token`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { Cli } from "@sa-token/manager/agent"
+ * import * as Command from "@effect/cli/Command"
+ * import * as HashMap from "effect/HashMap"
+ *
+ * const subcommands = Command.getSubcommands(Cli.root)
+ * assert.deepEqual([...HashMap.keys(subcommands)].sort(), ["agent", "demo", "dev-server", "exec-credential", "token", "version"])
+ * ```
+ */
+export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs> = Command.make("sa-token").pipe(
   Command.withDescription("Kubernetes service-account token manager: agent, token command and development API server"),
   Command.withSubcommands([
     Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
@@ -25,5 +79,24 @@ export const root = Command.make("sa-token").pipe(
   ]),
 )
 
-/** Runs the CLI on a `process.argv`-shaped array (the first two entries are skipped). */
-export const run = Command.run(root, { name: "sa-token", version: "0.1.0" })
+/**
+ * Runs the CLI on a `process.argv`-shaped array (the first two entries are skipped). Provide a runtime layer and run
+ * it with that runtime's `runMain`, as `adapters/node/main.ts` does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { Cli } from "@sa-token/manager/agent"
+ * import * as Node from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ *
+ * await Effect.runPromise(Cli.run(["node", "sa-token", "version"]).pipe(Effect.provide(Node.layer)))
+ * assert.ok(true)
+ * ```
+ */
+export const run: (
+  args: ReadonlyArray<string>,
+) => Effect.Effect<void, CliError | ValidationError, Requirements | CliApp.Environment> = Command.run(root, {
+  name: "sa-token",
+  version: "0.1.0",
+})

@@ -41,29 +41,41 @@ export interface FileSinkSpec {
   readonly path: string
   /** Permission bits, applied on every write. */
   readonly mode: number
+  /** The file's owner (user name or UID); unchanged when absent. */
   readonly owner?: number | string | undefined
+  /** The file's group (group name or GID); unchanged when absent. */
   readonly group?: number | string | undefined
 }
 
 /** What to do after a token was rotated. */
 export interface HooksSpec {
+  /** A command (argv, no shell) run after each rotation. */
   readonly command?: ReadonlyArray<string> | undefined
   /** The directory the command runs in (the config file's). */
   readonly directory: string
+  /** A signal sent after each rotation to the process whose PID is in `pidFile`. */
   readonly signal?: { readonly pidFile: string; readonly signal: string } | undefined
 }
 
 /** One declared token, with defaults applied. */
 export interface TokenSpec {
+  /** The name the token is declared under (files, endpoint paths, logs). */
   readonly name: string
+  /** The service account's namespace. */
   readonly namespace: string
+  /** The service account's name. */
   readonly serviceAccount: string
+  /** The audiences asked for; absent means the API server's default audiences. */
   readonly audiences?: ReadonlyArray<string> | undefined
+  /** The lifetime asked for, in seconds. */
   readonly expirationSeconds: number
   /** The largest fraction of the lifetime by which a refresh is moved earlier at random. */
   readonly jitter: number
+  /** The object the token is bound to (`Pod`, `Secret` or `Node`). */
   readonly boundObject?: { readonly kind: string; readonly name: string; readonly uid?: string | undefined } | undefined
+  /** The file the token is written to, if any. */
   readonly file?: FileSinkSpec | undefined
+  /** What to run after a rotation, if anything. */
   readonly hooks?: HooksSpec | undefined
   /** The TokenRequest sent for this token. */
   readonly request: TokenRequest
@@ -73,8 +85,11 @@ export interface TokenSpec {
 
 /** Which cluster to ask; with neither field, the usual kubeconfig lookup, then in-cluster. */
 export interface ClusterSpec {
+  /** An explicit kubeconfig file. */
   readonly kubeconfig?: string | undefined
+  /** The kubeconfig context to use instead of `current-context`. */
   readonly context?: string | undefined
+  /** Use the pod's in-cluster service-account credentials. */
   readonly inCluster: boolean
 }
 
@@ -93,10 +108,15 @@ export type EndpointSpec =
 export interface AgentConfig {
   /** The absolute path of the configuration file. */
   readonly file: string
+  /** Which cluster to ask for tokens. */
   readonly cluster: ClusterSpec
+  /** The declared tokens. */
   readonly tokens: ReadonlyArray<TokenSpec>
+  /** The local endpoint, if one is served. */
   readonly endpoint?: EndpointSpec | undefined
+  /** The budget on TokenRequest calls: `qps` per second, bursts of `burst`. */
   readonly budget: { readonly qps: number; readonly burst: number }
+  /** Log format and the lowest level written. */
   readonly log: { readonly format: "json" | "text"; readonly level: "debug" | "info" | "warning" | "error" }
 }
 

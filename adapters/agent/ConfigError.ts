@@ -21,6 +21,7 @@ export interface ConfigIssue {
 
 /** The fields of a {@link ConfigError}. */
 export interface ConfigErrorFields {
+  /** What kind of problem it is. */
   readonly reason: ConfigErrorReason
   /** The configuration file. */
   readonly file: string

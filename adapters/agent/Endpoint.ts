@@ -37,7 +37,9 @@ export interface CommonOptions {
 
 /** A unix-socket endpoint. */
 export interface UnixConfig extends CommonOptions {
+  /** The kind of endpoint. */
   readonly _tag: "Unix"
+  /** The socket's path. */
   readonly path: string
   /** The socket's mode. @default 0o600 */
   readonly mode?: number | undefined
@@ -45,7 +47,9 @@ export interface UnixConfig extends CommonOptions {
 
 /** A TCP endpoint; loopback only unless `allowNonLoopback`. */
 export interface TcpConfig extends CommonOptions {
+  /** The kind of endpoint. */
   readonly _tag: "Tcp"
+  /** The host (a loopback address unless `allowNonLoopback`). */
   readonly host: string
   /** The port; 0 picks a free one (see {@link Endpoint.address}). */
   readonly port: number
@@ -63,6 +67,7 @@ export type EndpointAddress =
 
 /** A running endpoint. */
 export interface Endpoint {
+  /** Where it listens. */
   readonly address: EndpointAddress
 }
 
@@ -76,9 +81,11 @@ export type EndpointErrorReason = "NonLoopback" | "InvalidConfig" | "AddressInUs
 
 /** The fields of an {@link EndpointError}. */
 export interface EndpointErrorFields {
+  /** Why it could not start. */
   readonly reason: EndpointErrorReason
   /** The address, as configured (`unix:PATH` or `HOST:PORT`). */
   readonly address: string
+  /** What went wrong. */
   readonly detail: string
 }
 
@@ -86,7 +93,9 @@ const EndpointErrorBase: new (args: EndpointErrorFields) => Cause.YieldableError
 
 /** The endpoint could not start. */
 export class EndpointError extends EndpointErrorBase {
+  /** The tag, for `Effect.catchTag`. */
   readonly _tag = "EndpointError" as const
+  /** `cannot serve the local endpoint on <address>: <detail>`. */
   override get message(): string {
     return `cannot serve the local endpoint on ${this.address}: ${this.detail}`
   }

@@ -20,11 +20,13 @@ export type EndpointClientErrorReason = "Unavailable" | "NotDeclared" | "NotRead
 
 /** The fields of an {@link EndpointClientError}. */
 export interface EndpointClientErrorFields {
+  /** Why no token was given. */
   readonly reason: EndpointClientErrorReason
   /** The token name asked for. */
   readonly name: string
   /** Where the agent was asked (`unix:PATH` or `HOST:PORT`). */
   readonly address: string
+  /** What went wrong (never a token). */
   readonly detail: string
 }
 
@@ -34,7 +36,9 @@ const EndpointClientErrorBase: new (
 
 /** The agent did not give a token. The message never holds a token (bodies of refusals are not quoted). */
 export class EndpointClientError extends EndpointClientErrorBase {
+  /** The tag, for `Effect.catchTag`. */
   readonly _tag = "EndpointClientError" as const
+  /** `cannot get token "<name>" from the agent at <address>: <detail>`. */
   override get message(): string {
     return `cannot get token ${quote(this.name)} from the agent at ${this.address}: ${this.detail}`
   }

@@ -16,7 +16,9 @@ import * as Metrics from "./Metrics.ts"
 
 /** What the routes see of a request. `url` may be origin-form (`/v1/...`) or absolute (Deno's unix-socket fetch). */
 export interface RouteRequest {
+  /** The HTTP method. */
   readonly method: string
+  /** The request target. */
   readonly url: string
   /** Lower-case header names. */
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
@@ -24,8 +26,11 @@ export interface RouteRequest {
 
 /** A response to write. */
 export interface RouteResponse {
+  /** The HTTP status code. */
   readonly status: number
+  /** The response headers. */
   readonly headers: Readonly<Record<string, string>>
+  /** The response body. */
   readonly body: string
 }
 

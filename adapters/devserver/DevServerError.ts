@@ -12,11 +12,15 @@ export type DevServerErrorReason = "State" | "Pki" | "Keys" | "Listen" | "Kubeco
 
 /** The fields of a {@link DevServerError}. */
 export interface DevServerErrorFields {
+  /** What kind of problem it is. */
   readonly reason: DevServerErrorReason
+  /** What went wrong. */
   readonly description: string
 }
 
-const Base: new (args: DevServerErrorFields) => Cause.YieldableError & DevServerErrorFields = Data.Error
+/** The typed base class of {@link DevServerError} (an Effect `Data.Error` with its fields). */
+export const DevServerErrorBase: new (args: DevServerErrorFields) => Cause.YieldableError & DevServerErrorFields =
+  Data.Error
 
 const what: Record<DevServerErrorReason, string> = {
   State: "invalid state",
@@ -28,7 +32,7 @@ const what: Record<DevServerErrorReason, string> = {
 }
 
 /** Starting or configuring the development API server failed. */
-export class DevServerError extends Base {
+export class DevServerError extends DevServerErrorBase {
   /** The tag, for `Effect.catchTag`. */
   readonly _tag = "DevServerError" as const
   /** `dev-server: <what>: <description>`. */

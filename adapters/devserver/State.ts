@@ -9,56 +9,89 @@ import type { NodeInput, ObjectInput, PodInput, RuleInput, StateInput, StaticTok
 
 /** A stored object (namespaced objects have a namespace, nodes have `""`). */
 export interface StoredObject {
+  /** The namespace (`""` for nodes). */
   readonly namespace: string
+  /** The name. */
   readonly name: string
+  /** The UID. */
   readonly uid: string
+  /** When it was created. */
   readonly creationTimestamp: Date
 }
 /** A stored pod. */
 export interface StoredPod extends StoredObject {
+  /** The service account the pod runs as. */
   readonly serviceAccountName: string
+  /** The node the pod is scheduled on. */
   readonly nodeName?: string | undefined
 }
 /** A stored static token. */
 export interface StoredToken {
+  /** The user it authenticates as. */
   readonly user: string
+  /** The user's UID. */
   readonly uid?: string | undefined
+  /** The user's groups. */
   readonly groups: ReadonlyArray<string>
 }
 
 /** The live state and its mutators. */
 export interface DevState {
+  /** The namespace of that name, if it exists. */
   readonly namespace: (name: string) => StoredObject | undefined
+  /** Every namespace. */
   readonly namespaces: () => ReadonlyArray<StoredObject>
+  /** The service account, if it exists. */
   readonly serviceAccount: (namespace: string, name: string) => StoredObject | undefined
+  /** The service accounts of a namespace, or of all. */
   readonly serviceAccounts: (namespace?: string) => ReadonlyArray<StoredObject>
+  /** The pod, if it exists. */
   readonly pod: (namespace: string, name: string) => StoredPod | undefined
+  /** The pods of a namespace, or of all. */
   readonly pods: (namespace?: string) => ReadonlyArray<StoredPod>
+  /** The secret, if it exists. */
   readonly secret: (namespace: string, name: string) => StoredObject | undefined
+  /** The secrets of a namespace, or of all. */
   readonly secrets: (namespace?: string) => ReadonlyArray<StoredObject>
+  /** The node, if it exists. */
   readonly node: (name: string) => StoredObject | undefined
+  /** Every node. */
   readonly nodes: () => ReadonlyArray<StoredObject>
+  /** The identity of a static bearer token, if it is one. */
   readonly staticToken: (token: string) => StoredToken | undefined
   /** The extra groups of a user declared in the state (added to what its certificate or static token says). */
   readonly userGroups: (user: string) => ReadonlyArray<string>
   /** Declares a user and its groups (client certificates and static tokens of that user get these groups too). */
   readonly upsertUser: (name: string, groups: ReadonlyArray<string>) => void
+  /** The authorization rules. */
   readonly rules: () => ReadonlyArray<RuleInput>
   /** Creates the namespace if needed; returns its UID. */
   readonly upsertNamespace: (name: string, uid?: string) => string
+  /** Deletes a namespace; false when there was none. */
   readonly deleteNamespace: (name: string) => boolean
   /** Creates or replaces a service account (a new UID unless given); returns the UID. */
   readonly upsertServiceAccount: (namespace: string, name: string, uid?: string) => string
+  /** Deletes a service account; false when there was none. */
   readonly deleteServiceAccount: (namespace: string, name: string) => boolean
+  /** Creates or replaces a pod; returns its UID. */
   readonly upsertPod: (pod: PodInput) => string
+  /** Deletes a pod; false when there was none. */
   readonly deletePod: (namespace: string, name: string) => boolean
+  /** Creates or replaces a secret; returns its UID. */
   readonly upsertSecret: (secret: ObjectInput) => string
+  /** Deletes a secret; false when there was none. */
   readonly deleteSecret: (namespace: string, name: string) => boolean
+  /** Creates or replaces a node; returns its UID. */
   readonly upsertNode: (node: NodeInput) => string
+  /** Deletes a node; false when there was none. */
   readonly deleteNode: (name: string) => boolean
+  /** Adds a static bearer token for a user. */
   readonly addStaticToken: (token: string, user: string, groups?: ReadonlyArray<string>, uid?: string) => void
+  /** Removes a static bearer token; false when there was none. */
   readonly removeStaticToken: (token: string) => boolean
+  /** Adds an authorization rule. */
   readonly addRule: (rule: RuleInput) => void
+  /** Removes every authorization rule (then only `system:masters` is allowed). */
   readonly clearRules: () => void
   /** A snapshot in the state-file format (static tokens are left out). */
   readonly snapshot: () => StateInput

@@ -30,35 +30,50 @@ const Names = Schema.Array(Name)
 
 /** A namespace: a name, or an object with a name and an optional UID. */
 export interface NamespaceInput {
+  /** The namespace's name. */
   readonly name: string
+  /** Its UID; a random one when absent. */
   readonly uid?: string
 }
 /** A namespaced object: a service account or a secret. */
 export interface ObjectInput {
+  /** The namespace it lives in. */
   readonly namespace: string
+  /** Its name. */
   readonly name: string
+  /** Its UID; a random one when absent. */
   readonly uid?: string
 }
 /** A pod: its service account and, when scheduled, its node. */
 export interface PodInput extends ObjectInput {
+  /** The service account the pod runs as. */
   readonly serviceAccountName: string
+  /** The node the pod is scheduled on. */
   readonly nodeName?: string
 }
 /** A node (cluster-scoped). */
 export interface NodeInput {
+  /** The node's name. */
   readonly name: string
+  /** Its UID; a random one when absent. */
   readonly uid?: string
 }
 /** A user and groups it belongs to (added to the groups its client certificate or static token carries). */
 export interface UserInput {
+  /** The user name (a certificate's CN or a static token's user). */
   readonly name: string
+  /** Extra groups of that user. */
   readonly groups?: ReadonlyArray<string>
 }
 /** A static bearer token and the identity it authenticates as. */
 export interface StaticTokenInput {
+  /** The bearer token. */
   readonly token: string
+  /** The user it authenticates as. */
   readonly user: string
+  /** The user's UID. */
   readonly uid?: string
+  /** The user's groups. */
   readonly groups?: ReadonlyArray<string>
 }
 /**
@@ -67,22 +82,36 @@ export interface StaticTokenInput {
  * namespaces and names `*`.
  */
 export interface RuleInput {
+  /** Users the rule applies to. */
   readonly users?: ReadonlyArray<string>
+  /** Groups the rule applies to. */
   readonly groups?: ReadonlyArray<string>
+  /** Allowed verbs. @default ["create"] */
   readonly verbs?: ReadonlyArray<string>
+  /** Allowed resources. @default ["serviceaccounts/token"] */
   readonly resources?: ReadonlyArray<string>
+  /** Namespaces the rule covers. @default ["*"] */
   readonly namespaces?: ReadonlyArray<string>
+  /** Object names the rule covers. @default ["*"] */
   readonly names?: ReadonlyArray<string>
 }
 /** The whole state. Every list is optional. */
 export interface StateInput {
+  /** Namespaces (names or objects). */
   readonly namespaces?: ReadonlyArray<string | NamespaceInput>
+  /** Service accounts. */
   readonly serviceAccounts?: ReadonlyArray<ObjectInput>
+  /** Pods (bound-token targets). */
   readonly pods?: ReadonlyArray<PodInput>
+  /** Secrets (bound-token targets). */
   readonly secrets?: ReadonlyArray<ObjectInput>
+  /** Nodes (bound-token targets). */
   readonly nodes?: ReadonlyArray<NodeInput>
+  /** Users and their extra groups. */
   readonly users?: ReadonlyArray<UserInput>
+  /** Static bearer tokens. */
   readonly staticTokens?: ReadonlyArray<StaticTokenInput>
+  /** Authorization rules (members of `system:masters` need none). */
   readonly rules?: ReadonlyArray<RuleInput>
 }
 

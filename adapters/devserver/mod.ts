@@ -6,21 +6,40 @@
  * Token times come from Effect's `Clock` in the scope that started the server (so a TestClock drives them); fault
  * latency is real time.
  *
- * @example
+ * @example Ask the in-process server for a token with the Kubernetes adapter
  * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import * as DevServer from "@sa-token/manager/devserver"
+ * import * as Runtime from "@sa-token/manager/deno"
+ * import { KubeConnection, KubeTokenFetcher } from "@sa-token/manager/kube"
+ * import { TokenFetcher } from "@sa-token/manager"
  * import * as Effect from "effect/Effect"
- * import * as DevServer from "./adapters/devserver/mod.ts"
+ * import * as Layer from "effect/Layer"
  *
- * const program = Effect.scoped(Effect.gen(function* () {
- *   const server = yield* DevServer.start({ maxTokenExpirationSeconds: 3600 })
+ * const kubeconfig = join(mkdtempSync(join(tmpdir(), "devserver-")), "kubeconfig")
+ * const expiration = await Effect.gen(function* () {
+ *   const server = yield* DevServer.start({ maxTokenExpirationSeconds: 3600, kubeconfigOut: kubeconfig })
  *   server.state.upsertServiceAccount("default", "builder")
- *   server.faults.inject({ status: 429, retryAfterSeconds: 1, count: 1 })
- *   return server.url
- * }))
+ *   const fetcher = KubeTokenFetcher.layer().pipe(
+ *     Layer.provide(KubeConnection.layerKubeconfig({ kubeconfig })),
+ *     Layer.provide(Runtime.layer),
+ *   )
+ *   const response = yield* Effect.flatMap(
+ *     TokenFetcher.TokenFetcher,
+ *     (tokens) => tokens.fetch("default", "builder", { spec: { expirationSeconds: 7200 } }),
+ *   ).pipe(Effect.provide(fetcher))
+ *   assert.equal(server.stats.tokensIssued, 1)
+ *   return response.spec.expirationSeconds
+ * }).pipe(Effect.scoped, Effect.runPromise)
+ * assert.equal(expiration, 3600) // capped by --service-account-max-token-expiration
  * ```
  *
  * @module
  */
+import type { JWK } from "jose"
 import * as Clock from "effect/Clock"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -34,7 +53,6 @@ import * as Handler from "./Handler.ts"
 import * as Kubeconfig from "./Kubeconfig.ts"
 import * as Pki from "./Pki.ts"
 import { makeSigner } from "./Signer.ts"
-import type { Signer } from "./Signer.ts"
 import type { DevState } from "./State.ts"
 import * as State from "./State.ts"
 import type { StateInput } from "./StateFile.ts"
@@ -42,10 +60,20 @@ import { defaultState } from "./StateFile.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
 import * as Transport from "./Transport.ts"
 
-export { DevServerError } from "./DevServerError.ts"
+export { DevServerError, DevServerErrorBase } from "./DevServerError.ts"
+export type { DevServerErrorFields, DevServerErrorReason } from "./DevServerError.ts"
 export type { Faults, FaultSpec } from "./Faults.ts"
-export type { DevState } from "./State.ts"
-export type { StateInput } from "./StateFile.ts"
+export type { DevState, StoredObject, StoredPod, StoredToken } from "./State.ts"
+export type {
+  NamespaceInput,
+  NodeInput,
+  ObjectInput,
+  PodInput,
+  RuleInput,
+  StateInput,
+  StaticTokenInput,
+  UserInput,
+} from "./StateFile.ts"
 
 /** How to start the server. Every field is optional. */
 export interface Options {
@@ -73,8 +101,11 @@ export interface Options {
 
 /** Counters tests can assert on (live values). */
 export interface Stats {
+  /** TokenRequests answered with a token. */
   readonly tokensIssued: number
+  /** Requests received. */
   readonly requests: number
+  /** Faults injected so far. */
   readonly faultsInjected: number
 }
 
@@ -82,26 +113,41 @@ export interface Stats {
 export interface DevServer {
   /** `https://127.0.0.1:PORT`. */
   readonly url: string
+  /** The port it listens on. */
   readonly port: number
+  /** The server's CA certificate (PEM), to trust it. */
   readonly caPem: string
   /** The admin kubeconfig (YAML text). */
   readonly kubeconfig: string
+  /** The admin client certificate (PEM; user `kubernetes-admin`, group `system:masters`). */
   readonly adminCertPem: string
+  /** The admin client certificate's private key (PEM). */
   readonly adminKeyPem: string
+  /** The service-account issuer (`iss` of every token). */
   readonly issuer: string
+  /** The audiences tokens get when a TokenRequest names none. */
   readonly apiAudiences: ReadonlyArray<string>
   /** The live state; changes apply to the next request. */
   readonly state: DevState
   /** Fault injection; applies to the next matching requests. */
   readonly faults: Faults
   /** The signing key's `kid` and JWKS. */
-  readonly signer: Pick<Signer, "kid" | "jwks">
+  readonly signer: SignerInfo
   /** Issues a client certificate signed by the server's CA (CN = user, O = groups). */
   readonly issueClientCert: (
     user: string,
     groups: ReadonlyArray<string>,
   ) => Effect.Effect<{ readonly certPem: string; readonly keyPem: string }, DevServerError>
+  /** Live counters. */
   readonly stats: Stats
+}
+
+/** What the server publishes about its signing key. */
+export interface SignerInfo {
+  /** The key ID (`kid` in every token's header). */
+  readonly kid: string
+  /** The JSON Web Key Set served at `/openid/v1/jwks`. */
+  readonly jwks: { readonly keys: ReadonlyArray<JWK> }
 }
 
 const defaultIssuer = "https://kubernetes.default.svc.cluster.local"

@@ -11,6 +11,7 @@ export type KubeConnectionErrorReason = "NotFound" | "Invalid" | "ReadFailed" | 
 
 /** The fields of a {@link KubeConnectionError}. */
 export interface KubeConnectionErrorFields {
+  /** What kind of problem it is. */
   readonly reason: KubeConnectionErrorReason
   /** Where the problem is: a kubeconfig path, `in-cluster`, a context or an exec plugin. */
   readonly source: string
@@ -26,6 +27,7 @@ const KubeConnectionErrorBase: new (
 export class KubeConnectionError extends KubeConnectionErrorBase {
   /** The tag, for `Effect.catchTag`. */
   readonly _tag = "KubeConnectionError" as const
+  /** `<source>: <detail>`. */
   override get message(): string {
     return `${this.source}: ${this.detail}`
   }

@@ -23,8 +23,11 @@ import type { TokenRequest } from "../../core/TokenRequest.ts"
 
 /** One request's answer: status, headers and the body as text. */
 export interface Exchange {
+  /** The HTTP status code. */
   readonly status: number
+  /** The response headers. */
   readonly headers: Headers.Headers
+  /** The response body as text (size-limited). */
   readonly body: string
 }
 

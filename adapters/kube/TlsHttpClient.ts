@@ -39,7 +39,9 @@ export interface TlsOptions {
 
 /** The fields of a {@link TlsHttpClientError}. */
 export interface TlsHttpClientErrorFields {
+  /** Whether the runtime cannot do it or the material is bad. */
   readonly reason: "Unsupported" | "InvalidMaterial"
+  /** What went wrong (never key material). */
   readonly description: string
 }
 
@@ -50,6 +52,7 @@ const TlsHttpClientErrorBase: new (args: TlsHttpClientErrorFields) => Cause.Yiel
 export class TlsHttpClientError extends TlsHttpClientErrorBase {
   /** The tag, for `Effect.catchTag`. */
   readonly _tag = "TlsHttpClientError" as const
+  /** `cannot build the HTTPS client (<reason>): <description>`. */
   override get message(): string {
     return `cannot build the HTTPS client (${this.reason}): ${this.description}`
   }
@@ -57,6 +60,7 @@ export class TlsHttpClientError extends TlsHttpClientErrorBase {
 
 /** Builds HTTP clients for TLS material; the client's resources (agents, connection pools) live in the scope. */
 export interface TlsHttpClient {
+  /** Builds a client for the TLS material; its resources are released when the scope closes. */
   readonly make: (options: TlsOptions) => Effect.Effect<HttpClient.HttpClient, TlsHttpClientError, Scope.Scope>
 }
 
