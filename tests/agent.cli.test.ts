@@ -20,9 +20,11 @@ const main = nodePath.join(
   "main.ts",
 )
 
-const agent = (config: string) => {
+const root = nodePath.join(nodePath.dirname(main), "..", "..")
+
+const agent = (config: string, command: ReadonlyArray<string> = ["node", "--import", "tsx", main]) => {
   // through env: Deno's child_process would run a bare "node" as Deno itself
-  const child = spawn("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", config], {
+  const child = spawn("/usr/bin/env", [...command, "agent", "--config", config], {
     stdio: ["ignore", "pipe", "pipe"],
   })
   let stderr = ""
@@ -34,8 +36,8 @@ const agent = (config: string) => {
   return { child, exited, stderr: () => stderr }
 }
 
-const waitFor = async (condition: () => boolean, what: string) => {
-  for (let i = 0; i < 1500; i++) {
+const waitFor = async (condition: () => boolean, what: string, tries = 1500) => {
+  for (let i = 0; i < tries; i++) {
     if (condition()) return
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
@@ -43,7 +45,7 @@ const waitFor = async (condition: () => boolean, what: string) => {
 }
 
 describe("agent command (process)", () => {
-  it("exits with code 2 on a bad config, naming the field", { timeout: 30_000 }, async () => {
+  it("exits with code 2 on a bad config, naming the field", { timeout: 60_000 }, async () => {
     const dir = tempDir("cli")
     try {
       const config = nodePath.join(dir, "agent.yaml")
@@ -62,7 +64,7 @@ describe("agent command (process)", () => {
 
   it(
     "writes token files from the development API server and stops cleanly on SIGTERM",
-    { timeout: 30_000 },
+    { timeout: 60_000 },
     () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function* () {
         const dir = tempDir("cli")
@@ -95,32 +97,54 @@ describe("agent command (process)", () => {
       }))),
   )
 
-  it(
-    "reloads its token list on SIGHUP (the runtime main provides the signal)",
-    { timeout: 30_000 },
-    () =>
-      Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-        const dir = tempDir("cli")
-        const kubeconfig = nodePath.join(dir, "kubeconfig")
-        const server = yield* DevServer.start({ kubeconfigOut: kubeconfig })
-        server.state.upsertServiceAccount("default", "builder")
-        const config = nodePath.join(dir, "agent.yaml")
-        const entry = (name: string) =>
-          `  - { name: ${name}, namespace: default, serviceAccount: builder, file: { path: out/${name}, mode: "0600" } }\n`
-        const header = `cluster: { kubeconfig: kubeconfig }\nlog: { format: json, level: info }\ntokens:\n`
-        fs.writeFileSync(config, header + entry("b"))
-        const run = agent(config)
-        const b = nodePath.join(dir, "out", "b")
-        const c = nodePath.join(dir, "out", "c")
-        yield* Effect.promise(() => waitFor(() => fs.existsSync(b), "the first token file"))
-        const inode = fs.statSync(b).ino
-        fs.writeFileSync(config, header + entry("b") + entry("c"))
-        run.child.kill("SIGHUP")
-        yield* Effect.promise(() => waitFor(() => fs.existsSync(c), "the token file added by the reload"))
-        assert.equal(fs.statSync(b).ino, inode, "an unchanged token is not rewritten")
-        run.child.kill("SIGTERM")
-        yield* Effect.promise(() => run.exited)
-        fs.rmSync(dir, { recursive: true, force: true })
-      }))),
-  )
+  // Each runtime's main provides SIGHUP, so the reload runs once per runtime, driven from Node (the spawning runner
+  // does not matter, and Deno's child_process cannot report the exit code of a child it signalled).
+  const runtimes: ReadonlyArray<[string, ReadonlyArray<string>]> = [
+    ["node", ["node", "--import", "tsx", main]],
+    ["bun", [nodePath.join(root, "node_modules", ".bin", "bun"), nodePath.join(root, "adapters", "bun", "main.ts")]],
+    ["deno", [
+      nodePath.join(root, "node_modules", ".bin", "deno"),
+      "run",
+      "-A",
+      nodePath.join(root, "adapters", "deno", "main.ts"),
+    ]],
+  ]
+  for (const [runtime, command] of runtimes) {
+    it(
+      `reloads its token list on SIGHUP (${runtime} main)`,
+      { timeout: 90_000, skip: "Deno" in globalThis || "Bun" in globalThis ? "spawned from Node only" : false },
+      () =>
+        Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+          const dir = tempDir("cli")
+          const kubeconfig = nodePath.join(dir, "kubeconfig")
+          const server = yield* DevServer.start({ kubeconfigOut: kubeconfig })
+          server.state.upsertServiceAccount("default", "builder")
+          const config = nodePath.join(dir, "agent.yaml")
+          const entry = (name: string) =>
+            `  - { name: ${name}, namespace: default, serviceAccount: builder, file: { path: out/${name}, mode: "0600" } }\n`
+          const header = `cluster: { kubeconfig: kubeconfig }\nlog: { format: json, level: info }\ntokens:\n`
+          fs.writeFileSync(config, header + entry("b"))
+          const run = agent(config, command)
+          const b = nodePath.join(dir, "out", "b")
+          const c = nodePath.join(dir, "out", "c")
+          const wait = (file: string, what: string) =>
+            Effect.promise(() =>
+              waitFor(() => fs.existsSync(file), what, 6000).catch((error) => {
+                run.child.kill("SIGKILL")
+                throw new Error(`${error.message}; agent stderr: ${run.stderr()}`)
+              })
+            )
+          yield* wait(b, "the first token file")
+          const inode = fs.statSync(b).ino
+          fs.writeFileSync(config, header + entry("b") + entry("c"))
+          run.child.kill("SIGHUP")
+          yield* wait(c, "the token file added by the reload")
+          assert.equal(fs.statSync(b).ino, inode, "an unchanged token is not rewritten")
+          run.child.kill("SIGTERM")
+          const { code } = yield* Effect.promise(() => run.exited)
+          assert.equal(code, 0, run.stderr())
+          fs.rmSync(dir, { recursive: true, force: true })
+        }))),
+    )
+  }
 })
