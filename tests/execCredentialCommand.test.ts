@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as EndpointClient from "../adapters/agent/EndpointClient.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
+import { requestFrom } from "../adapters/agent/TokenFlags.ts"
 import { fakeAgent, status } from "./_agentFakes.ts"
 import { tlsLayer } from "./_runtime.ts"
 
@@ -53,14 +54,15 @@ describe("exec-credential flags", () => {
       ["h", 'invalid argument "h" for "--duration" flag: time: invalid duration "h"'],
     ]
     for (const [text, expected] of table) {
-      const parsed = Command.parseDuration(text)
-      assert.deepEqual(parsed, typeof expected === "number" ? { value: expected } : { error: expected }, text)
+      const built = requestFrom(flags({ duration: Option.some(text) }))
+      const spec = expected === 0 ? {} : { expirationSeconds: expected }
+      assert.deepEqual(built, typeof expected === "number" ? { request: { spec } } : { error: expected }, text)
     }
   })
 
   it("builds the TokenRequest and refuses what kubectl create token refuses", () => {
     assert.deepEqual(
-      Command.requestFromFlags(flags({
+      requestFrom(flags({
         audience: ["a", "b"],
         duration: Option.some("1h"),
         boundObjectKind: Option.some("Pod"),
@@ -68,7 +70,7 @@ describe("exec-credential flags", () => {
         boundObjectUid: Option.some("u"),
       })),
       {
-        value: {
+        request: {
           spec: {
             audiences: ["a", "b"],
             expirationSeconds: 3600,
@@ -77,7 +79,7 @@ describe("exec-credential flags", () => {
         },
       },
     )
-    assert.deepEqual(Command.requestFromFlags(flags({ duration: Option.some("0") })), { value: { spec: {} } })
+    assert.deepEqual(requestFrom(flags({ duration: Option.some("0") })), { request: { spec: {} } })
     const refused: ReadonlyArray<readonly [Partial<Command.Flags>, string]> = [
       [{ audience: [""] }, "--audience must not be an empty string"],
       [
@@ -89,7 +91,7 @@ describe("exec-credential flags", () => {
       [{ boundObjectUid: Option.some("x") }, "--bound-object-uid can only be set if --bound-object-kind is provided"],
     ]
     for (const [fields, message] of refused) {
-      assert.deepEqual(Command.requestFromFlags(flags(fields)), { error: message })
+      assert.deepEqual(requestFrom(flags(fields)), { error: message })
     }
   })
 

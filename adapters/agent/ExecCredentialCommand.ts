@@ -14,7 +14,6 @@
  *
  * @module
  */
-import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import type * as FileSystem from "@effect/platform/FileSystem"
@@ -35,21 +34,14 @@ import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
 import * as AgentConfig from "./Config.ts"
 import * as EndpointClient from "./EndpointClient.ts"
 import * as ExecCredential from "./ExecCredential.ts"
+import type { RequestFlags } from "./TokenFlags.ts"
+import { requestFrom, requestOptions } from "./TokenFlags.ts"
 
-/** The parsed flags. */
-export interface Flags {
-  readonly serviceAccount: Option.Option<string>
+/** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
+export interface Flags extends RequestFlags {
   readonly name: Option.Option<string>
   readonly socket: Option.Option<string>
   readonly config: Option.Option<string>
-  readonly namespace: Option.Option<string>
-  readonly audience: Array<string>
-  readonly duration: Option.Option<string>
-  readonly boundObjectKind: Option.Option<string>
-  readonly boundObjectName: Option.Option<string>
-  readonly boundObjectUid: Option.Option<string>
-  readonly kubeconfig: Option.Option<string>
-  readonly context: Option.Option<string>
   readonly cacheDir: Option.Option<string>
 }
 
@@ -74,59 +66,6 @@ export class ExecCredentialError extends ExecCredentialErrorBase {
 const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", detail })
 const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
-
-const units: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 }
-
-/** Parses a Go duration (`1h`, `90m`, `1h30m10s`, `0`) into seconds, with kubectl's messages. */
-export const parseDuration = (text: string): Either<number> => {
-  const body = text.replace(/^[+-]/, "")
-  const parts = [...body.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/g)]
-  if (body !== "0" && (parts.length === 0 || parts.map((p) => p[0]).join("") !== body)) {
-    return { error: `invalid argument "${text}" for "--duration" flag: time: invalid duration "${text}"` }
-  }
-  const seconds = parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0) * (text.startsWith("-") ? -1 : 1)
-  if (seconds < 0) return { error: "--duration must be greater than or equal to 0" }
-  if (Math.abs(seconds - Math.round(seconds)) > 1e-9) {
-    return { error: "--duration cannot be expressed in units less than seconds" }
-  }
-  return { value: Math.round(seconds) }
-}
-
-type Either<A> = { readonly value: A } | { readonly error: string }
-
-/** Builds the TokenRequest from the `token` flags, with `kubectl create token`'s checks. */
-export const requestFromFlags = (flags: Flags): Either<TokenRequest> => {
-  if (flags.audience.some((a) => a === "")) return { error: "--audience must not be an empty string" }
-  let expirationSeconds: number | undefined
-  if (Option.isSome(flags.duration)) {
-    const parsed = parseDuration(flags.duration.value)
-    if ("error" in parsed) return parsed
-    expirationSeconds = parsed.value === 0 ? undefined : parsed.value
-  }
-  const kind = Option.getOrUndefined(flags.boundObjectKind)
-  const name = Option.getOrUndefined(flags.boundObjectName)
-  const uid = Option.getOrUndefined(flags.boundObjectUid)
-  if (kind === undefined) {
-    if (name !== undefined) return { error: "--bound-object-name can only be set if --bound-object-kind is provided" }
-    if (uid !== undefined) return { error: "--bound-object-uid can only be set if --bound-object-kind is provided" }
-  } else {
-    if (!["Node", "Pod", "Secret"].includes(kind)) {
-      return { error: "supported --bound-object-kind values are Node, Pod, Secret" }
-    }
-    if (name === undefined) return { error: "--bound-object-name is required if --bound-object-kind is provided" }
-  }
-  return {
-    value: {
-      spec: {
-        ...(flags.audience.length > 0 ? { audiences: [...flags.audience] } : {}),
-        ...(expirationSeconds !== undefined ? { expirationSeconds } : {}),
-        ...(kind !== undefined
-          ? { boundObjectRef: { kind, apiVersion: "v1", name, ...(uid !== undefined ? { uid } : {}) } }
-          : {}),
-      },
-    },
-  }
-}
 
 type Requirements = FileSystem.FileSystem | Path.Path | TlsHttpClient
 
@@ -195,15 +134,15 @@ export const credential = (flags: Flags): Effect.Effect<string, ExecCredentialEr
       if (Option.isSome(flags.socket) || Option.isSome(flags.config)) {
         return yield* usage("--socket and --config need --name")
       }
-      const request = requestFromFlags(flags)
-      if ("error" in request) return yield* usage(request.error)
+      const built = requestFrom(flags)
+      if ("error" in built) return yield* usage(built.error)
       const connection = {
         kubeconfig: Option.getOrUndefined(flags.kubeconfig),
         context: Option.getOrUndefined(flags.context),
       }
       const namespace = Option.getOrUndefined(flags.namespace)
       if (namespace === "") return yield* usage("--namespace is required")
-      response = yield* fetchCached(flags, connection, flags.serviceAccount.value, namespace, request.value)
+      response = yield* fetchCached(flags, connection, flags.serviceAccount.value, namespace, built.request)
     }
     return ExecCredential.render(response)
   })
@@ -212,21 +151,10 @@ const text = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
 const flags = {
-  serviceAccount: Args.text({ name: "SERVICE_ACCOUNT" }).pipe(Args.optional),
+  ...requestOptions,
   name: text("name", "the token's name in the agent's config"),
   socket: text("socket", "the agent's unix socket"),
   config: text("config", "the agent's config file (its endpoint and token declarations)"),
-  namespace: Options.text("namespace").pipe(Options.withAlias("n"), Options.optional),
-  audience: Options.text("audience").pipe(
-    Options.withDescription("an intended audience (repeatable)"),
-    Options.repeated,
-  ),
-  duration: text("duration", "requested lifetime, such as 1h (the server may cap it)"),
-  boundObjectKind: text("bound-object-kind", "Pod, Secret or Node"),
-  boundObjectName: text("bound-object-name", "the bound object's name"),
-  boundObjectUid: text("bound-object-uid", "the bound object's UID"),
-  kubeconfig: text("kubeconfig", "the kubeconfig file"),
-  context: text("context", "the kubeconfig context"),
   cacheDir: text("cache-dir", "the token cache directory (default $XDG_CACHE_HOME/sa-token or ~/.cache/sa-token)"),
 }
 

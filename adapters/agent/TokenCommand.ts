@@ -13,7 +13,6 @@
  *
  * @module
  */
-import * as Args from "@effect/cli/Args"
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Terminal from "@effect/platform/Terminal"
@@ -32,7 +31,7 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
 import type { Output, TokenFlags } from "./TokenFlags.ts"
-import { validate } from "./TokenFlags.ts"
+import { requestOptions, validate } from "./TokenFlags.ts"
 
 /** The fields of a {@link TokenCommandError}. */
 export interface TokenCommandErrorFields {
@@ -111,24 +110,8 @@ export const execute = (flags: TokenFlags): Effect.Effect<string, TokenCommandEr
     return render(response, valid.output)
   })
 
-const optionalText = (name: string, description: string) =>
-  Options.text(name).pipe(Options.withDescription(description), Options.optional)
-
 const flags = {
-  serviceAccount: Args.text({ name: "SERVICE_ACCOUNT" }).pipe(Args.optional),
-  namespace: optionalText("namespace", "the namespace (default: the kubeconfig context's)").pipe(
-    Options.withAlias("n"),
-  ),
-  audience: Options.text("audience").pipe(
-    Options.withDescription("an intended audience of the token (repeatable; default: the API server's)"),
-    Options.repeated,
-  ),
-  duration: optionalText("duration", "the requested lifetime, such as 1h or 10m (the server may shorten it)"),
-  boundObjectKind: optionalText("bound-object-kind", "bind the token to an object: Pod, Secret or Node"),
-  boundObjectName: optionalText("bound-object-name", "the name of the object to bind the token to"),
-  boundObjectUid: optionalText("bound-object-uid", "the UID of the object to bind the token to"),
-  kubeconfig: optionalText("kubeconfig", "the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)"),
-  context: optionalText("context", "the kubeconfig context to use"),
+  ...requestOptions,
   output: Options.text("output").pipe(
     Options.withAlias("o"),
     Options.withDescription("token (default), json or exec-credential"),

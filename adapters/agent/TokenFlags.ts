@@ -5,11 +5,13 @@
  *
  * @module
  */
+import * as Args from "@effect/cli/Args"
+import * as Options from "@effect/cli/Options"
 import type * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 
-/** The parsed command line of `token`. */
-export interface TokenFlags {
+/** The flags that describe a token request, shared by `token` and `exec-credential`. */
+export interface RequestFlags {
   readonly serviceAccount: Option.Option<string>
   readonly namespace: Option.Option<string>
   readonly audience: Array<string>
@@ -19,7 +21,42 @@ export interface TokenFlags {
   readonly boundObjectUid: Option.Option<string>
   readonly kubeconfig: Option.Option<string>
   readonly context: Option.Option<string>
+}
+
+/** The parsed command line of `token`. */
+export interface TokenFlags extends RequestFlags {
   readonly output: string
+}
+
+const optionalText = (name: string, description: string): Options.Options<Option.Option<string>> =>
+  Options.text(name).pipe(Options.withDescription(description), Options.optional)
+
+/** The `@effect/cli` declarations of {@link RequestFlags}, with kubectl create token's names. */
+export const requestOptions: {
+  readonly serviceAccount: Args.Args<Option.Option<string>>
+  readonly namespace: Options.Options<Option.Option<string>>
+  readonly audience: Options.Options<Array<string>>
+  readonly duration: Options.Options<Option.Option<string>>
+  readonly boundObjectKind: Options.Options<Option.Option<string>>
+  readonly boundObjectName: Options.Options<Option.Option<string>>
+  readonly boundObjectUid: Options.Options<Option.Option<string>>
+  readonly kubeconfig: Options.Options<Option.Option<string>>
+  readonly context: Options.Options<Option.Option<string>>
+} = {
+  serviceAccount: Args.text({ name: "SERVICE_ACCOUNT" }).pipe(Args.optional),
+  namespace: optionalText("namespace", "the namespace (default: the kubeconfig context's)").pipe(
+    Options.withAlias("n"),
+  ),
+  audience: Options.text("audience").pipe(
+    Options.withDescription("an intended audience of the token (repeatable; default: the API server's)"),
+    Options.repeated,
+  ),
+  duration: optionalText("duration", "the requested lifetime, such as 1h or 10m (the server may shorten it)"),
+  boundObjectKind: optionalText("bound-object-kind", "bind the token to an object: Pod, Secret or Node"),
+  boundObjectName: optionalText("bound-object-name", "the name of the object to bind the token to"),
+  boundObjectUid: optionalText("bound-object-uid", "the UID of the object to bind the token to"),
+  kubeconfig: optionalText("kubeconfig", "the kubeconfig file (default: KUBECONFIG, then ~/.kube/config)"),
+  context: optionalText("context", "the kubeconfig context to use"),
 }
 
 /** The output formats of `-o`. */
@@ -73,10 +110,11 @@ export const parseGoDuration = (text: string): bigint | undefined => {
 
 const second = 1_000_000_000n
 
-/** Validates the flags as `kubectl create token` does; returns the first problem's message or what was asked. */
-export const validate = (flags: TokenFlags): { readonly error: string } | Validated => {
-  const name = flags.serviceAccount._tag === "Some" ? flags.serviceAccount.value : ""
-  if (name === "") return { error: "service account name is required" }
+/**
+ * Checks the request flags as `kubectl create token` does (duration, audiences, bound object) and builds the
+ * TokenRequest; the service-account name and the output format are checked by the caller.
+ */
+export const requestFrom = (flags: RequestFlags): { readonly error: string } | { readonly request: TokenRequest } => {
   let nanos = 0n
   if (flags.duration._tag === "Some") {
     const parsed = parseGoDuration(flags.duration.value)
@@ -101,17 +139,8 @@ export const validate = (flags: TokenFlags): { readonly error: string } | Valida
     }
     if (objectName === "") return { error: "--bound-object-name is required if --bound-object-kind is provided" }
   }
-  if (!(outputs as ReadonlyArray<string>).includes(flags.output)) {
-    return {
-      error: `unable to match a printer suitable for the output format ${
-        JSON.stringify(flags.output)
-      }, allowed formats are: ${outputs.join(",")}`,
-    }
-  }
   const seconds = Number(nanos / second)
   return {
-    name,
-    output: flags.output as Output,
     request: {
       spec: {
         ...(flags.audience.length > 0 ? { audiences: flags.audience } : {}),
@@ -122,4 +151,20 @@ export const validate = (flags: TokenFlags): { readonly error: string } | Valida
       },
     },
   }
+}
+
+/** Validates the flags as `kubectl create token` does; returns the first problem's message or what was asked. */
+export const validate = (flags: TokenFlags): { readonly error: string } | Validated => {
+  const name = flags.serviceAccount._tag === "Some" ? flags.serviceAccount.value : ""
+  if (name === "") return { error: "service account name is required" }
+  const built = requestFrom(flags)
+  if ("error" in built) return built
+  if (!(outputs as ReadonlyArray<string>).includes(flags.output)) {
+    return {
+      error: `unable to match a printer suitable for the output format ${
+        JSON.stringify(flags.output)
+      }, allowed formats are: ${outputs.join(",")}`,
+    }
+  }
+  return { name, output: flags.output as Output, request: built.request }
 }
