@@ -6,14 +6,15 @@
  */
 import type { CliApp } from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
-import type { ValidationError } from "@effect/cli/ValidationError"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as ValidationError from "@effect/cli/ValidationError"
 import type { CommandExecutor } from "@effect/platform/CommandExecutor"
 import type { PlatformError } from "@effect/platform/Error"
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import type { Terminal } from "@effect/platform/Terminal"
 import * as Console from "effect/Console"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
@@ -96,7 +97,20 @@ export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs>
  */
 export const run: (
   args: ReadonlyArray<string>,
-) => Effect.Effect<void, CliError | ValidationError, Requirements | CliApp.Environment> = Command.run(root, {
-  name: "sa-token",
-  version: "0.1.0",
-})
+) => Effect.Effect<void, CliError | ValidationError.ValidationError, Requirements | CliApp.Environment> = (args) => {
+  const problem = emptyAudience(args)
+  return problem === undefined ? parseAndRun(args) : Console.error(`error: ${problem}`).pipe(
+    Effect.zipRight(Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem)))),
+  )
+}
+
+const parseAndRun = Command.run(root, { name: "sa-token", version: "0.1.0" })
+
+/**
+ * kubectl refuses `--audience ""`, but @effect/cli drops empty arguments before parsing (the token would silently be
+ * issued for the API server's default audiences), so the raw arguments are checked first.
+ */
+const emptyAudience = (args: ReadonlyArray<string>): string | undefined =>
+  args.some((arg, i) => i >= 2 && (arg === "--audience=" || (arg === "--audience" && args[i + 1] === "")))
+    ? "--audience must not be an empty string"
+    : undefined
