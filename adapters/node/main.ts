@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import * as Effect from "effect/Effect"
 import * as Cli from "../agent/Cli.ts"
 import * as Node from "./mod.ts"
