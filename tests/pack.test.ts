@@ -2,7 +2,8 @@
  * The npm package as a user gets it: build into a staging copy (the repo's dist/ is left alone), `npm pack`, install
  * the tarball into a fresh project (dependencies from the npm cache that `npm ci` filled, the registry only for what
  * is missing), then import "." on Node, Bun and Deno and run the `sa-token` bin (`--help`, and `token` against the
- * development API server started here in-process). Runs under Node only; it starts Bun and Deno itself.
+ * development API server started here in-process); publint and attw check the package. Runs under Node only; it
+ * starts Bun and Deno itself.
  */
 import assert from "node:assert/strict"
 import { execFile } from "node:child_process"
@@ -68,18 +69,20 @@ describe(
     let scope: Scope.CloseableScope | undefined
     let server: DevServer.DevServer | undefined
     let kubeconfig = ""
+    let staging = ""
+    let tarball = ""
 
     before(async () => {
       work = fs.mkdtempSync(path.join(os.tmpdir(), "sa-token-pack-"))
       // A staging copy holds what `npm pack` reads: package.json, README, LICENSE and a fresh build.
-      const staging = path.join(work, "staging")
+      staging = path.join(work, "staging")
       fs.mkdirSync(staging)
       for (const file of ["package.json", "README.md", "LICENSE"]) {
         fs.copyFileSync(path.join(repo, file), path.join(staging, file))
       }
       await sh(bin("tsc"), ["-p", "tsconfig.json", "--outDir", path.join(staging, "dist")], repo)
       const packed = await sh("npm", ["pack", "--json", "--pack-destination", work, staging], work)
-      const tarball = path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename)
+      tarball = path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename)
       project = path.join(work, "project")
       fs.mkdirSync(project)
       // @kubernetes/client-node 2.x asks for undici 8, which needs Node >= 22.19; a project on Node 20 pins undici 7
@@ -119,6 +122,11 @@ describe(
       assert.ok(fs.existsSync(path.join(root, "dist", "adapters", "agent", "mod.d.ts")))
       const main = fs.readFileSync(path.join(root, "dist", "adapters", "node", "main.js"), "utf8")
       assert.ok(main.startsWith("#!/usr/bin/env node\n"))
+    })
+
+    it("passes publint and attw (esm-only profile)", async () => {
+      assert.match(await sh(bin("publint"), ["run", staging], work), /All good!/)
+      await sh(bin("attw"), [tarball, "--profile", "esm-only", "--format", "table-flipped"], work)
     })
 
     const expected = { result: ["token-1", "token-1", 1], calls: 1 }
