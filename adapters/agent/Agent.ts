@@ -4,6 +4,37 @@
  * token list on every SIGHUP until the fiber is interrupted (SIGINT/SIGTERM), at which point the scheduler's fibers
  * stop, in-flight file writes finish, and the endpoint closes.
  *
+ * @example Run the agent of a configuration file over any fetcher, until its token file is written
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { TokenFetcher } from "@sa-token/manager"
+ * import { Agent, Config } from "@sa-token/manager/agent"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ * import * as Logger from "effect/Logger"
+ * import * as LogLevel from "effect/LogLevel"
+ * import * as Redacted from "effect/Redacted"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * const directory = mkdtempSync(join(tmpdir(), "agent-"))
+ * const file = join(directory, "agent.yaml")
+ * writeFileSync(file, "tokens:\n  - { name: vault, namespace: default, serviceAccount: builder, file: { path: tokens/vault } }\n")
+ * const fetcher = TokenFetcher.make((_namespace, _name, request) =>
+ *   Effect.sync(() => ({
+ *     ...request,
+ *     status: { token: Redacted.make("a.b.c"), expirationTimestamp: new Date(Date.now() + 3600_000) },
+ *   }))
+ * )
+ * await Effect.gen(function* () {
+ *   const agent = yield* Agent.start(yield* Config.load(file), fetcher)
+ *   yield* Effect.repeat(agent.scheduler.ready, { until: (ready) => ready, schedule: Schedule.spaced("10 millis") })
+ * }).pipe(Effect.scoped, Effect.provide(Runtime.layer), Logger.withMinimumLogLevel(LogLevel.None), Effect.runPromise)
+ * assert.equal(readFileSync(join(directory, "tokens", "vault"), "utf8"), "a.b.c")
+ * ```
+ *
  * @module
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"

@@ -2,6 +2,20 @@
  * The agent's Effect metrics, beside the manager's (`core/TokenMetrics.ts`). Labels hold declared token names only,
  * never a token. Seconds to expiry are not a metric: `AgentState.list` has each token's `expiresAt`.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { AgentMetrics } from "@sa-token/manager/agent"
+ * import * as Effect from "effect/Effect"
+ * import * as Metric from "effect/Metric"
+ *
+ * const count = await Effect.gen(function* () {
+ *   yield* AgentMetrics.countFor(AgentMetrics.refreshes, "example-token")
+ *   return yield* Metric.value(AgentMetrics.refreshes.pipe(Metric.tagged("token", "example-token")))
+ * }).pipe(Effect.runPromise)
+ * assert.equal(count.count, 1)
+ * ```
+ *
  * @module
  */
 import * as Clock from "effect/Clock"

@@ -3,6 +3,28 @@
  * ExecCredential. The agent's scheduler writes it; everything else only reads it. Nothing here holds a token except
  * the `response` returned by `token`, whose token stays `Redacted`.
  *
+ * @example Read the agent's state (here a fixed one, as in tests)
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { AgentState } from "@sa-token/manager/agent"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * const state: AgentState.AgentState = {
+ *   list: Effect.succeed([
+ *     { name: "vault", namespace: "default", serviceAccount: "builder", key: "k", phase: "pending", refreshes: 0, failures: 0 },
+ *   ]),
+ *   token: () => Effect.succeed(Option.none()),
+ *   ready: Effect.succeed(false),
+ * }
+ * const phases = await Effect.flatMap(AgentState.AgentState, (s) => s.list).pipe(
+ *   Effect.map((statuses) => statuses.map((s) => `${s.name}: ${s.phase}`)),
+ *   Effect.provideService(AgentState.AgentState, state),
+ *   Effect.runPromise,
+ * )
+ * assert.deepEqual(phases, ["vault: pending"])
+ * ```
+ *
  * @module
  */
 import * as Context from "effect/Context"

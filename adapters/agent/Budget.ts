@@ -4,6 +4,29 @@
  * the server's `Retry-After` (1 s when it sent none), and the bucket refills from empty after a pause, so that the
  * agent does not answer a throttling server with a burst. Time comes from `Clock`, so tests drive it with TestClock.
  *
+ * @example A burst passes at once; the next call waits for the refill
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { Budget } from "@sa-token/manager/agent"
+ * import * as Effect from "effect/Effect"
+ * import * as Fiber from "effect/Fiber"
+ * import * as TestClock from "effect/TestClock"
+ * import * as TestContext from "effect/TestContext"
+ *
+ * const waited = await Effect.gen(function* () {
+ *   const budget = yield* Budget.make({ qps: 1, burst: 2 })
+ *   yield* budget.take
+ *   yield* budget.take
+ *   const third = yield* Effect.fork(budget.take)
+ *   yield* TestClock.adjust("999 millis")
+ *   const early = yield* Fiber.poll(third)
+ *   yield* TestClock.adjust("1 millis")
+ *   yield* Fiber.join(third)
+ *   return early._tag === "None"
+ * }).pipe(Effect.provide(TestContext.TestContext), Effect.runPromise)
+ * assert.ok(waited)
+ * ```
+ *
  * @module
  */
 import * as Clock from "effect/Clock"

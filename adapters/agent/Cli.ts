@@ -95,9 +95,9 @@ export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs>
  * assert.ok(true)
  * ```
  */
-export const run: (
+export const run = (
   args: ReadonlyArray<string>,
-) => Effect.Effect<void, CliError | ValidationError.ValidationError, Requirements | CliApp.Environment> = (args) => {
+): Effect.Effect<void, CliError | ValidationError.ValidationError, Requirements | CliApp.Environment> => {
   const problem = emptyAudience(args)
   return problem === undefined ? parseAndRun(args) : Console.error(`error: ${problem}`).pipe(
     Effect.zipRight(Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem)))),

@@ -16,6 +16,27 @@
  * log: { format: json, level: info }
  * ```
  *
+ * @example Load a configuration file; a broken one names each field and what is wrong
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, writeFileSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { Config } from "@sa-token/manager/agent"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ *
+ * const directory = mkdtempSync(join(tmpdir(), "config-"))
+ * writeFileSync(join(directory, "good.yaml"), "tokens: [{ name: vault, namespace: apps, serviceAccount: builder }]\n")
+ * writeFileSync(join(directory, "bad.yaml"), "tokens: [{ name: vault, namespace: apps, expirationSeconds: 60 }]\n")
+ * const load = (file: string) => Effect.runPromise(Config.load(join(directory, file)).pipe(Effect.provide(Runtime.layer)))
+ *
+ * const config = await load("good.yaml")
+ * assert.equal(config.tokens[0]!.expirationSeconds, 3600)
+ * assert.deepEqual(config.budget, { qps: 5, burst: 10 })
+ * await assert.rejects(load("bad.yaml"), /tokens\[0\]\.serviceAccount: is missing/)
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

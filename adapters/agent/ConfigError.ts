@@ -3,6 +3,19 @@
  * field is wrong. The message names the file and, for each problem, the field path and what is wrong; it never
  * repeats a field's value, so a bearer token in a broken config cannot leak through it.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { ConfigError } from "@sa-token/manager/agent"
+ *
+ * const error = new ConfigError.ConfigError({
+ *   reason: "Invalid",
+ *   file: "/etc/sa-token/agent.yaml",
+ *   issues: [{ path: "tokens[0].file.mode", message: "must be octal such as \"0600\" or \"640\"" }],
+ * })
+ * assert.equal(error.message, 'invalid config /etc/sa-token/agent.yaml: tokens[0].file.mode: must be octal such as "0600" or "640"')
+ * ```
+ *
  * @module
  */
 import type * as Cause from "effect/Cause"

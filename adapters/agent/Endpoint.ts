@@ -9,6 +9,42 @@
  * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
  *   refused.
  *
+ * @example Serve an agent state on a loopback port and ask it for a token
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { AgentState, Endpoint, EndpointClient } from "@sa-token/manager/agent"
+ * import * as Effect from "effect/Effect"
+ * import * as Layer from "effect/Layer"
+ * import * as Option from "effect/Option"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const status: AgentState.TokenStatus = {
+ *   name: "vault",
+ *   namespace: "default",
+ *   serviceAccount: "builder",
+ *   key: "builder/default",
+ *   phase: "valid",
+ *   refreshes: 1,
+ *   failures: 0,
+ * }
+ * const response = {
+ *   spec: {},
+ *   status: { token: Redacted.make("a.b.c"), expirationTimestamp: new Date(Date.now() + 3600_000) },
+ * }
+ * const state = Layer.succeed(AgentState.AgentState, {
+ *   list: Effect.succeed([status]),
+ *   token: (name) => Effect.succeed(name === "vault" ? Option.some({ response, status }) : Option.none()),
+ *   ready: Effect.succeed(true),
+ * })
+ * const token = await Effect.gen(function* () {
+ *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 })
+ *   assert.ok(endpoint.address._tag === "Tcp")
+ *   const answer = yield* EndpointClient.token({ _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port }, "vault")
+ *   return Redacted.value(answer.status!.token)
+ * }).pipe(Effect.scoped, Effect.provide(state), Effect.runPromise)
+ * assert.equal(token, "a.b.c")
+ * ```
+ *
  * @module
  */
 import * as Context from "effect/Context"

@@ -4,6 +4,28 @@
  * `GET /readyz` and `GET /metrics`. Only GET is allowed. A token is written into a response body only here, and only
  * when it is valid now; every other body (errors, health, readiness, metrics) holds names and phases, never a token.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { AgentState, EndpointRoutes } from "@sa-token/manager/agent"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ *
+ * const starting: AgentState.AgentState = {
+ *   list: Effect.succeed([]),
+ *   token: () => Effect.succeed(Option.none()),
+ *   ready: Effect.succeed(false),
+ * }
+ * const answer = (url: string) =>
+ *   EndpointRoutes.route({ method: "GET", url, headers: {} }).pipe(
+ *     Effect.provideService(AgentState.AgentState, starting),
+ *     Effect.runPromise,
+ *   )
+ * assert.equal((await answer("/healthz")).status, 200)
+ * assert.equal((await answer("/readyz")).status, 503)
+ * assert.equal((await answer("/v1/tokens/vault")).status, 404)
+ * ```
+ *
  * @module
  */
 import * as Clock from "effect/Clock"

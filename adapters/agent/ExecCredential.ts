@@ -8,6 +8,22 @@
  * its lifetime, or 24 h, as the core's refresh policy says), then replaced by a new TokenRequest. An unreadable, foreign
  * or corrupt entry, or one readable by others or in a directory others can write, is ignored and overwritten. Time comes from `Clock`, so the cache is tested under `TestClock`.
  *
+ * @example The ExecCredential kubectl reads
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { ExecCredential } from "@sa-token/manager/agent"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const text = ExecCredential.render({
+ *   spec: {},
+ *   status: { token: Redacted.make("a.b.c"), expirationTimestamp: new Date("2030-01-01T00:00:00Z") },
+ * })
+ * const credential = JSON.parse(text)
+ * assert.equal(credential.apiVersion, "client.authentication.k8s.io/v1")
+ * assert.equal(credential.status.token, "a.b.c")
+ * assert.equal(credential.status.expirationTimestamp, "2030-01-01T00:00:00Z")
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

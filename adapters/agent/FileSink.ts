@@ -5,6 +5,27 @@
  * not followed. A write, once started, finishes even if the agent is stopping, and removes its temporary file if it
  * fails. On start, leftover temporary files are removed and a still-valid token file can be adopted (`Adopt.ts`).
  *
+ * @example Write a token file and read it back
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, statSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { FileSink } from "@sa-token/manager/agent"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), "sink-")), "token")
+ * const read = await Effect.gen(function* () {
+ *   yield* FileSink.write({ path, mode: 0o640 }, Redacted.make("a.b.c"), Date.now() + 3600_000)
+ *   return yield* FileSink.read(path)
+ * }).pipe(Effect.provide(Runtime.layer), Effect.runPromise)
+ * assert.deepEqual(read, Option.some("a.b.c"))
+ * assert.equal(statSync(path).mode & 0o777, 0o640)
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

@@ -4,6 +4,25 @@
  * sent to the process whose PID is in a file (Vault Agent's and spiffe-helper's two mechanisms). A failing hook is
  * logged and never stops the agent.
  *
+ * @example Run a rotation command (argv, no shell)
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { tmpdir } from "node:os"
+ * import { Hooks } from "@sa-token/manager/agent"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ * import * as Either from "effect/Either"
+ *
+ * const run = (argv: ReadonlyArray<string>) =>
+ *   Hooks.runCommand(argv, { SA_TOKEN_NAME: "vault" }, tmpdir()).pipe(
+ *     Effect.either,
+ *     Effect.provide(Runtime.layer),
+ *     Effect.runPromise,
+ *   )
+ * assert.ok(Either.isRight(await run(["sh", "-c", 'test "$SA_TOKEN_NAME" = vault'])))
+ * assert.deepEqual(await run(["sh", "-c", "exit 3"]), Either.left("sh exited with code 3"))
+ * ```
+ *
  * @module
  */
 import * as Command from "@effect/platform/Command"

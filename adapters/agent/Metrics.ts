@@ -6,6 +6,27 @@
  * Labels are metric tags, token names, namespaces, service accounts, phases and reasons; no label or value ever holds
  * a token.
  *
+ * @example Per-token series at scrape time
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { AgentState, Metrics } from "@sa-token/manager/agent"
+ *
+ * const now = Date.parse("2030-01-01T00:00:00Z")
+ * const status: AgentState.TokenStatus = {
+ *   name: "vault",
+ *   namespace: "default",
+ *   serviceAccount: "builder",
+ *   key: "builder/default",
+ *   phase: "valid",
+ *   expiresAt: new Date(now + 600_000),
+ *   refreshes: 3,
+ *   failures: 0,
+ * }
+ * const text = Metrics.renderTokens([status], now, { ready: true })
+ * assert.match(text, /^sa_token_agent_ready 1$/m)
+ * assert.match(text, /token="vault"/)
+ * ```
+ *
  * @module
  */
 import * as Clock from "effect/Clock"

@@ -8,6 +8,48 @@
  * The scheduler is the agent's {@link AgentState}. `apply` reconciles it with a new token list (SIGHUP): added tokens
  * start, removed tokens stop, changed tokens restart, unchanged tokens are left alone.
  *
+ * @example Refresh a declared token proactively
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { TokenFetcher, TokenManager } from "@sa-token/manager"
+ * import { Config, Scheduler } from "@sa-token/manager/agent"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Path from "@effect/platform/Path"
+ * import * as Effect from "effect/Effect"
+ * import * as Either from "effect/Either"
+ * import * as Layer from "effect/Layer"
+ * import * as Logger from "effect/Logger"
+ * import * as LogLevel from "effect/LogLevel"
+ * import * as Redacted from "effect/Redacted"
+ * import * as Schedule from "effect/Schedule"
+ *
+ * const fetcher = TokenFetcher.layer((_namespace, _name, request) =>
+ *   Effect.sync(() => ({
+ *     ...request,
+ *     status: { token: Redacted.make("a.b.c"), expirationTimestamp: new Date(Date.now() + 3600_000) },
+ *   }))
+ * )
+ * const document = { tokens: [{ name: "vault", namespace: "default", serviceAccount: "builder" }] }
+ * const phase = await Effect.gen(function* () {
+ *   const path = yield* Path.Path
+ *   const config = yield* Either.match(Config.decode(document, "/etc/sa-token/agent.yaml", path), {
+ *     onLeft: Effect.die,
+ *     onRight: Effect.succeed,
+ *   })
+ *   const scheduler = yield* Scheduler.make()
+ *   yield* scheduler.apply(config.tokens)
+ *   yield* Effect.repeat(scheduler.ready, { until: (ready) => ready, schedule: Schedule.spaced("10 millis") })
+ *   return (yield* scheduler.list)[0]!.phase
+ * }).pipe(
+ *   Effect.scoped,
+ *   Effect.provide(TokenManager.layer.pipe(Layer.provide(fetcher))),
+ *   Effect.provide(Runtime.layer),
+ *   Logger.withMinimumLogLevel(LogLevel.None),
+ *   Effect.runPromise,
+ * )
+ * assert.equal(phase, "valid")
+ * ```
+ *
  * @module
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"

@@ -4,6 +4,20 @@
  * resolved against the kubeconfig's directory, `KUBERNETES_EXEC_INFO` in the environment (with `spec.cluster` when
  * `provideClusterInfo` is set), and no plugin that insists on an interactive terminal.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { ExecPlugin } from "@sa-token/manager/kube"
+ * import * as Path from "@effect/platform/Path"
+ * import * as Effect from "effect/Effect"
+ *
+ * const exec = { apiVersion: "client.authentication.k8s.io/v1", command: "./bin/credential" }
+ * const prepared = await Effect.flatMap(Path.Path, (path) => ExecPlugin.prepare("/home/me/.kube/config", "me", "/home/me/.kube", path, exec))
+ *   .pipe(Effect.provide(Path.layer), Effect.runPromise)
+ * assert.equal(prepared.command, "/home/me/.kube/bin/credential")
+ * assert.ok(JSON.stringify(prepared.env).includes("KUBERNETES_EXEC_INFO"))
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

@@ -4,6 +4,29 @@
  * re-read keeps the previous token (logged as `Unable to rotate token`), and a 401 makes the next request re-read.
  * Time comes from Effect's `Clock`, so TestClock drives it.
  *
+ * @example A token file, re-read at most once a minute
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, writeFileSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { FileToken } from "@sa-token/manager/kube"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const path = join(mkdtempSync(join(tmpdir(), "token-")), "token")
+ * writeFileSync(path, "first\n")
+ * const [a, b] = await Effect.gen(function* () {
+ *   const token = yield* FileToken.make(path)
+ *   const a = yield* token.get
+ *   writeFileSync(path, "second\n")
+ *   const b = yield* token.get // within the minute: the first read is reused
+ *   return [Redacted.value(a), Redacted.value(b)]
+ * }).pipe(Effect.provide(Runtime.layer), Effect.runPromise)
+ * assert.deepEqual([a, b], ["first", "first"])
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

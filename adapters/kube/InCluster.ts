@@ -4,6 +4,33 @@
  * (`default` when the file is missing) and the service-account token from `token`, read once at start and re-read at
  * most once a minute afterwards (see `FileToken.ts`). The directory is injectable for tests.
  *
+ * @example Load the connection of a pod (here from a directory made up for the example)
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, writeFileSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { InCluster } from "@sa-token/manager/kube"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as ConfigProvider from "effect/ConfigProvider"
+ * import * as Effect from "effect/Effect"
+ *
+ * const directory = mkdtempSync(join(tmpdir(), "serviceaccount-"))
+ * writeFileSync(join(directory, "token"), "a.b.c\n")
+ * writeFileSync(join(directory, "ca.crt"), "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n")
+ * writeFileSync(join(directory, "namespace"), "apps")
+ * const environment = ConfigProvider.fromMap(
+ *   new Map([["KUBERNETES_SERVICE_HOST", "10.96.0.1"], ["KUBERNETES_SERVICE_PORT", "443"]]),
+ * )
+ * const connection = await InCluster.load({ directory }).pipe(
+ *   Effect.withConfigProvider(environment),
+ *   Effect.provide(Runtime.layer),
+ *   Effect.runPromise,
+ * )
+ * assert.equal(connection.server, "https://10.96.0.1:443")
+ * assert.equal(connection.namespace, "apps")
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"

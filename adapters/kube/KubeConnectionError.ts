@@ -1,6 +1,19 @@
 /**
  * The error of loading a Kubernetes connection or its credentials.
  *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { KubeConnectionError } from "@sa-token/manager/kube"
+ *
+ * const error = new KubeConnectionError.KubeConnectionError({
+ *   reason: "NotFound",
+ *   source: "kubeconfig",
+ *   detail: 'context "prod" not found',
+ * })
+ * assert.equal(error.message, 'kubeconfig: context "prod" not found')
+ * ```
+ *
  * @module
  */
 import type * as Cause from "effect/Cause"

@@ -3,6 +3,28 @@
  * `TokenFetchError` (reason from the HTTP status, message from the Status, `Retry-After` seconds), a TokenRequest
  * decoded without ever echoing the token, and the discovery document's `serviceaccounts/token` resource.
  *
+ * @example A 403 Status becomes a TokenFetchError
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { KubeResponse } from "@sa-token/manager/kube"
+ * import * as Headers from "@effect/platform/Headers"
+ *
+ * const error = KubeResponse.decodeFailure({
+ *   status: 403,
+ *   headers: Headers.empty,
+ *   body: JSON.stringify({
+ *     kind: "Status",
+ *     apiVersion: "v1",
+ *     status: "Failure",
+ *     message: 'serviceaccounts "builder" is forbidden',
+ *     reason: "Forbidden",
+ *     code: 403,
+ *   }),
+ * })
+ * assert.equal(error.reason, "Forbidden")
+ * assert.match(error.message, /is forbidden/)
+ * ```
+ *
  * @module
  */
 import type * as Headers from "@effect/platform/Headers"

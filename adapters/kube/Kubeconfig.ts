@@ -7,6 +7,36 @@
  * with `KUBERNETES_EXEC_INFO` and again when their credential expires; `insecure-skip-tls-verify` is honoured with a
  * loud warning.
  *
+ * @example Load a kubeconfig with a bearer token
+ * ```ts
+ * import assert from "node:assert/strict"
+ * import { mkdtempSync, writeFileSync } from "node:fs"
+ * import { tmpdir } from "node:os"
+ * import { join } from "node:path"
+ * import { Kubeconfig } from "@sa-token/manager/kube"
+ * import * as Runtime from "@sa-token/manager/node"
+ * import * as Effect from "effect/Effect"
+ * import * as Option from "effect/Option"
+ * import * as Redacted from "effect/Redacted"
+ *
+ * const kubeconfig = join(mkdtempSync(join(tmpdir(), "kube-")), "config")
+ * writeFileSync(
+ *   kubeconfig,
+ *   `apiVersion: v1
+ * kind: Config
+ * clusters: [{ name: dev, cluster: { server: "https://127.0.0.1:6443" } }]
+ * users: [{ name: ci, user: { token: s3cret } }]
+ * contexts: [{ name: dev, context: { cluster: dev, user: ci, namespace: apps } }]
+ * current-context: dev
+ * `,
+ * )
+ * const connection = await Effect.runPromise(Kubeconfig.load({ kubeconfig }).pipe(Effect.provide(Runtime.layer)))
+ * assert.equal(connection.server, "https://127.0.0.1:6443")
+ * assert.equal(connection.namespace, "apps")
+ * const token = await Effect.runPromise(connection.bearerToken)
+ * assert.equal(Option.map(token, Redacted.value).pipe(Option.getOrThrow), "s3cret")
+ * ```
+ *
  * @module
  */
 import * as FileSystem from "@effect/platform/FileSystem"
