@@ -133,8 +133,17 @@ try {
       } more (tsx's cost)`,
   )
   for (const failure of failures) console.log(`FAILED: ${failure}`)
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
 } finally {
   if (agent !== undefined) await agent.stop()
-  await Effect.runPromise(Scope.close(scope, Exit.void))
+  // the server waits for open connections when it closes: bounded, then the process exits (nothing else to wait for)
+  const closed = await Promise.race([
+    Effect.runPromise(Scope.close(scope, Exit.void)).then(() => true),
+    sleep(5000).then(() => false),
+  ])
+  if (!closed) console.log("(the development API server did not close within 5 s; exiting anyway)")
   fs.rmSync(dir, { recursive: true, force: true })
+  process.exit(process.exitCode ?? 0)
 }
