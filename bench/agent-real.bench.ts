@@ -260,6 +260,9 @@ try {
     ],
     idleRows,
   )
+} catch (error) {
+  console.error(error)
+  process.exitCode = 1
 } finally {
   // the server waits for open connections when it closes: bounded, then the process exits (nothing else to wait for)
   const closed = await Promise.race([
