@@ -20,12 +20,12 @@ import * as Runtime from "effect/Runtime"
 import * as TestClock from "effect/TestClock"
 import * as KubeConnection from "../adapters/kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../adapters/kube/KubeTokenFetcher.ts"
-import type { FetchReason, TokenManagerError } from "../core/TokenError.ts"
+import type { FetchReason, TokenFetchError, TokenManagerError } from "../core/TokenError.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import { cacheKey, formatTime } from "../core/TokenRequest.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
-import { runTest, second, setTime, tokenOf } from "./_harness.ts"
+import { fakeFetcher, fetchError, managerWith, runTest, second, setTime, tokenOf } from "./_harness.ts"
 import * as FaultServer from "./_reliabilityServer.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
 
@@ -120,8 +120,6 @@ export const scenarios: ReadonlyArray<Scenario> = [
     name: "latency past the request timeout",
     reason: "Timeout",
     hangs: true,
-    todo:
-      "the manager forks the fetch inside Effect.uninterruptibleMask without restoring interruptibility (core/internal/store.ts, shared), so the fetcher's own timeout cannot interrupt the hanging request: the call only ends when the server closes the connection, and closing the manager's scope waits for it",
     fault: (s) => answer(s, "hang"),
   },
   {
@@ -172,8 +170,6 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "negative spec.expirationSeconds",
     reason: "Decode",
-    todo:
-      "accepted and cached: a response with spec.expirationSeconds -3600 and a valid expirationTimestamp is served as fresh, and because its derived issue time lies in the future every get refetches (no Decode error, no backoff)",
     fault: (s, now) =>
       answer(
         s,
@@ -204,8 +200,6 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "wrong content type (text/html around a valid TokenRequest)",
     reason: "Decode",
-    todo:
-      "accepted: KubeTokenFetcher never looks at Content-Type, so a 201 labelled text/html whose body happens to be TokenRequest JSON is cached (client-go refuses it: no serializer for text/html)",
     fault: (s, now) => answer(s, (seen) => ({ ...issue(now(), seen), headers: { "content-type": "text/html" } })),
   },
 ]
@@ -385,4 +379,36 @@ describe(`API faults end to end (${runtime})`, () => {
       it(scenario.name, body)
     }
   }
+
+  // The fetcher above keeps its deadline even when run uninterruptibly; a TokenFetcher that relies on being
+  // interrupted (Effect.timeout around a call) does not get its timeout through the manager.
+  it("a fetcher's own Effect.timeout ends a hanging fetch made through the manager", {
+    todo:
+      "core/internal/store.ts forks the fetch with Effect.forkIn inside Effect.uninterruptibleMask without restore, so the fetch fiber is uninterruptible and a fetcher's Effect.timeout cannot interrupt the hanging call; the caller waits until the call ends by itself (here 300 ms of real time later)",
+  }, async () => {
+    let release: () => void = () => {}
+    const hanging = Effect.async<never, TokenFetchError>((resume) => {
+      // the hanging call ends by itself after a while of real time, so that this case always terminates
+      const timer = setTimeout(() => resume(Effect.fail(fetchError("connection closed", "Transport"))), 300)
+      release = () => clearTimeout(timer)
+    })
+    const fake = fakeFetcher(() =>
+      hanging.pipe(
+        Effect.timeoutFail({ duration: timeout, onTimeout: () => fetchError("request timed out", "Timeout") }),
+      )
+    )
+    const stillRunning = await runTest(Effect.gen(function* () {
+      const manager = yield* managerWith(fake)
+      const fiber = yield* Effect.fork(Effect.either(manager.getServiceAccountToken("default", "builder", requestA)))
+      while ((yield* TestClock.sleeps()).length === 0) yield* Effect.yieldNow()
+      yield* TestClock.adjust(timeout)
+      yield* Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 100)))
+      const polled = yield* Fiber.poll(fiber)
+      const result = yield* Fiber.join(fiber)
+      release()
+      assert.ok(Either.isLeft(result))
+      return Option.isNone(polled)
+    }))
+    assert.equal(stillRunning, false, "the call was still running 100 ms after its timeout elapsed")
+  })
 })
