@@ -39,7 +39,7 @@ describe("Metrics.renderSnapshot", () => {
     })
     const pairs = await Effect.runPromise(Effect.gen(function* () {
       yield* Metric.incrementBy(Metric.tagged(TokenMetrics.fetchFailures, "reason", 'Server"Error\\x\n'), 2)
-      yield* Metric.incrementBy(Metric.tagged(TokenMetrics.fetchFailures, "reason", "Timeout"), 1)
+      yield* Metric.incrementBy(Metric.tagged(TokenMetrics.fetchFailures, "reason", "RenderTestTimeout"), 1)
       yield* Metric.set(Metric.gauge("test_render_gauge", { description: "A gauge\nwith two lines" }), -1.5)
       yield* Metric.update(histogram, 0.5)
       yield* Metric.update(histogram, 1.5)
@@ -51,7 +51,7 @@ describe("Metrics.renderSnapshot", () => {
     const lines = samples(text)
     assert.equal(text.split("\n").filter((l) => l === "# TYPE sa_token_manager_fetch_failures_total counter").length, 1)
     assert.ok(lines.includes('sa_token_manager_fetch_failures_total{reason="Server\\"Error\\\\x\\n"} 2'))
-    assert.ok(lines.includes('sa_token_manager_fetch_failures_total{reason="Timeout"} 1'))
+    assert.ok(lines.includes('sa_token_manager_fetch_failures_total{reason="RenderTestTimeout"} 1'))
     assert.ok(text.includes("# HELP test_render_gauge A gauge\\nwith two lines\n# TYPE test_render_gauge gauge\n"))
     assert.ok(lines.includes("test_render_gauge -1.5"))
     assert.ok(text.includes("# TYPE test_render_latency_seconds histogram"))
