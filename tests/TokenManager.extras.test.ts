@@ -125,6 +125,38 @@ describe("TokenManager never returns an expired token", () => {
       )
       assert.equal(yield* manager.size, 0)
     })))
+
+  it("rejects a response whose expirationSeconds is not a positive whole number", () =>
+    runTest(Effect.gen(function* () {
+      for (const expirationSeconds of [-600, 0, 600.5, NaN]) {
+        const fake = fakeFetcher(() => Effect.succeed(issued({ spec: { expirationSeconds } }, "t", hour)))
+        const manager = yield* managerWith(fake)
+        const error = yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
+        assert.equal(error._tag === "FetchFailed" && error.reason, "Decode", String(expirationSeconds))
+        assert.equal(yield* manager.size, 0)
+      }
+    })))
+
+  it("a fetcher's own timeout ends a hanging fetch, and every waiting caller gets the failure", () =>
+    runTest(Effect.gen(function* () {
+      const fake = fakeFetcher(() =>
+        Effect.never.pipe(
+          Effect.timeoutFail({ duration: "2 seconds", onTimeout: () => fetchError("timed out", "Timeout") }),
+        )
+      )
+      const manager = yield* managerWith(fake)
+      const fibers = yield* Effect.forEach(
+        [1, 2],
+        () => Effect.fork(Effect.flip(manager.getServiceAccountToken("a", "b", GTR))),
+      )
+      yield* TestClock.adjust("2 seconds")
+      const errors = yield* Effect.forEach(fibers, Fiber.join)
+      assert.deepEqual(errors.map((e) => e.message), [
+        "failed to fetch token: timed out",
+        "failed to fetch token: timed out",
+      ])
+      assert.equal(fake.calls, 1)
+    })))
 })
 
 describe("TokenManager backoff after a failed refresh", () => {

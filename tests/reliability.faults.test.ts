@@ -384,12 +384,8 @@ describe(`API faults end to end (${runtime})`, () => {
     }
   }
 
-  // The fetcher above keeps its deadline even when run uninterruptibly; a TokenFetcher that relies on being
-  // interrupted (Effect.timeout around a call) does not get its timeout through the manager.
-  it("a fetcher's own Effect.timeout ends a hanging fetch made through the manager", {
-    todo:
-      "core/internal/store.ts forks the fetch with Effect.forkIn inside Effect.uninterruptibleMask without restore, so the fetch fiber is uninterruptible and a fetcher's Effect.timeout cannot interrupt the hanging call; the caller waits until the call ends by itself (here 300 ms of real time later)",
-  }, async () => {
+  // A TokenFetcher that relies on being interrupted (Effect.timeout around a call) gets its timeout through the manager.
+  it("a fetcher's own Effect.timeout ends a hanging fetch made through the manager", async () => {
     let release: () => void = () => {}
     const hanging = Effect.async<never, TokenFetchError>((resume) => {
       // the hanging call ends by itself after a while of real time, so that this case always terminates

@@ -72,6 +72,10 @@ const invalidResponse = (description: string): Outcome =>
 const checkResponse = (response: TokenRequest, now: number): Outcome => {
   if (response.status === undefined) return invalidResponse("no token in server response")
   if (Redacted.value(response.status.token).length === 0) return invalidResponse("no token in server response")
+  const seconds = response.spec.expirationSeconds
+  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+    return invalidResponse(`the response's spec.expirationSeconds is not a positive whole number: ${seconds}`)
+  }
   if (RefreshPolicy.expired(response, now)) {
     const at = response.status.expirationTimestamp
     return invalidResponse(
@@ -188,7 +192,12 @@ export const make = ({ fetcher, scope, clock, policy, backoff }: Deps): TokenMan
             })
           ),
         )
-        return Effect.zipRight(Effect.forkIn(run, scope), restore(Deferred.await(flight.deferred)))
+        // The fetch runs interruptibly in the manager's scope: a fetcher's own timeout can end it, closing the scope
+        // interrupts it, and interrupting one caller leaves it running for the others.
+        return Effect.zipRight(
+          Effect.forkIn(Effect.interruptible(run), scope),
+          restore(Deferred.await(flight.deferred)),
+        )
       })
     )
 
