@@ -153,6 +153,10 @@ const splitAddress = (address: string): { host: string; port: number } | undefin
   return port > 65535 ? undefined : { host: match[1] ?? match[2]!, port }
 }
 
+/** The config's name for a field of `Validation.check`. */
+const configField = (field: string): string =>
+  field === "name" ? "serviceAccount" : field.replace(/^spec\.boundObjectRef\./, "boundObject.").replace(/^spec\./, "")
+
 /** Decodes an already-parsed document; `file` is the absolute config path, relative paths resolve against its directory. */
 export const decode = (document: unknown, file: string, path: Path.Path): Either.Either<AgentConfig, ConfigError> => {
   const invalid = (issues: ReadonlyArray<ConfigIssue>) =>
@@ -179,9 +183,6 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
     const at = `tokens[${i}]`
     if (names.has(token.name)) issues.push({ path: `${at}.name`, message: "is declared twice" })
     names.add(token.name)
-    const problem = Validation.checkLabel("namespace", token.namespace) ??
-      Validation.checkSubdomain("serviceAccount", token.serviceAccount)
-    if (problem !== undefined) issues.push({ path: `${at}.${problem.field}`, message: problem.detail })
     const audiences = token.audiences ?? raw.defaults?.audiences
     const expirationSeconds = token.expirationSeconds ?? raw.defaults?.expirationSeconds ?? 3600
     const boundObject = token.boundObject
@@ -201,6 +202,9 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
           : {}),
       },
     }
+    // The core's own checks, at load time, so that a request the manager would refuse stops the agent here.
+    const problem = Validation.check(token.namespace, token.serviceAccount, request)
+    if (problem !== undefined) issues.push({ path: `${at}.${configField(problem.field)}`, message: problem.detail })
     let file: FileSinkSpec | undefined
     if (token.file !== undefined) {
       const target = inside(`${at}.file.path`, token.file.path)
@@ -306,5 +310,19 @@ export const load = (file: string): Effect.Effect<AgentConfig, ConfigError, File
       ),
     )
     const document = yield* parseText(text, absolute)
-    return yield* decode(document, absolute, path)
+    const config = yield* decode(document, absolute, path)
+    // A sink path that is a directory can never be written: refuse it now rather than fail every refresh.
+    const directories = yield* Effect.filter(
+      config.tokens.flatMap((token, i) => token.file === undefined ? [] : [{ i, path: token.file.path }]),
+      ({ path: target }) =>
+        fs.stat(target).pipe(Effect.map((info) => info.type === "Directory"), Effect.orElseSucceed(() => false)),
+    )
+    if (directories.length > 0) {
+      return yield* new ConfigError({
+        reason: "Invalid",
+        file: absolute,
+        issues: directories.map(({ i }) => ({ path: `tokens[${i}].file.path`, message: "is a directory" })),
+      })
+    }
+    return config
   })
