@@ -50,30 +50,35 @@ export interface BudgetOptions {
   readonly burst: number
 }
 
-/** A budget that starts full. */
+/**
+ * A budget that starts full. Each call reserves the next permit at once (the bucket may go into debt) and then sleeps
+ * until its permit is due, outside any lock, so that thousands of waiting callers cost nothing while they wait. A
+ * pause cancels the reservations made before it: their holders reserve again when they wake.
+ */
 export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
-  Effect.gen(function* () {
+  Effect.map(Clock.currentTimeMillis, (start) => {
     const capacity = Math.max(1, options.burst)
     const perMillis = options.qps / 1000
-    const mutex = yield* Effect.makeSemaphore(1)
-    const state = { tokens: capacity, last: yield* Clock.currentTimeMillis, pausedUntil: -Infinity }
-    const attempt = Effect.flatMap(Clock.currentTimeMillis, (now): Effect.Effect<number> => {
-      if (now < state.pausedUntil) return Effect.succeed(state.pausedUntil - now)
-      state.tokens = Math.min(capacity, state.tokens + Math.max(0, now - state.last) * perMillis)
-      state.last = Math.max(state.last, now)
-      if (state.tokens >= 1) {
-        state.tokens -= 1
-        return Effect.succeed(0)
-      }
-      return Effect.succeed(Math.max(1, Math.ceil((1 - state.tokens) / perMillis)))
+    const state = { tokens: capacity, last: start, pausedUntil: -Infinity, epoch: 0 }
+    /** Reserves one permit and returns how long to wait for it. */
+    const reserve = (now: number): number => {
+      const from = Math.max(now, state.pausedUntil)
+      state.tokens = Math.min(capacity, state.tokens + Math.max(0, from - state.last) * perMillis)
+      state.last = Math.max(state.last, from)
+      state.tokens -= 1
+      return from - now + (state.tokens >= 0 ? 0 : Math.ceil(-state.tokens / perMillis))
+    }
+    const take: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      const epoch = state.epoch
+      const wait = reserve(now)
+      if (wait <= 0) return Effect.void
+      return AgentMetrics.budgetWaits.pipe(
+        Effect.zipRight(Effect.sleep(wait)),
+        Effect.zipRight(Effect.suspend(() => state.epoch === epoch ? Effect.void : take)),
+      )
     })
-    const loop: Effect.Effect<void> = Effect.flatMap(attempt, (wait) =>
-      wait === 0 ? Effect.void : Effect.zipRight(
-        Effect.zipRight(AgentMetrics.budgetWaits, Effect.sleep(wait)),
-        Effect.suspend(() => loop),
-      ))
     return {
-      take: mutex.withPermits(1)(loop),
+      take,
       pause: (millis) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           const until = now + Math.max(0, millis)
@@ -81,6 +86,7 @@ export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
             state.pausedUntil = until
             state.tokens = 0
             state.last = until
+            state.epoch++
           }
         }),
     }

@@ -1,0 +1,49 @@
+/**
+ * The agent's budget with many callers waiting at once: permits are granted at exactly the bucket's rate, in arrival
+ * order, and a pause holds back every reservation made before it.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as TestClock from "effect/TestClock"
+import * as Budget from "../adapters/agent/Budget.ts"
+import { runTest } from "./_harness.ts"
+
+describe("Budget with many waiting callers", () => {
+  it(
+    "grants a burst of 10, then 5 per second, in arrival order, to 500 callers",
+    { timeout: 30_000 },
+    () =>
+      runTest(Effect.gen(function* () {
+        const budget = yield* Budget.make({ qps: 5, burst: 10 })
+        const granted: Array<number> = []
+        const fibers = yield* Effect.forEach(
+          Array.from({ length: 500 }, (_, i) => i),
+          (i) => Effect.fork(Effect.zipRight(budget.take, Effect.sync(() => granted.push(i)))),
+        )
+        yield* Effect.yieldNow()
+        assert.equal(granted.length, 10)
+        for (const seconds of [1, 10, 60]) {
+          yield* TestClock.setTime(seconds * 1000)
+          yield* Effect.yieldNow()
+          assert.equal(granted.length, 10 + 5 * seconds, `after ${seconds} s`)
+        }
+        yield* TestClock.setTime(98 * 1000)
+        yield* Effect.forEach(fibers, Fiber.join, { discard: true })
+        assert.deepEqual(granted, Array.from({ length: 500 }, (_, i) => i))
+      })),
+  )
+
+  it("a pause holds back the permits reserved before it", () =>
+    runTest(Effect.gen(function* () {
+      const budget = yield* Budget.make({ qps: 1, burst: 1 })
+      yield* budget.take
+      const waiting = yield* Effect.fork(budget.take)
+      yield* budget.pause(10_000)
+      yield* TestClock.adjust(9_999)
+      assert.equal((yield* Fiber.poll(waiting))._tag, "None")
+      yield* TestClock.adjust(1_001)
+      yield* Fiber.join(waiting)
+    })))
+})
