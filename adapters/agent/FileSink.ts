@@ -151,16 +151,32 @@ export const write = (
 
 /** Removes temporary files a crash left next to the target; returns how many. */
 export const cleanup = (target: string): Effect.Effect<number, never, FileSystem.FileSystem | Path.Path> =>
+  cleanupAll([target])
+
+/**
+ * Removes the leftover temporary files of many token files, listing each directory once (a restart with thousands of
+ * token files in one directory would otherwise list it once per file).
+ */
+export const cleanupAll = (
+  targets: ReadonlyArray<string>,
+): Effect.Effect<number, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const { prefix, suffix } = tempPattern(path.basename(target))
-    const names = yield* fs.readDirectory(path.dirname(target)).pipe(Effect.orElseSucceed(() => []))
+    const byDirectory = new Map<string, Array<{ prefix: string; suffix: string }>>()
+    for (const target of targets) {
+      const patterns = byDirectory.get(path.dirname(target)) ?? []
+      patterns.push(tempPattern(path.basename(target)))
+      byDirectory.set(path.dirname(target), patterns)
+    }
     let removed = 0
-    for (const name of names) {
-      if (name.startsWith(prefix) && name.endsWith(suffix) && name.length > prefix.length + suffix.length) {
-        const ok = yield* fs.remove(path.join(path.dirname(target), name)).pipe(Effect.isSuccess)
-        if (ok) removed++
+    for (const [directory, patterns] of byDirectory) {
+      const names = yield* fs.readDirectory(directory).pipe(Effect.orElseSucceed(() => []))
+      for (const name of names) {
+        const leftover = patterns.some(({ prefix, suffix }) =>
+          name.startsWith(prefix) && name.endsWith(suffix) && name.length > prefix.length + suffix.length
+        )
+        if (leftover && (yield* fs.remove(path.join(directory, name)).pipe(Effect.isSuccess))) removed++
       }
     }
     return removed

@@ -209,10 +209,6 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
         const spec = slot.spec
         const start = yield* Clock.currentTimeMillis
         if (spec.file !== undefined) {
-          const removed = yield* FileSink.cleanup(spec.file.path)
-          if (removed > 0) {
-            yield* Effect.logInfo("removed leftover temporary files").pipe(Effect.annotateLogs("count", removed))
-          }
           const cached = yield* manager.peek(spec.key)
           const adopted = yield* Adopt.fromFile(spec, start)
           if (Option.isSome(adopted) && Option.isNone(Option.filter(cached, (r) => !RefreshPolicy.expired(r, start)))) {
@@ -282,6 +278,13 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
             yield* stop(slot)
             yield* Effect.logInfo("token stopped").pipe(Effect.annotateLogs({ token: slot.spec.name }))
           }
+        }
+        const added = tokens.filter((_, i) => kept[i] === undefined)
+        const removed = yield* FileSink.cleanupAll(
+          added.flatMap((spec) => spec.file === undefined ? [] : [spec.file.path]),
+        ).pipe(Effect.provide(context))
+        if (removed > 0) {
+          yield* Effect.logInfo("removed leftover temporary files").pipe(Effect.annotateLogs("count", removed))
         }
         slots = yield* Effect.forEach(tokens, (spec, i) => {
           const existing = kept[i]
