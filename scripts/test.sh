@@ -4,14 +4,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 export NO_COLOR=1
+phase() { echo "== $1 (at ${SECONDS}s)"; }
 
-echo "== static: deno fmt --check, deno lint, deno check, deno publish --dry-run"
+phase "static: deno fmt --check, deno lint, deno check, deno publish --dry-run"
 deno fmt --check
 deno lint
 deno check mod.ts adapters tests
 deno publish --dry-run --allow-dirty --quiet
 
-echo "== deno doc --lint (every export of deno.json)"
+phase "deno doc --lint (every export of deno.json)"
 exports="mod.ts adapters/kube/mod.ts adapters/deno/mod.ts adapters/node/mod.ts adapters/bun/mod.ts adapters/agent/mod.ts adapters/devserver/mod.ts"
 # deno doc reports types from node_modules (effect's Layer, Tag, ...) and types public through another export
 # (TlsHttpClient in ./kube, Signals in ./agent) as private (denoland/deno#27364); every other diagnostic fails the run.
@@ -22,14 +23,14 @@ if [ -n "$doc_lint" ]; then
   exit 1
 fi
 
-echo "== deno test --doc (README and every @example)"
+phase "deno test --doc (README and every @example)"
 deno test -A --doc --quiet mod.ts core adapters/kube adapters/deno/mod.ts adapters/node/mod.ts adapters/bun/mod.ts adapters/agent adapters/devserver README.md
 
-echo "== deno test"
-deno test -A --no-check tests/
+phase "deno test"
+deno test -A --no-check --parallel tests/
 
-echo "== bun test"
+phase "bun test"
 bun test tests/
 
-echo "== node --test"
+phase "node --test"
 node --import tsx --test tests/*.test.ts

@@ -12,6 +12,14 @@ export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis
   ? "bun"
   : "node"
 
+/**
+ * The skip option of tests that spawn the agent with the Node main: the runner's runtime changes nothing there, so they
+ * run once, under Node.
+ */
+export const spawnsNodeAgent: string | false = runtime === "node"
+  ? false
+  : "spawns the agent with the Node main; runs once, under the Node runner"
+
 /** The TLS client factory of this runtime. */
 export const tlsLayer: Layer.Layer<TlsHttpClient.TlsHttpClient> = runtime === "deno"
   ? (await import("../adapters/deno/mod.ts")).layerTlsHttpClient

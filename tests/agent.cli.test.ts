@@ -11,6 +11,7 @@ import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { tempDir } from "./agent.harness.ts"
+import { spawnsNodeAgent } from "./_runtime.ts"
 
 const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
@@ -45,7 +46,7 @@ const waitFor = async (condition: () => boolean, what: string, tries = 1500) => 
 }
 
 describe("agent command (process)", () => {
-  it("exits with code 2 on a bad config, naming the field", { timeout: 60_000 }, async () => {
+  it("exits with code 2 on a bad config, naming the field", { timeout: 60_000, skip: spawnsNodeAgent }, async () => {
     const dir = tempDir("cli")
     try {
       const config = nodePath.join(dir, "agent.yaml")
@@ -64,7 +65,7 @@ describe("agent command (process)", () => {
 
   it(
     "writes token files from the development API server and stops cleanly on SIGTERM",
-    { timeout: 60_000 },
+    { timeout: 60_000, skip: spawnsNodeAgent },
     () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function* () {
         const dir = tempDir("cli")
@@ -112,7 +113,7 @@ describe("agent command (process)", () => {
   for (const [runtime, command] of runtimes) {
     it(
       `reloads its token list on SIGHUP (${runtime} main)`,
-      { timeout: 90_000, skip: "Deno" in globalThis || "Bun" in globalThis ? "spawned from Node only" : false },
+      { timeout: 90_000, skip: spawnsNodeAgent },
       () =>
         Effect.runPromise(Effect.scoped(Effect.gen(function* () {
           const dir = tempDir("cli")

@@ -10,7 +10,7 @@ import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { tempDir } from "./agent.harness.ts"
-import { runtime } from "./_runtime.ts"
+import { runtime, spawnsNodeAgent } from "./_runtime.ts"
 
 const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
@@ -43,7 +43,7 @@ const runAgent = (config: string, giveUp: number) =>
 describe(`hostile configs through the agent process (${runtime})`, () => {
   it(
     "exits 2 naming the field for each hostile config, before any TokenRequest",
-    { timeout: 60_000 },
+    { timeout: 60_000, skip: spawnsNodeAgent },
     () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function* () {
         const dir = tempDir("hostile-agent")
@@ -79,6 +79,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
   )
 
   it("refuses a token file path that is an existing directory", {
+    skip: spawnsNodeAgent,
     timeout: 60_000,
   }, () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function* () {

@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { request } from "./_agentFakes.ts"
 import { tempDir } from "./agent.harness.ts"
-import { runtime } from "./_runtime.ts"
+import { runtime, spawnsNodeAgent } from "./_runtime.ts"
 
 const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
@@ -114,7 +114,10 @@ describe(`no token leaks from the agent process (${runtime})`, () => {
       fs.rmSync(dir, { recursive: true, force: true })
     })))
   // the four agents run side by side: each needs a few seconds of wall time for its tokens to rotate
-  it("at log levels debug, info, warning and error, under faults, through SIGTERM", { timeout: 90_000 }, async () => {
+  it("at log levels debug, info, warning and error, under faults, through SIGTERM", {
+    timeout: 90_000,
+    skip: spawnsNodeAgent,
+  }, async () => {
     await Promise.all(levels.map(([level, format]) => play(level, format)))
   })
 })

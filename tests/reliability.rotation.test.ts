@@ -15,7 +15,7 @@ import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { tempDir } from "./agent.harness.ts"
-import { runtime } from "./_runtime.ts"
+import { runtime, spawnsNodeAgent } from "./_runtime.ts"
 
 const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
@@ -58,6 +58,7 @@ const whole = (text: string): boolean => {
 describe(`token files across rotations and a kill -9 (${runtime})`, () => {
   it(`${target}+ rotations of ${tokens} files, never a partial read; leftovers removed on restart`, {
     timeout: 90_000,
+    skip: spawnsNodeAgent,
   }, () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function* () {
       const dir = tempDir("rotation")
