@@ -9,6 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as http from "node:http"
 import { AgentState } from "../adapters/agent/AgentState.ts"
 import type { TokenStatus } from "../adapters/agent/AgentState.ts"
+import type { Flags as ExecCredentialFlags } from "../adapters/agent/ExecCredentialCommand.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
 
 /** One declared token of the fake agent. */
@@ -92,3 +93,21 @@ export const request = (
     req.on("error", reject)
     req.end(options.body)
   })
+
+/** `exec-credential` flags with every field unset, overridden by `fields`. */
+export const execCredentialFlags = (fields: Partial<ExecCredentialFlags> = {}): ExecCredentialFlags => ({
+  serviceAccount: Option.none(),
+  name: Option.none(),
+  socket: Option.none(),
+  config: Option.none(),
+  namespace: Option.none(),
+  audience: [],
+  duration: Option.none(),
+  boundObjectKind: Option.none(),
+  boundObjectName: Option.none(),
+  boundObjectUid: Option.none(),
+  kubeconfig: Option.none(),
+  context: Option.none(),
+  cacheDir: Option.none(),
+  ...fields,
+})

@@ -11,27 +11,12 @@ import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as EndpointClient from "../adapters/agent/EndpointClient.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import { requestFrom } from "../adapters/agent/TokenFlags.ts"
-import { fakeAgent, status } from "./_agentFakes.ts"
+import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
 import { tlsLayer } from "./_runtime.ts"
 
 const MARKER = "MARKER-execcmd-93c2"
 
-const flags = (fields: Partial<Command.Flags> = {}): Command.Flags => ({
-  serviceAccount: Option.none(),
-  name: Option.none(),
-  socket: Option.none(),
-  config: Option.none(),
-  namespace: Option.none(),
-  audience: [],
-  duration: Option.none(),
-  boundObjectKind: Option.none(),
-  boundObjectName: Option.none(),
-  boundObjectUid: Option.none(),
-  kubeconfig: Option.none(),
-  context: Option.none(),
-  cacheDir: Option.none(),
-  ...fields,
-})
+const flags = execCredentialFlags
 
 const run = (f: Command.Flags) =>
   Effect.runPromise(

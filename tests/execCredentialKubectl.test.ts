@@ -17,7 +17,7 @@ import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
-import { fakeAgent, status } from "./_agentFakes.ts"
+import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -43,22 +43,7 @@ const cli = (): Array<string> =>
       path.join(root, "adapters/node/main.ts"),
     ]
 
-const flags = (fields: Partial<Command.Flags>): Command.Flags => ({
-  serviceAccount: Option.none(),
-  name: Option.none(),
-  socket: Option.none(),
-  config: Option.none(),
-  namespace: Option.none(),
-  audience: [],
-  duration: Option.none(),
-  boundObjectKind: Option.none(),
-  boundObjectName: Option.none(),
-  boundObjectUid: Option.none(),
-  kubeconfig: Option.none(),
-  context: Option.none(),
-  cacheDir: Option.none(),
-  ...fields,
-})
+const flags = execCredentialFlags
 
 const credential = (f: Command.Flags) =>
   Command.credential(f).pipe(Effect.either, Effect.provide(tlsLayer), Effect.provide(NodeContext.layer))
