@@ -32,7 +32,7 @@ import { FaultSpecSchema } from "./Faults.ts"
 import type { KeyPairPem } from "./Pki.ts"
 import * as Reply from "./Reply.ts"
 import type { DevState } from "./State.ts"
-import { StateInputSchema } from "./StateFile.ts"
+import { RuleSchema, StateInputSchema, StaticTokenSchema, UserSchema } from "./StateFile.ts"
 
 /** What the admin API needs. */
 export interface AdminContext {
@@ -63,17 +63,7 @@ const Pod = Schema.Struct({
   serviceAccountName: Name,
   nodeName: opt(Name),
 })
-const StaticToken = Schema.Struct({ token: Name, user: Name, groups: opt(Names), uid: opt(Name) })
 const ClientCert = Schema.Struct({ user: Name, groups: opt(Names) })
-const User = Schema.Struct({ name: Name, groups: opt(Names) })
-const Rule = Schema.Struct({
-  users: opt(Names),
-  groups: opt(Names),
-  verbs: opt(Names),
-  resources: opt(Names),
-  namespaces: opt(Names),
-  names: opt(Names),
-})
 
 const decode = <A, I>(schema: Schema.Schema<A, I>, body: unknown): Either.Either<A, Reply.Reply> =>
   Schema.decodeUnknownEither(schema, { onExcessProperty: "error" })(body ?? {}).pipe(
@@ -146,17 +136,17 @@ const routeMasters = (ctx: AdminContext, req: AdminRequest): Reply.Reply | Promi
     case "DELETE secrets/2":
       return deleted(state.deleteSecret(a!, b!), "secrets", b!)
     case "POST users":
-      return withBody(User, req.body, (u) => {
+      return withBody(UserSchema, req.body, (u) => {
         state.upsertUser(u.name, u.groups ?? [])
         return {}
       })
     case "POST statictokens":
-      return withBody(StaticToken, req.body, (t) => {
+      return withBody(StaticTokenSchema, req.body, (t) => {
         state.addStaticToken(t.token, t.user, t.groups, t.uid)
         return {}
       })
     case "POST rules":
-      return withBody(Rule, req.body, (r) => {
+      return withBody(RuleSchema, req.body, (r) => {
         state.addRule(r)
         return {}
       })

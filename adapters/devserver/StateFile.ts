@@ -117,6 +117,27 @@ export interface StateInput {
 
 const ObjectFields = { namespace: Name, name: Name, uid: opt(Name) }
 
+/** The Schema of one user (also the body of the admin API's user call). */
+export const UserSchema: Schema.Schema<UserInput> = Schema.Struct({ name: Name, groups: opt(Names) })
+
+/** The Schema of one static token (also the body of the admin API's static-token call). */
+export const StaticTokenSchema: Schema.Schema<StaticTokenInput> = Schema.Struct({
+  token: Name,
+  user: Name,
+  uid: opt(Name),
+  groups: opt(Names),
+})
+
+/** The Schema of one authorization rule (also the body of the admin API's rule call). */
+export const RuleSchema: Schema.Schema<RuleInput> = Schema.Struct({
+  users: opt(Names),
+  groups: opt(Names),
+  verbs: opt(Names),
+  resources: opt(Names),
+  namespaces: opt(Names),
+  names: opt(Names),
+})
+
 /** The Schema of a state file. Unknown keys are rejected, so that a typo does not silently do nothing. */
 export const StateInputSchema: Schema.Schema<StateInput> = Schema.Struct({
   namespaces: opt(Schema.Array(Schema.Union(Name, Schema.Struct({ name: Name, uid: opt(Name) })))),
@@ -124,16 +145,9 @@ export const StateInputSchema: Schema.Schema<StateInput> = Schema.Struct({
   pods: opt(Schema.Array(Schema.Struct({ ...ObjectFields, serviceAccountName: Name, nodeName: opt(Name) }))),
   secrets: opt(Schema.Array(Schema.Struct(ObjectFields))),
   nodes: opt(Schema.Array(Schema.Struct({ name: Name, uid: opt(Name) }))),
-  users: opt(Schema.Array(Schema.Struct({ name: Name, groups: opt(Names) }))),
-  staticTokens: opt(Schema.Array(Schema.Struct({ token: Name, user: Name, uid: opt(Name), groups: opt(Names) }))),
-  rules: opt(Schema.Array(Schema.Struct({
-    users: opt(Names),
-    groups: opt(Names),
-    verbs: opt(Names),
-    resources: opt(Names),
-    namespaces: opt(Names),
-    names: opt(Names),
-  }))),
+  users: opt(Schema.Array(UserSchema)),
+  staticTokens: opt(Schema.Array(StaticTokenSchema)),
+  rules: opt(Schema.Array(RuleSchema)),
 })
 
 /** The built-in state: namespace `default` with service account `default` and a demo pod `demo` on node `node-1`. */
