@@ -68,5 +68,13 @@ export const fromListener = (
 export const layerFromListener = (listen: (onHangup: () => void) => () => void): Layer.Layer<Signals> =>
   Layer.scoped(Signals, fromListener(listen))
 
+/** SIGHUP through `node:process`, which Node and Bun (and Deno's Node compatibility) implement alike. */
+export const layerProcess: Layer.Layer<Signals> = layerFromListener((onHangup) => {
+  process.on("SIGHUP", onHangup)
+  return () => {
+    process.off("SIGHUP", onHangup)
+  }
+})
+
 /** A layer providing {@link none}. */
 export const layerNone: Layer.Layer<Signals> = Layer.succeed(Signals, none)

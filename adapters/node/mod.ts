@@ -65,12 +65,7 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 )
 
 /** SIGHUP as the agent's "reload the configuration" signal. */
-export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListener((onHangup) => {
-  process.on("SIGHUP", onHangup)
-  return () => {
-    process.off("SIGHUP", onHangup)
-  }
-})
+export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
 /** Everything the agent and the CLI need from Node. */
 export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | NodeContext.NodeContext> = Layer
