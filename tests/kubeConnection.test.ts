@@ -10,8 +10,7 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { after, before, describe, it } from "node:test"
 import { inspect } from "node:util"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -72,7 +71,7 @@ const kubeconfig = (
     }],
   })
 
-const platform = Layer.merge(NodeFileSystem.layer, NodePath.layer)
+const platform = NodeContext.layer
 const env = (vars: Record<string, string>) =>
   Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(vars))))
 
@@ -233,6 +232,38 @@ describe("KubeConnection from kubeconfig", () => {
     } finally {
       server.handler = handler
     }
+  })
+
+  it("presents the client certificate an exec plugin returns", async () => {
+    const status = { clientCertificateData: alice.certPem, clientKeyData: alice.keyPem }
+    const plugin = write(
+      "cert-plugin.sh",
+      `#!/bin/sh\ncat <<'EOF'\n${
+        JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status })
+      }\nEOF\n`,
+      0o755,
+    )
+    const file = write(
+      "exec-cert.yaml",
+      kubeconfig({ user: { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } } }),
+    )
+    const { seen } = await fetchVia({ kubeconfig: file })
+    assert.equal(seen.user, "alice")
+    assert.equal(seen.bearer, undefined)
+  })
+
+  it("prefers a token in the kubeconfig to the exec plugin, like client-go", async () => {
+    const marker = nodePath.join(dir, "exec-ran")
+    const plugin = write("never.sh", `#!/bin/sh\ntouch '${marker}'\nexit 1\n`, 0o755)
+    const file = write(
+      "token-and-exec.yaml",
+      kubeconfig({
+        user: { token: "static", exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } },
+      }),
+    )
+    const { seen } = await fetchVia({ kubeconfig: file })
+    assert.equal(seen.bearer, "static")
+    assert.ok(!fs.existsSync(marker))
   })
 
   it("keeps the client key out of logs and inspection", async () => {

@@ -9,8 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { after, before, describe, it } from "node:test"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
@@ -65,7 +64,7 @@ describe(`runtime contract (${runtime})`, () => {
     )
     return file
   }
-  const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, tlsLayer)
+  const platform = Layer.merge(NodeContext.layer, tlsLayer)
   const fetchWith = (
     options: KubeConnection.Options,
     vars: Record<string, string> = {},

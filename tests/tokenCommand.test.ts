@@ -9,8 +9,7 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { after, before, describe, it } from "node:test"
 import * as Command from "@effect/cli/Command"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodePath from "@effect/platform-node/NodePath"
+import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -112,7 +111,7 @@ describe("token against the development API server", () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  const platform = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, tlsLayer)
+  const platform = Layer.merge(NodeContext.layer, tlsLayer)
   const execute = (f: Partial<TokenFlags>) =>
     Effect.runPromise(
       TokenCommand.execute(flags({ kubeconfig: some(kubeconfig), ...f })).pipe(Effect.either, Effect.provide(platform)),

@@ -159,7 +159,7 @@ export const kubeFetcher = (
 ): Effect.Effect<
   TokenFetcher.TokenFetcher,
   KubeConnectionError | TlsHttpClientError,
-  FileSystem.FileSystem | Path.Path | TlsHttpClient | Scope.Scope
+  KubeConnection.Requirements | TlsHttpClient | Scope.Scope
 > =>
   Effect.gen(function* () {
     const connection = cluster.inCluster

@@ -16,7 +16,6 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
@@ -67,7 +66,7 @@ const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", det
 const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
 
-type Requirements = FileSystem.FileSystem | Path.Path | TlsHttpClient
+type Requirements = KubeConnection.Requirements | TlsHttpClient
 
 const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
   Effect.gen(function* () {

@@ -1,8 +1,9 @@
 /**
- * Exec credential plugins in kubeconfig, prepared the way client-go runs them before `@kubernetes/client-node`
- * executes them: only `client.authentication.k8s.io/v1` and `v1beta1`, a relative command with a path separator
- * resolved against the kubeconfig's directory, `KUBERNETES_EXEC_INFO` in the environment (with `spec.cluster` when
- * `provideClusterInfo` is set), and no plugin that insists on an interactive terminal.
+ * Exec credential plugins in kubeconfig, run the way client-go runs them: only `client.authentication.k8s.io/v1` and
+ * `v1beta1`, a relative command with a path separator resolved against the kubeconfig's directory,
+ * `KUBERNETES_EXEC_INFO` in the environment (with `spec.cluster` when `provideClusterInfo` is set), no plugin that
+ * insists on an interactive terminal, client-go's checks on the returned `ExecCredential`, and its cache: the
+ * credential is reused until `expirationTimestamp` or until a request with it gets a 401.
  *
  * @example
  * ```ts
@@ -20,10 +21,19 @@
  *
  * @module
  */
+import * as Command from "@effect/platform/Command"
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
+import type { PlatformError } from "@effect/platform/Error"
 import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import type { Cluster } from "@kubernetes/client-node"
+import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
 
 /** A YAML mapping. */
@@ -70,12 +80,12 @@ export const provideClusterInfo = (
   exec: Entry,
   cluster: Cluster,
   server: string,
-): Effect.Effect<void, never, FileSystem.FileSystem> =>
+): Effect.Effect<Entry, never, FileSystem.FileSystem> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const caData = cluster.caData ??
       (cluster.caFile ? btoa(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => ""))) : undefined)
-    exec.env = (exec.env as ReadonlyArray<EnvVar>).map((entry) => {
+    const env = (exec.env as ReadonlyArray<EnvVar>).map((entry) => {
       if (entry.name !== "KUBERNETES_EXEC_INFO") return entry
       const info = JSON.parse(entry.value)
       info.spec.cluster = {
@@ -86,4 +96,140 @@ export const provideClusterInfo = (
       }
       return { name: entry.name, value: JSON.stringify(info) }
     })
+    return { ...exec, env }
+  })
+
+/** What a plugin returned: a bearer token, a client certificate and key, or both. */
+export interface Credential {
+  /** The bearer token, if the plugin returned one. */
+  readonly token: Option.Option<Redacted.Redacted<string>>
+  /** The client certificate (PEM), returned together with {@link Credential.keyPem}. */
+  readonly certPem: string | undefined
+  /** The client key (PEM). */
+  readonly keyPem: Redacted.Redacted<string> | undefined
+  /** When the credential expires (epoch milliseconds); `undefined` when the plugin gave no `expirationTimestamp`. */
+  readonly expiresAt: number | undefined
+}
+
+/** How long a plugin may run before it is given up on. */
+export const timeout: Duration.Duration = Duration.minutes(1)
+
+/** The most output read from a plugin, in bytes; exec credentials are a few kilobytes. */
+export const maxOutputBytes = 1 << 20
+
+const text = (stream: Stream.Stream<Uint8Array, PlatformError>) =>
+  stream.pipe(Stream.take(maxOutputBytes), Stream.decodeText(), Stream.runFold("", (a, b) => a + b))
+
+const field = (status: Entry, name: string): string | undefined =>
+  typeof status[name] === "string" && status[name] !== "" ? status[name] as string : undefined
+
+/**
+ * Reads a plugin's standard output with client-go's checks. Error details name the fields, never their values.
+ */
+export const parse = (apiVersion: string, stdout: string): Either.Either<Credential, string> => {
+  let raw: unknown
+  try {
+    raw = JSON.parse(stdout)
+  } catch {
+    return Either.left("decoding stdout: not a JSON ExecCredential")
+  }
+  if (!isObject(raw) || raw.kind !== "ExecCredential") return Either.left("decoding stdout: not an ExecCredential")
+  if (raw.apiVersion !== apiVersion) {
+    return Either.left(
+      `exec plugin is configured to use API version ${apiVersion}, plugin returned version ${String(raw.apiVersion)}`,
+    )
+  }
+  if (!isObject(raw.status)) return Either.left("exec plugin didn't return a status field")
+  const token = field(raw.status, "token")
+  const certPem = field(raw.status, "clientCertificateData")
+  const keyPem = field(raw.status, "clientKeyData")
+  if (token === undefined && certPem === undefined && keyPem === undefined) {
+    return Either.left("exec plugin didn't return a token or cert/key pair")
+  }
+  if ((certPem === undefined) !== (keyPem === undefined)) {
+    return Either.left("exec plugin returned only certificate or key, not both")
+  }
+  const expiration = raw.status.expirationTimestamp
+  const expiresAt = typeof expiration === "string" && expiration !== "" ? Date.parse(expiration) : undefined
+  if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
+    return Either.left("exec plugin returned an invalid status.expirationTimestamp")
+  }
+  return Either.right({
+    token: Option.map(Option.fromNullable(token), Redacted.make),
+    certPem,
+    keyPem: keyPem !== undefined ? Redacted.make(keyPem) : undefined,
+    expiresAt,
+  })
+}
+
+const last = (stderr: string): string => {
+  const line = stderr.trim().split("\n").at(-1) ?? ""
+  return line === "" ? "" : `: ${line.slice(0, 200)}`
+}
+
+/**
+ * Runs a prepared plugin once: standard input closed, the environment extended with `exec.env`, standard error kept
+ * for the message (its last line) when it fails.
+ */
+export const run = (
+  source: string,
+  exec: Entry,
+): Effect.Effect<Credential, KubeConnectionError, CommandExecutor.CommandExecutor> => {
+  const command = String(exec.command)
+  const fail = (detail: string) => new KubeConnectionError({ reason: "Credentials", source, detail })
+  const env = Object.fromEntries((exec.env as ReadonlyArray<EnvVar>).map((e) => [e.name, String(e.value)]))
+  const args = Array.isArray(exec.args) ? exec.args.map(String) : []
+  return Effect.gen(function* () {
+    const process = yield* Command.make(command, ...args).pipe(Command.env(env), Command.feed(""), Command.start)
+    const [stdout, stderr, code] = yield* Effect.all([text(process.stdout), text(process.stderr), process.exitCode], {
+      concurrency: "unbounded",
+    })
+    if (code !== 0) return yield* fail(`exec: executable ${command} failed with exit code ${code}${last(stderr)}`)
+    return yield* Either.match(parse(String(exec.apiVersion), stdout), {
+      onLeft: (detail) => Effect.fail(fail(detail)),
+      onRight: Effect.succeed,
+    })
+  }).pipe(
+    Effect.scoped,
+    Effect.catchIf(
+      (error): error is PlatformError => error._tag !== "KubeConnectionError",
+      (error) =>
+        fail(
+          error._tag === "SystemError" && error.reason === "NotFound"
+            ? `exec: executable ${command} not found`
+            : `exec: cannot run ${command}: ${error.message}`,
+        ),
+    ),
+    Effect.timeoutFail({ duration: timeout, onTimeout: () => fail(`exec: executable ${command} timed out`) }),
+  )
+}
+
+/** A plugin's credential, cached like client-go: reused until it expires or a request using it is refused. */
+export interface CachedCredential {
+  /** The cached credential, or a fresh one from the plugin. */
+  readonly get: Effect.Effect<Credential, KubeConnectionError>
+  /** Drops the cached credential (after a 401), so that the next `get` runs the plugin. */
+  readonly invalidate: Effect.Effect<void>
+}
+
+/** Caches {@link run}; concurrent callers share one run of the plugin. */
+export const cached = (
+  source: string,
+  exec: Entry,
+): Effect.Effect<CachedCredential, never, CommandExecutor.CommandExecutor> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<CommandExecutor.CommandExecutor>()
+    const lock = yield* Effect.makeSemaphore(1)
+    let current: Credential | undefined
+    const fresh = (now: number) =>
+      current !== undefined && (current.expiresAt === undefined || now < current.expiresAt) ? current : undefined
+    const get = lock.withPermits(1)(
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const hit = fresh(now)
+        return hit !== undefined ? Effect.succeed(hit) : Effect.tap(run(source, exec), (c) => {
+          current = c
+        })
+      }),
+    ).pipe(Effect.provide(context))
+    return { get, invalidate: Effect.sync(() => (current = undefined)) }
   })

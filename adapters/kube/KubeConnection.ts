@@ -12,6 +12,7 @@
  *
  * @module
  */
+import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Context from "effect/Context"
@@ -64,7 +65,7 @@ export interface Options {
 }
 
 /** The services loading a connection needs. */
-export type Requirements = FileSystem.FileSystem | Path.Path
+export type Requirements = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor
 
 /**
  * Loads the connection as kubectl does: an explicit `kubeconfig` or `context`, `KUBECONFIG` or an existing

@@ -4,8 +4,8 @@
  * or `current-context` wins; missing files are skipped), else `~/.kube/config`; `--context` overrides
  * `current-context`. CA, client certificate and key come as data or files; a user's `token-file` is re-read at most
  * once a minute like client-go (`FileToken.ts`); exec plugins (`client.authentication.k8s.io/v1` and `v1beta1`) run
- * with `KUBERNETES_EXEC_INFO` and again when their credential expires; `insecure-skip-tls-verify` is honoured with a
- * loud warning.
+ * with `KUBERNETES_EXEC_INFO` and again when their credential expires or is refused (`ExecPlugin.ts`);
+ * `insecure-skip-tls-verify` is honoured with a loud warning.
  *
  * @example Load a kubeconfig with a bearer token
  * ```ts
@@ -46,6 +46,7 @@ import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
+import process from "node:process"
 import * as YAML from "yaml"
 import * as ExecPlugin from "./ExecPlugin.ts"
 import type { Entry } from "./ExecPlugin.ts"
@@ -54,10 +55,20 @@ import * as FileToken from "./FileToken.ts"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
 import type { KubeConnection, Options, Requirements } from "./KubeConnection.ts"
 
-/** Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. */
-const newKubeConfig: Effect.Effect<KubeConfig> = Effect.promise(() => import("@kubernetes/client-node")).pipe(
-  Effect.map((module) => new module.KubeConfig()),
-)
+/**
+ * Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. Its
+ * node-fetch 2 requires the deprecated `punycode` module, which Deno reports as DEP0040 on every run; the warning
+ * is about a dependency, not something a user can act on, so it is muted for the duration of the import only.
+ */
+const newKubeConfig: Effect.Effect<KubeConfig> = Effect.promise(async () => {
+  const mute = process.noDeprecation
+  process.noDeprecation = true
+  try {
+    return await import("@kubernetes/client-node")
+  } finally {
+    process.noDeprecation = mute === true
+  }
+}).pipe(Effect.map((module) => new module.KubeConfig()))
 
 interface Parsed {
   readonly clusters: ReadonlyArray<Cluster>
@@ -65,28 +76,32 @@ interface Parsed {
   readonly contexts: ReadonlyArray<KubeContext>
   readonly currentContext: string | undefined
   readonly tokenFiles: ReadonlyMap<string, string>
+  /** Exec plugins by user name, prepared; they run here, not in client-node. */
+  readonly execs: ReadonlyMap<string, Entry>
 }
 
 const fail = (reason: KubeConnectionError["reason"], source: string, detail: string) =>
   new KubeConnectionError({ reason, source, detail })
 
-/** Prepares the users of one file: collects `token-file` paths and checks and annotates exec plugins. */
-const prepareUsers = (file: string, dir: string, path: Path.Path, users: unknown, tokenFiles: Map<string, string>) =>
+/** Prepares the users of one file: takes out `token-file` paths and exec plugins (checked and annotated). */
+const prepareUsers = (
+  file: string,
+  dir: string,
+  path: Path.Path,
+  users: unknown,
+  tokenFiles: Map<string, string>,
+  execs: Map<string, Entry>,
+) =>
   Effect.forEach(Array.isArray(users) ? users : [], (entry) => {
     if (!isObject(entry) || !isObject(entry.user)) return Effect.succeed(entry)
-    const user: Entry = { ...entry.user }
+    const { "token-file": tokenFile, exec, ...user } = entry.user
     const name = String(entry.name)
-    if (typeof user["token-file"] === "string") {
-      tokenFiles.set(name, path.resolve(dir, user["token-file"]))
-      delete user["token-file"]
-    }
-    if (isObject(user.exec)) {
-      return Effect.map(
-        ExecPlugin.prepare(file, name, dir, path, user.exec),
-        (exec) => ({ ...entry, user: { ...user, exec } }),
-      )
-    }
-    return Effect.succeed({ ...entry, user })
+    if (typeof tokenFile === "string") tokenFiles.set(name, path.resolve(dir, tokenFile))
+    if (!isObject(exec)) return Effect.succeed({ ...entry, user })
+    return Effect.map(ExecPlugin.prepare(file, name, dir, path, exec), (prepared) => {
+      execs.set(name, prepared)
+      return { ...entry, user }
+    })
   })
 
 const parseFile = (file: string, text: string) =>
@@ -109,7 +124,8 @@ const parseFile = (file: string, text: string) =>
     }
     const doc: Entry = isObject(raw) ? raw : {}
     const tokenFiles = new Map<string, string>()
-    const users = yield* prepareUsers(file, path.dirname(file), path, doc.users, tokenFiles)
+    const execs = new Map<string, Entry>()
+    const users = yield* prepareUsers(file, path.dirname(file), path, doc.users, tokenFiles, execs)
     const kc = yield* newKubeConfig
     yield* Effect.try({
       try: () => {
@@ -125,6 +141,7 @@ const parseFile = (file: string, text: string) =>
       contexts: kc.getContexts(),
       currentContext: currentContext === "" ? undefined : currentContext,
       tokenFiles,
+      execs,
     } satisfies Parsed
   })
 
@@ -134,13 +151,29 @@ const firstByName = <A extends { readonly name: string }>(lists: ReadonlyArray<R
   return [...seen.values()]
 }
 
+/** The entries of `pick(file)` for the users whose winning definition is in that file. */
+const ofWinningUsers = <A>(files: ReadonlyArray<Parsed>, pick: (file: Parsed) => ReadonlyMap<string, A>) => {
+  const result = new Map<string, A>()
+  const seen = new Set<string>()
+  for (const file of files) {
+    for (const { name } of file.users) {
+      if (seen.has(name)) continue
+      seen.add(name)
+      const value = pick(file).get(name)
+      if (value !== undefined) result.set(name, value)
+    }
+  }
+  return result
+}
+
 /** Merges parsed files as kubectl does: the first definition of each name, and the first `current-context`, win. */
 const merge = (files: ReadonlyArray<Parsed>): Parsed => ({
   clusters: firstByName(files.map((f) => f.clusters)),
   users: firstByName(files.map((f) => f.users)),
   contexts: firstByName(files.map((f) => f.contexts)),
   currentContext: files.find((f) => f.currentContext !== undefined)?.currentContext,
-  tokenFiles: new Map(files.toReversed().flatMap((f) => [...f.tokenFiles])),
+  tokenFiles: ofWinningUsers(files, (f) => f.tokenFiles),
+  execs: ofWinningUsers(files, (f) => f.execs),
 })
 
 /** The files to load: `[path, required]`. */
@@ -168,7 +201,11 @@ export const available = (options: Options = {}): Effect.Effect<boolean, never, 
 export const loadConfig = (
   options: Options = {},
 ): Effect.Effect<
-  { readonly kc: KubeConfig; readonly tokenFiles: ReadonlyMap<string, string> },
+  {
+    readonly kc: KubeConfig
+    readonly tokenFiles: ReadonlyMap<string, string>
+    readonly execs: ReadonlyMap<string, Entry>
+  },
   KubeConnectionError,
   Requirements
 > =>
@@ -211,7 +248,7 @@ export const loadConfig = (
     if (context.user !== undefined && context.user !== "" && kc.getCurrentUser() === null) {
       return yield* fail("NotFound", source, `context "${contextName}": user "${context.user}" not found`)
     }
-    return { kc, tokenFiles: merged.tokenFiles }
+    return { kc, tokenFiles: merged.tokenFiles, execs: merged.execs }
   })
 
 const pem = (value: unknown): string | undefined =>
@@ -221,7 +258,7 @@ const pem = (value: unknown): string | undefined =>
     ? value.map(String).join("\n")
     : String(value)
 
-/** Runs client-node's authenticators (exec plugins, auth providers) and returns the TLS and header options. */
+/** Runs client-node's authenticators (auth providers) and returns the TLS and header options. */
 const apply = (kc: KubeConfig, source: string) =>
   Effect.tryPromise({
     try: async () => {
@@ -241,7 +278,7 @@ const bearer = (headers: Record<string, string> | undefined): Option.Option<Reda
 /** Loads the kubeconfig connection. */
 export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeConnectionError, Requirements> =>
   Effect.gen(function* () {
-    const { kc, tokenFiles } = yield* loadConfig(options)
+    const { kc, tokenFiles, execs } = yield* loadConfig(options)
     const contextName = kc.getCurrentContext()
     const cluster = kc.getCurrentCluster()!
     const user = kc.getCurrentUser()
@@ -261,15 +298,25 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
         `INSECURE: cluster "${cluster.name}" sets insecure-skip-tls-verify: the API server's certificate is NOT verified, anyone on the network path can impersonate it and receive the credentials and tokens`,
       )
     }
-    if (user?.exec?.provideClusterInfo === true) yield* ExecPlugin.provideClusterInfo(user.exec, cluster, server)
     const opts = yield* apply(kc, source)
     const { Authorization: _a, authorization: _b, ...headers } = opts.headers ?? {}
     const tokenFile = user !== null ? tokenFiles.get(user.name) : undefined
-    const dynamic = user !== null && (user.exec || user.authProvider)
     const fileToken = tokenFile !== undefined ? yield* FileToken.make(tokenFile) : undefined
     if (fileToken !== undefined) yield* fileToken.get
+    // Like client-go, a token or client certificate in the kubeconfig takes precedence over the exec plugin.
+    const exec = user !== null && !user.token && tokenFile === undefined && !user.certData && !user.certFile
+      ? execs.get(user.name)
+      : undefined
+    const plugin = exec !== undefined
+      ? yield* ExecPlugin.cached(
+        source,
+        exec.provideClusterInfo === true ? yield* ExecPlugin.provideClusterInfo(exec, cluster, server) : exec,
+      )
+      : undefined
+    const credential = plugin !== undefined ? yield* plugin.get : undefined
     const initial = bearer(opts.headers)
-    // client-node caches an exec credential until it expires; after a 401 a fresh KubeConfig runs the plugin again.
+    // After a 401, a fresh KubeConfig runs the auth provider again instead of reusing its cached token.
+    const authProvider = user !== null && user.authProvider !== undefined
     let current = kc
     const fresh = Effect.map(newKubeConfig, (next) => {
       next.loadFromOptions({
@@ -285,18 +332,21 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
       namespace: kc.getContextObject(contextName)?.namespace || "default",
       tls: {
         caPem: pem(opts.ca),
-        certPem: pem(opts.cert),
-        keyPem: opts.key !== undefined && opts.key !== null ? Redacted.make(pem(opts.key)!) : undefined,
+        certPem: credential?.certPem ?? pem(opts.cert),
+        keyPem: credential?.keyPem ??
+          (opts.key !== undefined && opts.key !== null ? Redacted.make(pem(opts.key)!) : undefined),
         serverName: cluster.tlsServerName,
         insecureSkipTlsVerify: cluster.skipTLSVerify,
       },
       headers,
       bearerToken: fileToken !== undefined
         ? Effect.map(fileToken.get, Option.some)
-        : dynamic
+        : plugin !== undefined
+        ? Effect.map(plugin.get, (c) => c.token)
+        : authProvider
         ? Effect.suspend(() => Effect.map(apply(current, source), (o) => bearer(o.headers)))
         : Effect.succeed(initial),
-      unauthorized: fileToken?.invalidate ?? (dynamic ? fresh : Effect.void),
+      unauthorized: fileToken?.invalidate ?? plugin?.invalidate ?? (authProvider ? fresh : Effect.void),
       description: source,
     }
   })
