@@ -46,16 +46,20 @@ import * as Validation from "../../core/Validation.ts"
 export const apiVersion = "client.authentication.k8s.io/v1"
 
 /**
- * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`). This is where the
- * token leaves its `Redacted` wrapper: the text is meant for stdout only.
+ * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`), compact unless an
+ * indent is given. This is where the token leaves its `Redacted` wrapper: the text is meant for stdout only.
  */
-export const render = (response: TokenRequest): string => {
+export const render = (response: TokenRequest, indent?: number): string => {
   const status = response.status!
-  return JSON.stringify({
-    apiVersion,
-    kind: "ExecCredential",
-    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
-  })
+  return JSON.stringify(
+    {
+      apiVersion,
+      kind: "ExecCredential",
+      status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
+    },
+    null,
+    indent,
+  )
 }
 
 /** Where and for which cluster the cache lives. */

@@ -25,11 +25,12 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as TokenManager from "../../core/TokenManager.ts"
-import { formatTime, TokenRequestJson } from "../../core/TokenRequest.ts"
+import { TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
+import * as ExecCredential from "./ExecCredential.ts"
 import type { Output, TokenFlags } from "./TokenFlags.ts"
 import { requestOptions, validate } from "./TokenFlags.ts"
 
@@ -62,16 +63,7 @@ export const render = (response: TokenRequest, output: Output): string => {
     case "json":
       return JSON.stringify(Schema.encodeSync(TokenRequestJson)(response), null, 4) + "\n"
     case "exec-credential":
-      return JSON.stringify(
-        {
-          apiVersion: "client.authentication.k8s.io/v1",
-          kind: "ExecCredential",
-          spec: { interactive: false },
-          status: { expirationTimestamp: formatTime(status.expirationTimestamp), token: Redacted.value(status.token) },
-        },
-        null,
-        4,
-      ) + "\n"
+      return ExecCredential.render(response, 4) + "\n"
   }
 }
 
