@@ -13,6 +13,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
+import * as YAML from "yaml"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
@@ -134,6 +135,51 @@ describe("exec-credential against the development API server", () => {
         const missing = yield* credential(flags({ ...base, serviceAccount: Option.some("ghost") }))
         assert.ok(Either.isLeft(missing))
         assert.match(missing.left.message, /^failed to create token: .*ghost/)
+      })
+    ))
+
+  it("a cache hit loads no credentials (the kubeconfig's exec plugin does not run); editing the kubeconfig misses", () =>
+    withServer((server, dir) =>
+      Effect.gen(function* () {
+        // The admin's client certificate, handed out by an exec plugin that counts its runs.
+        const admin = YAML.parse(server.kubeconfig)
+        const user = admin.users[0].user
+        const status = {
+          clientCertificateData: Buffer.from(user["client-certificate-data"], "base64").toString(),
+          clientKeyData: Buffer.from(user["client-key-data"], "base64").toString(),
+        }
+        const counter = path.join(dir, "runs")
+        const plugin = path.join(dir, "plugin.sh")
+        fs.writeFileSync(
+          plugin,
+          `#!/bin/sh\necho x >> '${counter}'\ncat <<'EOF'\n${
+            JSON.stringify({ apiVersion: "client.authentication.k8s.io/v1", kind: "ExecCredential", status })
+          }\nEOF\n`,
+          { mode: 0o755 },
+        )
+        admin.users[0].user = { exec: { apiVersion: "client.authentication.k8s.io/v1", command: plugin } }
+        const kubeconfig = path.join(dir, "exec.yaml")
+        fs.writeFileSync(kubeconfig, YAML.stringify(admin), { mode: 0o600 })
+        const runs = () => fs.readFileSync(counter, "utf8").split("\n").filter(Boolean).length
+        const ask = credential(
+          flags({
+            kubeconfig: Option.some(kubeconfig),
+            cacheDir: Option.some(path.join(dir, "cache")),
+            serviceAccount: Option.some("default"),
+          }),
+        )
+        const first = yield* ask
+        assert.ok(Either.isRight(first), Either.isLeft(first) ? first.left.message : "")
+        assert.deepEqual([runs(), server.stats.tokensIssued], [1, 1])
+        const second = yield* ask
+        assert.ok(Either.isRight(second))
+        assert.equal(second.right, first.right)
+        assert.deepEqual([runs(), server.stats.tokensIssued], [1, 1], "served from the cache without the plugin")
+        fs.appendFileSync(kubeconfig, "# edited\n")
+        const third = yield* ask
+        assert.ok(Either.isRight(third))
+        assert.notEqual(third.right, first.right)
+        assert.deepEqual([runs(), server.stats.tokensIssued], [2, 2], "an edited kubeconfig is a new identity")
       })
     ))
 

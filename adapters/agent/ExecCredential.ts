@@ -156,9 +156,29 @@ const write = (target: string, key: string, options: CacheOptions, response: Tok
 /** What {@link get} can fail with: the request is invalid, or the TokenRequest failed. */
 export type CacheError = InvalidTokenRequest | TokenFetchError
 
+/** The cached token for the request while it is before its refresh point; none when it must be fetched. */
+export const lookup = (
+  namespace: string,
+  name: string,
+  request: TokenRequest,
+  options: CacheOptions,
+): Effect.Effect<Option.Option<TokenRequest>, InvalidTokenRequest, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    yield* Validation.validate(namespace, name, request)
+    const key = cacheKey(name, namespace, request)
+    const cached = yield* read(yield* file(options, key), key, options, yield* Clock.currentTimeMillis)
+    if (Option.isSome(cached)) {
+      yield* Effect.logDebug("exec-credential: cached token reused").pipe(
+        Effect.annotateLogs({ key, fingerprint: fingerprint(Redacted.value(cached.value.status!.token)) }),
+      )
+    }
+    return cached
+  })
+
 /**
- * A token for the request: the cached one while it is before its refresh point, otherwise a new one from the
- * {@link TokenFetcher}, which is then cached. A cache that cannot be written costs a warning, not the credential.
+ * A token for the request: the cached one while it is before its refresh point ({@link lookup}), otherwise a new one
+ * from the {@link TokenFetcher}, which is then cached. A cache that cannot be written costs a warning, not the
+ * credential.
  */
 export const get = (
   namespace: string,
@@ -167,16 +187,10 @@ export const get = (
   options: CacheOptions,
 ): Effect.Effect<TokenRequest, CacheError, TokenFetcher | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    yield* Validation.validate(namespace, name, request)
+    const cached = yield* lookup(namespace, name, request, options)
+    if (Option.isSome(cached)) return cached.value
     const key = cacheKey(name, namespace, request)
     const target = yield* file(options, key)
-    const cached = yield* read(target, key, options, yield* Clock.currentTimeMillis)
-    if (Option.isSome(cached)) {
-      yield* Effect.logDebug("exec-credential: cached token reused").pipe(
-        Effect.annotateLogs({ key, fingerprint: fingerprint(Redacted.value(cached.value.status!.token)) }),
-      )
-      return cached.value
-    }
     const fetcher = yield* TokenFetcher
     const response = yield* fetcher.fetch(namespace, name, request)
     const now = yield* Clock.currentTimeMillis

@@ -28,6 +28,7 @@ import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as InCluster from "../kube/InCluster.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
+import * as Kubeconfig from "../kube/Kubeconfig.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
 import * as AgentConfig from "./Config.ts"
@@ -78,7 +79,10 @@ const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =
     return ExecCredential.defaultDirectory(env, yield* Path.Path)
   }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
-/** Fetches through the on-disk cache with the cluster's connection; `namespace` defaults to the context's. */
+/**
+ * Fetches through the on-disk cache with the cluster's connection; `namespace` defaults to the context's. A kubeconfig
+ * is only described (read and hashed) until the cache misses: a hit loads no credentials and runs no exec plugin.
+ */
 const fetchCached = (
   flags: Flags,
   connection: KubeConnection.Options & { readonly inCluster?: boolean | undefined },
@@ -87,13 +91,23 @@ const fetchCached = (
   request: TokenRequest,
 ): Effect.Effect<TokenRequest, ExecCredentialError, Requirements> =>
   Effect.gen(function* () {
-    const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))
     const directory = yield* cacheDirectory(flags)
-    const options = { directory, cluster: `${conn.server} ${conn.description}` }
+    const described = connection.inCluster === true ? Option.none() : yield* Kubeconfig.describe(connection)
+    if (Option.isSome(described)) {
+      const ns = namespace ?? described.value.namespace
+      const options = { directory, cluster: described.value.identity }
+      const cached = yield* ExecCredential.lookup(ns, serviceAccount, request, options)
+      if (Option.isSome(cached)) return cached.value
+    }
+    const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))
+    const cluster = Option.match(described, {
+      onNone: () => `${conn.server} ${conn.description}`,
+      onSome: (d) => d.identity,
+    })
     const fetcher = KubeTokenFetcher.layer().pipe(Layer.provide(KubeConnection.layerFrom(conn)))
     const ns = namespace ?? conn.namespace
     if (ns === "") return yield* usage("--namespace is required")
-    return yield* ExecCredential.get(ns, serviceAccount, request, options).pipe(Effect.provide(fetcher))
+    return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster }).pipe(Effect.provide(fetcher))
   }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
 
 const fromConfig = (flags: Flags, file: string, name: string) =>

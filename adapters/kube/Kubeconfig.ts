@@ -197,6 +197,46 @@ export const available = (options: Options = {}): Effect.Effect<boolean, never, 
     return exists.some((e, i) => e || files[i]![1])
   })
 
+/** What identifies a kubeconfig connection, read by {@link describe}. */
+export interface Description {
+  /** The context and a SHA-256 of every file read: any edit to the kubeconfig makes a new identity. */
+  readonly identity: string
+  /** The context's namespace, `default` when none is set. */
+  readonly namespace: string
+}
+
+/**
+ * Identifies the connection {@link load} would make, from the files alone: no client-node, no credentials, no exec
+ * plugin. None when the files do not name a usable context (then {@link load} reports what is wrong). This lets a
+ * cache of tokens answer before the connection is loaded.
+ */
+export const describe = (options: Options = {}): Effect.Effect<Option.Option<Description>, never, Requirements> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const texts: Array<readonly [string, string]> = []
+    for (const [file] of yield* locate(options)) {
+      const text = yield* fs.readFileString(file).pipe(Effect.option)
+      if (Option.isSome(text)) texts.push([file, text.value])
+    }
+    const docs = texts.map(([, text]) =>
+      Option.liftThrowable((t: string): unknown => YAML.parse(t))(text).pipe(Option.filter(isObject))
+    )
+    if (texts.length === 0 || !docs.every(Option.isSome)) return Option.none()
+    const values = docs.map((doc) => doc.value)
+    const name = options.context ??
+      values.map((doc) => doc["current-context"]).find((c): c is string => typeof c === "string" && c !== "")
+    const entry = values.flatMap((doc) => Array.isArray(doc.contexts) ? doc.contexts : [])
+      .find((c): c is Entry => isObject(c) && c.name === name)
+    if (name === undefined || entry === undefined || !isObject(entry.context)) return Option.none()
+    const namespace = entry.context.namespace
+    const data = new TextEncoder().encode(JSON.stringify([name, texts]))
+    const digest = new Uint8Array(yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", data)))
+    return Option.some({
+      identity: `kubeconfig context "${name}" ${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`,
+      namespace: typeof namespace === "string" && namespace !== "" ? namespace : "default",
+    })
+  })
+
 /** Reads, merges and selects the context; the returned `KubeConfig` has its current context set. */
 export const loadConfig = (
   options: Options = {},
