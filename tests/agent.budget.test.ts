@@ -1,6 +1,7 @@
 /**
  * The agent's budget with many callers waiting at once: permits are granted at exactly the bucket's rate, in arrival
- * order, and a pause holds back every reservation made before it.
+ * order, a pause holds back every reservation made before it, and no more than `maxInFlight` calls run at once, the
+ * wait for a slot not counting against the call's own timeout.
  */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
@@ -8,6 +9,8 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as TestClock from "effect/TestClock"
 import * as Budget from "../adapters/agent/Budget.ts"
+import * as TokenFetcher from "../core/TokenFetcher.ts"
+import { TokenFetchError } from "../core/TokenError.ts"
 import { runTest } from "./_harness.ts"
 
 describe("Budget with many waiting callers", () => {
@@ -45,5 +48,34 @@ describe("Budget with many waiting callers", () => {
       assert.equal((yield* Fiber.poll(waiting))._tag, "None")
       yield* TestClock.adjust(1_001)
       yield* Fiber.join(waiting)
+    })))
+  it("runs at most maxInFlight calls at once; a call's timeout starts when it is sent", () =>
+    runTest(Effect.gen(function* () {
+      const budget = yield* Budget.make({ qps: 1000, burst: 1000, maxInFlight: 3 })
+      let running = 0
+      let most = 0
+      // Each call takes 4 s and gives up after 5 s of its own: with 12 calls and 3 slots, the last ones wait 12 s.
+      const slow = TokenFetcher.make((_namespace, _name, request) =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => (most = Math.max(most, ++running))),
+          () => Effect.as(Effect.sleep(4_000), { ...request }),
+          () => Effect.sync(() => running--),
+        ).pipe(
+          Effect.timeoutFail({
+            duration: 5_000,
+            onTimeout: () => new TokenFetchError({ reason: "Timeout", description: "timed out" }),
+          }),
+        )
+      )
+      const limited = Budget.limit(slow, budget)
+      const calls = yield* Effect.fork(
+        Effect.all(Array.from({ length: 12 }, () => Effect.either(limited.fetch("ns", "sa", { spec: {} }))), {
+          concurrency: "unbounded",
+        }),
+      )
+      yield* TestClock.adjust(16_000)
+      const results = yield* Fiber.join(calls)
+      assert.equal(most, 3)
+      assert.equal(results.filter((r) => r._tag === "Left").length, 0)
     })))
 })

@@ -1,6 +1,7 @@
 /**
  * The agent's global budget on TokenRequest calls: a token bucket (client-go's default is 5 per second with a burst
- * of 10) that every call takes a permit from, in arrival order. A `429 Too Many Requests` pauses the whole budget for
+ * of 10) that every call takes a permit from, in arrival order, and a cap on the calls in flight (32 by default), so
+ * that a raised rate cannot pile up requests that time out after the server issued their tokens. A `429 Too Many Requests` pauses the whole budget for
  * the server's `Retry-After` (1 s when it sent none), and the bucket refills from empty after a pause, so that the
  * agent does not answer a throttling server with a burst. Time comes from `Clock`, so tests drive it with TestClock.
  *
@@ -40,14 +41,21 @@ export interface Budget {
   readonly take: Effect.Effect<void>
   /** Grants no permit for the next `millis` milliseconds. */
   readonly pause: (millis: number) => Effect.Effect<void>
+  /** Runs a call once fewer than `maxInFlight` others are running. */
+  readonly inFlight: <A, E, R>(call: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
-/** The rate: `qps` permits per second, at most `burst` saved up. */
+/** The default cap on calls in flight. */
+export const defaultMaxInFlight = 32
+
+/** The rate: `qps` permits per second, at most `burst` saved up, at most `maxInFlight` calls at once. */
 export interface BudgetOptions {
   /** Permits added per second. */
   readonly qps: number
   /** The most permits saved up (and the size of a burst). */
   readonly burst: number
+  /** The most calls running at once. @default 32 */
+  readonly maxInFlight?: number | undefined
 }
 
 /**
@@ -56,45 +64,51 @@ export interface BudgetOptions {
  * pause cancels the reservations made before it: their holders reserve again when they wake.
  */
 export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
-  Effect.map(Clock.currentTimeMillis, (start) => {
-    const capacity = Math.max(1, options.burst)
-    const perMillis = options.qps / 1000
-    const state = { tokens: capacity, last: start, pausedUntil: -Infinity, epoch: 0 }
-    /** Reserves one permit and returns how long to wait for it. */
-    const reserve = (now: number): number => {
-      const from = Math.max(now, state.pausedUntil)
-      state.tokens = Math.min(capacity, state.tokens + Math.max(0, from - state.last) * perMillis)
-      state.last = Math.max(state.last, from)
-      state.tokens -= 1
-      return from - now + (state.tokens >= 0 ? 0 : Math.ceil(-state.tokens / perMillis))
-    }
-    const take: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
-      const epoch = state.epoch
-      const wait = reserve(now)
-      if (wait <= 0) return Effect.void
-      return AgentMetrics.budgetWaits.pipe(
-        Effect.zipRight(Effect.sleep(wait)),
-        Effect.zipRight(Effect.suspend(() => state.epoch === epoch ? Effect.void : take)),
-      )
-    })
-    return {
-      take,
-      pause: (millis) =>
-        Effect.map(Clock.currentTimeMillis, (now) => {
-          const until = now + Math.max(0, millis)
-          if (until > state.pausedUntil) {
-            state.pausedUntil = until
-            state.tokens = 0
-            state.last = until
-            state.epoch++
-          }
-        }),
-    }
-  })
+  Effect.zipWith(
+    Clock.currentTimeMillis,
+    Effect.makeSemaphore(Math.max(1, options.maxInFlight ?? defaultMaxInFlight)),
+    (start, slots) => {
+      const capacity = Math.max(1, options.burst)
+      const perMillis = options.qps / 1000
+      const state = { tokens: capacity, last: start, pausedUntil: -Infinity, epoch: 0 }
+      /** Reserves one permit and returns how long to wait for it. */
+      const reserve = (now: number): number => {
+        const from = Math.max(now, state.pausedUntil)
+        state.tokens = Math.min(capacity, state.tokens + Math.max(0, from - state.last) * perMillis)
+        state.last = Math.max(state.last, from)
+        state.tokens -= 1
+        return from - now + (state.tokens >= 0 ? 0 : Math.ceil(-state.tokens / perMillis))
+      }
+      const take: Effect.Effect<void> = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const epoch = state.epoch
+        const wait = reserve(now)
+        if (wait <= 0) return Effect.void
+        return AgentMetrics.budgetWaits.pipe(
+          Effect.zipRight(Effect.sleep(wait)),
+          Effect.zipRight(Effect.suspend(() => state.epoch === epoch ? Effect.void : take)),
+        )
+      })
+      return {
+        take,
+        inFlight: slots.withPermits(1),
+        pause: (millis) =>
+          Effect.map(Clock.currentTimeMillis, (now) => {
+            const until = now + Math.max(0, millis)
+            if (until > state.pausedUntil) {
+              state.pausedUntil = until
+              state.tokens = 0
+              state.last = until
+              state.epoch++
+            }
+          }),
+      }
+    },
+  )
 
 /**
- * Wraps a fetcher so that every call takes a permit first, a `TooManyRequests` failure pauses the budget, and the
- * call's duration is recorded in {@link AgentMetrics.requestDuration}.
+ * Wraps a fetcher so that every call takes a permit first and then waits for a free slot (so the fetcher's own timeout
+ * starts only when the call is sent), a `TooManyRequests` failure pauses the budget, and the call's duration is
+ * recorded in {@link AgentMetrics.requestDuration}.
  */
 export const limit = (fetcher: TokenFetcher.TokenFetcher, budget: Budget): TokenFetcher.TokenFetcher =>
   TokenFetcher.make((namespace, name, request) =>
@@ -105,6 +119,7 @@ export const limit = (fetcher: TokenFetcher.TokenFetcher, budget: Budget): Token
             error.reason === "TooManyRequests" ? budget.pause((error.retryAfterSeconds ?? 1) * 1000) : Effect.void
           ),
           AgentMetrics.timed,
+          budget.inFlight,
         ),
       ),
     )

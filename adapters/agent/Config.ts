@@ -33,7 +33,7 @@
  *
  * const config = await load("good.yaml")
  * assert.equal(config.tokens[0]!.expirationSeconds, 3600)
- * assert.deepEqual(config.budget, { qps: 5, burst: 10 })
+ * assert.deepEqual(config.budget, { qps: 5, burst: 10, maxInFlight: 32 })
  * await assert.rejects(load("bad.yaml"), /tokens\[0\]\.serviceAccount: is missing/)
  * ```
  *
@@ -50,6 +50,7 @@ import * as Yaml from "yaml"
 import * as Validation from "../../core/Validation.ts"
 import { cacheKey } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as Budget from "./Budget.ts"
 import { ConfigError, renderPath } from "./ConfigError.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
 import { ConfigFile } from "./ConfigSchema.ts"
@@ -135,8 +136,8 @@ export interface AgentConfig {
   readonly tokens: ReadonlyArray<TokenSpec>
   /** The local endpoint, if one is served. */
   readonly endpoint?: EndpointSpec | undefined
-  /** The budget on TokenRequest calls: `qps` per second, bursts of `burst`. */
-  readonly budget: { readonly qps: number; readonly burst: number }
+  /** The budget on TokenRequest calls: `qps` per second, bursts of `burst`, at most `maxInFlight` at a time. */
+  readonly budget: { readonly qps: number; readonly burst: number; readonly maxInFlight: number }
   /** Log format and the lowest level written. */
   readonly log: { readonly format: "json" | "text"; readonly level: "debug" | "info" | "warning" | "error" }
 }
@@ -279,7 +280,11 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
     },
     tokens,
     endpoint,
-    budget: { qps: raw.budget?.qps ?? 5, burst: raw.budget?.burst ?? 10 },
+    budget: {
+      qps: raw.budget?.qps ?? 5,
+      burst: raw.budget?.burst ?? 10,
+      maxInFlight: raw.budget?.maxInFlight ?? Budget.defaultMaxInFlight,
+    },
     log: { format: raw.log?.format ?? "text", level: raw.log?.level ?? "info" },
   })
 }

@@ -101,6 +101,11 @@ const Rate = (what: string) =>
     Schema.filter((n) => n > 0 && Number.isFinite(n), { message: () => "must be greater than 0" }),
   )
 
+const Count = (what: string) =>
+  Schema.Number.annotations({ message: () => `must be a whole number of ${what}` }).pipe(
+    Schema.filter((n) => Number.isInteger(n) && n > 0, { message: () => "must be a whole number greater than 0" }),
+  )
+
 type Principal = number | string
 
 /** The decoded file, before defaults and path resolution (every field as written). */
@@ -135,7 +140,7 @@ export interface ConfigFile {
     readonly unix?: { readonly path: string; readonly mode?: string }
     readonly tcp?: { readonly address: string; readonly allowNonLoopback?: boolean; readonly bearerToken?: string }
   }
-  readonly budget?: { readonly qps?: number; readonly burst?: number }
+  readonly budget?: { readonly qps?: number; readonly burst?: number; readonly maxInFlight?: number }
   readonly log?: { readonly format?: "json" | "text"; readonly level?: "debug" | "info" | "warning" | "error" }
 }
 
@@ -154,7 +159,11 @@ export const ConfigFile: Schema.Schema<ConfigFile> = Schema.Struct({
   })),
   tokens: Schema.Array(Token).annotations({ message: () => "must be a list of tokens" }),
   endpoint: opt(Endpoint),
-  budget: opt(Schema.Struct({ qps: opt(Rate("requests per second")), burst: opt(Rate("requests")) })),
+  budget: opt(Schema.Struct({
+    qps: opt(Rate("requests per second")),
+    burst: opt(Rate("requests")),
+    maxInFlight: opt(Count("requests")),
+  })),
   log: opt(Schema.Struct({
     format: opt(Schema.Literal("json", "text").annotations({ message: () => "must be json or text" })),
     level: opt(
