@@ -1,11 +1,17 @@
 /**
  * Helpers for the development API server's suites: an HTTPS client over `node:https` (which honours `ca`, `cert` and
- * `key` under Node, Deno and Bun), Status decoding, and a scoped server started under the test's TestClock.
+ * `key` under Node, Deno and Bun), Status decoding, a scoped server started under the test's TestClock, and a server
+ * shared by a whole suite.
  */
+import * as fs from "node:fs"
 import * as https from "node:https"
+import * as os from "node:os"
+import * as path from "node:path"
+import { after, before } from "node:test"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as Status from "../core/Status.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
@@ -117,3 +123,33 @@ export interface IssuedJson {
 
 /** The body of a 201 TokenRequest answer. */
 export const issuedOf = (answer: Answer): IssuedJson => answer.json as IssuedJson
+
+/** A development API server for a whole suite, with its admin kubeconfig written to a temporary directory. */
+export interface SuiteServer {
+  readonly server: DevServer.DevServer
+  /** The temporary directory, removed after the suite. */
+  readonly dir: string
+  /** The admin kubeconfig in {@link SuiteServer.dir}. */
+  readonly kubeconfig: string
+}
+
+/**
+ * Starts a server in the suite's `before` and stops it (and removes its directory) in `after`; read the fields inside
+ * tests, once `before` has run.
+ */
+export const suiteServer = (prefix: string): SuiteServer => {
+  let scope: Scope.CloseableScope | undefined
+  const fixture = { server: undefined as unknown as DevServer.DevServer, dir: "", kubeconfig: "" }
+  before(async () => {
+    scope = Effect.runSync(Scope.make())
+    fixture.server = await Effect.runPromise(Scope.extend(DevServer.start(), scope))
+    fixture.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix))
+    fixture.kubeconfig = path.join(fixture.dir, "admin.yaml")
+    fs.writeFileSync(fixture.kubeconfig, fixture.server.kubeconfig)
+  })
+  after(async () => {
+    if (scope !== undefined) await Effect.runPromise(Scope.close(scope, Exit.void))
+    if (fixture.dir !== "") fs.rmSync(fixture.dir, { recursive: true, force: true })
+  })
+  return fixture
+}

@@ -6,31 +6,13 @@
 import assert from "node:assert/strict"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
-import { after, before, describe, it } from "node:test"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
-import * as DevServer from "../adapters/devserver/mod.ts"
+import { describe, it } from "node:test"
 import { runtime } from "./_runtime.ts"
+import { suiteServer } from "./devserver_helpers.ts"
 
 describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
-  let scope: Scope.CloseableScope
-  let server: DevServer.DevServer
-  let dir: string
-  let kubeconfig: string
-  before(async () => {
-    scope = Effect.runSync(Scope.make())
-    server = await Effect.runPromise(Scope.extend(DevServer.start(), scope))
-    dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "token-cli-"))
-    kubeconfig = nodePath.join(dir, "admin.yaml")
-    fs.writeFileSync(kubeconfig, server.kubeconfig)
-  })
-  after(async () => {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
+  const fixture = suiteServer("token-cli-")
 
   it("gives the same result on Deno, Node and Bun, and kubectl accepts the ExecCredential", {
     skip: runtime !== "node",
@@ -46,7 +28,18 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
           (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         )
       )
-    const args = ["token", "default", "--kubeconfig", kubeconfig, "-o", "json", "--audience", "x", "--duration", "2h"]
+    const args = [
+      "token",
+      "default",
+      "--kubeconfig",
+      fixture.kubeconfig,
+      "-o",
+      "json",
+      "--audience",
+      "x",
+      "--duration",
+      "2h",
+    ]
     const clis: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
       [process.execPath, ["--import", "tsx", "adapters/node/main.ts"]],
       [bin("deno"), ["run", "-A", "adapters/deno/main.ts"]],
@@ -62,7 +55,7 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
     const [first, ...rest] = outputs.map((o) => normalise(o.stdout))
     for (const other of rest) assert.deepEqual(other, first)
     const errors = await Promise.all(
-      clis.map(([file, pre]) => run(file, [...pre, "token", "ghost", "--kubeconfig", kubeconfig])),
+      clis.map(([file, pre]) => run(file, [...pre, "token", "ghost", "--kubeconfig", fixture.kubeconfig])),
     )
     for (const e of errors) {
       assert.notEqual(e.code, 0)
@@ -70,15 +63,15 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
       assert.equal(e.stderr.trim(), 'error: failed to create token: serviceaccounts "ghost" not found')
     }
 
-    const cluster = server.kubeconfig.match(/certificate-authority-data: *(\S+)/)![1]
-    const execConfig = nodePath.join(dir, "exec.yaml")
+    const cluster = fixture.server.kubeconfig.match(/certificate-authority-data: *(\S+)/)![1]
+    const execConfig = nodePath.join(fixture.dir, "exec.yaml")
     fs.writeFileSync(
       execConfig,
       JSON.stringify({
         apiVersion: "v1",
         kind: "Config",
         "current-context": "sa",
-        clusters: [{ name: "dev", cluster: { server: server.url, "certificate-authority-data": cluster } }],
+        clusters: [{ name: "dev", cluster: { server: fixture.server.url, "certificate-authority-data": cluster } }],
         users: [{
           name: "sa",
           user: {
@@ -91,7 +84,7 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
                 "token",
                 "default",
                 "--kubeconfig",
-                kubeconfig,
+                fixture.kubeconfig,
                 "-o",
                 "exec-credential",
               ],

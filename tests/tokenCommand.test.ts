@@ -4,23 +4,18 @@
  * `tokenCommand.runtimes.test.ts` runs the three CLIs and kubectl.
  */
 import assert from "node:assert/strict"
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as nodePath from "node:path"
-import { after, before, describe, it } from "node:test"
+import { describe, it } from "node:test"
 import * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Scope from "effect/Scope"
 import * as TokenCommand from "../adapters/agent/TokenCommand.ts"
 import type { TokenFlags } from "../adapters/agent/TokenFlags.ts"
 import { parseGoDuration, validate } from "../adapters/agent/TokenFlags.ts"
-import * as DevServer from "../adapters/devserver/mod.ts"
 import { tlsLayer } from "./_runtime.ts"
+import { suiteServer } from "./devserver_helpers.ts"
 
 const none = Option.none<string>()
 const flags = (f: Partial<TokenFlags> = {}): TokenFlags => ({
@@ -95,26 +90,15 @@ describe("token flags", () => {
 })
 
 describe("token against the development API server", () => {
-  let scope: Scope.CloseableScope
-  let server: DevServer.DevServer
-  let dir: string
-  let kubeconfig: string
-  before(async () => {
-    scope = Effect.runSync(Scope.make())
-    server = await Effect.runPromise(Scope.extend(DevServer.start(), scope))
-    dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "token-cmd-"))
-    kubeconfig = nodePath.join(dir, "admin.yaml")
-    fs.writeFileSync(kubeconfig, server.kubeconfig)
-  })
-  after(async () => {
-    await Effect.runPromise(Scope.close(scope, Exit.void))
-    fs.rmSync(dir, { recursive: true, force: true })
-  })
+  const fixture = suiteServer("token-cmd-")
 
   const platform = Layer.merge(NodeContext.layer, tlsLayer)
   const execute = (f: Partial<TokenFlags>) =>
     Effect.runPromise(
-      TokenCommand.execute(flags({ kubeconfig: some(kubeconfig), ...f })).pipe(Effect.either, Effect.provide(platform)),
+      TokenCommand.execute(flags({ kubeconfig: some(fixture.kubeconfig), ...f })).pipe(
+        Effect.either,
+        Effect.provide(platform),
+      ),
     )
   const payload = (jwt: string) => JSON.parse(Buffer.from(jwt.split(".")[1]!, "base64url").toString("utf8"))
 
@@ -184,7 +168,7 @@ describe("token against the development API server", () => {
       "-o",
       "exec-credential",
       "--kubeconfig",
-      kubeconfig,
+      fixture.kubeconfig,
     ]
     await Effect.runPromise(run(argv).pipe(Effect.provide(Layer.merge(platform, terminal))))
     const credential = JSON.parse(shown.join(""))
@@ -192,7 +176,7 @@ describe("token against the development API server", () => {
     for (const tty of [false, true]) {
       shown.length = 0
       await Effect.runPromise(
-        run(["node", "token", "default", "--kubeconfig", kubeconfig]).pipe(
+        run(["node", "token", "default", "--kubeconfig", fixture.kubeconfig]).pipe(
           Effect.provide(Layer.merge(platform, terminalWith(tty))),
         ),
       )
@@ -202,7 +186,7 @@ describe("token against the development API server", () => {
     const original = globalThis.console.error
     globalThis.console.error = (...args: Array<unknown>) => void errors.push(args.join(" "))
     const failed = await Effect.runPromise(
-      run(["node", "token", "ghost", "-n", "default", "--kubeconfig", kubeconfig]).pipe(
+      run(["node", "token", "ghost", "-n", "default", "--kubeconfig", fixture.kubeconfig]).pipe(
         Effect.provide(Layer.merge(platform, terminal)),
         Effect.exit,
       ),
