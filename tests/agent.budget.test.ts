@@ -78,4 +78,31 @@ describe("Budget with many waiting callers", () => {
       assert.equal(most, 3)
       assert.equal(results.filter((r) => r._tag === "Left").length, 0)
     })))
+
+  it("hands slots over in arrival order to 2,000 waiting callers; a caller interrupted while waiting leaves the line", () =>
+    runTest(Effect.gen(function* () {
+      const budget = yield* Budget.make({ qps: 1e9, burst: 1e9, maxInFlight: 2 })
+      const gate = yield* Effect.makeLatch(false)
+      const started: Array<number> = []
+      let running = 0
+      let most = 0
+      const call = (i: number) =>
+        budget.inFlight(Effect.gen(function* () {
+          started.push(i)
+          most = Math.max(most, ++running)
+          yield* gate.await
+          yield* Effect.yieldNow()
+          running--
+        }))
+      const fibers = yield* Effect.forEach(Array.from({ length: 2000 }, (_, i) => i), (i) => Effect.fork(call(i)))
+      yield* Effect.yieldNow()
+      assert.deepEqual(started, [0, 1])
+      // Callers 5 and 6 give up while they wait; their turns go to the next in line.
+      yield* Fiber.interrupt(fibers[5]!)
+      yield* Fiber.interrupt(fibers[6]!)
+      yield* gate.open
+      yield* Effect.forEach(fibers, Fiber.await, { discard: true })
+      assert.equal(most, 2)
+      assert.deepEqual(started, Array.from({ length: 2000 }, (_, i) => i).filter((i) => i !== 5 && i !== 6))
+    })))
 })

@@ -58,6 +58,45 @@ export interface BudgetOptions {
   readonly maxInFlight?: number | undefined
 }
 
+interface Waiter {
+  readonly resume: () => void
+  granted: boolean
+}
+
+/**
+ * At most `max` effects at once, the others waiting in arrival order. A release hands its slot to the first waiter
+ * and wakes only that one: Effect 3's `Semaphore` wakes every waiter on each release and each re-registers, which
+ * costs time and memory quadratic in the number waiting (a thousand tokens starting at once made a Node agent grow to
+ * gigabytes). A waiter interrupted in the queue leaves it; one interrupted just after being handed a slot passes it on.
+ */
+const slots = (max: number) => {
+  let running = 0
+  const queue = new Set<Waiter>()
+  const release = (): void => {
+    const next = queue.values().next()
+    if (next.done === true) {
+      running--
+      return
+    }
+    queue.delete(next.value)
+    next.value.granted = true
+    next.value.resume()
+  }
+  const acquire = Effect.async<void>((resume) => {
+    if (running < max) {
+      running++
+      return resume(Effect.void)
+    }
+    const waiter: Waiter = { resume: () => resume(Effect.void), granted: false }
+    queue.add(waiter)
+    return Effect.sync(() => (waiter.granted ? release() : queue.delete(waiter)))
+  })
+  return <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.zipRight(restore(acquire), Effect.ensuring(restore(self), Effect.sync(release)))
+    )
+}
+
 /**
  * A budget that starts full. Each call reserves the next permit at once (the bucket may go into debt) and then sleeps
  * until its permit is due, outside any lock, so that thousands of waiting callers cost nothing while they wait. A
@@ -66,8 +105,8 @@ export interface BudgetOptions {
 export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
   Effect.zipWith(
     Clock.currentTimeMillis,
-    Effect.makeSemaphore(Math.max(1, options.maxInFlight ?? defaultMaxInFlight)),
-    (start, slots) => {
+    Effect.sync(() => slots(Math.max(1, options.maxInFlight ?? defaultMaxInFlight))),
+    (start, inFlight) => {
       const capacity = Math.max(1, options.burst)
       const perMillis = options.qps / 1000
       const state = { tokens: capacity, last: start, pausedUntil: -Infinity, epoch: 0 }
@@ -90,7 +129,7 @@ export const make = (options: BudgetOptions): Effect.Effect<Budget> =>
       })
       return {
         take,
-        inFlight: slots.withPermits(1),
+        inFlight,
         pause: (millis) =>
           Effect.map(Clock.currentTimeMillis, (now) => {
             const until = now + Math.max(0, millis)
