@@ -153,6 +153,13 @@ describe("ExecPlugin.run", () => {
     assert.equal(error.detail, `exec: executable ${command} failed with exit code 3: please log in again`)
   })
 
+  it("reads a flood of output to its end and refuses it", async () => {
+    const command = nodePath.join(dir, "floods.sh")
+    fs.writeFileSync(command, "#!/bin/sh\nhead -c 3000000 /dev/zero | tr '\\0' a\n", { mode: 0o755 })
+    const error = await failure(command)
+    assert.equal(error.detail, `exec plugin printed more than ${ExecPlugin.maxOutputBytes} bytes`)
+  })
+
   it("gives up on a plugin that runs longer than a minute (TestClock)", async () => {
     const command = nodePath.join(dir, "hangs.sh")
     fs.writeFileSync(command, "#!/bin/sh\nsleep 30\n", { mode: 0o755 })

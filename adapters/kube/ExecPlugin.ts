@@ -117,8 +117,19 @@ export const timeout: Duration.Duration = Duration.minutes(1)
 /** The most output read from a plugin, in bytes; exec credentials are a few kilobytes. */
 export const maxOutputBytes = 1 << 20
 
+/** Reads a stream to its end (so that the plugin never blocks on a full pipe); none when it exceeds the limit. */
 const text = (stream: Stream.Stream<Uint8Array, PlatformError>) =>
-  stream.pipe(Stream.take(maxOutputBytes), Stream.decodeText(), Stream.runFold("", (a, b) => a + b))
+  Stream.runFold(stream, { chunks: [] as Array<Uint8Array>, size: 0 }, (acc, chunk) => {
+    const size = acc.size + chunk.length
+    return { chunks: size <= maxOutputBytes ? [...acc.chunks, chunk] : [], size }
+  }).pipe(
+    Effect.map(({ chunks, size }) => {
+      if (size > maxOutputBytes) return Option.none<string>()
+      const all = new Uint8Array(size)
+      chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0)
+      return Option.some(new TextDecoder().decode(all))
+    }),
+  )
 
 const field = (status: Entry, name: string): string | undefined =>
   typeof status[name] === "string" && status[name] !== "" ? status[name] as string : undefined
@@ -184,8 +195,12 @@ export const run = (
     const [stdout, stderr, code] = yield* Effect.all([text(process.stdout), text(process.stderr), process.exitCode], {
       concurrency: "unbounded",
     })
-    if (code !== 0) return yield* fail(`exec: executable ${command} failed with exit code ${code}${last(stderr)}`)
-    return yield* Either.match(parse(String(exec.apiVersion), stdout), {
+    if (code !== 0) {
+      const tail = last(Option.getOrElse(stderr, () => ""))
+      return yield* fail(`exec: executable ${command} failed with exit code ${code}${tail}`)
+    }
+    if (Option.isNone(stdout)) return yield* fail(`exec plugin printed more than ${maxOutputBytes} bytes`)
+    return yield* Either.match(parse(String(exec.apiVersion), stdout.value), {
       onLeft: (detail) => Effect.fail(fail(detail)),
       onRight: Effect.succeed,
     })
