@@ -1,7 +1,10 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
+import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
@@ -13,7 +16,7 @@ import { TokenFetchError } from "../core/TokenError.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import { hour, minute, runTest as runLoud, second, setTime } from "./_harness.ts"
-import { epoch, issuer, spec } from "./agent.harness.ts"
+import { epoch, issuer, spec, tempDir, until } from "./agent.harness.ts"
 import type { Issuer } from "./agent.harness.ts"
 
 const runTest: typeof runLoud = (effect) => runLoud(Logger.withMinimumLogLevel(effect, LogLevel.None))
@@ -190,4 +193,33 @@ describe("agent scheduler", () => {
       assert.deepEqual((yield* scheduler.list).map((s) => s.name), ["b"])
       assert.ok(Option.isNone(yield* scheduler.token("a")))
     })))
+
+  it("apply: a removed token's file stays, with a warning naming it; a file taken over by another token does not warn", () =>
+    runLoud(
+      Effect.gen(function* () {
+        yield* setTime(epoch)
+        const dir = tempDir("scheduler-remove")
+        const file = (name: string) => ({ path: nodePath.join(dir, name), mode: 0o600 })
+        const { scheduler } = yield* setup(issuer())
+        yield* scheduler.apply([spec("a", { file: file("a") }), spec("b", { file: file("b") })])
+        yield* until(Effect.sync(() => fs.existsSync(file("a").path) && fs.existsSync(file("b").path)), "both files")
+        const logs: Array<{ message: string; annotations: Record<string, unknown> }> = []
+        const capture = Logger.replace(
+          Logger.defaultLogger,
+          Logger.make(({ message, annotations }) => {
+            logs.push({ message: String(message), annotations: Object.fromEntries(HashMap.toEntries(annotations)) })
+          }),
+        )
+        // "a" is removed; "b" is replaced by "c", which writes to b's file.
+        yield* scheduler.apply([spec("c", { file: file("b") })]).pipe(
+          Effect.provide(capture),
+          Logger.withMinimumLogLevel(LogLevel.Info),
+        )
+        assert.ok(fs.existsSync(file("a").path))
+        const warnings = logs.filter((l) => l.message.includes("no longer refreshed"))
+        assert.deepEqual(warnings.map((l) => l.annotations), [{ token: "a", file: file("a").path }])
+        assert.ok(logs.some((l) => l.message === "token stopped" && l.annotations.token === "b"))
+        fs.rmSync(dir, { recursive: true, force: true })
+      }).pipe(Logger.withMinimumLogLevel(LogLevel.None)),
+    ))
 })

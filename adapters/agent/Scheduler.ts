@@ -273,11 +273,17 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           return existing !== undefined && existing.fingerprintOfSpec === JSON.stringify(spec) ? existing : undefined
         })
         const keep = new Set(kept)
+        const files = new Set(tokens.flatMap((spec) => spec.file === undefined ? [] : [spec.file.path]))
         for (const slot of slots) {
-          if (!keep.has(slot)) {
-            yield* stop(slot)
-            yield* Effect.logInfo("token stopped").pipe(Effect.annotateLogs({ token: slot.spec.name }))
-          }
+          if (keep.has(slot)) continue
+          yield* stop(slot)
+          const file = slot.spec.file?.path
+          // The file stays (deleting a token a reader still holds would be worse), but say that nothing refreshes it.
+          yield* (file !== undefined && !files.has(file)
+            ? Effect.logWarning("token removed; its file is left in place and no longer refreshed").pipe(
+              Effect.annotateLogs({ token: slot.spec.name, file }),
+            )
+            : Effect.logInfo("token stopped").pipe(Effect.annotateLogs({ token: slot.spec.name })))
         }
         const added = tokens.filter((_, i) => kept[i] === undefined)
         const removed = yield* FileSink.cleanupAll(
