@@ -12,11 +12,10 @@
  * - Effect's TestClock (what the test suites use), for `AGENT_DAY_TESTCLOCK_TOKENS` tokens (default 100): its cost per
  *   wake-up grows with the number of sleeping fibers, so 10,000 tokens do not finish in minutes (see
  *   docs/benchmarks.md for the profile);
- * - a discrete-event clock defined here (a `Clock` whose sleeps go into a binary heap, and a `Scheduler` that the
- *   bench flushes after each wake-up), for `AGENT_DAY_TOKENS` tokens (default 2,000; 10,000 does not finish in
- *   minutes either, because the start-up queue of 10,000 fibers on the budget's semaphore costs O(n²): see
- *   docs/benchmarks.md). The scheduler and budget code are the same; only the clock and the fiber scheduler differ.
- *   Both runs are reported, so the per-token figures can be compared at the small size.
+ * - the discrete-event clock of `tests/_simClock.ts` (a `Clock` whose sleeps go into a binary heap, and a `Scheduler`
+ *   that the bench flushes after each wake-up), for `AGENT_DAY_TOKENS` tokens (default 2,000). The scheduler and
+ *   budget code are the same; only the clock and the fiber scheduler differ. Both runs are reported, so the per-token
+ *   figures can be compared at the small size.
  *
  * The restart uses `AGENT_DAY_RESTART_TOKENS` files (default 2,000), once all in one directory and once one directory
  * per file: with one directory every token's start-up cleanup lists the whole directory, O(n²).
@@ -28,16 +27,12 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import process from "node:process"
 import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as Clock from "effect/Clock"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import type * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Redacted from "effect/Redacted"
-import type * as Scheduler_ from "effect/Scheduler"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as Agent from "../adapters/agent/Agent.ts"
@@ -48,6 +43,7 @@ import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
 import { epoch, issuer, jwt, spec } from "../tests/agent.harness.ts"
+import { queueScheduler, SimClock } from "../tests/_simClock.ts"
 import type { Issuer } from "../tests/agent.harness.ts"
 import { fmt, histogram, maxPerSecond, printTable, runtimeName, sleep, withinBudget } from "./_util.ts"
 
@@ -61,111 +57,6 @@ const day = 24 * 3600 * 1000
 const qps = 5
 const burst = 10
 const jitter = 0.1
-
-// ---------------------------------------------------------------------------------------------------------------------
-// A discrete-event clock and a scheduler the bench flushes
-
-interface Sleeper {
-  readonly at: number
-  readonly seq: number
-  readonly wake: () => void
-  cancelled: boolean
-}
-
-/** A binary min-heap of sleepers by (at, seq). */
-class Heap {
-  readonly items: Array<Sleeper> = []
-  get size(): number {
-    return this.items.length
-  }
-  peek(): Sleeper | undefined {
-    return this.items[0]
-  }
-  private less(a: Sleeper, b: Sleeper): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq)
-  }
-  push(item: Sleeper): void {
-    const a = this.items
-    a.push(item)
-    let i = a.length - 1
-    while (i > 0) {
-      const p = (i - 1) >> 1
-      if (!this.less(a[i]!, a[p]!)) break
-      ;[a[i], a[p]] = [a[p]!, a[i]!]
-      i = p
-    }
-  }
-  pop(): Sleeper | undefined {
-    const a = this.items
-    const top = a[0]
-    const last = a.pop()
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last
-      let i = 0
-      for (;;) {
-        const l = 2 * i + 1
-        const r = l + 1
-        let m = i
-        if (l < a.length && this.less(a[l]!, a[m]!)) m = l
-        if (r < a.length && this.less(a[r]!, a[m]!)) m = r
-        if (m === i) break
-        ;[a[i], a[m]] = [a[m]!, a[i]!]
-        i = m
-      }
-    }
-    return top
-  }
-}
-
-/** A `Clock` whose time only moves when the bench advances it, and whose sleeps wait in a heap. */
-class SimClock implements Clock.Clock {
-  readonly [Clock.ClockTypeId]: Clock.ClockTypeId = Clock.ClockTypeId
-  readonly heap = new Heap()
-  private seq = 0
-  constructor(public now: number) {}
-  unsafeCurrentTimeMillis(): number {
-    return this.now
-  }
-  unsafeCurrentTimeNanos(): bigint {
-    return BigInt(Math.round(this.now)) * 1_000_000n
-  }
-  readonly currentTimeMillis: Effect.Effect<number> = Effect.sync(() => this.now)
-  readonly currentTimeNanos: Effect.Effect<bigint> = Effect.sync(() => this.unsafeCurrentTimeNanos())
-  sleep(duration: Duration.Duration): Effect.Effect<void> {
-    return Effect.async<void>((resume) => {
-      const sleeper: Sleeper = {
-        at: this.now + Math.max(0, Duration.toMillis(duration)),
-        seq: this.seq++,
-        wake: () => resume(Effect.void),
-        cancelled: false,
-      }
-      this.heap.push(sleeper)
-      return Effect.sync(() => {
-        sleeper.cancelled = true
-      })
-    })
-  }
-}
-
-/** A fiber scheduler that only queues: the bench runs every queued task (and what they queue) with `flush`. */
-class FlushScheduler implements Scheduler_.Scheduler {
-  private tasks: Array<Scheduler_.Task> = []
-  scheduleTask(task: Scheduler_.Task): void {
-    this.tasks.push(task)
-  }
-  shouldYield(fiber: Fiber.RuntimeFiber<unknown, unknown>): number | false {
-    return fiber.currentOpCount > 2048 ? 0 : false
-  }
-  /** Runs tasks until none is left (bounded). */
-  flush(): void {
-    for (let rounds = 0; this.tasks.length > 0; rounds++) {
-      if (rounds > 1_000_000) throw new Error("the fibers never settle")
-      const batch = this.tasks
-      this.tasks = []
-      for (const task of batch) task()
-    }
-  }
-}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The system under test: the agent's budget, the core manager, the agent's scheduler (as tests/agent.scheduler.test.ts)
@@ -214,14 +105,14 @@ const dayUnderTestClock = async (n: number): Promise<DayResult> => {
 const dayUnderDiscreteClock = (n: number): DayResult => {
   const fake = issuer("DE")
   const clock = new SimClock(epoch)
-  const scheduler = new FlushScheduler()
+  const scheduler = queueScheduler()
   const started = performance.now()
   const fiber = Effect.runFork(
     quiet(Effect.gen(function* () {
       const s = yield* setup(fake)
       yield* s.apply(specs(n))
       return yield* Effect.never
-    })).pipe(Effect.scoped, Effect.withClock(clock), Effect.withScheduler(scheduler)),
+    })).pipe(Effect.scoped, Effect.withClock(clock), Effect.withScheduler(scheduler.scheduler)),
   )
   scheduler.flush()
   const end = epoch + day

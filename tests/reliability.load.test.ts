@@ -4,7 +4,7 @@
  * that could have been refreshed is ever served expired (the manager never hands out an expired token and no token is
  * in the `expired` phase once all were issued) and that the calls conform to the 5/s burst-10 token bucket.
  *
- * Three runs: 10,000 tokens on a discrete-event clock (`_reliabilitySimClock.ts`) behind a reserving token bucket with
+ * Three runs: 10,000 tokens on a discrete-event clock (`_simClock.ts`) behind a reserving token bucket with
  * the Budget's semantics; 400 tokens on the same clock behind the agent's own `Budget`; 150 tokens on TestClock behind
  * the agent's `Budget`, as a cross-check of the simulated clock. Why not 10,000 through TestClock or through `Budget`:
  * docs/reliability.md (both cost grows faster than linearly with the number of waiting fibres).
@@ -29,7 +29,7 @@ import type { TokenRequest } from "../core/TokenRequest.ts"
 import { hour, runTest, setTime } from "./_harness.ts"
 import { epoch, spec } from "./agent.harness.ts"
 import { runtime } from "./_runtime.ts"
-import { Exit, simulate } from "./_reliabilitySimClock.ts"
+import { Exit, simulate } from "./_simClock.ts"
 
 const bigTokens = Number(process.env.RELIABILITY_LOAD_TOKENS ?? 10_000)
 /** Through the agent's own Budget: its mutex wakes every waiter on each permit (see docs/reliability.md). */

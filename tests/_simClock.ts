@@ -5,9 +5,10 @@
  * fibre of the program runs on a scheduler whose queue this module drains itself, and `sleep` puts the fibre in a
  * binary heap keyed by wake-up time: drain the queue (every fibre runs until it suspends), pop the earliest sleeper,
  * set the time, resume it, repeat. The program must do no real I/O (nothing outside this clock can wake a fibre).
+ * `simulate` drives a program to its end; `bench/agent-day.bench.ts` drives the clock and the queue itself.
  */
 import * as Clock from "effect/Clock"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
@@ -25,6 +26,12 @@ const before = (a: Sleeper, b: Sleeper) => a.at < b.at || (a.at === b.at && a.se
 /** A min-heap of sleepers. */
 class Heap {
   items: Array<Sleeper> = []
+  get size(): number {
+    return this.items.length
+  }
+  peek(): Sleeper | undefined {
+    return this.items[0]
+  }
   push(s: Sleeper) {
     const items = this.items
     items.push(s)
@@ -78,13 +85,7 @@ export class SimClock implements Clock.Clock {
   readonly currentTimeNanos: Effect.Effect<bigint> = Effect.sync(() => BigInt(this.now) * 1_000_000n)
   sleep(duration: Duration.Duration): Effect.Effect<void> {
     return Effect.async<void>((resume) => {
-      const millis = duration.value._tag === "Infinity" ? Infinity : Number(
-        duration.value._tag === "Millis"
-          ? duration.value.millis
-          : duration.value._tag === "Nanos"
-          ? duration.value.nanos / 1_000_000n
-          : 0,
-      )
+      const millis = Duration.toMillis(duration)
       const sleeper: Sleeper = {
         at: this.now + Math.max(0, millis),
         seq: this.seq++,
@@ -99,6 +100,21 @@ export class SimClock implements Clock.Clock {
   }
 }
 
+/** A fibre scheduler that only queues tasks; `flush` runs them, and what they queue, until none is left. */
+export const queueScheduler = (): { readonly scheduler: Scheduler.Scheduler; readonly flush: () => void } => {
+  let queue: Array<() => void> = []
+  return {
+    scheduler: Scheduler.make((task) => void queue.push(task)),
+    flush: () => {
+      while (queue.length > 0) {
+        const batch = queue
+        queue = []
+        for (const task of batch) task()
+      }
+    },
+  }
+}
+
 /**
  * Runs a program to completion in simulated time starting at `start` (with a seeded `Random`), synchronously, and
  * returns its exit and the clock. Fails loudly if every fibre waits and no sleeper is left (a deadlock).
@@ -109,12 +125,7 @@ export const simulate = <A, E>(
   program: (clock: SimClock) => Effect.Effect<A, E>,
 ): { readonly exit: Exit.Exit<A, E>; readonly clock: SimClock } => {
   const clock = new SimClock(start)
-  const queue: Array<() => void> = []
-  const scheduler = Scheduler.make((task) => void queue.push(task))
-  const drain = () => {
-    for (let i = 0; i < queue.length; i++) queue[i]!()
-    queue.length = 0
-  }
+  const { scheduler, flush } = queueScheduler()
   const fiber = Effect.runFork(
     program(clock).pipe(Effect.withClock(clock), Effect.withRandom(Random.make(seed)), Effect.withScheduler(scheduler)),
     { scheduler },
@@ -124,7 +135,7 @@ export const simulate = <A, E>(
     exit = e
   })
   while (true) {
-    while (queue.length > 0) drain()
+    flush()
     if (exit !== undefined) return { exit, clock }
     const next = clock.heap.pop()
     if (next === undefined) throw new Error("simulation deadlock: no fibre can make progress")
