@@ -43,19 +43,6 @@ export const maxPerSecond = (sorted: ReadonlyArray<number>): number => {
   return best
 }
 
-/** Whether sorted call times conform to a token bucket (qps, burst) that starts full. */
-export const withinBudget = (sorted: ReadonlyArray<number>, qps: number, burst: number): boolean => {
-  let level = burst
-  let last = sorted[0] ?? 0
-  for (const t of sorted) {
-    level = Math.min(burst, level + ((t - last) * qps) / 1000)
-    last = t
-    if (level < 1 - 1e-9) return false
-    level -= 1
-  }
-  return true
-}
-
 /** A text histogram: one line per bucket, a bar scaled to the largest bucket. */
 export const histogram = (labels: ReadonlyArray<string>, counts: ReadonlyArray<number>, width = 50): void => {
   const most = Math.max(1, ...counts)

@@ -42,10 +42,10 @@ import * as Scheduler from "../adapters/agent/Scheduler.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
-import { epoch, issuer, jwt, spec } from "../tests/agent.harness.ts"
+import { epoch, issuer, jwt, spec, withinBudget } from "../tests/agent.harness.ts"
 import { queueScheduler, SimClock } from "../tests/_simClock.ts"
 import type { Issuer } from "../tests/agent.harness.ts"
-import { fmt, histogram, maxPerSecond, printTable, runtimeName, sleep, withinBudget } from "./_util.ts"
+import { fmt, histogram, maxPerSecond, printTable, runtimeName, sleep } from "./_util.ts"
 
 const env = process.env
 const tokensDiscrete = Number(env.AGENT_DAY_TOKENS ?? 2_000)

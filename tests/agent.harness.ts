@@ -103,3 +103,17 @@ export const until = <E, R>(condition: Effect.Effect<boolean, E, R>, what: strin
     }
     return yield* Effect.fail(new Error(`timed out waiting for ${what}`))
   })
+
+/** Whether call times (in any order) conform to a token bucket (qps, burst) that starts full. */
+export const withinBudget = (times: ReadonlyArray<number>, qps: number, burst: number): boolean => {
+  const sorted = [...times].sort((a, b) => a - b)
+  let level = burst
+  let last = sorted[0] ?? 0
+  for (const t of sorted) {
+    level = Math.min(burst, level + ((t - last) * qps) / 1000)
+    last = t
+    if (level < 1 - 1e-9) return false
+    level -= 1
+  }
+  return true
+}

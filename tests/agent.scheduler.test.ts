@@ -16,7 +16,7 @@ import { TokenFetchError } from "../core/TokenError.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import { hour, minute, runTest as runLoud, second, setTime } from "./_harness.ts"
-import { epoch, issuer, spec, tempDir, until } from "./agent.harness.ts"
+import { epoch, issuer, spec, tempDir, until, withinBudget } from "./agent.harness.ts"
 import type { Issuer } from "./agent.harness.ts"
 
 const runTest: typeof runLoud = (effect) => runLoud(Logger.withMinimumLogLevel(effect, LogLevel.None))
@@ -34,19 +34,6 @@ const setup = (fake: Issuer, budget: Budget.BudgetOptions = { qps: 5, burst: 10 
     )
     return { manager, scheduler }
   })
-
-/** Checks a sequence of call times against a token bucket (qps, burst) that starts full. */
-const withinBudget = (times: ReadonlyArray<number>, qps: number, burst: number): boolean => {
-  let tokens = burst
-  let last = times[0] ?? 0
-  for (const t of [...times].sort((a, b) => a - b)) {
-    tokens = Math.min(burst, tokens + ((t - last) * qps) / 1000)
-    last = t
-    if (tokens < 1 - 1e-9) return false
-    tokens -= 1
-  }
-  return true
-}
 
 describe("agent scheduler", () => {
   it("refreshes at 80 % of the lifetime minus up to 10 % jitter", () => {

@@ -27,7 +27,7 @@ import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
 import { hour, runTest, setTime } from "./_harness.ts"
-import { epoch, spec } from "./agent.harness.ts"
+import { epoch, spec, withinBudget } from "./agent.harness.ts"
 import { runtime } from "./_runtime.ts"
 import { Exit, simulate } from "./_simClock.ts"
 
@@ -74,19 +74,6 @@ const maxPerSecond = (times: ReadonlyArray<number>): number => {
     best = Math.max(best, j - i + 1)
   }
   return best
-}
-
-/** Whether sorted call times conform to a token bucket (qps, burst) that starts full. */
-const withinBudget = (times: ReadonlyArray<number>, qps: number, burst: number): boolean => {
-  let level = burst
-  let last = times[0] ?? 0
-  for (const t of times) {
-    level = Math.min(burst, level + ((t - last) * qps) / 1000)
-    last = t
-    if (level < 1 - 1e-9) return false
-    level -= 1
-  }
-  return true
 }
 
 /** The figures of one simulated day. */
