@@ -52,6 +52,8 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
     }
     const outputs = await Promise.all(clis.map(([file, pre]) => run(file, [...pre, ...args])))
     for (const o of outputs) assert.equal(o.code, 0, o.stderr)
+    // Nothing on stderr: no runtime warning from a dependency (Deno reported client-node's use of punycode).
+    for (const o of outputs) assert.equal(o.stderr, "")
     const [first, ...rest] = outputs.map((o) => normalise(o.stdout))
     for (const other of rest) assert.deepEqual(other, first)
     const errors = await Promise.all(
