@@ -13,6 +13,7 @@ import type { PlatformError } from "@effect/platform/Error"
 import type { FileSystem } from "@effect/platform/FileSystem"
 import type { Path } from "@effect/platform/Path"
 import type { Terminal } from "@effect/platform/Terminal"
+import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
@@ -99,9 +100,16 @@ export const run = (
   args: ReadonlyArray<string>,
 ): Effect.Effect<void, CliError | ValidationError.ValidationError, Requirements | CliApp.Environment> => {
   const problem = emptyAudience(args)
-  return problem === undefined ? parseAndRun(args) : Console.error(`error: ${problem}`).pipe(
+  const main = problem === undefined ? parseAndRun(args) : Console.error(`error: ${problem}`).pipe(
     Effect.zipRight(Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem)))),
   )
+  // Commands print their own errors; a defect (a bug) would otherwise end the process with code 1 and no word. Only
+  // the first line of its message is printed: a stack or an inspected value could carry a credential.
+  return Effect.tapDefect(main, (cause) => {
+    const defect = Cause.squash(cause)
+    const message = (defect instanceof Error ? defect.message : String(defect)).split("\n")[0]
+    return Console.error(`error: internal error: ${message}`)
+  })
 }
 
 const parseAndRun = Command.run(root, { name: "sa-token", version: "0.1.0" })

@@ -63,14 +63,22 @@ export type { Description } from "./KubeconfigFiles.ts"
  * node-fetch 2 requires the deprecated `punycode` module, which Deno reports as DEP0040 on every run; the warning
  * is about a dependency, not something a user can act on, so it is muted for the duration of the import only.
  */
-const newKubeConfig: Effect.Effect<KubeConfig> = Effect.promise(async () => {
-  const mute = process.noDeprecation
-  process.noDeprecation = true
-  try {
-    return await import("@kubernetes/client-node")
-  } finally {
-    process.noDeprecation = mute === true
-  }
+const newKubeConfig: Effect.Effect<KubeConfig, KubeConnectionError> = Effect.tryPromise({
+  try: async () => {
+    const mute = process.noDeprecation
+    process.noDeprecation = true
+    try {
+      return await import("@kubernetes/client-node")
+    } finally {
+      process.noDeprecation = mute === true
+    }
+  },
+  catch: (error) =>
+    new KubeConnectionError({
+      reason: "ReadFailed",
+      source: "kubeconfig",
+      detail: `cannot load @kubernetes/client-node: ${error instanceof Error ? error.message : String(error)}`,
+    }),
 }).pipe(Effect.map((module) => new module.KubeConfig()))
 
 interface Parsed {
@@ -308,7 +316,7 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
         currentContext: contextName,
       })
       current = next
-    })
+    }).pipe(Effect.ignore) // the module is loaded by now; should it fail, the current config is kept
     return {
       server,
       namespace: kc.getContextObject(contextName)?.namespace || "default",
