@@ -22,7 +22,7 @@ export const cliCommand = (runtime: string): ReadonlyArray<string> =>
     : runtime === "bun"
     ? [bin("bun"), "adapters/bun/main.ts"]
     : runtime === "node-dist"
-    ? [process.execPath, "dist/adapters/node/main.js"]
+    ? [process.execPath, "dist/bin/sa-token.js"]
     : [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
 
 const live = new Set<ChildProcess>()

@@ -4,7 +4,7 @@
  * this repository:
  *
  * - `deno run -A adapters/deno/main.ts`, `node --import tsx adapters/node/main.ts`, `bun adapters/bun/main.ts`, and
- *   `node dist/adapters/node/main.js` when that build exists;
+ *   `node dist/bin/sa-token.js` (the npm bin, bundled by `npm run build`) when that build exists;
  * - served from a running agent's socket (`exec-credential --name t --socket PATH`), and from the on-disk cache
  *   (`exec-credential --name t --config FILE` for a configuration without an endpoint, after one warm-up call that
  *   fills the cache);
@@ -78,7 +78,7 @@ try {
     "deno",
     "node",
     "bun",
-    ...(fs.existsSync(nodePath.join(root, "dist/adapters/node/main.js")) ? ["node-dist"] : []),
+    ...(fs.existsSync(nodePath.join(root, "dist/bin/sa-token.js")) ? ["node-dist"] : []),
   ]
   const rows: Array<Array<string>> = []
   const failures: Array<string> = []
@@ -98,7 +98,11 @@ try {
       if (r.ok < runs) failures.push(`${runtime} ${what}: ${runs - r.ok} of ${runs} runs failed: ${r.lastError}`)
     }
     rows.push([
-      runtime === "node" ? "node --import tsx" : runtime === "node-dist" ? "node dist (esbuild/tsc build)" : runtime,
+      runtime === "node"
+        ? "node --import tsx"
+        : runtime === "node-dist"
+        ? "node dist/bin (the npm bin, bundled)"
+        : runtime,
       runtime === "node-dist" ? `${ms(base.median)} (node -e)` : ms(base.median),
       ms(viaSocket.median),
       `${fmt(viaSocket.median / base.median, 2)}x`,

@@ -82,6 +82,7 @@ describe(
         fs.copyFileSync(path.join(repo, file), path.join(staging, file))
       }
       await sh(bin("tsc"), ["-p", "tsconfig.json", "--outDir", path.join(staging, "dist")], repo)
+      await sh("bash", ["scripts/build-bin.sh", path.join(staging, "dist", "bin")], repo)
       const packed = await sh("npm", ["pack", "--json", "--pack-destination", work, staging], work)
       tarball = path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename)
       project = path.join(work, "project")
@@ -115,7 +116,7 @@ describe(
       const root = path.join(project, "node_modules", "sa-token-manager")
       assert.deepEqual(fs.readdirSync(root).sort(), ["LICENSE", "README.md", "dist", "package.json"])
       assert.ok(fs.existsSync(path.join(root, "dist", "adapters", "agent", "mod.d.ts")))
-      const main = fs.readFileSync(path.join(root, "dist", "adapters", "node", "main.js"), "utf8")
+      const main = fs.readFileSync(path.join(root, "dist", "bin", "sa-token.js"), "utf8")
       assert.ok(main.startsWith("#!/usr/bin/env node\n"))
     })
 
@@ -154,7 +155,7 @@ describe(
       ["npx", () => [path.join(project, "node_modules", ".bin", "sa-token"), []]],
       ["bunx", () => [bin("bun"), ["x", "sa-token"]]],
       ["bunx --bun", () => [bin("bun"), ["x", "--bun", "sa-token"]]],
-      ["deno run", () => [bin("deno"), ["run", "-A", "node_modules/sa-token-manager/dist/adapters/node/main.js"]]],
+      ["deno run", () => [bin("deno"), ["run", "-A", "node_modules/sa-token-manager/dist/bin/sa-token.js"]]],
     ]
     for (const [name, launcher] of launchers) {
       it(`runs the sa-token bin through ${name}: token default against the development API server`, async () => {
