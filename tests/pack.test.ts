@@ -120,6 +120,20 @@ describe(
       assert.ok(main.startsWith("#!/usr/bin/env node\n"))
     })
 
+    it("says what is missing when the bin runs without its dependencies (a copy of dist/bin alone)", async () => {
+      const lonely = path.join(work, "lonely")
+      fs.cpSync(path.join(staging, "dist", "bin"), lonely, { recursive: true })
+      const failed = await sh(process.execPath, [
+        path.join(lonely, "sa-token.js"),
+        "token",
+        "default",
+        "--kubeconfig",
+        kubeconfig,
+      ], work)
+        .then(() => "", (error: Error) => error.message)
+      assert.match(failed, /error: kubeconfig: cannot load @kubernetes\/client-node/)
+    })
+
     it("passes publint and attw (esm-only profile)", async () => {
       assert.match(await sh(bin("publint"), ["run", staging], work), /All good!/)
       await sh(bin("attw"), [tarball, "--profile", "esm-only", "--format", "table-flipped"], work)
