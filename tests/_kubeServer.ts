@@ -8,6 +8,7 @@ import * as http from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import * as tls from "node:tls"
 import * as Pki from "../adapters/devserver/Pki.ts"
+import * as Status from "../core/Status.ts"
 
 /** What the handler sees of a request. */
 export interface Seen {
@@ -51,15 +52,8 @@ export const discoveryV1 = {
 }
 
 /** A Status body as an API server writes it. */
-export const status = (code: number, reason: string, message: string): Record<string, unknown> => ({
-  kind: "Status",
-  apiVersion: "v1",
-  metadata: {},
-  status: "Failure",
-  message,
-  reason,
-  code,
-})
+export const status = (code: number, reason: string, message: string): Status.Status =>
+  Status.failure(code, reason, message)
 
 /** Starts a server; `ca` lets a test start a second server under another CA. */
 export const start = async (handler: (seen: Seen) => Answer, ca?: Pki.Ca): Promise<KubeServer> => {

@@ -9,7 +9,10 @@
 import * as http from "node:http"
 import * as net from "node:net"
 import * as tls from "node:tls"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Pki from "../adapters/devserver/Pki.ts"
+import type * as KubeConnection from "../adapters/kube/KubeConnection.ts"
 
 /** What the handler sees of a request. */
 export interface Seen {
@@ -135,3 +138,14 @@ export const start = async (handler: (seen: Seen) => Answer): Promise<FaultServe
   }
   return server
 }
+
+/** A connection to the server that trusts its CA and sends no credentials; `description` names it in logs. */
+export const connection = (server: FaultServer, description: string): KubeConnection.KubeConnection => ({
+  server: server.url,
+  namespace: "default",
+  tls: { caPem: server.caPem },
+  headers: {},
+  bearerToken: Effect.succeed(Option.none()),
+  unauthorized: Effect.void,
+  description,
+})

@@ -13,7 +13,6 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
-import * as Option from "effect/Option"
 import * as TestClock from "effect/TestClock"
 import * as KubeConnection from "../adapters/kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../adapters/kube/KubeTokenFetcher.ts"
@@ -74,15 +73,7 @@ before(async () => {
 })
 after(() => server.close())
 
-const connection = (): KubeConnection.KubeConnection => ({
-  server: server.url,
-  namespace: "default",
-  tls: { caPem: server.caPem },
-  headers: {},
-  bearerToken: Effect.succeed(Option.none()),
-  unauthorized: Effect.void,
-  description: "leaks",
-})
+const connection = (): KubeConnection.KubeConnection => FaultServer.connection(server, "leaks")
 
 describe(`no token leaks (${runtime})`, () => {
   for (const level of [LogLevel.Debug, LogLevel.Info, LogLevel.Warning, LogLevel.Error]) {

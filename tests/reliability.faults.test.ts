@@ -220,15 +220,7 @@ const healthy = (now: () => number) => {
 /** Token POSTs that reached the server plus connections refused during the handshake. */
 const attempts = () => server.requests.filter((r) => r.path.endsWith("/token")).length + server.handshakesRefused
 
-const connection = (): KubeConnection.KubeConnection => ({
-  server: server.url,
-  namespace: "default",
-  tls: { caPem: server.caPem },
-  headers: {},
-  bearerToken: Effect.succeed(Option.none()),
-  unauthorized: Effect.void,
-  description: "reliability",
-})
+const connection = (): KubeConnection.KubeConnection => FaultServer.connection(server, "reliability")
 
 /** What the test remembers of one scenario, for the report. */
 export interface Outcome {
