@@ -7,6 +7,9 @@ import type { ChildProcess } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import process from "node:process"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import { sleep } from "./_util.ts"
 
 export const root: string = nodePath.resolve(
@@ -150,3 +153,17 @@ export const cpuTicks = (pid: number): number => {
   return Number(fields[11]) + Number(fields[12])
 }
 export const ticksPerSecond = 100
+
+/**
+ * Ends a bench: closes its scope (the development API server waits for open connections when it closes: bounded at
+ * 5 s), removes its directory and exits with `process.exitCode`.
+ */
+export const closeAndExit = async (scope: Scope.CloseableScope, dir: string): Promise<never> => {
+  const closed = await Promise.race([
+    Effect.runPromise(Scope.close(scope, Exit.void)).then(() => true),
+    sleep(5000).then(() => false),
+  ])
+  if (!closed) console.log("(the development API server did not close within 5 s; exiting anyway)")
+  fs.rmSync(dir, { recursive: true, force: true })
+  return process.exit(process.exitCode ?? 0)
+}

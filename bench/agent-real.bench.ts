@@ -32,7 +32,7 @@ import * as NodeRuntime from "../adapters/node/mod.ts"
 import * as Signer from "../adapters/devserver/Signer.ts"
 import * as State from "../adapters/devserver/State.ts"
 import { createToken } from "../adapters/devserver/TokenEndpoint.ts"
-import { cliCommand, cpuTicks, leafPid, memory, start, ticksPerSecond } from "./_procs.ts"
+import { cliCommand, closeAndExit, cpuTicks, leafPid, memory, start, ticksPerSecond } from "./_procs.ts"
 import { fmt, printTable, runtimeName, sleep } from "./_util.ts"
 
 const env = process.env
@@ -264,12 +264,5 @@ try {
   console.error(error)
   process.exitCode = 1
 } finally {
-  // the server waits for open connections when it closes: bounded, then the process exits (nothing else to wait for)
-  const closed = await Promise.race([
-    Effect.runPromise(Scope.close(scope, Exit.void)).then(() => true),
-    sleep(5000).then(() => false),
-  ])
-  if (!closed) console.log("(the development API server did not close within 5 s; exiting anyway)")
-  fs.rmSync(dir, { recursive: true, force: true })
-  process.exit(process.exitCode ?? 0)
+  await closeAndExit(scope, dir)
 }

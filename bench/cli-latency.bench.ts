@@ -19,10 +19,9 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import process from "node:process"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as DevServer from "../adapters/devserver/mod.ts"
-import { bin, cliCommand, root, runOnce, start } from "./_procs.ts"
+import { bin, cliCommand, closeAndExit, root, runOnce, start } from "./_procs.ts"
 import { fmt, median, printTable, runtimeName, sleep } from "./_util.ts"
 
 const runs = Number(process.env.CLI_RUNS ?? 10)
@@ -142,12 +141,5 @@ try {
   process.exitCode = 1
 } finally {
   if (agent !== undefined) await agent.stop()
-  // the server waits for open connections when it closes: bounded, then the process exits (nothing else to wait for)
-  const closed = await Promise.race([
-    Effect.runPromise(Scope.close(scope, Exit.void)).then(() => true),
-    sleep(5000).then(() => false),
-  ])
-  if (!closed) console.log("(the development API server did not close within 5 s; exiting anyway)")
-  fs.rmSync(dir, { recursive: true, force: true })
-  process.exit(process.exitCode ?? 0)
+  await closeAndExit(scope, dir)
 }
