@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { decodeJwt } from "jose"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import type { TokenSpec } from "./Config.ts"
 import * as FileSink from "./FileSink.ts"
 
@@ -48,7 +48,7 @@ export const fromToken = (spec: TokenSpec, token: string, nowMillis: number): Op
 export const fromFile = (
   spec: TokenSpec,
   nowMillis: number,
-): Effect.Effect<Option.Option<TokenRequest>, never, FileSystem.FileSystem> =>
+): Effect.Effect<Option.Option<TokenRequest>, never, PrivateFile> =>
   spec.file === undefined ? Effect.succeed(Option.none()) : FileSink.read(spec.file.path).pipe(
     Effect.map(Option.flatMap((text) => fromToken(spec, text.trim(), nowMillis))),
   )

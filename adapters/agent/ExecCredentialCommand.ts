@@ -31,6 +31,7 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as Kubeconfig from "../kube/Kubeconfig.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as AgentConfig from "./Config.ts"
 import * as EndpointClient from "./EndpointClient.ts"
 import * as ExecCredential from "./ExecCredential.ts"
@@ -67,7 +68,7 @@ const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", det
 const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
 
-type Requirements = KubeConnection.Requirements | TlsHttpClient
+type Requirements = KubeConnection.Requirements | TlsHttpClient | PrivateFile
 
 const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
   Effect.gen(function* () {
