@@ -113,7 +113,7 @@ const fetchCached = (
 
 const fromConfig = (flags: Flags, file: string, name: string) =>
   Effect.gen(function* () {
-    const config = yield* AgentConfig.load(file).pipe(Effect.mapError(failed))
+    const config = yield* AgentConfig.load(file, { writer: false }).pipe(Effect.mapError(failed))
     const spec = config.tokens.find((token) => token.name === name)
     if (spec === undefined) return yield* usage(`token "${name}" is not declared in ${config.file}`)
     if (config.endpoint !== undefined) {
