@@ -116,7 +116,8 @@ describe("agent file sink", () => {
       }).pipe(Effect.provide(platform)),
     ))
 
-  it("a concurrent reader never sees a partial or empty file", async () => {
+  // 150 fsynced writes of 20 to 35 KB: seconds on a loaded machine, past Bun's default 5 s timeout.
+  it("a concurrent reader never sees a partial or empty file", { timeout: 60_000 }, async () => {
     const dir = tempDir("sink")
     try {
       const target = sink(dir)

@@ -94,20 +94,18 @@ export const othersCanWrite = (
       return out
     }
     const lexical = chain(path.resolve(directory))
-    const real = yield* Effect.reduce(
-      lexical,
-      Option.none<Array<string>>(),
-      (found, candidate) =>
-        Option.isSome(found) ? Effect.succeed(found) : files.realPath(candidate).pipe(
-          Effect.map(Option.map(chain)),
-          Effect.orElseSucceed(() => Option.none<Array<string>>()),
-        ),
-    )
     const sinkDirectories = new Set([lexical[0]!])
-    const realSink = yield* files.realPath(lexical[0]!).pipe(Effect.orElseSucceed(() => Option.none<string>()))
-    if (Option.isSome(realSink)) sinkDirectories.add(realSink.value)
+    // The real path of the nearest directory that exists, and the directories above it.
+    let real: Array<string> = []
+    for (const [i, candidate] of lexical.entries()) {
+      const resolved = yield* files.realPath(candidate).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+      if (Option.isNone(resolved)) continue
+      real = chain(resolved.value)
+      if (i === 0) sinkDirectories.add(resolved.value)
+      break
+    }
     let accounts: Accounts | undefined
-    for (const candidate of new Set([...lexical, ...Option.getOrElse(real, () => [])])) {
+    for (const candidate of new Set([...lexical, ...real])) {
       const info = yield* files.stat(candidate).pipe(Effect.orElseSucceed(() => Option.none()))
       if (Option.isNone(info) || info.value.type !== "Directory") continue
       const { uid, gid, mode } = info.value
