@@ -672,6 +672,11 @@ describe("item 9: unknown owners, full and read-only file systems", () => {
         const erofs = sinkErrorOf(await write(nodePath.join(readOnly, "token"), "new"))
         assert.match(erofs.detail, /^EROFS: read-only file system$/)
         assert.equal(fs.readFileSync(nodePath.join(readOnly, "token"), "utf8"), "old")
+        const mkdir = await Effect.runPromiseExit(
+          FileSink.ensureDirectory(nodePath.join(readOnly, "sub", "token")).pipe(Effect.provide(platform)),
+        )
+        // An errno name, not "Unknown" (Node's recursive mkdir reports ENOENT on a read-only mount, Bun's EROFS).
+        assert.match(sinkErrorOf(mkdir).detail, /^E[A-Z]+: /)
       } finally {
         for (const point of mounted.reverse()) spawnSync("umount", [point])
         removeAll(full, readOnly, source)

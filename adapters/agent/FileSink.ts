@@ -74,19 +74,22 @@ export class SinkError extends SinkErrorBase {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-/** What went wrong, with the errno name first when the error carries one (`ENOSPC: …`, `EROFS: …`). */
+/** What went wrong, with the errno name first when the error carries one (`EROFS: read-only file system, …`). */
 const describe = (error: unknown): string => {
   const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined
   const code = typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
     ? cause.code
     : undefined
-  const text = typeof error === "object" && error !== null && "reason" in error && "_tag" in error &&
-      error._tag === "SystemError"
+  const system = typeof error === "object" && error !== null && "_tag" in error && error._tag === "SystemError"
+  const text = system && "description" in error && typeof error.description === "string"
+    ? error.description
+    : system && "reason" in error
     ? String(error.reason)
     : error instanceof Error
     ? error.message
     : String(error)
-  return code === undefined ? text : `${code}: ${text}`
+  // Node and Bun messages start with the errno name; Deno's ("Read-only file system (os error 30)") do not.
+  return code === undefined || text.startsWith(code) ? text : `${code}: ${text}`
 }
 
 const fromPrivateFile = (sink: FileSinkSpec) => (error: PrivateFileError): SinkError =>
