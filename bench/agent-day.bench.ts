@@ -39,6 +39,7 @@ import * as Agent from "../adapters/agent/Agent.ts"
 import * as Budget from "../adapters/agent/Budget.ts"
 import * as Config from "../adapters/agent/Config.ts"
 import * as Scheduler from "../adapters/agent/Scheduler.ts"
+import * as NodePrivateFile from "../adapters/platform/NodePrivateFile.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
@@ -57,6 +58,7 @@ const day = 24 * 3600 * 1000
 const qps = 5
 const burst = 10
 const jitter = 0.1
+const platform = Layer.merge(NodeContext.layer, NodePrivateFile.layer)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The system under test: the agent's budget, the core manager, the agent's scheduler (as tests/agent.scheduler.test.ts)
@@ -69,7 +71,7 @@ const setup = (fake: Issuer) =>
     )
     return yield* Scheduler.make().pipe(
       Effect.provideService(TokenManager.TokenManager, manager),
-      Effect.provide(NodeContext.layer),
+      Effect.provide(platform),
     )
   })
 
@@ -222,7 +224,7 @@ const restart = async (n: number, layout: "flat" | "nested") => {
         }
         const status = yield* agent.scheduler.list
         return status.filter((s) => s.phase === "valid").length
-      }))).pipe(Effect.provide(NodeContext.layer)),
+      }))).pipe(Effect.provide(platform)),
     )
     if (Exit.isFailure(exit)) throw new Error(`restart run failed: ${String(exit.cause)}`)
     return { n, layout, calls, valid: exit.value, readyMillis, writeMillis }

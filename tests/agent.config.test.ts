@@ -3,12 +3,12 @@ import { describe, it } from "node:test"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
 import * as Config from "../adapters/agent/Config.ts"
+import { platform } from "./_platform.ts"
 
 const path: Path.Path = Effect.runSync(Path.Path.pipe(Effect.provide(Path.layer)))
 const file = "/etc/agent/agent.yaml"
@@ -158,7 +158,7 @@ describe("agent config", () => {
       fs.writeFileSync(nodePath.join(dir, "a.json"), JSON.stringify({ tokens: [token] }))
       fs.writeFileSync(nodePath.join(dir, "bad.yaml"), "tokens: [ {name: a\n")
       const load = (name: string) =>
-        Effect.runPromise(Config.load(nodePath.join(dir, name)).pipe(Effect.either, Effect.provide(NodeContext.layer)))
+        Effect.runPromise(Config.load(nodePath.join(dir, name)).pipe(Effect.either, Effect.provide(platform)))
       const yaml = await load("a.yaml")
       assert.ok(Either.isRight(yaml))
       assert.equal(yaml.right.tokens[0]!.file!.path, nodePath.join(dir, "t/a"))

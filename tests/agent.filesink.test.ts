@@ -4,7 +4,6 @@ import * as fs from "node:fs"
 import * as fsp from "node:fs/promises"
 import * as nodePath from "node:path"
 import process from "node:process"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
@@ -24,10 +23,12 @@ import * as TokenManager from "../core/TokenManager.ts"
 import { minute, runTest, setTime } from "./_harness.ts"
 import { epoch, issuer, jwt, spec, tempDir, until } from "./agent.harness.ts"
 import type { Issuer } from "./agent.harness.ts"
+import { platform } from "./_platform.ts"
+import type { Platform } from "./_platform.ts"
 
 const far = Date.UTC(2100, 0, 1)
-const run = <A, E>(effect: Effect.Effect<A, E, NodeContext.NodeContext>): Promise<A> =>
-  Effect.runPromise(Effect.provide(effect, NodeContext.layer))
+const run = <A, E>(effect: Effect.Effect<A, E, Platform>): Promise<A> =>
+  Effect.runPromise(Effect.provide(effect, platform))
 const sink = (dir: string, name = "token", mode = 0o600): FileSinkSpec => ({ path: nodePath.join(dir, name), mode })
 const modeOf = (path: string) => fs.statSync(path).mode & 0o777
 const umaskWorks = (() => {
@@ -112,10 +113,11 @@ describe("agent file sink", () => {
         assert.ok(Exit.isFailure(result))
         assert.deepEqual(fs.readdirSync(dir), [])
         fs.rmSync(dir, { recursive: true, force: true })
-      }).pipe(Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(platform)),
     ))
 
-  it("a concurrent reader never sees a partial or empty file", async () => {
+  // 150 fsynced writes of 20 to 35 KB: seconds on a loaded machine, past Bun's default 5 s timeout.
+  it("a concurrent reader never sees a partial or empty file", { timeout: 60_000 }, async () => {
     const dir = tempDir("sink")
     try {
       const target = sink(dir)
@@ -179,10 +181,10 @@ describe("agent file sink", () => {
   })
 })
 
-type Env = NodeContext.NodeContext | TestServices.TestServices | Scope.Scope
+type Env = Platform | TestServices.TestServices | Scope.Scope
 
 const quiet = <A, E>(effect: Effect.Effect<A, E, Env>) =>
-  runTest(Logger.withMinimumLogLevel(effect, LogLevel.None).pipe(Effect.provide(NodeContext.layer)))
+  runTest(Logger.withMinimumLogLevel(effect, LogLevel.None).pipe(Effect.provide(platform)))
 
 /** One agent run: a fresh manager and scheduler over the issuer, in their own scope. */
 const agentRun = (

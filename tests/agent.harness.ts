@@ -16,9 +16,12 @@ import type { FakeFetcher } from "./_harness.ts"
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url")
 
-/** An unsigned JWT with the given claims (the agent only decodes token files, it never verifies them). */
-export const jwt = (claims: Record<string, unknown>): string =>
-  `${b64({ alg: "none", typ: "JWT" })}.${b64(claims)}.c2ln`
+/**
+ * A JWT-shaped token with the given claims and a header that claims RS256 over a dummy signature: the agent decodes
+ * token files and never verifies them, but refuses to adopt an `alg: none` token (pass `alg` to make one).
+ */
+export const jwt = (claims: Record<string, unknown>, alg = "RS256"): string =>
+  `${b64({ alg, typ: "JWT" })}.${b64(claims)}.c2ln`
 
 export const epoch = Date.UTC(2030, 0, 1)
 

@@ -4,7 +4,6 @@ import { spawn } from "node:child_process"
 import * as http from "node:http"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -20,9 +19,11 @@ import * as Signals from "../adapters/agent/Signals.ts"
 import { TokenFetchError } from "../core/TokenError.ts"
 import { hour, minute, runTest, second, setTime } from "./_harness.ts"
 import { epoch, issuer, tempDir, until } from "./agent.harness.ts"
+import { platform } from "./_platform.ts"
+import type { Platform } from "./_platform.ts"
 
-type Env = NodeContext.NodeContext | TestServices.TestServices | Scope.Scope
-const run = <A, E>(effect: Effect.Effect<A, E, Env>) => runTest(effect.pipe(Effect.provide(NodeContext.layer)))
+type Env = Platform | TestServices.TestServices | Scope.Scope
+const run = <A, E>(effect: Effect.Effect<A, E, Env>) => runTest(effect.pipe(Effect.provide(platform)))
 
 const yamlConfig = (tokens: ReadonlyArray<string>, extra = "") =>
   `log: { format: json, level: error }\n${extra}tokens:\n` +

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
@@ -18,6 +17,7 @@ import * as TokenManager from "../core/TokenManager.ts"
 import { hour, minute, runTest as runLoud, second, setTime } from "./_harness.ts"
 import { epoch, issuer, spec, tempDir, until, withinBudget } from "./agent.harness.ts"
 import type { Issuer } from "./agent.harness.ts"
+import { platform } from "./_platform.ts"
 
 const runTest: typeof runLoud = (effect) => runLoud(Logger.withMinimumLogLevel(effect, LogLevel.None))
 
@@ -30,7 +30,7 @@ const setup = (fake: Issuer, budget: Budget.BudgetOptions = { qps: 5, burst: 10 
     )
     const scheduler = yield* Scheduler.make().pipe(
       Effect.provideService(TokenManager.TokenManager, manager),
-      Effect.provide(NodeContext.layer),
+      Effect.provide(platform),
     )
     return { manager, scheduler }
   })

@@ -3,7 +3,6 @@ import * as nodeFs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -12,6 +11,7 @@ import * as TestClock from "effect/TestClock"
 import * as ExecCredential from "../adapters/agent/ExecCredential.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
 import { fakeFetcher, fetchError, hour, issued, minute, runTest, tokenOf } from "./_harness.ts"
+import { platform } from "./_platform.ts"
 
 const MARKER = "MARKER-exec-5b1e"
 const request: TokenRequest = { spec: { audiences: ["https://kubernetes.default.svc"], expirationSeconds: 3600 } }
@@ -52,7 +52,7 @@ describe("ExecCredential.render", () => {
           "/home/u/.cache/sa-token",
         )
         assert.equal(ExecCredential.defaultDirectory({ HOME: "/home/u" }, path), "/home/u/.cache/sa-token")
-      }).pipe(Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(platform)),
     ))
 })
 
@@ -90,7 +90,7 @@ describe("ExecCredential.get", () => {
         assert.equal(fake.calls, 2)
         assert.equal(tokenOf(fourth), `${MARKER}-2`)
         assert.equal(nodeFs.readdirSync(directory).length, 1)
-      }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })
@@ -111,7 +111,7 @@ describe("ExecCredential.get", () => {
         yield* ExecCredential.get("default", "builder", request, prod)
         assert.equal(fake.calls, 4)
         assert.equal(nodeFs.readdirSync(root).length, 4)
-      }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })
@@ -148,7 +148,7 @@ describe("ExecCredential.get", () => {
         yield* TestClock.setTime(Date.UTC(2029, 11, 31))
         yield* ExecCredential.get("default", "builder", request, options)
         assert.equal(fake.calls, 6)
-      }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })
@@ -172,7 +172,7 @@ describe("ExecCredential.get", () => {
         assert.equal(expired._tag, "TokenFetchError")
         assert.ok(!String(expired.message).includes(MARKER))
         assert.deepEqual(nodeFs.readdirSync(root), [])
-      }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })
@@ -185,7 +185,7 @@ describe("ExecCredential.get", () => {
         const response = yield* ExecCredential.get("default", "builder", request, { directory: root, cluster: "c" })
         assert.ok(Redacted.isRedacted(response.status!.token))
         assert.ok(!JSON.stringify(response).includes(MARKER))
-      }).pipe(Effect.provide(fake.layer), Effect.provide(NodeContext.layer)),
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
     )
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })

@@ -3,7 +3,6 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -13,6 +12,7 @@ import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import { requestFrom } from "../adapters/agent/TokenFlags.ts"
 import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
 import { tlsLayer } from "./_runtime.ts"
+import { platform } from "./_platform.ts"
 
 const MARKER = "MARKER-execcmd-93c2"
 
@@ -20,7 +20,7 @@ const flags = execCredentialFlags
 
 const run = (f: Command.Flags) =>
   Effect.runPromise(
-    Effect.either(Command.credential(f)).pipe(Effect.provide(tlsLayer), Effect.provide(NodeContext.layer)),
+    Effect.either(Command.credential(f)).pipe(Effect.provide(tlsLayer), Effect.provide(platform)),
   )
 
 describe("exec-credential flags", () => {

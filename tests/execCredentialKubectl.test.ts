@@ -9,7 +9,6 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -19,6 +18,7 @@ import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
 import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
+import { platform } from "./_platform.ts"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
@@ -47,7 +47,7 @@ const cli = (): Array<string> =>
 const flags = execCredentialFlags
 
 const credential = (f: Command.Flags) =>
-  Command.credential(f).pipe(Effect.either, Effect.provide(tlsLayer), Effect.provide(NodeContext.layer))
+  Command.credential(f).pipe(Effect.either, Effect.provide(tlsLayer), Effect.provide(platform))
 
 const run = (file: string, args: ReadonlyArray<string>): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {

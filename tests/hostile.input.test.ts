@@ -8,7 +8,6 @@ import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { after, before, describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Path from "@effect/platform/Path"
 import * as Terminal from "@effect/platform/Terminal"
 import * as Cause from "effect/Cause"
@@ -24,6 +23,7 @@ import { fakeFetcher, issued, managerWith, runTest } from "./_harness.ts"
 import * as FaultServer from "./_reliabilityServer.ts"
 import { tempDir } from "./agent.harness.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
+import { platform } from "./_platform.ts"
 
 const hostileNames: ReadonlyArray<readonly [string, string]> = [
   ["slash", "a/b"],
@@ -137,7 +137,7 @@ describe(`hostile input through the token command, in-process (${runtime})`, () 
     try {
       const exit = await Effect.runPromiseExit(
         Cli.run(["node", "sa-token", "token", ...args, "--kubeconfig", kubeconfig]).pipe(
-          Effect.provide(Layer.mergeAll(NodeContext.layer, terminal, tlsLayer)),
+          Effect.provide(Layer.mergeAll(platform, terminal, tlsLayer)),
         ),
       )
       return { exit, printed }

@@ -11,7 +11,6 @@
  */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -30,6 +29,7 @@ import { hour, runTest, setTime } from "./_harness.ts"
 import { epoch, spec, withinBudget } from "./agent.harness.ts"
 import { runtime } from "./_runtime.ts"
 import { Exit, simulate } from "./_simClock.ts"
+import { platform } from "./_platform.ts"
 
 const bigTokens = Number(process.env.RELIABILITY_LOAD_TOKENS ?? 10_000)
 /** Through the agent's own Budget: its mutex wakes every waiter on each permit (see docs/reliability.md). */
@@ -141,7 +141,7 @@ const day = (
     }
     const scheduler = yield* Scheduler.make().pipe(
       Effect.provideService(TokenManager.TokenManager, manager),
-      Effect.provide(NodeContext.layer),
+      Effect.provide(platform),
     )
     const names = Array.from({ length: tokens }, (_, i) => `sa-${i}`)
     yield* scheduler.apply(names.map((name) => spec(name, { expirationSeconds: lifetime })))

@@ -53,6 +53,7 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import type { KubeConnectionError } from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import { AgentState } from "./AgentState.ts"
 import * as Budget from "./Budget.ts"
 import * as Config from "./Config.ts"
@@ -64,7 +65,7 @@ import * as Scheduler from "./Scheduler.ts"
 import { Signals } from "./Signals.ts"
 
 /** The platform services the agent uses. */
-export type Platform = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor
+export type Platform = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
 
 /** Every way the agent can fail to start. */
 export type AgentError = ConfigError | KubeConnectionError | TlsHttpClientError | EndpointError
@@ -78,7 +79,7 @@ export interface RunningAgent {
   /** The local endpoint, when the configuration declares one. */
   readonly endpoint: Option.Option<Endpoint.Endpoint>
   /** Re-reads the configuration file and applies its token list (what SIGHUP does). Never fails. */
-  readonly reload: Effect.Effect<void, never, FileSystem.FileSystem | Path.Path>
+  readonly reload: Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | PrivateFile>
 }
 
 const endpointConfig = (spec: NonNullable<AgentConfig["endpoint"]>): Endpoint.EndpointConfig =>
@@ -143,7 +144,7 @@ export const start = (
 /** Reloads the agent on every hangup from {@link Signals} (if provided) until the scope closes. */
 export const watchHangups = (
   agent: RunningAgent,
-): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | Scope.Scope> =>
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | PrivateFile | Scope.Scope> =>
   Effect.gen(function* () {
     const signals = yield* Effect.serviceOption(Signals)
     if (Option.isNone(signals)) return

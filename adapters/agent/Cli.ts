@@ -19,6 +19,7 @@ import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import type { DevServerError } from "../devserver/DevServerError.ts"
 import type { AgentFlags } from "./AgentCommand.ts"
 import type { DemoFlags } from "./DemoCommand.ts"
@@ -34,7 +35,7 @@ import * as DevServerCommand from "../devserver/Command.ts"
 import * as TokenCommand from "./TokenCommand.ts"
 
 /** The services the CLI needs: a runtime layer (`@sa-token/manager/node`, `/deno` or `/bun`) provides them all. */
-export type Requirements = FileSystem | Path | Terminal | CommandExecutor | TlsHttpClient
+export type Requirements = FileSystem | Path | Terminal | CommandExecutor | TlsHttpClient | PrivateFile
 
 /** Every error a subcommand can end with (each has already been printed by then). */
 export type CliError =

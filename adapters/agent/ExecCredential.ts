@@ -4,9 +4,13 @@
  * only in memory, so without this cache every `kubectl get` would cost a TokenRequest.
  *
  * A cache entry is one JSON file per (core cache key, cluster), named by a SHA-256 of both, mode 0600 in a 0700
- * directory, written atomically (temporary file, then rename). It is reused until the token's refresh point (80 % of
- * its lifetime, or 24 h, as the core's refresh policy says), then replaced by a new TokenRequest. An unreadable, foreign
- * or corrupt entry, or one readable by others or in a directory others can write, is ignored and overwritten. Time comes from `Clock`, so the cache is tested under `TestClock`.
+ * directory, written atomically through the {@link PrivateFile} port (a temporary file created with no-follow and
+ * exclusive semantics, its mode set on the descriptor, then a rename that is verified). It is reused until the token's
+ * refresh point (80 % of its lifetime, or 24 h, as the core's refresh policy says), then replaced by a new
+ * TokenRequest. An unreadable, corrupt or foreign entry is ignored and overwritten. The file name and the cluster key
+ * can be derived by anyone, so an entry is trusted only when it and its directory belong to the calling user and
+ * nobody else can write them: otherwise it is a miss, and a warning on stderr says why. A directory that belongs to
+ * another user is never written to or changed. Time comes from `Clock`, so the cache is tested under `TestClock`.
  *
  * @example The ExecCredential kubectl reads
  * ```ts
@@ -26,12 +30,10 @@
  *
  * @module
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
@@ -41,6 +43,7 @@ import { TokenFetcher } from "../../core/TokenFetcher.ts"
 import { cacheKey, fingerprint, formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as Validation from "../../core/Validation.ts"
+import { PrivateFile } from "../platform/PrivateFile.ts"
 
 /** The API version kubectl is given. */
 export const apiVersion = "client.authentication.k8s.io/v1"
@@ -112,45 +115,61 @@ export const reuseUntil = (
   return Number.isFinite(deadline) ? deadline : fetchedAtMillis + (expiry - fetchedAtMillis) * 0.8
 }
 
+const octal = (mode: number): string => mode.toString(8).padStart(4, "0")
+
 const read = (target: string, key: string, options: CacheOptions, now: number) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    // Only trust an entry nobody else could have planted or read: a private file in a directory others cannot write.
-    const directory = yield* fs.stat(options.directory)
-    const info = yield* fs.stat(target)
-    if ((directory.mode & 0o022) !== 0 || (info.mode & 0o077) !== 0 || info.type !== "File") {
-      return Option.none<TokenRequest>()
+    const files = yield* PrivateFile
+    const me = (yield* files.identity).uid
+    // Only trust what nobody else could have planted or read: a private entry of this user, in a directory of this
+    // user that nobody else can write.
+    const distrust = (reason: string) =>
+      Effect.logWarning(`exec-credential: the token cache is not used: ${reason}`).pipe(
+        Effect.as(Option.none<TokenRequest>()),
+      )
+    const directory = yield* files.stat(options.directory)
+    if (Option.isNone(directory)) return Option.none<TokenRequest>()
+    if (directory.value.uid !== me) {
+      return yield* distrust(
+        `the directory ${options.directory} belongs to uid ${directory.value.uid}, not to this user (uid ${me})`,
+      )
     }
-    const text = yield* fs.readFileString(target)
-    const entry = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(text)
-    const fetchedAt = entry.fetchedAt.getTime()
-    const fresh = entry.key === key && entry.cluster === options.cluster && entry.response.status !== undefined &&
-      fetchedAt <= now && now < reuseUntil(entry.response, fetchedAt, options.policy ?? RefreshPolicy.kubelet) &&
-      !RefreshPolicy.expired(entry.response, now)
-    return fresh ? Option.some(entry.response) : Option.none()
+    if ((directory.value.mode & 0o022) !== 0) {
+      return yield* distrust(
+        `the directory ${options.directory} is writable by other users (mode ${octal(directory.value.mode)})`,
+      )
+    }
+    const entry = yield* files.read(target)
+    if (Option.isNone(entry)) {
+      const there = yield* files.lstat(target)
+      return Option.isNone(there) ? Option.none<TokenRequest>() : yield* distrust(`${target} is not a regular file`)
+    }
+    const { data, info } = entry.value
+    if (info.uid !== me) return yield* distrust(`${target} belongs to uid ${info.uid}, not to this user (uid ${me})`)
+    if ((info.mode & 0o077) !== 0) {
+      return yield* distrust(`${target} is open to other users (mode ${octal(info.mode)})`)
+    }
+    const entryValue = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(new TextDecoder().decode(data))
+    const fetchedAt = entryValue.fetchedAt.getTime()
+    const fresh = entryValue.key === key && entryValue.cluster === options.cluster &&
+      entryValue.response.status !== undefined && fetchedAt <= now &&
+      now < reuseUntil(entryValue.response, fetchedAt, options.policy ?? RefreshPolicy.kubelet) &&
+      !RefreshPolicy.expired(entryValue.response, now)
+    return fresh ? Option.some(entryValue.response) : Option.none()
   }).pipe(Effect.orElseSucceed(() => Option.none<TokenRequest>()))
 
-/** Creates the directory 0700 (and tightens an existing one to 0700). */
-const ensureDirectory = (directory: string) =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    yield* fs.makeDirectory(directory, { recursive: true, mode: 0o700 })
-    yield* fs.chmod(directory, 0o700)
-  })
-
-/** Writes the entry atomically: a 0600 temporary file in the same directory, then a rename over the target. */
+/**
+ * Writes the entry through {@link PrivateFile}: the directory is created 0700 (an existing one of this user is
+ * tightened to 0700 on its descriptor; one of another user fails the write and is left alone), then the entry is
+ * written 0600 atomically.
+ */
 const write = (target: string, key: string, options: CacheOptions, response: TokenRequest, now: number) =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    yield* ensureDirectory(options.directory)
+    const files = yield* PrivateFile
+    yield* files.privateDirectory(options.directory, { mode: 0o700, uid: (yield* files.identity).uid })
     const entry = { version: 1 as const, key, cluster: options.cluster, fetchedAt: new Date(now), response }
     const text = yield* Schema.encode(Schema.parseJson(Entry))(entry)
-    const temporary = `${target}.${(yield* Random.nextIntBetween(0, 2 ** 31)).toString(36)}.tmp`
-    yield* Effect.gen(function* () {
-      yield* fs.writeFileString(temporary, text, { flag: "wx", mode: 0o600 })
-      yield* fs.chmod(temporary, 0o600)
-      yield* fs.rename(temporary, target)
-    }).pipe(Effect.tapError(() => fs.remove(temporary).pipe(Effect.ignore)))
+    yield* files.write(target, new TextEncoder().encode(text), { mode: 0o600 })
   })
 
 /** What {@link get} can fail with: the request is invalid, or the TokenRequest failed. */
@@ -162,7 +181,7 @@ export const lookup = (
   name: string,
   request: TokenRequest,
   options: CacheOptions,
-): Effect.Effect<Option.Option<TokenRequest>, InvalidTokenRequest, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<Option.Option<TokenRequest>, InvalidTokenRequest, PrivateFile | Path.Path> =>
   Effect.gen(function* () {
     yield* Validation.validate(namespace, name, request)
     const key = cacheKey(name, namespace, request)
@@ -185,7 +204,7 @@ export const get = (
   name: string,
   request: TokenRequest,
   options: CacheOptions,
-): Effect.Effect<TokenRequest, CacheError, TokenFetcher | FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<TokenRequest, CacheError, TokenFetcher | PrivateFile | Path.Path> =>
   Effect.gen(function* () {
     const cached = yield* lookup(namespace, name, request, options)
     if (Option.isSome(cached)) return cached.value
@@ -201,7 +220,11 @@ export const get = (
     yield* write(target, key, options, response, now).pipe(
       Effect.catchAll((error) =>
         Effect.logWarning("exec-credential: cannot write the token cache").pipe(
-          Effect.annotateLogs({ key, directory: options.directory, error: error._tag }),
+          Effect.annotateLogs({
+            key,
+            directory: options.directory,
+            error: error._tag === "PrivateFileError" ? error.message : error._tag,
+          }),
         )
       ),
     )

@@ -31,6 +31,7 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as Kubeconfig from "../kube/Kubeconfig.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as AgentConfig from "./Config.ts"
 import * as EndpointClient from "./EndpointClient.ts"
 import * as ExecCredential from "./ExecCredential.ts"
@@ -67,7 +68,7 @@ const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", det
 const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
 
-type Requirements = KubeConnection.Requirements | TlsHttpClient
+type Requirements = KubeConnection.Requirements | TlsHttpClient | PrivateFile
 
 const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
   Effect.gen(function* () {
@@ -112,7 +113,7 @@ const fetchCached = (
 
 const fromConfig = (flags: Flags, file: string, name: string) =>
   Effect.gen(function* () {
-    const config = yield* AgentConfig.load(file).pipe(Effect.mapError(failed))
+    const config = yield* AgentConfig.load(file, { writer: false }).pipe(Effect.mapError(failed))
     const spec = config.tokens.find((token) => token.name === name)
     if (spec === undefined) return yield* usage(`token "${name}" is not declared in ${config.file}`)
     if (config.endpoint !== undefined) {

@@ -1,9 +1,14 @@
 /**
- * Token files that never tear. A token is written to a temporary file in the target's directory (created 0600),
- * fsynced, given its mode (by `chmod`, so the umask cannot change it) and owner, then renamed over the target: a
- * reader sees the old token or the new one, never a partial or empty file, and a symlink at the target is replaced,
- * not followed. A write, once started, finishes even if the agent is stopping, and removes its temporary file if it
- * fails. On start, leftover temporary files are removed and a still-valid token file can be adopted (`Adopt.ts`).
+ * Token files that never tear and that no other local user can redirect. A token is written through the
+ * {@link PrivateFile} port: a temporary file created next to the target with no-follow, exclusive semantics and mode
+ * 0600, given its owner and then its mode on the open descriptor (so the umask cannot change the mode, and a symlink
+ * renamed over the temporary file cannot redirect either call), fsynced, renamed over the target and verified to be
+ * what now sits at the target. A reader sees the old token or the new one, never a partial or empty file, and a
+ * symlink at the target is replaced, not followed. Before each write, the directory is checked: if a user other than
+ * root, the agent's user and the file's owner can write it (or a directory above it), the write fails with a
+ * {@link SinkError} naming that directory. A write, once started, finishes even if the agent is stopping, and removes
+ * its temporary file if it fails. On start, leftover temporary files are removed and a still-valid token file can be
+ * adopted (`Adopt.ts`).
  *
  * @example Write a token file and read it back
  * ```ts
@@ -35,17 +40,22 @@ import * as Clock from "effect/Clock"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
+import { isTemporaryOf, PrivateFile } from "../platform/PrivateFile.ts"
+import type { PrivateFileError } from "../platform/PrivateFile.ts"
 import type { FileSinkSpec } from "./Config.ts"
+import * as Ownership from "./Ownership.ts"
 
 /** The fields of a {@link SinkError}. */
 export interface SinkErrorFields {
   /** The target file. */
   readonly path: string
-  /** The step that failed. */
-  readonly operation: "write" | "chmod" | "chown" | "rename" | "owner" | "expired"
-  /** What the system said (never the token). */
+  /**
+   * The step that failed: `directory` when a user other than root, the agent's user and the file's owner can write
+   * the file's directory, `verify` when another process replaced the file between the steps of a write.
+   */
+  readonly operation: "write" | "chmod" | "chown" | "rename" | "owner" | "expired" | "directory" | "verify"
+  /** What the system said, with the errno name when there is one (never the token). */
   readonly detail: string
 }
 
@@ -62,65 +72,94 @@ export class SinkError extends SinkErrorBase {
 }
 
 const encoder = new TextEncoder()
+const decoder = new TextDecoder()
 
-/** The prefix and suffix of the temporary files of a target: `.NAME.<random>.tmp` in the same directory. */
-const tempPattern = (base: string): { prefix: string; suffix: string } => ({ prefix: `.${base}.`, suffix: ".tmp" })
-
-const describe = (error: unknown): string =>
-  typeof error === "object" && error !== null && "reason" in error && "_tag" in error && error._tag === "SystemError"
+/** What went wrong, with the errno name first when the error carries one (`EROFS: read-only file system, …`). */
+const describe = (error: unknown): string => {
+  const cause = typeof error === "object" && error !== null && "cause" in error ? error.cause : undefined
+  const code = typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+  const system = typeof error === "object" && error !== null && "_tag" in error && error._tag === "SystemError"
+  const text = system && "description" in error && typeof error.description === "string"
+    ? error.description
+    : system && "reason" in error
     ? String(error.reason)
     : error instanceof Error
     ? error.message
     : String(error)
-
-/** Resolves a user or group to a numeric id: numbers as they are, names through `/etc/passwd` or `/etc/group`. */
-const resolveId = (
-  value: number | string | undefined,
-  database: "/etc/passwd" | "/etc/group",
-): Effect.Effect<number | undefined, string, FileSystem.FileSystem> => {
-  if (value === undefined) return Effect.succeed(undefined)
-  if (typeof value === "number") return Effect.succeed(value)
-  if (/^\d+$/.test(value)) return Effect.succeed(Number(value))
-  return Effect.flatMap(FileSystem.FileSystem, (fs) =>
-    fs.readFileString(database).pipe(
-      Effect.mapError(() => `cannot read ${database}`),
-      Effect.flatMap((text) => {
-        const line = text.split("\n").map((l) => l.split(":")).find((fields) => fields[0] === value)
-        return line === undefined || line[2] === undefined
-          ? Effect.fail(`no ${database === "/etc/passwd" ? "user" : "group"} named ${value}`)
-          : Effect.succeed(Number(line[2]))
-      }),
-    ))
+  // Node and Bun messages start with the errno name; Deno's ("Read-only file system (os error 30)") do not.
+  return code === undefined || text.startsWith(code) ? text : `${code}: ${text}`
 }
 
-/** Applies mode, then owner and group (when configured) to a path. */
-export const applyOwnership = (
-  target: string,
+const fromPrivateFile = (sink: FileSinkSpec) => (error: PrivateFileError): SinkError =>
+  new SinkError({
+    path: sink.path,
+    operation: error.operation === "chown" || error.operation === "chmod" || error.operation === "rename" ||
+        error.operation === "verify"
+      ? error.operation
+      : "write",
+    detail: `${error.code}: ${error.detail}`,
+  })
+
+/**
+ * The numeric owner and group of a sink. `Config.load` resolves names to ids; names are still resolved here for a
+ * configuration built by `Config.decode` alone.
+ */
+export const ownerIds = (
   sink: FileSinkSpec,
-): Effect.Effect<void, SinkError, FileSystem.FileSystem> =>
+): Effect.Effect<
+  { readonly uid?: number | undefined; readonly gid?: number | undefined },
+  SinkError,
+  FileSystem.FileSystem
+> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const fail = (operation: SinkErrorFields["operation"]) => (error: unknown) =>
-      new SinkError({ path: sink.path, operation, detail: describe(error) })
-    yield* fs.chmod(target, sink.mode).pipe(Effect.mapError(fail("chmod")))
-    if (sink.owner === undefined && sink.group === undefined) return
-    const uid = yield* resolveId(sink.owner, "/etc/passwd").pipe(Effect.mapError(fail("owner")))
-    const gid = yield* resolveId(sink.group, "/etc/group").pipe(Effect.mapError(fail("owner")))
-    yield* fs.chown(target, uid ?? -1, gid ?? -1).pipe(Effect.mapError(fail("chown")))
+    const { owner, group } = sink
+    const accounts = typeof owner === "string" || typeof group === "string"
+      ? yield* Ownership.load
+      : { users: new Map(), groups: new Map() }
+    const uid = owner === undefined ? undefined : Ownership.userId(owner, accounts)
+    const gid = group === undefined ? undefined : Ownership.groupId(group, accounts)
+    const unknown = owner !== undefined && uid === undefined
+      ? `no user named ${owner}`
+      : group !== undefined && gid === undefined
+      ? `no group named ${group}`
+      : undefined
+    if (unknown !== undefined) return yield* new SinkError({ path: sink.path, operation: "owner", detail: unknown })
+    return { uid, gid }
+  })
+
+/**
+ * Fails with a `directory` {@link SinkError} when a user other than root, the agent's user and the file's owner can
+ * write the sink's directory or a directory above it.
+ */
+export const checkDirectory = (
+  sink: FileSinkSpec,
+  uid: number | undefined,
+): Effect.Effect<void, SinkError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    const agent = (yield* (yield* PrivateFile).identity).uid
+    const problem = yield* Ownership.othersCanWrite(path.dirname(sink.path), {
+      uids: uid === undefined ? [agent] : [agent, uid],
+      fileIsAgents: uid === undefined || uid === agent,
+    })
+    if (Option.isSome(problem)) {
+      return yield* new SinkError({ path: sink.path, operation: "directory", detail: problem.value })
+    }
   })
 
 /**
  * Atomically replaces the sink's file with the token. Refuses to write a token whose expiry (`expiresAt`, epoch ms)
- * has passed. Uninterruptible: an agent that is stopping lets the write finish.
+ * has passed, and to write into a directory that other users can write. Uninterruptible: an agent that is stopping
+ * lets the write finish.
  */
 export const write = (
   sink: FileSinkSpec,
   token: Redacted.Redacted<string>,
   expiresAt: number,
-): Effect.Effect<void, SinkError, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<void, SinkError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const path = yield* Path.Path
     if (!((yield* Clock.currentTimeMillis) <= expiresAt)) {
       return yield* new SinkError({
         path: sink.path,
@@ -128,26 +167,33 @@ export const write = (
         detail: "refusing to write an expired token",
       })
     }
-    const { prefix, suffix } = tempPattern(path.basename(sink.path))
-    const nonce = (yield* Random.nextIntBetween(0, 0x7fffffff)).toString(36)
-    const temp = path.join(path.dirname(sink.path), `${prefix}${nonce}${suffix}`)
-    const fail = (operation: SinkErrorFields["operation"]) => (error: unknown) =>
-      new SinkError({ path: sink.path, operation, detail: describe(error) })
-    const body = Effect.gen(function* () {
-      yield* Effect.scoped(Effect.gen(function* () {
-        const file = yield* fs.open(temp, { flag: "wx", mode: 0o600 })
-        yield* file.writeAll(encoder.encode(Redacted.value(token)))
-        yield* file.sync
-      })).pipe(Effect.mapError(fail("write")))
-      yield* applyOwnership(temp, sink)
-      yield* fs.rename(temp, sink.path).pipe(Effect.mapError(fail("rename")))
-    })
-    yield* body.pipe(Effect.tapError(() => fs.remove(temp).pipe(Effect.ignore)))
-    // Make the rename durable; not every platform can fsync a directory, so this is best effort.
-    yield* Effect.scoped(Effect.flatMap(fs.open(path.dirname(sink.path), { flag: "r" }), (dir) => dir.sync)).pipe(
-      Effect.ignore,
+    const files = yield* PrivateFile
+    const { uid, gid } = yield* ownerIds(sink)
+    yield* checkDirectory(sink, uid)
+    yield* files.write(sink.path, encoder.encode(Redacted.value(token)), { mode: sink.mode, uid, gid }).pipe(
+      Effect.mapError(fromPrivateFile(sink)),
     )
   }).pipe(Effect.uninterruptible)
+
+/**
+ * Whether the sink's file already is this token as the agent would write it: a regular file with this content, one
+ * link, the sink's mode, and its owner (the configured one, else the agent's user) and group. When it is not, the
+ * scheduler rewrites it.
+ */
+export const holds = (
+  sink: FileSinkSpec,
+  token: Redacted.Redacted<string>,
+): Effect.Effect<boolean, never, PrivateFile | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const files = yield* PrivateFile
+    const { uid, gid } = yield* ownerIds(sink)
+    const agent = (yield* files.identity).uid
+    const current = yield* files.read(sink.path)
+    if (Option.isNone(current)) return false
+    const { data, info } = current.value
+    return info.nlink === 1 && info.mode === sink.mode && info.uid === (uid ?? agent) &&
+      (gid === undefined || info.gid === gid) && decoder.decode(data) === Redacted.value(token)
+  }).pipe(Effect.orElseSucceed(() => false))
 
 /** Removes temporary files a crash left next to the target; returns how many. */
 export const cleanup = (target: string): Effect.Effect<number, never, FileSystem.FileSystem | Path.Path> =>
@@ -163,33 +209,32 @@ export const cleanupAll = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
-    const byDirectory = new Map<string, Array<{ prefix: string; suffix: string }>>()
+    const byDirectory = new Map<string, Array<string>>()
     for (const target of targets) {
-      const patterns = byDirectory.get(path.dirname(target)) ?? []
-      patterns.push(tempPattern(path.basename(target)))
-      byDirectory.set(path.dirname(target), patterns)
+      const bases = byDirectory.get(path.dirname(target)) ?? []
+      bases.push(path.basename(target))
+      byDirectory.set(path.dirname(target), bases)
     }
     let removed = 0
-    for (const [directory, patterns] of byDirectory) {
+    for (const [directory, bases] of byDirectory) {
       const names = yield* fs.readDirectory(directory).pipe(Effect.orElseSucceed(() => []))
       for (const name of names) {
-        const leftover = patterns.some(({ prefix, suffix }) =>
-          name.startsWith(prefix) && name.endsWith(suffix) && name.length > prefix.length + suffix.length
-        )
+        const leftover = bases.some((base) => isTemporaryOf(base, name))
         if (leftover && (yield* fs.remove(path.join(directory, name)).pipe(Effect.isSuccess))) removed++
       }
     }
     return removed
   })
 
-/** The current content of a token file, if it is a regular file (a symlink is not read: it will be replaced). */
-export const read = (target: string): Effect.Effect<Option.Option<string>, never, FileSystem.FileSystem> =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const isLink = yield* fs.readLink(target).pipe(Effect.isSuccess)
-    if (isLink) return Option.none()
-    return yield* fs.readFileString(target).pipe(Effect.option)
-  })
+/**
+ * The current content of a token file, if it is a regular file. The file is opened without following a symlink (a
+ * symlink is not read: it will be replaced) and without blocking on a FIFO.
+ */
+export const read = (target: string): Effect.Effect<Option.Option<string>, never, PrivateFile> =>
+  Effect.flatMap(PrivateFile, (files) => files.read(target)).pipe(
+    Effect.map(Option.map(({ data }) => decoder.decode(data))),
+    Effect.orElseSucceed(() => Option.none()),
+  )
 
 /** Creates the target's directory (0700 when it is created) if it is missing. */
 export const ensureDirectory = (target: string): Effect.Effect<void, SinkError, FileSystem.FileSystem | Path.Path> =>

@@ -67,6 +67,7 @@ import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
 import { TokenManager } from "../../core/TokenManager.ts"
 import { fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as Adopt from "./Adopt.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import type { AgentState, TokenStatus } from "./AgentState.ts"
@@ -94,6 +95,7 @@ export type SchedulerContext =
   | FileSystem.FileSystem
   | Path.Path
   | CommandExecutor.CommandExecutor
+  | PrivateFile
   | Scope.Scope
 
 /**
@@ -149,7 +151,9 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
   Effect.gen(function* () {
     const manager = yield* TokenManager
     const scope = yield* Effect.scope
-    const context = yield* Effect.context<FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor>()
+    const context = yield* Effect.context<
+      FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
+    >()
     const backoff = options.backoff ?? Backoff.standard
     const policy = options.policy ?? RefreshPolicy.kubelet
     let slots: Array<Slot> = []
@@ -162,14 +166,10 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
         const token = response.status!.token
         const print = fingerprint(Redacted.value(token))
         const sink = spec.file
-        if (sink !== undefined) {
-          const onDisk = yield* FileSink.read(sink.path)
-          if (Option.getOrUndefined(onDisk) !== Redacted.value(token)) {
-            yield* FileSink.ensureDirectory(sink.path)
-            yield* FileSink.write(sink, token, RefreshPolicy.expiresAt(response))
-          } else {
-            yield* FileSink.applyOwnership(sink.path, sink)
-          }
+        // A file that already is this token, with the sink's mode and owner, is left alone; anything else is rewritten.
+        if (sink !== undefined && !(yield* FileSink.holds(sink, token))) {
+          yield* FileSink.ensureDirectory(sink.path)
+          yield* FileSink.write(sink, token, RefreshPolicy.expiresAt(response))
         }
         slot.current = response
         slot.consecutiveFailures = 0
@@ -204,7 +204,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
 
     const runSlot = (
       slot: Slot,
-    ): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor> =>
+    ): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile> =>
       Effect.gen(function* () {
         const spec = slot.spec
         const start = yield* Clock.currentTimeMillis

@@ -25,6 +25,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 
 /** Bun's extension of `RequestInit` (declared here: the Bun types are not installed). */
 interface BunRequestInit extends RequestInit {
@@ -65,10 +67,16 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
+/** Race-free private files over Bun's `node:fs`, whose descriptor calls and open flags behave as Node's. */
+export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
+
 /** Everything the agent and the CLI need from Bun. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | BunContext.BunContext> = Layer.mergeAll(
+export const layer: Layer.Layer<
+  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | BunContext.BunContext
+> = Layer.mergeAll(
   layerTlsHttpClient,
   layerSignals,
+  layerPrivateFile,
   BunContext.layer,
 )
 

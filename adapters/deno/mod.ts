@@ -33,6 +33,8 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 
 /** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
 export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
@@ -80,13 +82,19 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListe
   return () => Deno.removeSignalListener("SIGHUP", onHangup)
 })
 
+/** Race-free private files over Deno's `node:fs`, whose descriptor calls (`fchown`, `fchmod`, `fsync`, `fstat`)
+ * and `O_NOFOLLOW`/`O_EXCL`/`O_NONBLOCK`/`O_DIRECTORY` flags behave as Node's. */
+export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
+
 /** Everything the agent and the CLI need from Deno. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | NodeContext.NodeContext> = Layer
-  .mergeAll(
-    layerTlsHttpClient,
-    layerSignals,
-    NodeContext.layer,
-  )
+export const layer: Layer.Layer<
+  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | NodeContext.NodeContext
+> = Layer.mergeAll(
+  layerTlsHttpClient,
+  layerSignals,
+  layerPrivateFile,
+  NodeContext.layer,
+)
 
 /** Runs a main effect; SIGINT and SIGTERM interrupt it, and the process exits with the teardown's code. */
 export const runMain: RunMain = makeRunMain(({ fiber, teardown }) => {

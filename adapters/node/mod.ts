@@ -34,6 +34,8 @@ import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
 import * as Signals from "../agent/Signals.ts"
 import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 
 /** Builds clients whose connections go through an undici `Agent` with the TLS material; the agent closes with the scope. */
 export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
@@ -67,13 +69,18 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
+/** Race-free private files over `node:fs`. */
+export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
+
 /** Everything the agent and the CLI need from Node. */
-export const layer: Layer.Layer<TlsHttpClient.TlsHttpClient | Signals.Signals | NodeContext.NodeContext> = Layer
-  .mergeAll(
-    layerTlsHttpClient,
-    layerSignals,
-    NodeContext.layer,
-  )
+export const layer: Layer.Layer<
+  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | NodeContext.NodeContext
+> = Layer.mergeAll(
+  layerTlsHttpClient,
+  layerSignals,
+  layerPrivateFile,
+  NodeContext.layer,
+)
 
 /** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
 export const runMain: RunMain = NodeRuntime.runMain

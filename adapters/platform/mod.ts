@@ -1,0 +1,9 @@
+/**
+ * Runtime-neutral ports that the runtime adapters (`@sa-token/manager/deno`, `/node`, `/bun`) implement, and the
+ * implementations they share: {@link PrivateFile} (race-free writes of private files) and its `node:fs`
+ * implementation {@link NodePrivateFile}.
+ *
+ * @module
+ */
+export * as NodePrivateFile from "./NodePrivateFile.ts"
+export * as PrivateFile from "./PrivateFile.ts"
