@@ -101,12 +101,20 @@ describe("agent config", () => {
         "tokens[0].hooks.signal.signal",
       ],
       [{ tokens: [token, token] }, "tokens[1].name"],
+      [{ tokens: [{ ...token, name: "a/b" }] }, "tokens[0].name"],
+      [{ tokens: [{ ...token, name: ".." }] }, "tokens[0].name"],
+      [{ tokens: [{ ...token, name: "a\\b" }] }, "tokens[0].name"],
       [{ tokens: [{ ...token, file: { path: "../outside" } }] }, "tokens[0].file.path"],
       [{ tokens: [{ ...token, file: { path: "a/../../b" } }] }, "tokens[0].file.path"],
       [{ tokens: [token], budget: { qps: 0 } }, "budget.qps"],
       [{ tokens: [token], log: { format: "xml" } }, "log.format"],
       [{ tokens: [token], endpoint: { tcp: { address: "0.0.0.0:8080" } } }, "endpoint.tcp.address"],
       [{ tokens: [token], endpoint: { tcp: { address: "nonsense" } } }, "endpoint.tcp.address"],
+      [{ tokens: [token], endpoint: { tcp: { address: "127.0.0.1:8181" } } }, "endpoint.tcp.bearerToken"],
+      [
+        { tokens: [token], endpoint: { tcp: { address: "127.0.0.1:8181", bearerToken: "" } } },
+        "endpoint.tcp.bearerToken",
+      ],
       [{ tokens: [token], endpoint: { unix: { path: "s" }, tcp: { address: "127.0.0.1:1" } } }, "endpoint"],
       [{ tokens: [token], cluster: { inCluster: true, context: "x" } }, "cluster.inCluster"],
     ]
@@ -132,9 +140,12 @@ describe("agent config", () => {
       assert.equal(Redacted.value(tcp.endpoint.bearerToken!), "s3cret")
       assert.ok(!String(tcp.endpoint.bearerToken).includes("s3cret"))
     }
-    const v6 = ok({ tokens: [token], endpoint: { tcp: { address: "[::1]:1" } } })
+    const v6 = ok({ tokens: [token], endpoint: { tcp: { address: "[::1]:1", bearerToken: "s3cret" } } })
     assert.equal(v6.endpoint?._tag === "Tcp" && v6.endpoint.host, "::1")
-    const open = ok({ tokens: [token], endpoint: { tcp: { address: "0.0.0.0:80", allowNonLoopback: true } } })
+    const open = ok({
+      tokens: [token],
+      endpoint: { tcp: { address: "0.0.0.0:80", allowNonLoopback: true, bearerToken: "s3cret" } },
+    })
     assert.equal(open.endpoint?._tag, "Tcp")
     const unix = ok({ tokens: [token], endpoint: { unix: { path: "agent.sock" } } })
     assert.deepEqual(unix.endpoint, { _tag: "Unix", path: "/etc/agent/agent.sock", mode: 0o600 })

@@ -227,22 +227,36 @@ describe("Endpoint on a unix socket", () => {
   })
 })
 
+const bearerToken = Redacted.make(`${MARKER}-bearer`)
+const bearer = { authorization: `Bearer ${MARKER}-bearer` }
+
 describe("Endpoint on TCP", () => {
   it("listens on loopback and refuses other addresses unless allowed", async () => {
-    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0 }, async (target) => {
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
       assert.ok("port" in target && target.port > 0)
-      assert.equal((await request(target, "/v1/tokens/app")).body, `${MARKER}-app`)
+      assert.equal((await request(target, "/v1/tokens/app", { headers: bearer })).body, `${MARKER}-app`)
     })
     for (const host of ["0.0.0.0", "10.1.2.3", "::", "example.com", "128.0.0.1"]) {
-      const error = await startError(agent(), { _tag: "Tcp", host, port: 0 })
+      const error = await startError(agent(), { _tag: "Tcp", host, port: 0, bearerToken })
       assert.equal(error.reason, "NonLoopback", host)
       assert.match(error.message, /not a loopback address/)
     }
     assert.ok(["127.0.0.1", "127.9.8.7", "::1", "[::1]", "localhost"].every(Endpoint.isLoopback))
   })
 
-  it("requires the bearer token when one is set", async () => {
-    const bearerToken = Redacted.make(`${MARKER}-bearer`)
+  it("refuses to start without a bearer token: any local user could read every token", async () => {
+    for (const token of [undefined, ""]) {
+      const config = { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken: token } as const
+      const error = await startError(
+        agent(),
+        (token === undefined ? config : { ...config, bearerToken: Redacted.make(token) }) as Endpoint.TcpConfig,
+      )
+      assert.equal(error.reason, "InvalidConfig")
+      assert.match(error.message, /requires bearerToken/)
+    }
+  })
+
+  it("requires the bearer token", async () => {
     await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
       const none = await request(target, "/v1/tokens/app")
       assert.equal(none.status, 401)
@@ -261,9 +275,105 @@ describe("Endpoint on TCP", () => {
     assert.equal(Endpoint.authorized("Bearer t", Redacted.make("t")), true)
   })
 
+  it("refuses a foreign Host or Origin (DNS rebinding) with 403, even with the bearer token", async () => {
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
+      const port = "port" in target ? target.port : 0
+      const attacks: ReadonlyArray<Record<string, string>> = [
+        { host: `attacker.example:${port}` },
+        { host: `127.0.0.1.nip.io:${port}` },
+        { host: `127.0.0.1:${port + 1}` },
+        { host: "127.0.0.1" },
+        { host: `localhost:${port}`, origin: `http://attacker.example:${port}` },
+        { host: `127.0.0.1:${port}`, origin: "null" },
+        { host: `127.0.0.1:${port}`, origin: `https://127.0.0.1:${port}` },
+      ]
+      for (const headers of attacks) {
+        for (const path of ["/v1/tokens/app", "/metrics"]) {
+          const reply = await request(target, path, { headers: { ...bearer, ...headers } })
+          assert.equal(reply.status, 403, `${JSON.stringify(headers)} ${path}`)
+          noMarker(reply, "a refusal")
+        }
+      }
+      const allowed: ReadonlyArray<Record<string, string>> = [
+        {},
+        { host: `localhost:${port}` },
+        { host: `LOCALHOST:${port}`, origin: `http://localhost:${port}` },
+        { host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` },
+      ]
+      for (const headers of allowed) {
+        const reply = await request(target, "/v1/tokens/app", { headers: { ...bearer, ...headers } })
+        assert.equal(reply.status, 200, JSON.stringify(headers))
+      }
+    })
+    assert.ok(Endpoint.hostMatches("[::1]:8181", "::1", 8181))
+    assert.ok(Endpoint.hostMatches("localhost:8181", "::1", 8181))
+    assert.ok(!Endpoint.hostMatches("127.0.0.1:8181", "::1", 8181))
+    assert.ok(Endpoint.hostMatches("[::1]:8181", "localhost", 8181))
+    assert.ok(Endpoint.hostMatches("10.0.0.5:8181", "0.0.0.0", 8181))
+    assert.ok(!Endpoint.hostMatches("evil.example:8181", "0.0.0.0", 8181))
+    assert.ok(Endpoint.hostMatches("10.1.2.3:8181", "10.1.2.3", 8181))
+    assert.ok(!Endpoint.hostMatches("localhost:8181", "10.1.2.3", 8181))
+    assert.ok(Endpoint.hostMatches("127.0.0.1", "127.0.0.1", 80))
+    assert.ok(!Endpoint.hostMatches(undefined, "127.0.0.1", 80))
+    assert.ok(Endpoint.originAllowed(undefined, "127.0.0.1", 80))
+    assert.ok(!Endpoint.originAllowed("http://127.0.0.1:80/x", "127.0.0.1", 80))
+  })
+
   it("rejects invalid configurations with a typed error", async () => {
-    assert.equal((await startError(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 70000 })).reason, "InvalidConfig")
+    assert.equal(
+      (await startError(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 70000, bearerToken })).reason,
+      "InvalidConfig",
+    )
     const mode = await startError(agent(), { _tag: "Unix", path: path.join(os.tmpdir(), "x.sock"), mode: 0o1777 })
     assert.equal(mode.reason, "InvalidConfig")
+  })
+})
+
+describe("Endpoint request paths", () => {
+  // Each of these reaches the token route once a URL parser normalizes it, past a proxy that allows only /metrics or
+  // /healthz by prefix.
+  const tricks = [
+    "/metrics/../v1/tokens/app",
+    "/healthz/%2e%2e/v1/tokens/app",
+    "/metrics/%2E%2E/v1/tokens/app",
+    "/v1/tokens/./app",
+    "/v1/./tokens/app",
+    "/metrics\\..\\v1\\tokens\\app",
+    "/v1\\tokens\\app",
+    "/v1/tokens%2fapp",
+    "/v1/tokens%5Capp",
+    "/v1/tokens/app/..",
+    "/v1/tokens/app/.",
+  ]
+
+  const refusesAll = async (send: (path: string) => Promise<{ status: number; body: string }>) => {
+    for (const trick of tricks) {
+      const reply = await send(trick)
+      assert.equal(reply.status, 400, trick)
+      assert.ok(!reply.body.includes(MARKER), `${trick} leaks the token`)
+    }
+  }
+
+  it("refuses dot segments, encoded dots and slashes, and backslashes on a unix socket, before routing", async () => {
+    const dir = tempDir()
+    const socketPath = path.join(dir, "a.sock")
+    await withEndpoint(agent(), { _tag: "Unix", path: socketPath }, async (target) => {
+      await refusesAll((trick) => request(target, trick))
+      const absolute = await raw(
+        socketPath,
+        "GET http://localhost/metrics/../v1/tokens/app HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+      )
+      assert.match(absolute, /^HTTP\/1\.1 400/)
+      assert.equal((await request(target, "/v1/tokens/app")).status, 200)
+      assert.equal((await request(target, "/v1/tokens/app?format=json&x=../..")).status, 200, "a query is not a path")
+    })
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("refuses the same paths on TCP", async () => {
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
+      await refusesAll((trick) => request(target, trick, { headers: bearer }))
+      assert.equal((await request(target, "/v1/tokens/app", { headers: bearer })).status, 200)
+    })
   })
 })

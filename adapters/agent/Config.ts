@@ -123,7 +123,7 @@ export type EndpointSpec =
     readonly host: string
     readonly port: number
     readonly allowNonLoopback: boolean
-    readonly bearerToken?: Redacted.Redacted<string> | undefined
+    readonly bearerToken: Redacted.Redacted<string>
   }
 
 /** The resolved configuration. */
@@ -257,12 +257,17 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
         path: "endpoint.tcp.address",
         message: "must be a loopback address (127.0.0.1, ::1, localhost) unless allowNonLoopback is true",
       })
+    } else if (tcp.bearerToken === undefined) {
+      issues.push({
+        path: "endpoint.tcp.bearerToken",
+        message: "is required: every local user (and a web page, through DNS rebinding) can reach a TCP port",
+      })
     } else {
       endpoint = {
         _tag: "Tcp",
         ...address,
         allowNonLoopback: tcp.allowNonLoopback ?? false,
-        bearerToken: tcp.bearerToken === undefined ? undefined : Redacted.make(tcp.bearerToken),
+        bearerToken: Redacted.make(tcp.bearerToken),
       }
     }
   }

@@ -75,8 +75,15 @@ const BoundObject = Schema.Struct({
   uid: opt(NonEmpty),
 })
 
+/** A token's name is one path segment of the endpoint (`/v1/tokens/NAME`), which refuses slashes and dot segments. */
+const TokenName = NonEmpty.pipe(
+  Schema.filter((name) => !/[/\\]/.test(name) && name !== "." && name !== "..", {
+    message: () => "must not contain / or \\ nor be . or .. (it is a path segment of the endpoint)",
+  }),
+)
+
 const Token = Schema.Struct({
-  name: NonEmpty,
+  name: TokenName,
   namespace: NonEmpty,
   serviceAccount: NonEmpty,
   audiences: opt(Audiences),

@@ -4,8 +4,12 @@
  *
  * - A unix socket is created inside a fresh 0700 directory next to its final path, given its mode (0600 by default)
  *   and only then renamed into place, so nobody can connect before the mode applies, whatever the umask.
- * - A TCP address must be loopback unless `allowNonLoopback` is set.
- * - An optional bearer token is compared in constant time (SHA-256 of both sides, then `timingSafeEqual`).
+ * - A TCP address must be loopback unless `allowNonLoopback` is set, and a TCP endpoint requires a bearer token: any
+ *   local user can connect to a port, and a web page can reach it through DNS rebinding. A TCP request must also name
+ *   the endpoint's own address in `Host` and carry no foreign `Origin` (403 otherwise), so that a page whose host name
+ *   was rebound to 127.0.0.1 is refused even before the token is checked.
+ * - The bearer token (optional on a unix socket, whose mode guards it) is compared in constant time (SHA-256 of both
+ *   sides, then `timingSafeEqual`).
  * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
  *   refused.
  *
@@ -37,9 +41,13 @@
  *   ready: Effect.succeed(true),
  * })
  * const token = await Effect.gen(function* () {
- *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 })
+ *   const bearerToken = Redacted.make("a-long-random-secret")
+ *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken })
  *   assert.ok(endpoint.address._tag === "Tcp")
- *   const answer = yield* EndpointClient.token({ _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port }, "vault")
+ *   const answer = yield* EndpointClient.token(
+ *     { _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port, bearerToken },
+ *     "vault",
+ *   )
  *   return Redacted.value(answer.status!.token)
  * }).pipe(Effect.scoped, Effect.provide(state), Effect.runPromise)
  * assert.equal(token, "a.b.c")
@@ -65,7 +73,7 @@ import * as Metrics from "./Metrics.ts"
 
 /** Options shared by both kinds of endpoint. */
 export interface CommonOptions {
-  /** Required as `Authorization: Bearer <token>` on every request when set. */
+  /** Required as `Authorization: Bearer <token>` on every request when set (always set on TCP). */
   readonly bearerToken?: Redacted.Redacted<string> | undefined
   /** The largest request (request target plus headers) accepted, in bytes. @default 8192 */
   readonly maxRequestBytes?: number | undefined
@@ -81,10 +89,12 @@ export interface UnixConfig extends CommonOptions {
   readonly mode?: number | undefined
 }
 
-/** A TCP endpoint; loopback only unless `allowNonLoopback`. */
+/** A TCP endpoint; loopback only unless `allowNonLoopback`, and always behind a bearer token. */
 export interface TcpConfig extends CommonOptions {
   /** The kind of endpoint. */
   readonly _tag: "Tcp"
+  /** Required as `Authorization: Bearer <token>` on every request: every local user can reach a TCP port. */
+  readonly bearerToken: Redacted.Redacted<string>
   /** The host (a loopback address unless `allowNonLoopback`). */
   readonly host: string
   /** The port; 0 picks a free one (see {@link Endpoint.address}). */
@@ -182,7 +192,33 @@ const refuse = (status: number, body: string): EndpointRoutes.RouteResponse => (
   body,
 })
 
-const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) => {
+const unbracket = (host: string): string => host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
+
+const isIpLiteral = (host: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":")
+
+/**
+ * Whether a `Host` header names a TCP endpoint bound to `host:port`: the bound address itself, or `localhost` for a
+ * loopback address, or any IP literal for a wildcard address (`0.0.0.0`, `::`); always with the port (bare for port
+ * 80). A host name an attacker controls (DNS rebinding) never matches.
+ */
+export const hostMatches = (header: string | undefined, host: string, port: number): boolean => {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec((header ?? "").trim())
+  if (match === null || (match[2] === undefined ? port !== 80 : Number(match[2]) !== port)) return false
+  const named = unbracket(match[1]!)
+  const bound = unbracket(host)
+  if (named === bound) return true
+  if (bound === "0.0.0.0" || bound === "::") return named === "localhost" || isIpLiteral(named)
+  return isLoopback(bound) && (named === "localhost" || (bound === "localhost" && isLoopback(named)))
+}
+
+/** Whether an `Origin` header, when present, is the TCP endpoint's own (`http://` and a matching host). */
+export const originAllowed = (header: string | undefined, host: string, port: number): boolean => {
+  if (header === undefined) return true
+  const match = /^http:\/\/([^/]+)$/i.exec(header.trim())
+  return match !== null && hostMatches(match[1], host, port)
+}
+
+const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>, port: () => number) => {
   const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
   const run = Runtime.runPromise(runtime)
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -190,6 +226,14 @@ const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
     const length = req.headers["content-length"]
     if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined) {
       return write(req, res, refuse(413, "request bodies are not accepted\n"), true)
+    }
+    if (config._tag === "Tcp") {
+      if (!hostMatches(req.headers["host"], config.host, port())) {
+        return write(req, res, refuse(403, "the Host header does not name this endpoint\n"), true)
+      }
+      if (!originAllowed(req.headers["origin"], config.host, port())) {
+        return write(req, res, refuse(403, "cross-origin requests are refused\n"), true)
+      }
     }
     if (config.bearerToken !== undefined && !authorized(req.headers["authorization"], config.bearerToken)) {
       return write(req, res, { ...refuse(401, "unauthorized\n"), headers: { "www-authenticate": "Bearer" } })
@@ -266,7 +310,8 @@ const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
   Effect.tryPromise({
     try: async (): Promise<{ server: http.Server; address: EndpointAddress; inode?: number }> => {
       const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
-      const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime))
+      let port = config._tag === "Tcp" ? config.port : 0
+      const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime, () => port))
       server.headersTimeout = 10_000
       server.requestTimeout = 15_000
       if (config._tag === "Unix") {
@@ -279,7 +324,7 @@ const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
       }
       await listen(server, { host: config.host, port: config.port })
       const bound = server.address()
-      const port = typeof bound === "object" && bound !== null ? bound.port : config.port
+      port = typeof bound === "object" && bound !== null ? bound.port : config.port
       return { server, address: { _tag: "Tcp", host: config.host, port } }
     },
     catch: (error) =>
@@ -311,6 +356,11 @@ const validate = (config: EndpointConfig): Effect.Effect<void, EndpointError> =>
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     return Effect.fail(fail(config, "InvalidConfig", "the port must be an integer from 0 to 65535"))
+  }
+  if (config.bearerToken === undefined || Redacted.value(config.bearerToken) === "") {
+    return Effect.fail(
+      fail(config, "InvalidConfig", "a TCP endpoint requires bearerToken: every local user can connect to a port"),
+    )
   }
   return isLoopback(config.host) || config.allowNonLoopback === true
     ? Effect.void
