@@ -10,6 +10,7 @@ import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import { fakeAgent, request, status } from "./_agentFakes.ts"
+import * as Connections from "./_connections.ts"
 import type { FakeAgent, Reply, Target } from "./_agentFakes.ts"
 
 const MARKER = "MARKER-7f3a9c-DO-NOT-LEAK"
@@ -375,5 +376,88 @@ describe("Endpoint request paths", () => {
       await refusesAll((trick) => request(target, trick, { headers: bearer }))
       assert.equal((await request(target, "/v1/tokens/app", { headers: bearer })).status, 200)
     })
+  })
+})
+
+describe("Endpoint connection limits", () => {
+  /** Sends one keep-alive request on an open socket and returns the status line of the reply. */
+  const ask = (socket: net.Socket, host: string): Promise<string> =>
+    new Promise((resolve) => {
+      let data = ""
+      const onData = (chunk: Buffer) => {
+        data += chunk.toString("utf8")
+        if (data.includes("\r\n\r\n")) {
+          socket.off("data", onData)
+          resolve(data.split("\r\n")[0]!)
+        }
+      }
+      socket.on("data", onData)
+      socket.once("close", () => resolve(data.split("\r\n")[0] || "closed"))
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${MARKER}-bearer\r\n\r\n`)
+    })
+
+  const configs = (
+    dir: string,
+    connections: Endpoint.EndpointConfig["connections"],
+  ): Array<Endpoint.EndpointConfig> => [
+    { _tag: "Unix", path: path.join(dir, "a.sock"), connections },
+    { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken, connections },
+  ]
+
+  const connectTo = (target: Target) => () =>
+    "socketPath" in target ? net.connect({ path: target.socketPath }) : net.connect(target.port, target.host)
+
+  const hostOf = (target: Target) => "socketPath" in target ? "localhost" : `${target.host}:${target.port}`
+
+  it("holds at most maxConnections: 300 idle connections, 250 closed at once, the 50 held ones still served", {
+    timeout: 30_000,
+  }, async () => {
+    const dir = tempDir()
+    for (const config of configs(dir, { maxConnections: 50 })) {
+      await withEndpoint(agent(), config, async (target) => {
+        const batch = await Connections.open(300, connectTo(target))
+        await batch.closed(250)
+        const held = batch.sockets.filter((socket) => !batch.isClosed(socket))
+        assert.equal(held.length, 50, config._tag)
+        const lines = await Promise.all(held.map((socket) => ask(socket, hostOf(target))))
+        assert.deepEqual(new Set(lines), new Set(["HTTP/1.1 200 OK"]), config._tag)
+        // still full: one more connection is closed at once
+        const extra = await Connections.open(1, connectTo(target))
+        await extra.closed(1)
+        batch.destroy()
+      })
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("closes connections that send nothing, half a request, or nothing after a response", {
+    timeout: 30_000,
+  }, async () => {
+    const dir = tempDir()
+    const limits = { maxConnections: 200, headersTimeoutMillis: 1000, idleTimeoutMillis: 100 }
+    for (const config of configs(dir, limits)) {
+      await withEndpoint(agent(), config, async (target) => {
+        const kept = await Connections.open(20, connectTo(target))
+        const answers = await Promise.all(kept.sockets.map((socket) => ask(socket, hostOf(target))))
+        assert.deepEqual(new Set(answers), new Set(["HTTP/1.1 200 OK"]))
+        const idle = await Connections.open(150, connectTo(target))
+        const partial = await Connections.open(20, connectTo(target))
+        partial.sockets.forEach((socket) => socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n"))
+        await Promise.all([idle.closed(150), partial.closed(20), kept.closed(20)])
+        // the endpoint serves as before
+        const after = await Connections.open(1, connectTo(target))
+        assert.equal(await ask(after.sockets[0]!, hostOf(target)), "HTTP/1.1 200 OK")
+        after.destroy()
+      })
+    }
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
+  it("refuses limits that are not positive whole numbers", async () => {
+    for (const connections of [{ maxConnections: 0 }, { idleTimeoutMillis: 1.5 }, { headersTimeoutMillis: -1 }]) {
+      const error = await startError(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken, connections })
+      assert.equal(error.reason, "InvalidConfig")
+      assert.match(error.message, /connections\.\w+ must be a whole number above 0/)
+    }
   })
 })

@@ -12,6 +12,8 @@
  *   sides, then `timingSafeEqual`).
  * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
  *   refused.
+ * - Connections are limited ({@link defaultConnectionLimits}): at most 128 open, 10 s to send a request's headers, 5 s
+ *   idle between requests, 15 s per request; connections beyond the cap are closed as soon as they are accepted.
  *
  * @example Serve an agent state on a loopback port and ask it for a token
  * ```ts
@@ -67,6 +69,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import * as path from "node:path"
+import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
 import * as Metrics from "./Metrics.ts"
@@ -77,6 +80,8 @@ export interface CommonOptions {
   readonly bearerToken?: Redacted.Redacted<string> | undefined
   /** The largest request (request target plus headers) accepted, in bytes. @default 8192 */
   readonly maxRequestBytes?: number | undefined
+  /** Limits on connections; unset fields take {@link defaultConnectionLimits}. */
+  readonly connections?: Connections.Limits | undefined
 }
 
 /** A unix-socket endpoint. */
@@ -149,6 +154,17 @@ export class EndpointError extends EndpointErrorBase {
 
 /** The default request size limit in bytes. */
 export const defaultMaxRequestBytes = 8192
+
+/**
+ * The default limits on connections: 128 open at once, 10 s to send a request's headers, 5 s idle between requests,
+ * 15 s per request.
+ */
+export const defaultConnectionLimits: Connections.ResolvedLimits = {
+  maxConnections: 128,
+  headersTimeoutMillis: 10_000,
+  idleTimeoutMillis: 5_000,
+  requestTimeoutMillis: 15_000,
+}
 
 /** Whether a host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`). */
 export const isLoopback = (host: string): boolean => {
@@ -258,10 +274,17 @@ const listen = (server: http.Server, target: string | { host: string; port: numb
     else server.listen(target.port, target.host, done)
   })
 
-const close = (server: http.Server): Promise<void> =>
+interface Started {
+  readonly server: http.Server
+  readonly guard: Connections.Guard
+  readonly address: EndpointAddress
+  readonly inode?: number
+}
+
+const close = ({ server, guard }: Pick<Started, "server" | "guard">): Promise<void> =>
   new Promise((resolve) => {
     server.close(() => resolve())
-    ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    guard.destroyAll()
   })
 
 const fail = (config: EndpointConfig, reason: EndpointErrorReason, detail: string) =>
@@ -308,24 +331,23 @@ const startUnix = async (config: UnixConfig, server: http.Server): Promise<Endpo
 
 const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =>
   Effect.tryPromise({
-    try: async (): Promise<{ server: http.Server; address: EndpointAddress; inode?: number }> => {
+    try: async (): Promise<Started> => {
       const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
       let port = config._tag === "Tcp" ? config.port : 0
       const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime, () => port))
-      server.headersTimeout = 10_000
-      server.requestTimeout = 15_000
+      const guard = Connections.guard(server, Connections.resolve(config.connections, defaultConnectionLimits))
       if (config._tag === "Unix") {
         const result = await startUnix(config, server).catch(async (error) => {
-          await close(server)
+          await close({ server, guard })
           throw error
         })
         if (typeof result !== "number") throw result
-        return { server, address: { _tag: "Unix", path: config.path }, inode: result }
+        return { server, guard, address: { _tag: "Unix", path: config.path }, inode: result }
       }
       await listen(server, { host: config.host, port: config.port })
       const bound = server.address()
       port = typeof bound === "object" && bound !== null ? bound.port : config.port
-      return { server, address: { _tag: "Tcp", host: config.host, port } }
+      return { server, guard, address: { _tag: "Tcp", host: config.host, port } }
     },
     catch: (error) =>
       error instanceof EndpointError
@@ -335,9 +357,9 @@ const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
         : fail(config, "Listen", String((error as Error)?.message ?? error)),
   })
 
-const release = (started: { server: http.Server; address: EndpointAddress; inode?: number }) =>
+const release = (started: Started) =>
   Effect.promise(async () => {
-    await close(started.server)
+    await close(started)
     if (started.address._tag === "Unix") {
       const stat = await fs.lstat(started.address.path).catch(() => undefined)
       if (stat?.isSocket() && stat.ino === started.inode) await fs.unlink(started.address.path).catch(() => {})
@@ -347,6 +369,10 @@ const release = (started: { server: http.Server; address: EndpointAddress; inode
 const validate = (config: EndpointConfig): Effect.Effect<void, EndpointError> => {
   if (config.maxRequestBytes !== undefined && !(config.maxRequestBytes >= 256)) {
     return Effect.fail(fail(config, "InvalidConfig", "maxRequestBytes must be at least 256"))
+  }
+  const limits = Connections.invalid(config.connections)
+  if (limits.length > 0) {
+    return Effect.fail(fail(config, "InvalidConfig", `connections.${limits[0]} must be a whole number above 0`))
   }
   if (config._tag === "Unix") {
     const mode = config.mode ?? 0o600
