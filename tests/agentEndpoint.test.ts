@@ -1,4 +1,5 @@
 import assert from "node:assert/strict"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -11,6 +12,7 @@ import * as Redacted from "effect/Redacted"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import { fakeAgent, request, status } from "./_agentFakes.ts"
 import * as Connections from "./_connections.ts"
+import { runtime } from "./_runtime.ts"
 import type { FakeAgent, Reply, Target } from "./_agentFakes.ts"
 
 const MARKER = "MARKER-7f3a9c-DO-NOT-LEAK"
@@ -460,4 +462,61 @@ describe("Endpoint connection limits", () => {
       assert.match(error.message, /connections\.\w+ must be a whole number above 0/)
     }
   })
+})
+
+describe("Endpoint against a second local user", () => {
+  const root = typeof process.getuid === "function" && process.getuid() === 0
+  const skip = !root
+    ? "needs root, to create and remove a second local user"
+    : runtime !== "node"
+    ? "runs once, under Node (it spawns the client as another user with node:child_process's uid option)"
+    : false
+
+  /** Runs a Node client as `uid` asking `target` for a token; resolves with its answer (a status or an error code). */
+  const askAs = (uid: number, target: Record<string, unknown>, headers: Record<string, string> = {}): Promise<string> =>
+    new Promise((resolve) => {
+      const script = `const r = require("node:http").get(${
+        JSON.stringify({ ...target, path: "/v1/tokens/app", headers })
+      },
+        (res) => { let b = ""; res.on("data", (c) => b += c); res.on("end", () => console.log(res.statusCode + " " + b)) });
+        r.on("error", (e) => console.log(e.code))`
+      const child = spawn(process.execPath, ["-e", script], { uid, gid: uid, stdio: ["ignore", "pipe", "inherit"] })
+      let out = ""
+      child.stdout.on("data", (chunk) => (out += String(chunk)))
+      child.on("exit", () => resolve(out.trim()))
+    })
+
+  it(
+    "another user gets no token: a TCP endpoint needs the bearer token, the unix socket is mode 0600",
+    { skip },
+    async () => {
+      const user = `satk-net-${process.pid}`
+      execFileSync("useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user])
+      const dir = tempDir()
+      try {
+        fs.chmodSync(dir, 0o755)
+        const uid = Number(execFileSync("id", ["-u", user], { encoding: "utf8" }).trim())
+        // Today's default, a TCP endpoint without a bearer token, must not come up at all.
+        const open = await Effect.runPromise(Effect.exit(
+          Effect.scoped(Effect.gen(function* () {
+            const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 } as Endpoint.TcpConfig)
+            const port = endpoint.address._tag === "Tcp" ? endpoint.address.port : 0
+            return yield* Effect.promise(() => askAs(uid, { host: "127.0.0.1", port }))
+          })).pipe(Effect.provide(agent().layer)),
+        ))
+        assert.ok(Exit.isFailure(open), `the other user was answered: ${Exit.isSuccess(open) ? open.value : ""}`)
+        await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
+          const answer = await askAs(uid, target)
+          assert.match(answer, /^401 /)
+          assert.ok(!answer.includes(MARKER))
+        })
+        await withEndpoint(agent(), { _tag: "Unix", path: path.join(dir, "a.sock") }, async (target) => {
+          assert.equal(await askAs(uid, target), "EACCES")
+        })
+      } finally {
+        execFileSync("userdel", [user])
+        fs.rmSync(dir, { recursive: true, force: true })
+      }
+    },
+  )
 })
