@@ -1,12 +1,14 @@
 /**
  * Exec credential plugins run by the kube adapter itself: client-go's checks on what a plugin prints, its cache
  * (reused until `expirationTimestamp`, dropped after a 401, one run for concurrent callers), closed standard input,
- * a timeout driven by TestClock, and errors that name the plugin but never quote the credential.
+ * a timeout driven by TestClock, a run that ends with the plugin process even when a child it left running holds its
+ * output open, and errors that name the plugin but never quote the credential.
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
+import process from "node:process"
 import { after, describe, it } from "node:test"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
@@ -158,6 +160,40 @@ describe("ExecPlugin.run", () => {
     fs.writeFileSync(command, "#!/bin/sh\nhead -c 3000000 /dev/zero | tr '\\0' a\n", { mode: 0o755 })
     const error = await failure(command)
     assert.equal(error.detail, `exec plugin printed more than ${ExecPlugin.maxOutputBytes} bytes`)
+  })
+
+  it("finishes when the plugin exits, though a child it left running holds its output open", {
+    timeout: 30_000,
+  }, async () => {
+    const cases = [["stderr", "sleep 300 >/dev/null &"], ["stdout-and-stderr", "sleep 300 &"]] as const
+    for (const [held, background] of cases) {
+      const command = nodePath.join(dir, `leaves-${held}.sh`)
+      const pidFile = nodePath.join(dir, `leaves-${held}.pid`)
+      fs.writeFileSync(
+        command,
+        `#!/bin/sh\n${background}\necho $! > '${pidFile}'\n` +
+          `printf '{"apiVersion":"${v1}","kind":"ExecCredential","status":{"token":"held-${held}"}}'\n`,
+        { mode: 0o755 },
+      )
+      try {
+        // The live clock: the plugin's one-minute timeout must not be what ends the run.
+        const credential = await Effect.runPromise(
+          ExecPlugin.run("test", exec(command)).pipe(Effect.provide(NodeContext.layer)),
+        )
+        assert.equal(token(credential), `held-${held}`)
+        const child = Number(fs.readFileSync(pidFile, "utf8"))
+        assert.doesNotThrow(() => process.kill(child, 0), `the background child holding ${held} had exited already`)
+      } finally {
+        const child = Number(fs.readFileSync(pidFile, "utf8"))
+        if (child > 0) {
+          try {
+            process.kill(child, "SIGKILL")
+          } catch {
+            // already gone
+          }
+        }
+      }
+    }
   })
 
   it("gives up on a plugin that runs longer than a minute (TestClock)", async () => {

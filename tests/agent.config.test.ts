@@ -101,12 +101,20 @@ describe("agent config", () => {
         "tokens[0].hooks.signal.signal",
       ],
       [{ tokens: [token, token] }, "tokens[1].name"],
+      [{ tokens: [{ ...token, name: "a/b" }] }, "tokens[0].name"],
+      [{ tokens: [{ ...token, name: ".." }] }, "tokens[0].name"],
+      [{ tokens: [{ ...token, name: "a\\b" }] }, "tokens[0].name"],
       [{ tokens: [{ ...token, file: { path: "../outside" } }] }, "tokens[0].file.path"],
       [{ tokens: [{ ...token, file: { path: "a/../../b" } }] }, "tokens[0].file.path"],
       [{ tokens: [token], budget: { qps: 0 } }, "budget.qps"],
       [{ tokens: [token], log: { format: "xml" } }, "log.format"],
       [{ tokens: [token], endpoint: { tcp: { address: "0.0.0.0:8080" } } }, "endpoint.tcp.address"],
       [{ tokens: [token], endpoint: { tcp: { address: "nonsense" } } }, "endpoint.tcp.address"],
+      [{ tokens: [token], endpoint: { tcp: { address: "127.0.0.1:8181" } } }, "endpoint.tcp.bearerToken"],
+      [
+        { tokens: [token], endpoint: { tcp: { address: "127.0.0.1:8181", bearerToken: "" } } },
+        "endpoint.tcp.bearerToken",
+      ],
       [{ tokens: [token], endpoint: { unix: { path: "s" }, tcp: { address: "127.0.0.1:1" } } }, "endpoint"],
       [{ tokens: [token], cluster: { inCluster: true, context: "x" } }, "cluster.inCluster"],
     ]
@@ -132,9 +140,12 @@ describe("agent config", () => {
       assert.equal(Redacted.value(tcp.endpoint.bearerToken!), "s3cret")
       assert.ok(!String(tcp.endpoint.bearerToken).includes("s3cret"))
     }
-    const v6 = ok({ tokens: [token], endpoint: { tcp: { address: "[::1]:1" } } })
+    const v6 = ok({ tokens: [token], endpoint: { tcp: { address: "[::1]:1", bearerToken: "s3cret" } } })
     assert.equal(v6.endpoint?._tag === "Tcp" && v6.endpoint.host, "::1")
-    const open = ok({ tokens: [token], endpoint: { tcp: { address: "0.0.0.0:80", allowNonLoopback: true } } })
+    const open = ok({
+      tokens: [token],
+      endpoint: { tcp: { address: "0.0.0.0:80", allowNonLoopback: true, bearerToken: "s3cret" } },
+    })
     assert.equal(open.endpoint?._tag, "Tcp")
     const unix = ok({ tokens: [token], endpoint: { unix: { path: "agent.sock" } } })
     assert.deepEqual(unix.endpoint, { _tag: "Unix", path: "/etc/agent/agent.sock", mode: 0o600 })
@@ -146,6 +157,71 @@ describe("agent config", () => {
       endpoint: { tcp: { address: "127.0.0.1:1", bearerToken: 42, x: "MARKER" } },
     })
     assert.ok(!error.message.includes("MARKER"), error.message)
+  })
+
+  it("never repeats a value of any type at any field, and bounds every message (50 MB values, huge keys)", () => {
+    const huge = `MARKER${"x".repeat(50 * 1024 * 1024)}`
+    const at = (path: ReadonlyArray<string | number>, value: unknown): unknown => {
+      const document: Record<string, unknown> = { tokens: [{ ...token }] }
+      let node: Record<string | number, unknown> = document
+      path.slice(0, -1).forEach((key, i) => {
+        const next = path[i + 1]
+        node[key] = node[key] ?? (typeof next === "number" ? [] : {})
+        node = node[key] as Record<string | number, unknown>
+        if (typeof next === "number") node[next] = node[next] ?? { ...token }
+      })
+      node[path.at(-1)!] = value
+      return document
+    }
+    const fields: ReadonlyArray<ReadonlyArray<string | number>> = [
+      ["log", "format"],
+      ["log", "level"],
+      ["log"],
+      ["cluster", "inCluster"],
+      ["cluster", "kubeconfig"],
+      ["cluster"],
+      ["endpoint", "tcp", "allowNonLoopback"],
+      ["endpoint", "tcp", "bearerToken"],
+      ["endpoint", "tcp", "address"],
+      ["endpoint", "unix", "mode"],
+      ["endpoint", "unix"],
+      ["endpoint"],
+      ["tokens", 0, "boundObject", "kind"],
+      ["tokens", 0, "boundObject"],
+      ["tokens", 0, "hooks", "signal", "signal"],
+      ["tokens", 0, "hooks", "command"],
+      ["tokens", 0, "file", "owner"],
+      ["tokens", 0, "file", "mode"],
+      ["tokens", 0, "expirationSeconds"],
+      ["tokens", 0, "audiences"],
+      ["tokens", 0, "name"],
+      ["tokens", 0],
+      ["tokens"],
+      ["defaults", "jitter"],
+      ["defaults", "mode"],
+      ["budget", "qps"],
+      ["budget", "maxInFlight"],
+    ]
+    const values: ReadonlyArray<unknown> = [huge, [huge], { k: huge }, [1, huge], { value: [huge] }, 1.5, true]
+    for (const field of fields) {
+      for (const value of values) {
+        const result = decode(at(field, value))
+        if (Either.isRight(result)) continue // a long string is a valid path or name
+        const message = result.left.message
+        assert.ok(message.length < 2000, `${field.join(".")}: ${message.length} characters`)
+        assert.ok(!message.includes("MARKERx"), `${field.join(".")} repeats the value: ${message.slice(0, 300)}`)
+      }
+    }
+    // keys are repeated (they name the field) but cut short, with control characters escaped
+    const key = failure({ tokens: [token], [`\u001b[31m${huge}`]: 1 })
+    assert.ok(key.message.length < 400, `${key.message.length} characters`)
+    assert.ok(!key.message.includes("\u001b"))
+    assert.match(key.message, /\\u001b\[31mMARKERx+…: is unexpected/)
+    // thousands of problems: twenty are listed
+    const many = failure({ tokens: Array.from({ length: 5000 }, () => ({ ...token, colour: "red" })) })
+    assert.equal(many.issues.length, 5000)
+    assert.match(many.message, /; and \d+ more$/)
+    assert.ok(many.message.length < 20 * 300, `${many.message.length} characters`)
   })
 
   it("loads YAML and JSON files, and reports syntax errors and missing files", async () => {

@@ -10,6 +10,7 @@ import * as Fiber from "effect/Fiber"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Metric from "effect/Metric"
+import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import type * as TestServices from "effect/TestServices"
@@ -100,6 +101,54 @@ describe("agent lifecycle", () => {
         assert.equal((yield* get("/v1/tokens/nope")).status, 404)
       })).pipe(Logger.withMinimumLogLevel(LogLevel.None))
       assert.ok(!fs.existsSync(nodePath.join(dir, "agent.sock")))
+      fs.rmSync(dir, { recursive: true, force: true })
+    })))
+
+  it("a TCP endpoint answers only with its bearer token, and warns while the config holding it is readable by others", () =>
+    run(Effect.gen(function* () {
+      const dir = tempDir("tcp-endpoint")
+      const file = nodePath.join(dir, "agent.yaml")
+      const secret = "MARKER-bearer-7f3a9c"
+      fs.writeFileSync(
+        file,
+        yamlConfig(["a"], `endpoint: { tcp: { address: "127.0.0.1:0", bearerToken: ${secret} } }\n`),
+      )
+      const fake = issuer()
+      const get = (port: number, headers: Record<string, string>) =>
+        Effect.async<number>((resume) => {
+          http.get({ host: "127.0.0.1", port, path: "/v1/tokens/a", headers, agent: false }, (response) => {
+            response.resume()
+            response.on("end", () => resume(Effect.succeed(response.statusCode ?? 0)))
+          })
+        })
+      const startAgent = (mode: number) =>
+        Effect.gen(function* () {
+          fs.chmodSync(file, mode)
+          const warnings: Array<string> = []
+          const capture = Logger.replace(
+            Logger.defaultLogger,
+            Logger.make(({ logLevel, message }) => {
+              if (logLevel._tag === "Warning") warnings.push(String(message))
+            }),
+          )
+          const statuses = yield* Effect.scoped(Effect.gen(function* () {
+            const agent = yield* Agent.start(yield* Config.load(file), fake.fetcher)
+            yield* until(Effect.map(agent.scheduler.ready, (ready) => ready), "readiness")
+            const endpoint = agent.endpoint.pipe(Option.getOrThrow).address
+            assert.ok(endpoint._tag === "Tcp")
+            return [
+              yield* get(endpoint.port, {}),
+              yield* get(endpoint.port, { authorization: "Bearer MARKER-bearer" }),
+              yield* get(endpoint.port, { authorization: `Bearer ${secret}` }),
+            ]
+          })).pipe(Effect.provide(capture), Logger.withMinimumLogLevel(LogLevel.Warning))
+          assert.deepEqual(statuses, [401, 401, 200])
+          assert.ok(warnings.every((w) => !w.includes(secret)))
+          return warnings.filter((w) => w.includes("bearer token"))
+        })
+      assert.equal((yield* startAgent(0o644)).length, 1)
+      assert.equal((yield* startAgent(0o640)).length, 1)
+      assert.deepEqual(yield* startAgent(0o600), [])
       fs.rmSync(dir, { recursive: true, force: true })
     })))
 

@@ -149,6 +149,41 @@ describe("agent scheduler", () => {
       assert.ok((yield* scheduler.list).every((s) => s.phase === "valid"))
     })))
 
+  it("a rotation hook that hangs delays no refresh, of its token or another; the latest rotation runs next", () =>
+    runTest(Effect.gen(function* () {
+      yield* setTime(epoch)
+      const dir = tempDir("scheduler-hook")
+      const out = nodePath.join(dir, "hook.out")
+      const fake = issuer()
+      fake.cap = 20 // 20 s tokens, refreshed every 16 s (jitter 0)
+      const { scheduler } = yield* setup(fake)
+      // The hook records its rotation, then hangs (a real process) until the 60 s hook timeout of the TestClock.
+      const hooks = {
+        command: ["sh", "-c", `echo "$SA_TOKEN_FINGERPRINT" >> '${out}'; exec sleep 600`],
+        directory: dir,
+      }
+      yield* scheduler.apply([
+        spec("a", { expirationSeconds: 600, jitter: 0, hooks }),
+        spec("b", { expirationSeconds: 600, jitter: 0 }),
+      ])
+      yield* TestClock.adjust(1)
+      assert.deepEqual([fake.perAccount.get("a"), fake.perAccount.get("b")], [1, 1])
+      const lines = () => fs.existsSync(out) ? fs.readFileSync(out, "utf8").trim().split("\n") : []
+      yield* until(Effect.sync(() => lines().length === 1), "the first hook")
+      for (let refresh = 2; refresh <= 4; refresh++) {
+        yield* TestClock.adjust(16 * second)
+        assert.deepEqual([fake.perAccount.get("a"), fake.perAccount.get("b")], [refresh, refresh], `refresh ${refresh}`)
+        assert.equal((yield* scheduler.list)[0]!.phase, "valid", "the token served 503 while its hook hung")
+      }
+      // The hanging hook times out at 60 s (before the refresh at 64 s); the hook then runs once more, for the latest of
+      // the three rotations that came meanwhile.
+      yield* TestClock.adjust(13 * second)
+      const latest = (yield* scheduler.list)[0]!.fingerprint
+      yield* until(Effect.sync(() => lines().length === 2), "the hook of the latest rotation")
+      assert.equal(lines()[1], latest)
+      fs.rmSync(dir, { recursive: true, force: true })
+    })))
+
   it("follows a lifetime capped by the server", () =>
     runTest(Effect.gen(function* () {
       yield* setTime(epoch)

@@ -1,12 +1,16 @@
 /**
  * The rest of the development API server's surface over real HTTPS: health, version, discovery, OIDC, read access,
- * 404s, the admin API, fault injection (in-process and through the admin API), and state files.
+ * 404s, the admin API, fault injection (in-process and through the admin API), state files, and the limits on
+ * connections (a cap, and deadlines for the handshake, the headers and idle kept-alive connections).
  */
 import assert from "node:assert/strict"
+import * as net from "node:net"
 import { describe, it } from "node:test"
+import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
 import { parseState } from "../adapters/devserver/StateFile.ts"
 import { runTest } from "./_harness.ts"
+import * as Connections from "./_connections.ts"
 import { call, issuedOf, send, server, statusOf, tokenPath, tokenRequest } from "./devserver_helpers.ts"
 
 const issue = tokenPath("default", "default")
@@ -213,5 +217,52 @@ describe("devserver state files", () => {
       const s = yield* server({ state: { serviceAccounts: [{ namespace: "x", name: "y", uid: "u" }] } })
       assert.equal(s.state.namespace("x")?.name, "x")
       assert.equal(s.state.serviceAccount("default", "default"), undefined)
+    })))
+})
+
+describe("devserver connection limits", () => {
+  const raw = (port: number) => () => net.connect(port, "127.0.0.1")
+  const secure = (port: number, ca: string) => () =>
+    tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost", ALPNProtocols: ["http/1.1"] })
+
+  it("holds at most maxConnections: of 200 connections that never handshake, 160 are closed at once", {
+    timeout: 60_000,
+  }, () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ connections: { maxConnections: 40 } })
+      const batch = yield* Effect.promise(() => Connections.open(200, raw(s.port)))
+      yield* Effect.promise(() => batch.closed(160))
+      assert.equal(batch.sockets.filter((socket) => !batch.isClosed(socket)).length, 40)
+      // full: a real client is refused too, until the held connections go
+      const refused = yield* Effect.promise(() => send(s, { path: "/healthz" }).then(() => "served", () => "refused"))
+      assert.equal(refused, "refused")
+      batch.destroy()
+    })))
+
+  it("closes connections that never handshake, handshake and send nothing, or idle after a response", {
+    timeout: 60_000,
+  }, () =>
+    runTest(Effect.gen(function* () {
+      const limits = { maxConnections: 400, headersTimeoutMillis: 1000, idleTimeoutMillis: 100 }
+      const s = yield* server({ connections: limits })
+      const kept = yield* Effect.promise(() => Connections.open(10, secure(s.port, s.caPem)))
+      const answers = yield* Effect.promise(() =>
+        Promise.all(kept.sockets.map((socket) =>
+          new Promise<string>((resolve) => {
+            let data = ""
+            socket.on("data", (chunk: Buffer) => {
+              data += chunk.toString("utf8")
+              if (data.includes("\r\n")) resolve(data.split("\r\n")[0]!)
+            })
+            socket.once("close", () => resolve(data.split("\r\n")[0] || "closed"))
+            socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+          })
+        ))
+      )
+      assert.deepEqual(new Set(answers), new Set(["HTTP/1.1 200 OK"]))
+      const silent = yield* Effect.promise(() => Connections.open(50, secure(s.port, s.caPem)))
+      const unshaken = yield* Effect.promise(() => Connections.open(100, raw(s.port)))
+      yield* Effect.promise(() => Promise.all([kept.closed(10), silent.closed(50), unshaken.closed(100)]))
+      assert.equal((yield* call(s, { path: "/healthz" })).text, "ok", "the server serves as before")
     })))
 })

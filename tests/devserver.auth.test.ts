@@ -68,6 +68,37 @@ describe("devserver authentication", () => {
       assert.equal((yield* call(s, { path: "/healthz", as: { none: true } })).text, "ok")
     })))
 
+  it("authenticates before parsing a body: an anonymous malformed protobuf or JSON body gets 401, not 400", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const malformed: ReadonlyArray<readonly [Uint8Array, string]> = [
+        [
+          new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+          "application/vnd.kubernetes.protobuf",
+        ],
+        [new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x12, 0x05, 0x01]), "application/json"],
+        [new TextEncoder().encode('{"kind":'), "application/json"],
+      ]
+      const paths = [
+        tokenPath("default", "default"),
+        "/apis/authentication.k8s.io/v1/tokenreviews",
+        "/devserver/v1/namespaces",
+        "/version",
+      ]
+      for (const [raw, contentType] of malformed) {
+        for (const path of paths) {
+          const anonymous = yield* call(s, { path, raw, contentType, as: { none: true } })
+          assert.equal(anonymous.status, 401, `${path} ${contentType}`)
+          assert.equal(statusOf(anonymous).reason, "Unauthorized")
+          const badToken = yield* call(s, { path, raw, contentType, as: { token: "nope" } })
+          assert.equal(badToken.status, 401, `${path} ${contentType} with a bad token`)
+        }
+        // an authenticated caller still learns that its body is malformed
+        const admin = yield* call(s, { path: tokenPath("default", "default"), raw, contentType })
+        assert.equal(admin.status, 400)
+      }
+    })))
+
   it("identifies a client certificate's CN as the user and its O entries as groups", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()

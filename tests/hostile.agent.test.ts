@@ -1,6 +1,7 @@
 /**
  * Hostile configs through the agent process: a config the decoder refuses makes `agent --config` exit with code 2 and
- * name the field on stderr, before any TokenRequest; so does a token file path that is an existing directory.
+ * name the field on stderr, before any TokenRequest, without repeating the value (a 50 MB one gives a short line); so
+ * does a token file path that is an existing directory.
  */
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
@@ -61,6 +62,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
           [`tokens:\n  - ${token}, colour: red }\n`, "tokens[0].colour"],
           [`tokens: 7\n`, "tokens"],
           [`tokens:\n  - ${token} }\nbudget: { qps: -1 }\n`, "budget.qps"],
+          [`tokens:\n  - ${token} }\nendpoint: { tcp: { address: "127.0.0.1:0" } }\n`, "endpoint.tcp.bearerToken"],
         ]
         yield* Effect.promise(() =>
           Promise.all(cases.map(async ([yaml, field], i) => {
@@ -77,6 +79,25 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
         fs.rmSync(dir, { recursive: true, force: true })
       }))),
   )
+
+  it("a 50 MB value in an enum field gets a short message that does not repeat it", {
+    skip: spawnsNodeAgent,
+    timeout: 60_000,
+  }, async () => {
+    const dir = tempDir("hostile-agent")
+    const config = nodePath.join(dir, "agent.yaml")
+    const huge = `MARKER${"x".repeat(50 * 1024 * 1024)}`
+    fs.writeFileSync(
+      config,
+      `tokens:\n  - { name: a, namespace: default, serviceAccount: a }\nlog:\n  format: ${huge}\n`,
+    )
+    const { code, stderr } = await runAgent(config, 50_000)
+    fs.rmSync(dir, { recursive: true, force: true })
+    assert.equal(code, 2, stderr.slice(0, 300))
+    assert.match(stderr, /log\.format: must be json or text/)
+    assert.ok(stderr.length < 1000, `${stderr.length} bytes of stderr`)
+    assert.ok(!stderr.includes("MARKER"))
+  })
 
   it("refuses a token file path that is an existing directory", {
     skip: spawnsNodeAgent,

@@ -38,7 +38,7 @@
  * @module
  */
 import type * as CommandExecutor from "@effect/platform/CommandExecutor"
-import type * as FileSystem from "@effect/platform/FileSystem"
+import * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
@@ -93,6 +93,18 @@ const endpointConfig = (spec: NonNullable<AgentConfig["endpoint"]>): Endpoint.En
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
 
+/** Warns when the config file, which holds the TCP endpoint's bearer token, is readable by its group or others. */
+const warnIfShared = (file: string): Effect.Effect<void, never, FileSystem.FileSystem> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* Effect.option(fs.stat(file))
+    if (Option.isSome(info) && (info.value.mode & 0o044) !== 0) {
+      yield* Effect.logWarning(
+        "the config file holds the endpoint's bearer token and is readable by its group or others: chmod 600 it",
+      ).pipe(Effect.annotateLogs("config", file))
+    }
+  })
+
 /**
  * Starts the agent for a loaded configuration over a fetcher (the budget is added here). Everything it starts lives
  * in the scope.
@@ -115,6 +127,7 @@ export const start = (
       Effect.annotateLogs({ config: config.file, tokens: config.tokens.length }),
     )
     yield* scheduler.apply(config.tokens)
+    if (config.endpoint?._tag === "Tcp") yield* warnIfShared(config.file)
     const endpoint = config.endpoint === undefined ? Option.none<Endpoint.Endpoint>() : Option.some(
       yield* Endpoint.make(endpointConfig(config.endpoint)).pipe(
         Effect.provideService(AgentState, scheduler),

@@ -126,7 +126,7 @@ export type EndpointSpec =
     readonly host: string
     readonly port: number
     readonly allowNonLoopback: boolean
-    readonly bearerToken?: Redacted.Redacted<string> | undefined
+    readonly bearerToken: Redacted.Redacted<string>
   }
 
 /** The resolved configuration. */
@@ -157,6 +157,12 @@ const splitAddress = (address: string): { host: string; port: number } | undefin
   return port > 65535 ? undefined : { host: match[1] ?? match[2]!, port }
 }
 
+/**
+ * Schema's default messages quote the value (`Expected …, actual …`). Every schema of the file has a message of its
+ * own; one that slips through is replaced rather than repeat a value, which may be a secret or 50 MB long.
+ */
+const unquoted = (message: string): string => /, actual /.test(message) ? "has the wrong type or value" : message
+
 /** The config's name for a field of `Validation.check`. */
 const configField = (field: string): string =>
   field === "name" ? "serviceAccount" : field.replace(/^spec\.boundObjectRef\./, "boundObject.").replace(/^spec\./, "")
@@ -168,7 +174,7 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
   const decoded = decodeFile(document)
   if (Either.isLeft(decoded)) {
     const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    return invalid(issues.map((issue) => ({ path: renderPath(issue.path), message: issue.message })))
+    return invalid(issues.map((issue) => ({ path: renderPath(issue.path), message: unquoted(issue.message) })))
   }
   const raw = decoded.right
   const issues: Array<ConfigIssue> = []
@@ -260,12 +266,17 @@ export const decode = (document: unknown, file: string, path: Path.Path): Either
         path: "endpoint.tcp.address",
         message: "must be a loopback address (127.0.0.1, ::1, localhost) unless allowNonLoopback is true",
       })
+    } else if (tcp.bearerToken === undefined) {
+      issues.push({
+        path: "endpoint.tcp.bearerToken",
+        message: "is required: every local user (and a web page, through DNS rebinding) can reach a TCP port",
+      })
     } else {
       endpoint = {
         _tag: "Tcp",
         ...address,
         allowNonLoopback: tcp.allowNonLoopback ?? false,
-        bearerToken: tcp.bearerToken === undefined ? undefined : Redacted.make(tcp.bearerToken),
+        bearerToken: Redacted.make(tcp.bearerToken),
       }
     }
   }

@@ -1,7 +1,9 @@
 /**
  * The error of a configuration that cannot be used: the file is missing or unreadable, its syntax is broken, or a
  * field is wrong. The message names the file and, for each problem, the field path and what is wrong; it never
- * repeats a field's value, so a bearer token in a broken config cannot leak through it.
+ * repeats a field's value, so a bearer token in a broken config cannot leak through it. It is bounded whatever the
+ * file holds: at most {@link maxIssuesShown} problems are listed, and text taken from the file (keys in a path) or
+ * from the caller is cut at {@link maxEchoLength} characters, with control and bidirectional characters escaped.
  *
  * @example
  * ```ts
@@ -42,13 +44,35 @@ export interface ConfigErrorFields {
   readonly issues: ReadonlyArray<ConfigIssue>
 }
 
+/** The longest piece of text from outside (a key, a file name) repeated in a message, in characters. */
+export const maxEchoLength = 100
+
+/** The most problems listed in a message; the rest are counted. */
+export const maxIssuesShown = 20
+
+/** The longest description of one problem in a message, in characters. */
+const maxIssueLength = 300
+
+/**
+ * Makes text from outside safe to repeat: control and bidirectional-override characters escaped (no terminal escape
+ * sequences or reordered lines), then cut at `max` characters with an ellipsis.
+ */
+export const bounded = (text: string, max: number = maxEchoLength): string => {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text
+  return cut.replace(
+    // deno-lint-ignore no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  )
+}
+
 const ConfigErrorBase: new (args: ConfigErrorFields) => Cause.YieldableError & ConfigErrorFields = Data.Error
 
 /** A configuration that cannot be used. The CLI exits with code 2 on it. */
 export class ConfigError extends ConfigErrorBase {
   /** The tag, for `Effect.catchTag`. */
   readonly _tag = "ConfigError" as const
-  /** `invalid config FILE: PATH: PROBLEM; …`. */
+  /** `invalid config FILE: PATH: PROBLEM; …` (bounded: see the module's description). */
   override get message(): string {
     const what = this.reason === "NotFound"
       ? "config file not found"
@@ -57,13 +81,18 @@ export class ConfigError extends ConfigErrorBase {
       : this.reason === "Syntax"
       ? "cannot parse config"
       : "invalid config"
-    const issues = this.issues.map((issue) => issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`)
-    return `${what} ${this.file}: ${issues.join("; ")}`
+    const issues = this.issues.slice(0, maxIssuesShown).map((issue) => {
+      const message = bounded(issue.message, maxIssueLength)
+      return issue.path === "" ? message : `${bounded(issue.path, maxIssueLength)}: ${message}`
+    })
+    const more = this.issues.length - maxIssuesShown
+    if (more > 0) issues.push(`and ${more} more`)
+    return `${what} ${bounded(this.file, 2 * maxEchoLength)}: ${issues.join("; ")}`
   }
 }
 
-/** Renders a Schema issue path as `tokens[0].file.mode`. */
+/** Renders a Schema issue path as `tokens[0].file.mode`; each key is {@link bounded} (it comes from the file). */
 export const renderPath = (path: ReadonlyArray<PropertyKey>): string =>
   path.map((segment, i) =>
-    typeof segment === "number" ? `[${segment}]` : i === 0 ? String(segment) : `.${String(segment)}`
+    typeof segment === "number" ? `[${segment}]` : `${i === 0 ? "" : "."}${bounded(String(segment))}`
   ).join("")

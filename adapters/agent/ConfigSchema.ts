@@ -1,7 +1,8 @@
 /**
  * The shape of the agent's configuration file as it is written (YAML or JSON), as Effect Schemas. Unknown keys are
- * rejected by the decoder in `Config.ts`; values are checked here, with messages that say what is wrong without
- * repeating the value. Defaults are filled in and paths resolved by `Config.ts`.
+ * rejected by the decoder in `Config.ts`; values are checked here, with messages that say what was expected without
+ * repeating the value (every node has its own message: Schema's default ones quote the value, and a union's members
+ * would each quote it again). Defaults are filled in and paths resolved by `Config.ts`.
  *
  * @internal
  * @module
@@ -9,6 +10,21 @@
 import * as Schema from "effect/Schema"
 
 const opt = <S extends Schema.Schema.Any>(schema: S) => Schema.optionalWith(schema, { exact: true })
+
+/** A mapping of the given fields; a value of another type is refused without being repeated. */
+const Mapping = <F extends Schema.Struct.Fields>(fields: F, message = "must be a mapping"): Schema.Struct<F> =>
+  Schema.Struct(fields).annotations({ message: () => message })
+
+/** One of a few words: the message lists them (`override`, so that no member's own message quotes the value). */
+const OneOf = <const L extends readonly [string, ...Array<string>]>(...values: L) =>
+  Schema.Literal(...values).annotations({
+    message: () => ({
+      message: `must be ${values.length === 1 ? values[0] : `${values.slice(0, -1).join(", ")} or ${values.at(-1)}`}`,
+      override: true,
+    }),
+  })
+
+const Bool = Schema.Boolean.annotations({ message: () => "must be true or false" })
 
 const NonEmpty = Schema.String.annotations({ message: () => "must be a string" }).pipe(
   Schema.filter((s) => s.length > 0, { message: () => "must not be empty" }),
@@ -31,7 +47,7 @@ const Audiences = Schema.Array(NonEmpty).annotations({ message: () => "must be a
 const Principal = Schema.Union(
   Schema.Number.pipe(Schema.filter((n) => Number.isInteger(n) && n >= 0, { message: () => "must be an id >= 0" })),
   NonEmpty,
-).annotations({ message: () => "must be a numeric id or a name" })
+).annotations({ message: () => ({ message: "must be a numeric id >= 0 or a non-empty name", override: true }) })
 
 const Jitter = Schema.Number.annotations({ message: () => "must be a fraction of the lifetime" }).pipe(
   Schema.filter((n) => n >= 0 && n <= 0.5, { message: () => "must be between 0 and 0.5" }),
@@ -48,35 +64,42 @@ export const signalNames: readonly ["SIGHUP", "SIGINT", "SIGTERM", "SIGUSR1", "S
   "SIGWINCH",
 ] as const
 
-const FileSink = Schema.Struct({
+const FileSink = Mapping({
   path: NonEmpty,
   mode: opt(Mode),
   owner: opt(Principal),
   group: opt(Principal),
 })
 
-const Hooks = Schema.Struct({
+const Hooks = Mapping({
   command: opt(
-    Schema.Array(Schema.String).annotations({ message: () => "must be a list of strings (argv)" }).pipe(
+    Schema.Array(Schema.String.annotations({ message: () => "must be a string" })).annotations({
+      message: () => "must be a list of strings (argv)",
+    }).pipe(
       Schema.filter((argv) => argv.length > 0 && argv[0]!.length > 0, { message: () => "must name a program" }),
     ),
   ),
-  signal: opt(Schema.Struct({
+  signal: opt(Mapping({
     pidFile: NonEmpty,
-    signal: opt(
-      Schema.Literal(...signalNames).annotations({ message: () => `must be one of ${signalNames.join(", ")}` }),
-    ),
+    signal: opt(OneOf(...signalNames)),
   })),
 })
 
-const BoundObject = Schema.Struct({
-  kind: Schema.Literal("Pod", "Secret", "Node").annotations({ message: () => "must be Pod, Secret or Node" }),
+const BoundObject = Mapping({
+  kind: OneOf("Pod", "Secret", "Node"),
   name: NonEmpty,
   uid: opt(NonEmpty),
 })
 
-const Token = Schema.Struct({
-  name: NonEmpty,
+/** A token's name is one path segment of the endpoint (`/v1/tokens/NAME`), which refuses slashes and dot segments. */
+const TokenName = NonEmpty.pipe(
+  Schema.filter((name) => !/[/\\]/.test(name) && name !== "." && name !== "..", {
+    message: () => "must not contain / or \\ nor be . or .. (it is a path segment of the endpoint)",
+  }),
+)
+
+const Token = Mapping({
+  name: TokenName,
   namespace: NonEmpty,
   serviceAccount: NonEmpty,
   audiences: opt(Audiences),
@@ -87,11 +110,11 @@ const Token = Schema.Struct({
   hooks: opt(Hooks),
 })
 
-const Endpoint = Schema.Struct({
-  unix: opt(Schema.Struct({ path: NonEmpty, mode: opt(Mode) })),
-  tcp: opt(Schema.Struct({
+const Endpoint = Mapping({
+  unix: opt(Mapping({ path: NonEmpty, mode: opt(Mode) })),
+  tcp: opt(Mapping({
     address: NonEmpty,
-    allowNonLoopback: opt(Schema.Boolean),
+    allowNonLoopback: opt(Bool),
     bearerToken: opt(NonEmpty),
   })),
 })
@@ -145,13 +168,13 @@ export interface ConfigFile {
 }
 
 /** The whole file. */
-export const ConfigFile: Schema.Schema<ConfigFile> = Schema.Struct({
-  cluster: opt(Schema.Struct({
+export const ConfigFile: Schema.Schema<ConfigFile> = Mapping({
+  cluster: opt(Mapping({
     kubeconfig: opt(NonEmpty),
     context: opt(NonEmpty),
-    inCluster: opt(Schema.Boolean),
+    inCluster: opt(Bool),
   })),
-  defaults: opt(Schema.Struct({
+  defaults: opt(Mapping({
     audiences: opt(Audiences),
     expirationSeconds: opt(Seconds),
     mode: opt(Mode),
@@ -159,17 +182,13 @@ export const ConfigFile: Schema.Schema<ConfigFile> = Schema.Struct({
   })),
   tokens: Schema.Array(Token).annotations({ message: () => "must be a list of tokens" }),
   endpoint: opt(Endpoint),
-  budget: opt(Schema.Struct({
+  budget: opt(Mapping({
     qps: opt(Rate("requests per second")),
     burst: opt(Rate("requests")),
     maxInFlight: opt(Count("requests")),
   })),
-  log: opt(Schema.Struct({
-    format: opt(Schema.Literal("json", "text").annotations({ message: () => "must be json or text" })),
-    level: opt(
-      Schema.Literal("debug", "info", "warning", "error").annotations({
-        message: () => "must be debug, info, warning or error",
-      }),
-    ),
+  log: opt(Mapping({
+    format: opt(OneOf("json", "text")),
+    level: opt(OneOf("debug", "info", "warning", "error")),
   })),
-})
+}, "must be a mapping with a list of tokens")

@@ -4,10 +4,16 @@
  *
  * - A unix socket is created inside a fresh 0700 directory next to its final path, given its mode (0600 by default)
  *   and only then renamed into place, so nobody can connect before the mode applies, whatever the umask.
- * - A TCP address must be loopback unless `allowNonLoopback` is set.
- * - An optional bearer token is compared in constant time (SHA-256 of both sides, then `timingSafeEqual`).
+ * - A TCP address must be loopback unless `allowNonLoopback` is set, and a TCP endpoint requires a bearer token: any
+ *   local user can connect to a port, and a web page can reach it through DNS rebinding. A TCP request must also name
+ *   the endpoint's own address in `Host` and carry no foreign `Origin` (403 otherwise), so that a page whose host name
+ *   was rebound to 127.0.0.1 is refused even before the token is checked.
+ * - The bearer token (optional on a unix socket, whose mode guards it) is compared in constant time (SHA-256 of both
+ *   sides, then `timingSafeEqual`).
  * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
  *   refused.
+ * - Connections are limited ({@link defaultConnectionLimits}): at most 128 open, 10 s to send a request's headers, 5 s
+ *   idle between requests, 15 s per request; connections beyond the cap are closed as soon as they are accepted.
  *
  * @example Serve an agent state on a loopback port and ask it for a token
  * ```ts
@@ -37,9 +43,13 @@
  *   ready: Effect.succeed(true),
  * })
  * const token = await Effect.gen(function* () {
- *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 })
+ *   const bearerToken = Redacted.make("a-long-random-secret")
+ *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken })
  *   assert.ok(endpoint.address._tag === "Tcp")
- *   const answer = yield* EndpointClient.token({ _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port }, "vault")
+ *   const answer = yield* EndpointClient.token(
+ *     { _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port, bearerToken },
+ *     "vault",
+ *   )
  *   return Redacted.value(answer.status!.token)
  * }).pipe(Effect.scoped, Effect.provide(state), Effect.runPromise)
  * assert.equal(token, "a.b.c")
@@ -59,16 +69,19 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import * as path from "node:path"
+import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
 import * as Metrics from "./Metrics.ts"
 
 /** Options shared by both kinds of endpoint. */
 export interface CommonOptions {
-  /** Required as `Authorization: Bearer <token>` on every request when set. */
+  /** Required as `Authorization: Bearer <token>` on every request when set (always set on TCP). */
   readonly bearerToken?: Redacted.Redacted<string> | undefined
   /** The largest request (request target plus headers) accepted, in bytes. @default 8192 */
   readonly maxRequestBytes?: number | undefined
+  /** Limits on connections; unset fields take {@link defaultConnectionLimits}. */
+  readonly connections?: Connections.Limits | undefined
 }
 
 /** A unix-socket endpoint. */
@@ -81,10 +94,12 @@ export interface UnixConfig extends CommonOptions {
   readonly mode?: number | undefined
 }
 
-/** A TCP endpoint; loopback only unless `allowNonLoopback`. */
+/** A TCP endpoint; loopback only unless `allowNonLoopback`, and always behind a bearer token. */
 export interface TcpConfig extends CommonOptions {
   /** The kind of endpoint. */
   readonly _tag: "Tcp"
+  /** Required as `Authorization: Bearer <token>` on every request: every local user can reach a TCP port. */
+  readonly bearerToken: Redacted.Redacted<string>
   /** The host (a loopback address unless `allowNonLoopback`). */
   readonly host: string
   /** The port; 0 picks a free one (see {@link Endpoint.address}). */
@@ -140,6 +155,17 @@ export class EndpointError extends EndpointErrorBase {
 /** The default request size limit in bytes. */
 export const defaultMaxRequestBytes = 8192
 
+/**
+ * The default limits on connections: 128 open at once, 10 s to send a request's headers, 5 s idle between requests,
+ * 15 s per request.
+ */
+export const defaultConnectionLimits: Connections.ResolvedLimits = {
+  maxConnections: 128,
+  headersTimeoutMillis: 10_000,
+  idleTimeoutMillis: 5_000,
+  requestTimeoutMillis: 15_000,
+}
+
 /** Whether a host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`). */
 export const isLoopback = (host: string): boolean => {
   const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
@@ -182,7 +208,33 @@ const refuse = (status: number, body: string): EndpointRoutes.RouteResponse => (
   body,
 })
 
-const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) => {
+const unbracket = (host: string): string => host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
+
+const isIpLiteral = (host: string): boolean => /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":")
+
+/**
+ * Whether a `Host` header names a TCP endpoint bound to `host:port`: the bound address itself, or `localhost` for a
+ * loopback address, or any IP literal for a wildcard address (`0.0.0.0`, `::`); always with the port (bare for port
+ * 80). A host name an attacker controls (DNS rebinding) never matches.
+ */
+export const hostMatches = (header: string | undefined, host: string, port: number): boolean => {
+  const match = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec((header ?? "").trim())
+  if (match === null || (match[2] === undefined ? port !== 80 : Number(match[2]) !== port)) return false
+  const named = unbracket(match[1]!)
+  const bound = unbracket(host)
+  if (named === bound) return true
+  if (bound === "0.0.0.0" || bound === "::") return named === "localhost" || isIpLiteral(named)
+  return isLoopback(bound) && (named === "localhost" || (bound === "localhost" && isLoopback(named)))
+}
+
+/** Whether an `Origin` header, when present, is the TCP endpoint's own (`http://` and a matching host). */
+export const originAllowed = (header: string | undefined, host: string, port: number): boolean => {
+  if (header === undefined) return true
+  const match = /^http:\/\/([^/]+)$/i.exec(header.trim())
+  return match !== null && hostMatches(match[1], host, port)
+}
+
+const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>, port: () => number) => {
   const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
   const run = Runtime.runPromise(runtime)
   return (req: http.IncomingMessage, res: http.ServerResponse): void => {
@@ -190,6 +242,14 @@ const handler = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
     const length = req.headers["content-length"]
     if ((length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined) {
       return write(req, res, refuse(413, "request bodies are not accepted\n"), true)
+    }
+    if (config._tag === "Tcp") {
+      if (!hostMatches(req.headers["host"], config.host, port())) {
+        return write(req, res, refuse(403, "the Host header does not name this endpoint\n"), true)
+      }
+      if (!originAllowed(req.headers["origin"], config.host, port())) {
+        return write(req, res, refuse(403, "cross-origin requests are refused\n"), true)
+      }
     }
     if (config.bearerToken !== undefined && !authorized(req.headers["authorization"], config.bearerToken)) {
       return write(req, res, { ...refuse(401, "unauthorized\n"), headers: { "www-authenticate": "Bearer" } })
@@ -214,10 +274,17 @@ const listen = (server: http.Server, target: string | { host: string; port: numb
     else server.listen(target.port, target.host, done)
   })
 
-const close = (server: http.Server): Promise<void> =>
+interface Started {
+  readonly server: http.Server
+  readonly guard: Connections.Guard
+  readonly address: EndpointAddress
+  readonly inode?: number
+}
+
+const close = ({ server, guard }: Pick<Started, "server" | "guard">): Promise<void> =>
   new Promise((resolve) => {
     server.close(() => resolve())
-    ;(server as { closeAllConnections?: () => void }).closeAllConnections?.()
+    guard.destroyAll()
   })
 
 const fail = (config: EndpointConfig, reason: EndpointErrorReason, detail: string) =>
@@ -264,23 +331,23 @@ const startUnix = async (config: UnixConfig, server: http.Server): Promise<Endpo
 
 const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =>
   Effect.tryPromise({
-    try: async (): Promise<{ server: http.Server; address: EndpointAddress; inode?: number }> => {
+    try: async (): Promise<Started> => {
       const limit = config.maxRequestBytes ?? defaultMaxRequestBytes
-      const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime))
-      server.headersTimeout = 10_000
-      server.requestTimeout = 15_000
+      let port = config._tag === "Tcp" ? config.port : 0
+      const server = http.createServer({ maxHeaderSize: Math.max(limit, 1024) }, handler(config, runtime, () => port))
+      const guard = Connections.guard(server, Connections.resolve(config.connections, defaultConnectionLimits))
       if (config._tag === "Unix") {
         const result = await startUnix(config, server).catch(async (error) => {
-          await close(server)
+          await close({ server, guard })
           throw error
         })
         if (typeof result !== "number") throw result
-        return { server, address: { _tag: "Unix", path: config.path }, inode: result }
+        return { server, guard, address: { _tag: "Unix", path: config.path }, inode: result }
       }
       await listen(server, { host: config.host, port: config.port })
       const bound = server.address()
-      const port = typeof bound === "object" && bound !== null ? bound.port : config.port
-      return { server, address: { _tag: "Tcp", host: config.host, port } }
+      port = typeof bound === "object" && bound !== null ? bound.port : config.port
+      return { server, guard, address: { _tag: "Tcp", host: config.host, port } }
     },
     catch: (error) =>
       error instanceof EndpointError
@@ -290,9 +357,9 @@ const acquire = (config: EndpointConfig, runtime: Runtime.Runtime<AgentState>) =
         : fail(config, "Listen", String((error as Error)?.message ?? error)),
   })
 
-const release = (started: { server: http.Server; address: EndpointAddress; inode?: number }) =>
+const release = (started: Started) =>
   Effect.promise(async () => {
-    await close(started.server)
+    await close(started)
     if (started.address._tag === "Unix") {
       const stat = await fs.lstat(started.address.path).catch(() => undefined)
       if (stat?.isSocket() && stat.ino === started.inode) await fs.unlink(started.address.path).catch(() => {})
@@ -303,6 +370,10 @@ const validate = (config: EndpointConfig): Effect.Effect<void, EndpointError> =>
   if (config.maxRequestBytes !== undefined && !(config.maxRequestBytes >= 256)) {
     return Effect.fail(fail(config, "InvalidConfig", "maxRequestBytes must be at least 256"))
   }
+  const limits = Connections.invalid(config.connections)
+  if (limits.length > 0) {
+    return Effect.fail(fail(config, "InvalidConfig", `connections.${limits[0]} must be a whole number above 0`))
+  }
   if (config._tag === "Unix") {
     const mode = config.mode ?? 0o600
     return Number.isInteger(mode) && mode >= 0 && mode <= 0o777
@@ -311,6 +382,11 @@ const validate = (config: EndpointConfig): Effect.Effect<void, EndpointError> =>
   }
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) {
     return Effect.fail(fail(config, "InvalidConfig", "the port must be an integer from 0 to 65535"))
+  }
+  if (config.bearerToken === undefined || Redacted.value(config.bearerToken) === "") {
+    return Effect.fail(
+      fail(config, "InvalidConfig", "a TCP endpoint requires bearerToken: every local user can connect to a port"),
+    )
   }
   return isLoopback(config.host) || config.allowNonLoopback === true
     ? Effect.void

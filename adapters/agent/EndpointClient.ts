@@ -31,9 +31,13 @@
  *   ready: Effect.succeed(true),
  * })
  * const token = await Effect.gen(function* () {
- *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 })
+ *   const bearerToken = Redacted.make("a-long-random-secret")
+ *   const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken })
  *   assert.ok(endpoint.address._tag === "Tcp")
- *   const answer = yield* EndpointClient.token({ _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port }, "vault")
+ *   const answer = yield* EndpointClient.token(
+ *     { _tag: "Tcp", host: "127.0.0.1", port: endpoint.address.port, bearerToken },
+ *     "vault",
+ *   )
  *   return Redacted.value(answer.status!.token)
  * }).pipe(Effect.scoped, Effect.provide(state), Effect.runPromise)
  * assert.equal(token, "a.b.c")

@@ -4,6 +4,10 @@
  * `GET /readyz` and `GET /metrics`. Only GET is allowed. A token is written into a response body only here, and only
  * when it is valid now; every other body (errors, health, readiness, metrics) holds names and phases, never a token.
  *
+ * A request path that another HTTP component could read as a different path is refused with 400 before routing: a `.`
+ * or `..` segment, an encoded dot, slash or backslash (`%2e`, `%2f`, `%5c`), or a backslash. URL parsing would turn
+ * `/metrics/../v1/tokens/vault` into the token route, behind a proxy that allowed only `/metrics`.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict"
@@ -120,9 +124,12 @@ const readyz: Effect.Effect<RouteResponse, never, AgentState> = Effect.gen(funct
   return text(503, `not ready: ${waiting.map((s) => `${quote(s.name)} is ${s.phase}`).join(", ") || "starting"}\n`)
 })
 
+/** The path of a request target (origin-form or absolute), before any decoding or normalization. */
+const rawPath = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0]!
+
 /** The route of a request target, for metrics: a fixed set of values, never a token name. */
 export const routeOf = (target: string): "token" | "healthz" | "readyz" | "metrics" | "other" => {
-  const path = target.replace(/^[a-z]+:\/\/[^/]*/i, "").split("?")[0]!
+  const path = rawPath(target)
   return path.startsWith("/v1/tokens/")
     ? "token"
     : path === "/healthz" || path === "/readyz" || path === "/metrics"
@@ -130,8 +137,22 @@ export const routeOf = (target: string): "token" | "healthz" | "readyz" | "metri
     : "other"
 }
 
-/** Answers one request. Never fails: unexpected paths get 404, other methods 405. */
+/**
+ * Whether a request target's path could be read as another path: a `.` or `..` segment, `%2e`, `%2f` or `%5c` (any
+ * case), or a backslash (URL parsers treat it as a slash in http URLs).
+ */
+export const ambiguousPath = (target: string): boolean => {
+  const path = rawPath(target)
+  return /%2e|%2f|%5c|\\/i.test(path) || path.split("/").some((segment) => segment === "." || segment === "..")
+}
+
+/** Answers one request. Never fails: ambiguous paths get 400, unexpected paths 404, other methods 405. */
 export const route = (request: RouteRequest): Effect.Effect<RouteResponse, never, AgentState> => {
+  if (ambiguousPath(request.url)) {
+    return Effect.succeed(
+      text(400, "the request path must not hold dot segments, encoded dots or slashes, or backslashes\n"),
+    )
+  }
   let url: URL
   try {
     url = new URL(request.url, "http://localhost")

@@ -1,8 +1,11 @@
 /**
  * Proactive refresh: one fiber per declared token refreshes it through the core `TokenManager` at its refresh point
  * (80 % of the lifetime or 24 h, from the response) moved earlier by a random fraction of the lifetime (up to the
- * token's `jitter`, 10 % by default), writes it to its file, and runs its hooks. Failures are retried with exponential
- * backoff and jitter; the cached token and its file stay while they are valid, and an expired token is never written.
+ * token's `jitter`, 10 % by default), writes it to its file, and hands the rotation to its hooks. Hooks run on a fiber
+ * of their own per token, one at a time and latest first (a rotation that arrives while a hook runs replaces any older
+ * one still waiting), so a hook that hangs until its timeout never delays a refresh, of that token or another.
+ * Failures are retried with exponential backoff and jitter; the cached token and its file stay while they are valid,
+ * and an expired token is never written.
  * On start, a valid token file is adopted without a TokenRequest unless it is past its refresh point.
  *
  * The scheduler is the agent's {@link AgentState}. `apply` reconciles it with a new token list (SIGHUP): added tokens
@@ -59,6 +62,7 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
+import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -126,6 +130,9 @@ interface Slot {
   current: TokenRequest | undefined
   consecutiveFailures: number
   fiber: Fiber.RuntimeFiber<void> | undefined
+  /** The fingerprint of the latest rotation waiting for the hooks (none when the token has no hooks). */
+  readonly rotations: Queue.Queue<string> | undefined
+  hooksFiber: Fiber.RuntimeFiber<void> | undefined
 }
 
 const baseStatus = (spec: TokenSpec): Omit<TokenStatus, "phase"> => ({
@@ -188,7 +195,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
         )
         if (rotated) {
           yield* AgentMetrics.countFor(AgentMetrics.refreshes, spec.name)
-          yield* Hooks.run(spec, print)
+          if (slot.rotations !== undefined) yield* Queue.offer(slot.rotations, print)
         }
       })
 
@@ -246,6 +253,14 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
         }
       }).pipe(Effect.annotateLogs({ token: slot.spec.name, cacheKey: slot.spec.key }))
 
+    /** Runs the hooks for each rotation taken from the slot's queue, off the refresh loop. */
+    const runHooks = (slot: Slot, rotations: Queue.Queue<string>) =>
+      Queue.take(rotations).pipe(
+        Effect.flatMap((print) => Hooks.run(slot.spec, print)),
+        Effect.forever,
+        Effect.annotateLogs({ token: slot.spec.name, cacheKey: slot.spec.key }),
+      )
+
     const start = (spec: TokenSpec): Effect.Effect<Slot> =>
       Effect.gen(function* () {
         const slot: Slot = {
@@ -255,13 +270,24 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           current: undefined,
           consecutiveFailures: 0,
           fiber: undefined,
+          rotations: spec.hooks === undefined ? undefined : yield* Queue.sliding<string>(1),
+          hooksFiber: undefined,
+        }
+        if (slot.rotations !== undefined) {
+          slot.hooksFiber = yield* Effect.forkIn(Effect.provide(runHooks(slot, slot.rotations), context), scope)
         }
         slot.fiber = yield* Effect.forkIn(Effect.provide(runSlot(slot), context), scope)
         return slot
       })
 
     const stop = (slot: Slot): Effect.Effect<void> =>
-      slot.fiber === undefined ? Effect.void : Effect.asVoid(Fiber.interrupt(slot.fiber))
+      Effect.forEach(
+        [slot.fiber, slot.hooksFiber],
+        (fiber) => fiber === undefined ? Effect.void : Fiber.interrupt(fiber),
+        {
+          discard: true,
+        },
+      )
 
     const statusOf = (slot: Slot, now: number): TokenStatus => ({ ...slot.status, phase: phaseOf(slot, now) })
 

@@ -46,6 +46,9 @@ const publicPaths = new Set([
   "/openid/v1/jwks",
 ])
 
+/** Whether an anonymous request may go on: only GETs of the health, version and OIDC documents. */
+export const allowsAnonymous = (method: string, path: string): boolean => method === "GET" && publicPaths.has(path)
+
 const ok = (body: unknown): Reply.Reply => Reply.json(200, body)
 const text = (body: string): Reply.Reply => ({
   status: 200,
@@ -170,7 +173,7 @@ const read = (
 /** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
-  if (identity === undefined && !(method === "GET" && publicPaths.has(path))) return Reply.unauthorized()
+  if (identity === undefined && !allowsAnonymous(method, path)) return Reply.unauthorized()
   if (method === "GET") {
     const doc = nonResource(ctx, path)
     if (doc !== undefined) return doc

@@ -1,7 +1,8 @@
 /**
  * The request pipeline of the development API server: count, apply a matching fault (latency, status with
- * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token), decode the
- * body (JSON, or kubectl's protobuf), route to the admin API or the Kubernetes API, and render the JSON reply.
+ * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token), refuse an
+ * anonymous request outside the public documents, and only then decode the body (JSON, or kubectl's protobuf), route to
+ * the admin API or the Kubernetes API, and render the JSON reply. An anonymous caller never reaches a body parser.
  *
  * @module
  */
@@ -124,6 +125,9 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
   const now = ctx.now()
   const authn = await authenticate(ctx, incoming, now)
   if (authn._tag === "Unauthorized") return render(Reply.unauthorized())
+  if (authn.identity === undefined && !Api.allowsAnonymous(incoming.method, incoming.path)) {
+    return render(Reply.unauthorized())
+  }
   const decoded = decodeBody(incoming)
   if ("status" in decoded) return render(decoded)
   if (incoming.path.startsWith("/devserver/")) {

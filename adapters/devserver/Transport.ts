@@ -1,13 +1,17 @@
 /**
  * The development API server's transport: TLS terminated with `node:tls` (client certificates requested, not
- * required) and each secure socket handed to a `node:http` server, which works the same under Node, Deno and Bun
- * (reference toolchain §11). The handler sees the raw peer certificate and verifies it itself.
+ * required) and each secure socket handed to a `node:http` server, which works the same under Node, Deno and Bun.
+ * The handler sees the raw peer certificate and verifies it itself. Connections are limited
+ * ({@link defaultConnectionLimits}): beyond the cap they are closed as soon as they are accepted, before any handshake;
+ * a handshake and the first request's headers must each come within the headers timeout, and a connection whose
+ * handshake fails is closed.
  *
  * @module
  */
 import * as http from "node:http"
 import type * as net from "node:net"
 import * as tls from "node:tls"
+import * as Connections from "../platform/Connections.ts"
 
 /** A request as the transport delivers it. */
 export interface Incoming {
@@ -35,7 +39,20 @@ export interface TransportOptions {
   /** Advertised as acceptable client-certificate issuers (Go clients only send a certificate that matches). */
   readonly caPem: string
   readonly maxBodyBytes?: number
+  /** Limits on connections; unset fields take {@link defaultConnectionLimits}. */
+  readonly connections?: Connections.Limits | undefined
   readonly handle: (incoming: Incoming) => Promise<Outgoing>
+}
+
+/**
+ * The default limits on connections: 512 open at once, 10 s for the TLS handshake and again for a request's headers,
+ * 30 s idle between requests (clients such as kubectl keep connections for reuse), 60 s per request.
+ */
+export const defaultConnectionLimits: Connections.ResolvedLimits = {
+  maxConnections: 512,
+  headersTimeoutMillis: 10_000,
+  idleTimeoutMillis: 30_000,
+  requestTimeoutMillis: 60_000,
 }
 
 /** A listening transport. */
@@ -134,7 +151,7 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
           }))
         })
     })
-    app.keepAliveTimeout = 30_000
+    const limits = Connections.resolve(options.connections, defaultConnectionLimits)
     const server = tls.createServer({
       key: options.keyPem,
       cert: options.certPem,
@@ -142,13 +159,16 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
       requestCert: true,
       rejectUnauthorized: false,
       ALPNProtocols: ["http/1.1"],
+      handshakeTimeout: limits.headersTimeoutMillis,
     })
+    const guard = Connections.guard(app, limits, server)
     server.on("secureConnection", (socket) => {
       sockets.add(socket)
       socket.on("close", () => sockets.delete(socket))
       app.emit("connection", socket)
     })
-    server.on("tlsClientError", () => {})
+    // A failed or timed-out handshake leaves the socket open unless it is closed here.
+    server.on("tlsClientError", (_error, socket) => socket.destroy())
     server.once("error", reject)
     server.listen(options.port, options.host, () => {
       server.off("error", reject)
@@ -162,6 +182,7 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
             app.close()
             for (const socket of sockets) socket.destroy()
             sockets.clear()
+            guard.destroyAll()
           }),
       })
     })

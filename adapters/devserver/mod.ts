@@ -59,6 +59,7 @@ import type { StateInput } from "./StateFile.ts"
 import { defaultState } from "./StateFile.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
 import * as Transport from "./Transport.ts"
+import type * as Connections from "../platform/Connections.ts"
 
 export { DevServerError, DevServerErrorBase } from "./DevServerError.ts"
 export type { DevServerErrorFields, DevServerErrorReason } from "./DevServerError.ts"
@@ -97,7 +98,15 @@ export interface Options {
   readonly kubeconfigOut?: string
   /** A CA to use instead of a fresh one (PEM certificate and PKCS#8 key). */
   readonly ca?: { readonly certPem: string; readonly keyPem: string }
+  /**
+   * Limits on connections; unset fields take the defaults: 512 open at once, 10 s for the TLS handshake and again for
+   * a request's headers, 30 s idle between requests, 60 s per request.
+   */
+  readonly connections?: ConnectionLimits
 }
+
+/** Limits on the server's connections (see {@link Options.connections}). */
+export type ConnectionLimits = Connections.Limits
 
 /** Counters tests can assert on (live values). */
 export interface Stats {
@@ -231,6 +240,7 @@ export const start = (options: Options = {}): Effect.Effect<DevServer, DevServer
             certPem: serverCert.certPem,
             keyPem: serverCert.keyPem,
             caPem: ca.certPem,
+            connections: options.connections,
             handle: (incoming) => Handler.handle(ctx, incoming),
           }),
         catch: (e) => new DevServerError({ reason: "Listen", description: `${host}:${port}: ${String(e)}` }),

@@ -31,6 +31,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
@@ -117,19 +118,34 @@ export const timeout: Duration.Duration = Duration.minutes(1)
 /** The most output read from a plugin, in bytes; exec credentials are a few kilobytes. */
 export const maxOutputBytes = 1 << 20
 
-/** Reads a stream to its end (so that the plugin never blocks on a full pipe); none when it exceeds the limit. */
-const text = (stream: Stream.Stream<Uint8Array, PlatformError>) =>
-  Stream.runFold(stream, { chunks: [] as Array<Uint8Array>, size: 0 }, (acc, chunk) => {
-    const size = acc.size + chunk.length
-    return { chunks: size <= maxOutputBytes ? [...acc.chunks, chunk] : [], size }
-  }).pipe(
-    Effect.map(({ chunks, size }) => {
-      if (size > maxOutputBytes) return Option.none<string>()
-      const all = new Uint8Array(size)
-      chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0)
-      return Option.some(new TextDecoder().decode(all))
-    }),
-  )
+/**
+ * How long the output pipes are still read after the plugin exited. They normally close with it, but a process the
+ * plugin left running in the background inherits them and can hold them open for as long as it lives.
+ */
+export const outputGraceAfterExit: Duration.Duration = Duration.millis(500)
+
+/** What was read from one output pipe so far: the chunks (dropped once over the limit) and the total size. */
+interface Output {
+  chunks: Array<Uint8Array>
+  size: number
+}
+
+/** Reads a stream to its end into `into` (so that the plugin never blocks on a full pipe), keeping at most the limit. */
+const collect = (stream: Stream.Stream<Uint8Array, PlatformError>, into: Output) =>
+  Stream.runForEach(stream, (chunk) =>
+    Effect.sync(() => {
+      into.size += chunk.length
+      if (into.size <= maxOutputBytes) into.chunks.push(chunk)
+      else into.chunks = []
+    }))
+
+/** The text read; none when it exceeded the limit. */
+const text = ({ chunks, size }: Output): Option.Option<string> => {
+  if (size > maxOutputBytes) return Option.none()
+  const all = new Uint8Array(size)
+  chunks.reduce((offset, chunk) => (all.set(chunk, offset), offset + chunk.length), 0)
+  return Option.some(new TextDecoder().decode(all))
+}
 
 const field = (status: Entry, name: string): string | undefined =>
   typeof status[name] === "string" && status[name] !== "" ? status[name] as string : undefined
@@ -180,7 +196,8 @@ const last = (stderr: string): string => {
 
 /**
  * Runs a prepared plugin once: standard input closed, the environment extended with `exec.env`, standard error kept
- * for the message (its last line) when it fails.
+ * for the message (its last line) when it fails. The run ends when the plugin process exits, with what it wrote
+ * until then (and within {@link outputGraceAfterExit}), even if a process it started still holds its output open.
  */
 export const run = (
   source: string,
@@ -192,11 +209,18 @@ export const run = (
   const args = Array.isArray(exec.args) ? exec.args.map(String) : []
   return Effect.gen(function* () {
     const process = yield* Command.make(command, ...args).pipe(Command.env(env), Command.feed(""), Command.start)
-    const [stdout, stderr, code] = yield* Effect.all([text(process.stdout), text(process.stderr), process.exitCode], {
-      concurrency: "unbounded",
-    })
+    const out: Output = { chunks: [], size: 0 }
+    const err: Output = { chunks: [], size: 0 }
+    const reading = yield* Effect.fork(
+      Effect.all([collect(process.stdout, out), collect(process.stderr, err)], { concurrency: 2, discard: true }),
+    )
+    const code = yield* process.exitCode
+    // Finish with the process, not with its pipes: a background child may keep them open after the plugin exited.
+    yield* Effect.timeoutOption(Fiber.join(reading), outputGraceAfterExit)
+    yield* Fiber.interrupt(reading)
+    const stdout = text(out)
     if (code !== 0) {
-      const tail = last(Option.getOrElse(stderr, () => ""))
+      const tail = last(Option.getOrElse(text(err), () => ""))
       return yield* fail(`exec: executable ${command} failed with exit code ${code}${tail}`)
     }
     if (Option.isNone(stdout)) return yield* fail(`exec plugin printed more than ${maxOutputBytes} bytes`)
