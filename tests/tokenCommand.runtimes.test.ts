@@ -1,12 +1,18 @@
 /**
  * The `token` command as a user runs it, under Node only (it spawns the other runtimes itself): the Deno, Node and
  * Bun CLIs print the same TokenRequest and the same error against the development API server, and kubectl accepts
- * the ExecCredential through a kubeconfig `exec` user (`kubectl auth whoami`).
+ * the ExecCredential through a kubeconfig `exec` user (`kubectl auth whoami`); the server's `Warning` goes to stderr,
+ * never into the token or the ExecCredential on stdout.
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as DevServer from "../adapters/devserver/mod.ts"
 import { cliCommand, run, runEveryCli } from "./_clis.ts"
 import { runtime } from "./_runtime.ts"
 import { suiteServer } from "./devserver_helpers.ts"
@@ -83,5 +89,43 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
     if (kubectl.code === 127) return
     assert.equal(kubectl.code, 0, kubectl.stderr)
     assert.equal(JSON.parse(kubectl.stdout).status.userInfo.username, "system:serviceaccount:default:default")
+  })
+
+  it("writes the server's Warning to stderr as kubectl does, and stdout holds only the token or the ExecCredential", {
+    skip: runtime !== "node",
+  }, async () => {
+    const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "token-warning-"))
+    const kubeconfig = nodePath.join(dir, "admin.yaml")
+    const scope = Effect.runSync(Scope.make())
+    try {
+      await Effect.runPromise(
+        Scope.extend(DevServer.start({ maxTokenExpirationSeconds: 3600, kubeconfigOut: kubeconfig }), scope),
+      )
+      const warning = "Warning: requested expiration of 7200 seconds shortened to 3600 seconds\n"
+      const tokens = await runEveryCli(["token", "default", "--kubeconfig", kubeconfig, "--duration", "2h"])
+      for (const [name, o] of Object.entries(tokens)) {
+        assert.equal(o.code, 0, `${name}: ${o.stderr}`)
+        assert.match(o.stdout, /^[\w-]+\.[\w-]+\.[\w-]+$/, name)
+        assert.equal(o.stderr, warning, name)
+      }
+      const credentials = await runEveryCli((name) => [
+        "exec-credential",
+        "default",
+        "--kubeconfig",
+        kubeconfig,
+        "--duration",
+        "2h",
+        "--cache-dir",
+        nodePath.join(dir, `cache-${name}`),
+      ])
+      for (const [name, o] of Object.entries(credentials)) {
+        assert.equal(o.code, 0, `${name}: ${o.stderr}`)
+        assert.equal(JSON.parse(o.stdout).kind, "ExecCredential", name)
+        assert.match(o.stderr, /level=WARN .*message="Warning: requested expiration of 7200 seconds/, name)
+      }
+    } finally {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 })
