@@ -7,7 +7,6 @@ import { execFile, execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -16,11 +15,10 @@ import * as YAML from "yaml"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
 import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
+import { cliCommand } from "./_clis.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
 import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
 import { platform } from "./_platform.ts"
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
 const kubectl = (() => {
   try {
@@ -30,19 +28,6 @@ const kubectl = (() => {
     return false
   }
 })()
-
-/** The command line running this runtime's CLI, with absolute paths. */
-const cli = (): Array<string> =>
-  runtime === "deno"
-    ? [process.execPath, "run", "-A", path.join(root, "adapters/deno/main.ts")]
-    : runtime === "bun"
-    ? [process.execPath, path.join(root, "adapters/bun/main.ts")]
-    : [
-      process.execPath,
-      "--import",
-      pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href,
-      path.join(root, "adapters/node/main.ts"),
-    ]
 
 const flags = execCredentialFlags
 
@@ -210,7 +195,7 @@ describe("exec-credential against the development API server", () => {
             }),
           )
           assert.ok(Either.isRight(warmed))
-          const [command, ...prefix] = cli()
+          const [command, ...prefix] = cliCommand(runtime)
           const caData = Buffer.from(server.caPem).toString("base64")
           const kubeconfig = {
             apiVersion: "v1",

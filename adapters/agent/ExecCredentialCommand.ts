@@ -22,6 +22,8 @@ import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
@@ -172,7 +174,11 @@ const flags = {
   cacheDir: text("cache-dir", "the token cache directory (default $XDG_CACHE_HOME/sa-token or ~/.cache/sa-token)"),
 }
 
-const stderrLogger = Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger))
+// The only logger: the runtime's pretty logger writes to stdout, where kubectl expects the ExecCredential alone.
+const stderrLogger = Layer.locallyScoped(
+  FiberRef.currentLoggers,
+  HashSet.make(Logger.withConsoleError(Logger.logfmtLogger)),
+)
 
 /** The `exec-credential` subcommand. */
 export const command: Command.Command<"exec-credential", Requirements, ExecCredentialError, Flags> = Command.make(

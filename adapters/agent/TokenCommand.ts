@@ -20,7 +20,10 @@ import type * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Data from "effect/Data"
 import * as Effect from "effect/Effect"
+import * as FiberRef from "effect/FiberRef"
+import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
+import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -111,11 +114,27 @@ const flags = {
   ),
 }
 
+/**
+ * The command's only logger, on stderr: the API server's warnings (`Warning: requested expiration of 7200 seconds
+ * shortened to 3600 seconds`) as the bare lines kubectl prints, anything else in logfmt. Stdout carries nothing but the
+ * result, so that `TOKEN=$(sa-token token …)` captures the token alone.
+ */
+export const logger: Logger.Logger<unknown, void> = Logger.withConsoleError(
+  Logger.make((options) => {
+    const [first, ...rest] = Array.isArray(options.message) ? options.message : [options.message]
+    return typeof first === "string" && first.startsWith("Warning: ") && rest.length === 0
+      ? first
+      : Logger.logfmtLogger.log(options)
+  }),
+)
+
 /** Runs the command: prints the result to stdout, or `error: …` to stderr and fails. */
 export const handler = (
   f: TokenFlags,
 ): Effect.Effect<void, TokenCommandError, Requirements | Terminal.Terminal> =>
   execute(f).pipe(
+    // In place of every other logger, the runtime's pretty logger (which writes to stdout) included.
+    Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
     Effect.tapError((error) => Console.error(`error: ${error.message}`)),
     Effect.flatMap((text) =>
       Effect.gen(function* () {
