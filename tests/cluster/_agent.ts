@@ -20,6 +20,13 @@ export const main: string = path.join(root, "adapters/node/main.ts")
 /** `node --import tsx <main>`, through `/usr/bin/env` so that a bare `node` is Node under any runner. */
 export const cli: ReadonlyArray<string> = ["/usr/bin/env", "node", "--import", "tsx", main]
 
+/** The CLI on each runtime, each with its own main (and so its own TLS client, files and signals). */
+export const runtimes: Readonly<Record<"node" | "deno" | "bun", ReadonlyArray<string>>> = {
+  node: cli,
+  deno: [path.join(root, "node_modules/.bin/deno"), "run", "-A", path.join(root, "adapters/deno/main.ts")],
+  bun: [path.join(root, "node_modules/.bin/bun"), path.join(root, "adapters/bun/main.ts")],
+}
+
 /** A new private (0700) temporary directory. */
 export const tempDir = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`))
 
@@ -194,9 +201,9 @@ export const start = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv = proc
   return { child, stderr: () => stderr, exited, stop }
 }
 
-/** Starts `sa-token agent --config FILE` with the Node main. */
-export const agent = (config: string, env?: NodeJS.ProcessEnv): Process =>
-  start([...cli, "agent", "--config", config], env)
+/** Starts `sa-token agent --config FILE` (with the Node main unless told). */
+export const agent = (config: string, env?: NodeJS.ProcessEnv, argv: ReadonlyArray<string> = cli): Process =>
+  start([...argv, "agent", "--config", config], env)
 
 /** The JSON log lines of an agent's stderr. */
 export const logLines = (
