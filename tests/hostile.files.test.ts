@@ -395,6 +395,37 @@ describe("item 3: adoption of a planted token file", () => {
     for (const [token, reason] of reasons) assert.deepEqual(Adopt.check(s, token, epoch), Either.left(reason))
   })
 
+  it("adopts a pod-bound token the API server extended, by its kubernetes.io.warnafter, and no other long token", () => {
+    // kube-apiserver turns a 3607 s pod-bound request into a one-year JWT with the 3607 s kept in `warnafter`
+    const s = spec("app", { expirationSeconds: 3607 })
+    const iat = epoch / 1000 - 60
+    const year = 365 * 24 * 3600
+    const pod = { name: "p", uid: "u" }
+    const claims = {
+      sub: "system:serviceaccount:default:app",
+      aud: ["https://kubernetes.default.svc.cluster.local"],
+      iat,
+      exp: iat + year,
+      "kubernetes.io": { namespace: "default", pod, warnafter: iat + 3607 },
+    }
+    const adopted = Adopt.check(s, jwt(claims), epoch)
+    assert.ok(Either.isRight(adopted), JSON.stringify(adopted))
+    assert.equal(adopted.right.spec.expirationSeconds, 3607)
+    assert.equal(adopted.right.status?.expirationTimestamp.getTime(), (iat + 3607) * 1000)
+    const reasons: Array<[Record<string, unknown>, string]> = [
+      [{ ...claims, "kubernetes.io": { pod } }, `a lifetime of ${year} s, longer than the 3607 s requested`],
+      [
+        { ...claims, "kubernetes.io": { warnafter: iat + 3608 } },
+        "a lifetime of 3608 s, longer than the 3607 s requested",
+      ],
+      [{ ...claims, "kubernetes.io": { warnafter: iat + year + 1 } }, "an invalid kubernetes.io.warnafter claim"],
+      [{ ...claims, "kubernetes.io": { warnafter: iat } }, "an invalid kubernetes.io.warnafter claim"],
+      [{ ...claims, "kubernetes.io": { warnafter: "soon" } }, "an invalid kubernetes.io.warnafter claim"],
+      [{ ...claims, "kubernetes.io": { warnafter: epoch / 1000 - 1 } }, "expired"],
+    ]
+    for (const [bad, reason] of reasons) assert.deepEqual(Adopt.check(s, jwt(bad), epoch), Either.left(reason))
+  })
+
   it("adopts only a regular file of the agent's user that nobody else can write, with one link", () => {
     const dir = tempDir("hostile-adopt-file")
     const logs = capture()

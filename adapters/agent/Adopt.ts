@@ -4,8 +4,8 @@
  * files makes no TokenRequest. Since the signature is not verified, a file is adopted only when everything says the
  * agent wrote it: a regular file with one link, owned by the agent's user or the configured owner, writable by nobody
  * else, holding a JWT whose header `alg` is not `none`, whose `sub` is the declared service account, whose audiences
- * include the declared ones, whose lifetime (`exp - iat`) is no longer than the one requested, and which has not
- * expired. Anything else is left to be replaced by a fresh TokenRequest, with a warning saying why.
+ * include the declared ones, whose lifetime (`exp - iat`, or `kubernetes.io.warnafter - iat` for a token the API server
+ * extended) is no longer than the one requested, and which has not expired. Anything else is left to be replaced by a fresh TokenRequest, with a warning saying why.
  *
  * @module
  */
@@ -24,8 +24,9 @@ import * as FileSink from "./FileSink.ts"
 /**
  * Turns a token into the response the manager would have cached, or says why it cannot be adopted: it is not a JWT,
  * its `alg` is `none`, it has no `exp`/`iat` or a lifetime longer than requested, its `sub` or audiences are not the
- * spec's, or it has expired at `nowMillis`. `spec.expirationSeconds` is `exp - iat`, so that the manager's refresh
- * point (80 % of the lifetime, or 24 h) is the one of the original response. Reasons never contain the token.
+ * spec's, or it has expired at `nowMillis`. `spec.expirationSeconds` is `exp - iat` and the expiry is `exp` (both taken
+ * at `kubernetes.io.warnafter` instead of `exp` for an extended token), so that the manager's refresh point (80 % of
+ * the lifetime, or 24 h) and expiry are the ones of the original response. Reasons never contain the token.
  */
 export const check = (spec: TokenSpec, token: string, nowMillis: number): Either.Either<TokenRequest, string> => {
   let claims: ReturnType<typeof decodeJwt>
@@ -37,8 +38,18 @@ export const check = (spec: TokenSpec, token: string, nowMillis: number): Either
     return Either.left("not a JWT")
   }
   if (typeof alg !== "string" || alg.toLowerCase() === "none") return Either.left("an unsigned JWT (alg none)")
-  const { exp, iat, sub, aud } = claims
-  if (typeof exp !== "number" || typeof iat !== "number" || !(exp > iat)) return Either.left("no valid exp and iat")
+  const { iat, sub, aud } = claims
+  if (typeof claims.exp !== "number" || typeof iat !== "number" || !(claims.exp > iat)) {
+    return Either.left("no valid exp and iat")
+  }
+  // kube-apiserver extends a pod-bound token requested for 3607 s (kubelet's projected token) to a year, reports the
+  // 3607 s in the response's expirationTimestamp, and records that moment as `kubernetes.io.warnafter`. The lifetime
+  // the agent was given, and the one it refreshes by, ends there.
+  const warnAfter = (claims["kubernetes.io"] as { readonly warnafter?: unknown } | undefined)?.warnafter
+  if (warnAfter !== undefined && (typeof warnAfter !== "number" || !(warnAfter > iat && warnAfter <= claims.exp))) {
+    return Either.left("an invalid kubernetes.io.warnafter claim")
+  }
+  const exp = typeof warnAfter === "number" ? warnAfter : claims.exp
   if (exp - iat > spec.expirationSeconds) {
     return Either.left(`a lifetime of ${exp - iat} s, longer than the ${spec.expirationSeconds} s requested`)
   }

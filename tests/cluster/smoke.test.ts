@@ -83,7 +83,7 @@ describe("the real API server harness", () => {
     assert.deepEqual(payload["kubernetes.io"].serviceaccount, { name: "default", uid: uid.stdout })
 
     assert.equal(countTokenRequests(cluster, { namespace: "default", name: "default" }), before + 1)
-    const event = tokenRequests(cluster).at(-1)!
+    const event = tokenRequests(cluster, { namespace: "default", name: "default" }).at(-1)!
     assert.equal(event.stage, "ResponseComplete")
     assert.equal(event.user.username, "kubernetes-admin")
     assert.equal(event.responseStatus?.code, 201)
