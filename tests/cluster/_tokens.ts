@@ -7,8 +7,10 @@ import assert from "node:assert/strict"
 import * as crypto from "node:crypto"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
+import * as https from "node:https"
 import * as x509 from "@peculiar/x509"
 import * as jose from "jose"
+import * as Yaml from "yaml"
 import { type Run, run } from "../_clis.ts"
 import { type Cluster, kubectl } from "./_cluster.ts"
 
@@ -34,10 +36,51 @@ export const kubectlInput = (cluster: Cluster, input: string, ...args: ReadonlyA
     child.stdin!.end(input)
   })
 
-/** Applies manifests (YAML or JSON) as the cluster admin. */
-export const apply = async (cluster: Cluster, manifests: string): Promise<void> => {
-  const applied = await kubectlInput(cluster, manifests, "apply", "-f", "-")
+/** Applies manifests (YAML or JSON text, or objects) as the cluster admin. */
+export const apply = async (cluster: Cluster, manifests: string | ReadonlyArray<unknown>): Promise<void> => {
+  const text = typeof manifests === "string"
+    ? manifests
+    : JSON.stringify({ apiVersion: "v1", kind: "List", items: manifests })
+  const applied = await kubectlInput(cluster, text, "apply", "-f", "-")
   assert.equal(applied.code, 0, applied.stderr)
+}
+
+/** Objects the cases create, as `kubectl apply` takes them. */
+export const objects = {
+  namespace: (name: string): unknown => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } }),
+  serviceAccount: (namespace: string, name: string): unknown => ({
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name, namespace },
+  }),
+  /** A Role allowing `create` on `serviceaccounts/token`, for `resourceNames` only when given. */
+  tokenCreator: (namespace: string, name: string, resourceNames?: ReadonlyArray<string>): unknown => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name, namespace },
+    rules: [{
+      apiGroups: [""],
+      resources: ["serviceaccounts/token"],
+      verbs: ["create"],
+      ...(resourceNames !== undefined ? { resourceNames } : {}),
+    }],
+  }),
+  /** A RoleBinding of Role `role` to service accounts of the namespace and users. */
+  binding: (
+    namespace: string,
+    name: string,
+    role: string,
+    subjects: { readonly serviceAccounts?: ReadonlyArray<string>; readonly users?: ReadonlyArray<string> },
+  ): unknown => ({
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: { name, namespace },
+    subjects: [
+      ...(subjects.serviceAccounts ?? []).map((sa) => ({ kind: "ServiceAccount", name: sa, namespace })),
+      ...(subjects.users ?? []).map((user) => ({ kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user })),
+    ],
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role },
+  }),
 }
 
 /** Runs kubectl as the cluster admin and fails the test when it fails; returns its stdout. */
@@ -93,20 +136,59 @@ export interface ReviewStatus {
   }
 }
 
-/** Asks the server, as the cluster admin, whether it authenticates `token` (for `audiences`, if given). */
+const adminCredentials = (cluster: Cluster): { ca: string; cert: string; key: string } => {
+  const config = Yaml.parse(fs.readFileSync(cluster.kubeconfig, "utf8"))
+  const user = config.users[0].user
+  const decode = (field: string) => Buffer.from(user[field], "base64").toString("utf8")
+  return {
+    ca: fs.readFileSync(cluster.caFile, "utf8"),
+    cert: decode("client-certificate-data"),
+    key: decode("client-key-data"),
+  }
+}
+
+/** One request to the API server as the admin (client certificate); returns the status, body and audit ID. */
+export const adminRequest = (
+  cluster: Cluster,
+  method: string,
+  apiPath: string,
+  body?: unknown,
+): Promise<{ status: number; body: unknown; auditID: string }> =>
+  new Promise((resolve, reject) => {
+    const request = https.request(new URL(apiPath, cluster.url), {
+      ...adminCredentials(cluster),
+      method,
+      headers: { "content-type": "application/json", accept: "application/json" },
+    }, (response) => {
+      let text = ""
+      response.setEncoding("utf8").on("data", (chunk: string) => text += chunk)
+      response.on("end", () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          body: text === "" ? undefined : JSON.parse(text),
+          auditID: String(response.headers["audit-id"] ?? ""),
+        }))
+    })
+    request.on("error", reject)
+    request.end(body === undefined ? undefined : JSON.stringify(body))
+  })
+
+/**
+ * Asks the server, as the cluster admin, whether it authenticates `token` (for `audiences`, or the API server's own);
+ * with the audit ID of that TokenReview.
+ */
 export const review = async (
   cluster: Cluster,
   token: string,
   audiences?: ReadonlyArray<string>,
-): Promise<ReviewStatus> => {
-  const body = {
+): Promise<ReviewStatus & { readonly auditID: string }> => {
+  const answer = await adminRequest(cluster, "POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
     apiVersion: "authentication.k8s.io/v1",
     kind: "TokenReview",
-    spec: { token, ...(audiences !== undefined ? { audiences } : {}) },
-  }
-  const created = await kubectlInput(cluster, JSON.stringify(body), "create", "-f", "-", "-o", "json")
-  assert.equal(created.code, 0, created.stderr)
-  return (JSON.parse(created.stdout) as { status: ReviewStatus }).status
+    spec: { token: token.trim(), ...(audiences === undefined ? {} : { audiences }) },
+  })
+  assert.equal(answer.status, 201, `TokenReview: HTTP ${answer.status}`)
+  return { ...(answer.body as { status: ReviewStatus }).status, auditID: answer.auditID }
 }
 
 /** A client certificate and its key, PEM. */

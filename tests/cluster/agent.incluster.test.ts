@@ -11,18 +11,8 @@ import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import * as Yaml from "yaml"
 import { type Cluster, root, sharedCluster, tokenRequests } from "./_cluster.ts"
-import {
-  apply,
-  cli,
-  kubectlOk,
-  mountNamespaceSkip,
-  namespace,
-  poll,
-  type Process,
-  start,
-  tempDir,
-  tokenReview,
-} from "./_agent.ts"
+import { cli, mountNamespaceSkip, namespace, poll, type Process, start, tempDir } from "./_agent.ts"
+import { admin, apply, review } from "./_tokens.ts"
 
 /** The YAML block of the README's RBAC paragraph: the Role and RoleBinding a user is told to apply. */
 interface RbacObject {
@@ -69,7 +59,7 @@ describe("the agent in cluster, against the real API server", { skip: mountNames
     // what the kubelet mounts into a pod of sa-token-agent
     const pod = path.join(dir, "serviceaccount")
     fs.mkdirSync(pod)
-    const token = await kubectlOk(cluster, "create", "token", "sa-token-agent", "-n", agentNs, "--duration", "1h")
+    const token = await admin(cluster, "create", "token", "sa-token-agent", "-n", agentNs, "--duration", "1h")
     fs.writeFileSync(path.join(pod, "token"), token)
     fs.copyFileSync(cluster.caFile, path.join(pod, "ca.crt"))
     fs.writeFileSync(path.join(pod, "namespace"), agentNs)
@@ -114,9 +104,9 @@ describe("the agent in cluster, against the real API server", { skip: mountNames
 
     const file = (name: string) => path.join(dir, "tokens", name)
     await poll(() => fs.existsSync(file("vault")) && fs.existsSync(file("builder")), "the listed tokens' files")
-    const vault = await tokenReview(cluster, fs.readFileSync(file("vault"), "utf8"), ["vault"])
+    const vault = await review(cluster, fs.readFileSync(file("vault"), "utf8"), ["vault"])
     assert.equal(vault.user?.username, `system:serviceaccount:${appsNs}:vault-auth`)
-    const builder = await tokenReview(cluster, fs.readFileSync(file("builder"), "utf8"))
+    const builder = await review(cluster, fs.readFileSync(file("builder"), "utf8"))
     assert.equal(builder.user?.username, `system:serviceaccount:${appsNs}:builder`)
 
     const denied = await poll(

@@ -9,24 +9,14 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { type Cluster, countTokenRequests, sharedCluster, tokenRequests } from "./_cluster.ts"
-import {
-  agent,
-  auditBarrier,
-  claims,
-  kubectlOk,
-  logLines,
-  namespace,
-  poll,
-  type Process,
-  ready,
-  runtimes,
-  tempDir,
-  tokenReview,
-} from "./_agent.ts"
+import { cliCommand, runtimes } from "../_clis.ts"
+import { agent, auditBarrier, claims, logLines, namespace, poll, type Process, ready, tempDir } from "./_agent.ts"
+import { admin, review } from "./_tokens.ts"
 
 const year = 365 * 24 * 3600
 
-for (const [runtime, argv] of Object.entries(runtimes)) {
+for (const runtime of runtimes) {
+  const argv = cliCommand(runtime)
   describe(`the agent with a kubeconfig, against the real API server (${runtime})`, () => {
     let cluster: Cluster
     let ns: string
@@ -65,10 +55,10 @@ for (const [runtime, argv] of Object.entries(runtimes)) {
       ns = await namespace(cluster, `agent-kubeconfig-${runtime}`, ["app", "builder", "deployer"])
       // The service-account controller creates `default`; a pod can only be created once it exists.
       await poll(
-        async () => (await kubectlOk(cluster, "get", "serviceaccounts", "-n", ns, "-o", "name")).includes("/default"),
+        async () => (await admin(cluster, "get", "serviceaccounts", "-n", ns, "-o", "name")).includes("/default"),
         "the namespace's default service account",
       )
-      await kubectlOk(cluster, "run", "web", "-n", ns, "--image=registry.k8s.io/pause:3.10", "--restart=Never")
+      await admin(cluster, "run", "web", "-n", ns, "--image=registry.k8s.io/pause:3.10", "--restart=Never")
       dir = tempDir(`cluster-agent-${runtime}`)
       writeConfig(["vault", "builder", "pod"])
     })
@@ -84,13 +74,13 @@ for (const [runtime, argv] of Object.entries(runtimes)) {
       assert.equal(fs.statSync(file("builder")).mode & 0o777, 0o600)
       assert.equal(fs.statSync(file("vault")).uid, process.getuid!())
 
-      const vault = await tokenReview(cluster, read("vault"), ["vault"])
+      const vault = await review(cluster, read("vault"), ["vault"])
       assert.equal(vault.authenticated, true, vault.error)
       assert.equal(vault.user?.username, `system:serviceaccount:${ns}:app`)
       assert.deepEqual(vault.audiences, ["vault"])
       // a token for `vault` is no token for the API server
-      assert.notEqual((await tokenReview(cluster, read("vault"))).authenticated, true)
-      const builder = await tokenReview(cluster, read("builder"))
+      assert.notEqual((await review(cluster, read("vault"))).authenticated, true)
+      const builder = await review(cluster, read("builder"))
       assert.equal(builder.authenticated, true, builder.error)
       assert.equal(builder.user?.username, `system:serviceaccount:${ns}:builder`)
       assert.equal(claims(read("builder")).exp! - claims(read("builder")).iat!, 3600)
@@ -99,7 +89,7 @@ for (const [runtime, argv] of Object.entries(runtimes)) {
       const pod = claims(read("pod"))
       assert.equal(pod.exp! - pod.iat!, year)
       assert.equal((pod["kubernetes.io"]?.warnafter as number) - pod.iat!, 3607)
-      assert.equal((await tokenReview(cluster, read("pod"))).user?.username, `system:serviceaccount:${ns}:default`)
+      assert.equal((await review(cluster, read("pod"))).user?.username, `system:serviceaccount:${ns}:default`)
 
       await auditBarrier(cluster)
       assert.deepEqual([count("app"), count("builder"), count("default")], [1, 1, 1])
@@ -134,7 +124,7 @@ for (const [runtime, argv] of Object.entries(runtimes)) {
       writeConfig(["vault", "pod", "deployer"])
       running!.child.kill("SIGHUP")
       await poll(() => fs.existsSync(file("deployer")), "the added token's file")
-      const deployer = await tokenReview(cluster, read("deployer"))
+      const deployer = await review(cluster, read("deployer"))
       assert.equal(deployer.user?.username, `system:serviceaccount:${ns}:deployer`)
       assert.equal(claims(read("deployer")).exp! - claims(read("deployer")).iat!, 7200)
       await poll(

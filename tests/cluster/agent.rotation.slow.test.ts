@@ -8,7 +8,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, describe, it } from "node:test"
 import { sharedCluster, tokenRequests } from "./_cluster.ts"
-import { agent, auditBarrier, claims, namespace, poll, type Process, tempDir, tokenReview } from "./_agent.ts"
+import { agent, auditBarrier, claims, namespace, poll, type Process, tempDir } from "./_agent.ts"
+import { review } from "./_tokens.ts"
 
 describe("the agent's rotation on the real API server", () => {
   let running: Process | undefined
@@ -50,9 +51,9 @@ describe("the agent's rotation on the real API server", () => {
     assert.ok(rotated.iat! < issued.exp!, "rotated before the first token expired")
     assert.ok(rotated.iat! > issued.iat!)
 
-    const review = await tokenReview(cluster, second, ["vault"])
-    assert.equal(review.authenticated, true, review.error)
-    assert.equal(review.user?.username, `system:serviceaccount:${ns}:app`)
+    const reviewed = await review(cluster, second, ["vault"])
+    assert.equal(reviewed.authenticated, true, reviewed.error)
+    assert.equal(reviewed.user?.username, `system:serviceaccount:${ns}:app`)
     await auditBarrier(cluster)
     const requests = tokenRequests(cluster, { namespace: ns, name: "app" })
     assert.deepEqual(requests.map((event) => event.responseStatus?.code), [201, 201])

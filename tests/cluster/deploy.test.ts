@@ -16,7 +16,8 @@ import * as Yaml from "yaml"
 import * as Config from "../../adapters/agent/Config.ts"
 import * as NodeRuntime from "../../adapters/node/mod.ts"
 import { type Cluster, kubectl, root, sharedCluster, tokenRequests } from "./_cluster.ts"
-import { kubectlOk, mountNamespaceSkip, poll, type Process, start, tempDir, tokenReview } from "./_agent.ts"
+import { cli, mountNamespaceSkip, poll, type Process, start, tempDir } from "./_agent.ts"
+import { admin, review } from "./_tokens.ts"
 
 const deploy = path.join(root, "deploy")
 const ns = "apps"
@@ -70,7 +71,7 @@ describe("deploy/ against the real API server", () => {
     }).resources
     const files = fs.readdirSync(deploy).filter((name) => name.endsWith(".yaml") && name !== "kustomization.yaml")
     assert.deepEqual([...listed].sort(), files.sort())
-    const out = await kubectlOk(cluster, "apply", "-k", deploy, "--dry-run=server")
+    const out = await admin(cluster, "apply", "-k", deploy, "--dry-run=server")
     const expected = files.flatMap((file) => manifests(file).map((m) => `${m.kind.toLowerCase()}/${m.metadata.name}`))
     for (const object of expected) {
       const kind = object.split("/")[0]!
@@ -83,7 +84,7 @@ describe("deploy/ against the real API server", () => {
   })
 
   it("the Role lets the agent create tokens of the configured service accounts and nothing else (kubectl auth can-i)", async () => {
-    await kubectlOk(
+    await admin(
       cluster,
       "apply",
       "-f",
@@ -116,7 +117,7 @@ describe("deploy/ against the real API server", () => {
 
     // beyond what every service account gets (compared with one that has no binding): exactly the two token rules
     const rules = async (user: string) =>
-      (await kubectlOk(cluster, "auth", "can-i", "--list", "-n", ns, "--as", user)).split("\n").slice(1)
+      (await admin(cluster, "auth", "can-i", "--list", "-n", ns, "--as", user)).split("\n").slice(1)
         .map((line) => line.trim().split(/\s+/).join(" ")).filter((line) => line !== "")
     const baseline = new Set(await rules(`system:serviceaccount:${ns}:builder`))
     const extra = (await rules(agentUser)).filter((line) => !baseline.has(line)).sort()
@@ -176,7 +177,7 @@ describe("deploy/ against the real API server", () => {
       assert.ok(configDir.startsWith("/etc/") && credentials.startsWith("/var/run/") && tokens.startsWith("/var/run/"))
       const source = path.join(dir, "source")
       fs.mkdirSync(source, { recursive: true })
-      const token = await kubectlOk(cluster, "create", "token", "sa-token-agent", "-n", ns, "--duration", "1h")
+      const token = await admin(cluster, "create", "token", "sa-token-agent", "-n", ns, "--duration", "1h")
       fs.writeFileSync(path.join(source, "token"), token)
       fs.copyFileSync(cluster.caFile, path.join(source, "ca.crt"))
       fs.writeFileSync(path.join(source, "namespace"), ns)
@@ -193,9 +194,7 @@ describe("deploy/ against the real API server", () => {
 
       const env = Object.fromEntries((agentContainer.env ?? []).map(({ name, value }) => [name, value]))
       const url = new URL(cluster.url)
-      const denoArgs = agentContainer.args!.map((arg) =>
-        arg.startsWith("npm:") ? path.join(root, "adapters/node/main.ts") : arg
-      )
+      const denoArgs = agentContainer.args!.map((arg) => arg.startsWith("npm:") ? cli.at(-1)! : arg)
       assert.deepEqual(agentContainer.command, ["deno"])
       const agentCommand = [
         "setpriv",
@@ -260,9 +259,9 @@ describe("deploy/ against the real API server", () => {
         assert.deepEqual([stat.uid, stat.mode & 0o777], [runAsUser, 0o600], name)
       }
       assert.equal(fs.statSync(path.dirname(tokens)).uid, runAsUser)
-      const vault = await tokenReview(cluster, read("vault"), ["vault"])
+      const vault = await review(cluster, read("vault"), ["vault"])
       assert.equal(vault.user?.username, `system:serviceaccount:${ns}:vault-auth`)
-      const builder = await tokenReview(cluster, read("builder"))
+      const builder = await review(cluster, read("builder"))
       assert.equal(builder.user?.username, `system:serviceaccount:${ns}:builder`)
       for (const name of ["vault-auth", "builder"] as const) {
         const events = tokenRequests(cluster, { namespace: ns, name }).slice(seen[name])

@@ -19,6 +19,7 @@ import {
   issuer,
   kubeconfigText,
   kubectlWith,
+  objects,
   review,
   verifyToken,
   writeKubeconfig,
@@ -36,39 +37,13 @@ describe("token through every kind of kubeconfig credential, on Deno, Node and B
     cluster = await sharedCluster()
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctoken-kubeconfig-"))
     // `issuer` (a service account) and `ctoken-user` (a client certificate) may create tokens for `app` only.
-    await apply(
-      cluster,
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "List",
-        items: [
-          { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: ns } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "issuer", namespace: ns } },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "Role",
-            metadata: { name: "app-tokens", namespace: ns },
-            rules: [{
-              apiGroups: [""],
-              resources: ["serviceaccounts/token"],
-              verbs: ["create"],
-              resourceNames: ["app"],
-            }],
-          },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "app-tokens", namespace: ns },
-            subjects: [
-              { kind: "ServiceAccount", name: "issuer", namespace: ns },
-              { kind: "User", apiGroup: "rbac.authorization.k8s.io", name: user },
-            ],
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "app-tokens" },
-          },
-        ],
-      }),
-    )
+    await apply(cluster, [
+      objects.namespace(ns),
+      objects.serviceAccount(ns, "app"),
+      objects.serviceAccount(ns, "issuer"),
+      objects.tokenCreator(ns, "app-tokens", ["app"]),
+      objects.binding(ns, "app-tokens", "app-tokens", { serviceAccounts: ["issuer"], users: [user] }),
+    ])
   })
 
   after(() => {

@@ -22,6 +22,7 @@ import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { type Run, runEveryCli, runtimes } from "../_clis.ts"
 import { type Cluster, countTokenRequests, kubectl, sharedCluster, startCluster } from "./_cluster.ts"
+import { poll } from "./_agent.ts"
 import {
   admin,
   apply,
@@ -29,6 +30,7 @@ import {
   closedPort,
   issuer,
   kubectlWith,
+  objects,
   uidOf,
   verifyToken,
   writeKubeconfig,
@@ -75,31 +77,13 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
   before(async () => {
     cluster = await sharedCluster()
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctoken-errors-"))
-    await apply(
-      cluster,
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "List",
-        items: [
-          { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: ns } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "doomed", namespace: ns } },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "Role",
-            metadata: { name: "token-creator", namespace: ns },
-            rules: [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"] }],
-          },
-          {
-            apiVersion: "rbac.authorization.k8s.io/v1",
-            kind: "RoleBinding",
-            metadata: { name: "doomed-creates-tokens", namespace: ns },
-            subjects: [{ kind: "ServiceAccount", name: "doomed", namespace: ns }],
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "token-creator" },
-          },
-        ],
-      }),
-    )
+    await apply(cluster, [
+      objects.namespace(ns),
+      objects.serviceAccount(ns, "app"),
+      objects.serviceAccount(ns, "doomed"),
+      objects.tokenCreator(ns, "token-creator"),
+      objects.binding(ns, "doomed-creates-tokens", "token-creator", { serviceAccounts: ["doomed"] }),
+    ])
     const pod = (name: string) => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -110,7 +94,7 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
         containers: [{ name: "c", image: "registry.k8s.io/pause:3.10" }],
       },
     })
-    await apply(cluster, JSON.stringify({ apiVersion: "v1", kind: "List", items: [pod("web"), pod("gone")] }))
+    await apply(cluster, [pod("web"), pod("gone")])
   })
 
   after(() => {
@@ -198,13 +182,10 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
     }
     await admin(cluster, "delete", "serviceaccount", "doomed", "-n", ns)
     // The server remembers a successful authentication for a few seconds: wait (bounded) until it refuses the token.
-    const deadline = Date.now() + 60_000
-    for (;;) {
+    await poll(async () => {
       const whoami = await kubectlWith(kubeconfig, "auth", "whoami")
-      if (whoami.code !== 0 && /Unauthorized/.test(whoami.stderr)) break
-      assert.ok(Date.now() < deadline, `the server still accepts the revoked token: ${whoami.stdout}${whoami.stderr}`)
-      await new Promise((resolve) => setTimeout(resolve, 250))
-    }
+      return whoami.code !== 0 && /Unauthorized/.test(whoami.stderr)
+    }, "the server to refuse the revoked token")
     const { runs, kubectl } = await both(kubeconfig, "app")
     assert.equal(kubectl.stderr, "error: failed to create token: Unauthorized\n")
     failedWith(runs, kubectl.stderr)

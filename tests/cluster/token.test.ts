@@ -8,7 +8,7 @@ import assert from "node:assert/strict"
 import { before, describe, it } from "node:test"
 import { type Run, runEveryCli, type Runtime, runtimes } from "../_clis.ts"
 import { type Cluster, kubectl, sharedCluster, tokenRequests } from "./_cluster.ts"
-import { apply, type Claims, issuer, review, type ReviewStatus, uidOf, verifyToken } from "./_tokens.ts"
+import { apply, type Claims, issuer, objects, review, type ReviewStatus, uidOf, verifyToken } from "./_tokens.ts"
 
 const ns = "ctoken-token"
 const node = "ctoken-node"
@@ -21,40 +21,26 @@ describe("token against the real API server, on Deno, Node and Bun", () => {
 
   before(async () => {
     cluster = await sharedCluster()
-    await apply(
-      cluster,
-      JSON.stringify({
-        apiVersion: "v1",
-        kind: "List",
-        items: [
-          { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
-          { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "app", namespace: ns } },
-          { apiVersion: "v1", kind: "Node", metadata: { name: node } },
-        ],
-      }),
-    )
+    await apply(cluster, [
+      objects.namespace(ns),
+      objects.serviceAccount(ns, "app"),
+      { apiVersion: "v1", kind: "Node", metadata: { name: node } },
+    ])
     // A Pod need not run: scheduled to the Node object, it is what the server binds the token to.
-    await apply(
-      cluster,
-      JSON.stringify({
+    await apply(cluster, [
+      {
         apiVersion: "v1",
-        kind: "List",
-        items: [
-          {
-            apiVersion: "v1",
-            kind: "Pod",
-            metadata: { name: "web", namespace: ns },
-            spec: {
-              serviceAccountName: "app",
-              nodeName: node,
-              automountServiceAccountToken: false,
-              containers: [{ name: "web", image: "registry.k8s.io/pause:3.10" }],
-            },
-          },
-          { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, type: "Opaque" },
-        ],
-      }),
-    )
+        kind: "Pod",
+        metadata: { name: "web", namespace: ns },
+        spec: {
+          serviceAccountName: "app",
+          nodeName: node,
+          automountServiceAccountToken: false,
+          containers: [{ name: "web", image: "registry.k8s.io/pause:3.10" }],
+        },
+      },
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, type: "Opaque" },
+    ])
     uid.sa = await uidOf(cluster, "serviceaccount", "app", ns)
     uid.pod = await uidOf(cluster, "pod", "web", ns)
     uid.secret = await uidOf(cluster, "secret", "creds", ns)
