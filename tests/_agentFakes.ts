@@ -9,7 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as http from "node:http"
 import { AgentState } from "../adapters/agent/AgentState.ts"
 import type { TokenStatus } from "../adapters/agent/AgentState.ts"
-import type { Flags as ExecCredentialFlags } from "../adapters/agent/ExecCredentialCommand.ts"
+import type { Flags as ExecCredentialFlags } from "../adapters/cli/ExecCredentialCommand.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
 
 /** One declared token of the fake agent. */

@@ -3,7 +3,7 @@
  * `process.versions.bun`, so that one contract suite exercises each runtime's own TLS client.
  */
 import type * as Layer from "effect/Layer"
-import type * as TlsHttpClient from "../adapters/kube/TlsHttpClient.ts"
+import type * as TlsHttpClient from "../adapters/platform/TlsHttpClient.ts"
 
 /** The runtime running this process. */
 export const runtime: "deno" | "bun" | "node" = "Deno" in globalThis

@@ -17,7 +17,7 @@ const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
   "..",
   "adapters",
-  "node",
+  "cli",
   "main.ts",
 )
 
@@ -102,12 +102,12 @@ describe("agent command (process)", () => {
   // does not matter, and Deno's child_process cannot report the exit code of a child it signalled).
   const runtimes: ReadonlyArray<[string, ReadonlyArray<string>]> = [
     ["node", ["node", "--import", "tsx", main]],
-    ["bun", [nodePath.join(root, "node_modules", ".bin", "bun"), nodePath.join(root, "adapters", "bun", "main.ts")]],
+    ["bun", [nodePath.join(root, "node_modules", ".bin", "bun"), nodePath.join(root, "adapters", "cli", "main.ts")]],
     ["deno", [
       nodePath.join(root, "node_modules", ".bin", "deno"),
       "run",
       "-A",
-      nodePath.join(root, "adapters", "deno", "main.ts"),
+      nodePath.join(root, "adapters", "cli", "main.ts"),
     ]],
   ]
   for (const [runtime, command] of runtimes) {

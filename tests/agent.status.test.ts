@@ -7,8 +7,8 @@ import * as Stream from "effect/Stream"
 import * as TestClock from "effect/TestClock"
 import type { TokenStatus } from "../adapters/agent/AgentState.ts"
 import * as Budget from "../adapters/agent/Budget.ts"
-import * as Signals from "../adapters/agent/Signals.ts"
-import * as StatusLine from "../adapters/agent/StatusLine.ts"
+import * as Signals from "../adapters/platform/Signals.ts"
+import * as StatusLine from "../adapters/cli/StatusLine.ts"
 import { runTest, second } from "./_harness.ts"
 
 const base: TokenStatus = {

@@ -14,7 +14,7 @@ import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import * as Endpoint from "../adapters/agent/Endpoint.ts"
-import * as Command from "../adapters/agent/ExecCredentialCommand.ts"
+import * as Command from "../adapters/cli/ExecCredentialCommand.ts"
 import * as DevServer from "../adapters/devserver/mod.ts"
 import { runtime, tlsLayer } from "./_runtime.ts"
 import { execCredentialFlags, fakeAgent, status } from "./_agentFakes.ts"
@@ -34,14 +34,14 @@ const kubectl = (() => {
 /** The command line running this runtime's CLI, with absolute paths. */
 const cli = (): Array<string> =>
   runtime === "deno"
-    ? [process.execPath, "run", "-A", path.join(root, "adapters/deno/main.ts")]
+    ? [process.execPath, "run", "-A", path.join(root, "adapters/cli/main.ts")]
     : runtime === "bun"
-    ? [process.execPath, path.join(root, "adapters/bun/main.ts")]
+    ? [process.execPath, path.join(root, "adapters/cli/main.ts")]
     : [
       process.execPath,
       "--import",
       pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href,
-      path.join(root, "adapters/node/main.ts"),
+      path.join(root, "adapters/cli/main.ts"),
     ]
 
 const flags = execCredentialFlags

@@ -17,7 +17,7 @@ const main = nodePath.join(
   import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
   "..",
   "adapters",
-  "node",
+  "cli",
   "main.ts",
 )
 

@@ -320,7 +320,7 @@ describe("item 1: a swapped symlink and directories that other users can write",
       fs.mkdirSync(nodePath.join(dir, "open"))
       fs.chmodSync(nodePath.join(dir, "open"), 0o777)
       const file = writeConfig(dir, "tokens:\n" + tokenLine("a", "path: open/a"))
-      const main = nodePath.join(import.meta.dirname ?? ".", "..", "adapters", "node", "main.ts")
+      const main = nodePath.join(import.meta.dirname ?? ".", "..", "adapters", "cli", "main.ts")
       // through env: Deno's child_process would run a bare "node" as Deno itself
       const result = spawnSync("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", file], {
         encoding: "utf8",

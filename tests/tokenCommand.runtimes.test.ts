@@ -41,9 +41,9 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
       "2h",
     ]
     const clis: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
-      [process.execPath, ["--import", "tsx", "adapters/node/main.ts"]],
-      [bin("deno"), ["run", "-A", "adapters/deno/main.ts"]],
-      [bin("bun"), ["adapters/bun/main.ts"]],
+      [process.execPath, ["--import", "tsx", "adapters/cli/main.ts"]],
+      [bin("deno"), ["run", "-A", "adapters/cli/main.ts"]],
+      [bin("bun"), ["adapters/cli/main.ts"]],
     ]
     const normalise = (text: string) => {
       const body = JSON.parse(text)
@@ -82,7 +82,7 @@ describe("token on every runtime's CLI", { skip: runtime !== "node" }, () => {
               // Bun's CLI starts fastest; the outputs of the three runtimes were shown to be the same above.
               command: bin("bun"),
               args: [
-                nodePath.join(root, "adapters/bun/main.ts"),
+                nodePath.join(root, "adapters/cli/main.ts"),
                 "token",
                 "default",
                 "--kubeconfig",

@@ -14,10 +14,10 @@
  * assert.equal(await Effect.runPromise(program.pipe(Effect.provide(Runtime.layer))), true)
  * ```
  *
- * @example The CLI entry point (what `adapters/deno/main.ts` does)
+ * @example The CLI entry point (what the `sa-token` bin, `adapters/cli/main.ts`, does on Deno)
  * ```ts ignore
  * import * as Runtime from "@sa-token/manager/deno"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Effect from "effect/Effect"
  *
  * Cli.run(["deno", "sa-token", ...Deno.args]).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
@@ -31,8 +31,8 @@ import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Signals from "../agent/Signals.ts"
-import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+import * as Signals from "../platform/Signals.ts"
+import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
 import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 

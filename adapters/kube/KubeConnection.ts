@@ -23,7 +23,7 @@ import type * as Redacted from "effect/Redacted"
 import * as InCluster from "./InCluster.ts"
 import * as Kubeconfig from "./Kubeconfig.ts"
 import type { KubeConnectionError } from "./KubeConnectionError.ts"
-import type { TlsOptions } from "./TlsHttpClient.ts"
+import type { TlsOptions } from "../platform/TlsHttpClient.ts"
 
 export { KubeConnectionError } from "./KubeConnectionError.ts"
 export type { KubeConnectionErrorFields, KubeConnectionErrorReason } from "./KubeConnectionError.ts"

@@ -35,8 +35,8 @@ import { checkLabel, checkSubdomain } from "../../core/Validation.ts"
 import { KubeConnection } from "./KubeConnection.ts"
 import type { Exchange } from "./KubeResponse.ts"
 import { decodeFailure, decodeTokenRequest, hasTokenRequestResource, logWarnings, readBody } from "./KubeResponse.ts"
-import { TlsHttpClient } from "./TlsHttpClient.ts"
-import type { TlsHttpClientError } from "./TlsHttpClient.ts"
+import { TlsHttpClient } from "../platform/TlsHttpClient.ts"
+import type { TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 
 /** How the fetcher talks to the server. */
 export interface Options {

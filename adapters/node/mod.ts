@@ -17,7 +17,7 @@
  * @example The CLI entry point (what the `sa-token` bin does)
  * ```ts ignore
  * import * as Runtime from "@sa-token/manager/node"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Effect from "effect/Effect"
  *
  * Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
@@ -32,8 +32,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
-import * as Signals from "../agent/Signals.ts"
-import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
+import * as Signals from "../platform/Signals.ts"
+import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
 import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 

@@ -1,5 +1,5 @@
 /**
- * The command-line interface, declared once and run by each runtime's `main.ts`: `sa-token <command>`.
+ * The command-line interface, declared once and run by the bin entry `adapters/cli/main.ts`: `sa-token <command>`.
  * Each subcommand lives beside the code it drives; this file only assembles them.
  *
  * @module
@@ -18,20 +18,20 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
 import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
-import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import type { DevServerError } from "../devserver/DevServerError.ts"
 import type { AgentFlags } from "./AgentCommand.ts"
 import type { DemoFlags } from "./DemoCommand.ts"
-import type { EndpointError } from "./Endpoint.ts"
+import type { EndpointError } from "../agent/Endpoint.ts"
 import type { ExecCredentialError, Flags as ExecCredentialFlags } from "./ExecCredentialCommand.ts"
-import type { DevServerFlags } from "../devserver/Command.ts"
+import type { DevServerFlags } from "./DevServerCommand.ts"
 import type { TokenCommandError } from "./TokenCommand.ts"
 import type { TokenFlags } from "./TokenFlags.ts"
 import * as AgentCommand from "./AgentCommand.ts"
 import * as DemoCommand from "./DemoCommand.ts"
 import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
-import * as DevServerCommand from "../devserver/Command.ts"
+import * as DevServerCommand from "./DevServerCommand.ts"
 import * as TokenCommand from "./TokenCommand.ts"
 
 /** The services the CLI needs: a runtime layer (`@sa-token/manager/node`, `/deno` or `/bun`) provides them all. */
@@ -62,7 +62,7 @@ export interface RootArgs {
  * @example
  * ```ts
  * import assert from "node:assert/strict"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Command from "@effect/cli/Command"
  * import * as HashMap from "effect/HashMap"
  *
@@ -84,12 +84,12 @@ export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs>
 
 /**
  * Runs the CLI on a `process.argv`-shaped array (the first two entries are skipped). Provide a runtime layer and run
- * it with that runtime's `runMain`, as `adapters/node/main.ts` does.
+ * it with that runtime's `runMain`, as `adapters/cli/main.ts` does.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Node from "@sa-token/manager/node"
  * import * as Effect from "effect/Effect"
  *

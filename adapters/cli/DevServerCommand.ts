@@ -15,9 +15,9 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import { DevServerError } from "./DevServerError.ts"
-import * as DevServer from "./mod.ts"
-import { parseState } from "./StateFile.ts"
+import { DevServerError } from "../devserver/DevServerError.ts"
+import * as DevServer from "../devserver/mod.ts"
+import { parseState } from "../devserver/StateFile.ts"
 
 const units: Record<string, number> = { h: 3600, m: 60, s: 1 }
 

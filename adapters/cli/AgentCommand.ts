@@ -11,8 +11,8 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 // node:process behaves the same on Node, Deno and Bun; it is the only way to choose an exit code other than 0 or 1.
 import process from "node:process"
-import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
-import * as Agent from "./Agent.ts"
+import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
+import * as Agent from "../agent/Agent.ts"
 
 /** The flags of the command. */
 export interface AgentFlags {

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { TokenStatus } from "./AgentState.ts"
+import type { TokenStatus } from "../agent/AgentState.ts"
 
 const seconds = (millis: number): string => {
   const s = Math.round(millis / 1000)

@@ -19,11 +19,11 @@ import * as Schedule from "effect/Schedule"
 // node:process behaves the same on Node, Deno and Bun; it tells whether stdout is a terminal (for redrawing).
 import process from "node:process"
 import * as DevServer from "../devserver/mod.ts"
-import type { TlsHttpClient } from "../kube/TlsHttpClient.ts"
-import * as Agent from "./Agent.ts"
+import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
+import * as Agent from "../agent/Agent.ts"
 import { configExitCode, exitWith } from "./AgentCommand.ts"
-import * as Config from "./Config.ts"
-import * as Logging from "./Logging.ts"
+import * as Config from "../agent/Config.ts"
+import * as Logging from "../agent/Logging.ts"
 import * as StatusLine from "./StatusLine.ts"
 
 /** The flags of the command. */

@@ -6,12 +6,12 @@
  * @module
  */
 import * as Effect from "effect/Effect"
-import * as Cli from "../agent/Cli.ts"
+import * as Cli from "./Cli.ts"
 
 const Runtime = "Deno" in globalThis
   ? await import("../deno/mod.ts")
   : process.versions.bun !== undefined
   ? await import("../bun/mod.ts")
-  : await import("./mod.ts")
+  : await import("../node/mod.ts")
 
 Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
