@@ -58,12 +58,11 @@
  * @module
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import type * as Cause from "effect/Cause"
 import type * as Scope from "effect/Scope"
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -140,17 +139,13 @@ export interface EndpointErrorFields {
   readonly detail: string
 }
 
-const EndpointErrorBase: new (args: EndpointErrorFields) => Cause.YieldableError & EndpointErrorFields = Data.Error
+const EndpointErrorBase: ErrorBase.Constructor<"EndpointError", EndpointErrorFields> = ErrorBase.make(
+  "EndpointError",
+  (e) => `cannot serve the local endpoint on ${e.address}: ${e.detail}`,
+)
 
 /** The endpoint could not start. */
-export class EndpointError extends EndpointErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "EndpointError" as const
-  /** `cannot serve the local endpoint on <address>: <detail>`. */
-  override get message(): string {
-    return `cannot serve the local endpoint on ${this.address}: ${this.detail}`
-  }
-}
+export class EndpointError extends EndpointErrorBase {}
 
 /** The default request size limit in bytes. */
 export const defaultMaxRequestBytes = 8192

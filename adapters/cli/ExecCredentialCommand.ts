@@ -17,10 +17,9 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Path from "@effect/platform/Path"
-import type * as Cause from "effect/Cause"
 import * as Config from "effect/Config"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -52,17 +51,13 @@ export interface ExecCredentialErrorFields {
   readonly detail: string
 }
 
-const ExecCredentialErrorBase: new (
-  args: ExecCredentialErrorFields,
-) => Cause.YieldableError & ExecCredentialErrorFields = Data.Error
+const ExecCredentialErrorBase: ErrorBase.Constructor<"ExecCredentialError", ExecCredentialErrorFields> = ErrorBase.make(
+  "ExecCredentialError",
+  (e) => e.reason === "Usage" ? `error: ${e.detail}` : `failed to create token: ${e.detail}`,
+)
 
 /** The command failed; the message is what kubectl shows the user. */
-export class ExecCredentialError extends ExecCredentialErrorBase {
-  readonly _tag = "ExecCredentialError" as const
-  override get message(): string {
-    return this.reason === "Usage" ? `error: ${this.detail}` : `failed to create token: ${this.detail}`
-  }
-}
+export class ExecCredentialError extends ExecCredentialErrorBase {}
 
 const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", detail })
 const failed = (error: { readonly message: string }) =>

@@ -16,9 +16,8 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Terminal from "@effect/platform/Terminal"
-import type * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
@@ -42,17 +41,13 @@ export interface TokenCommandErrorFields {
   readonly detail: string
 }
 
-const TokenCommandErrorBase: new (args: TokenCommandErrorFields) => Cause.YieldableError & TokenCommandErrorFields =
-  Data.Error
+const TokenCommandErrorBase: ErrorBase.Constructor<"TokenCommandError", TokenCommandErrorFields> = ErrorBase.make(
+  "TokenCommandError",
+  (e) => e.reason === "Request" ? `failed to create token: ${e.detail}` : e.detail,
+)
 
 /** The command failed; its message is what is printed after `error: `. */
-export class TokenCommandError extends TokenCommandErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "TokenCommandError" as const
-  override get message(): string {
-    return this.reason === "Request" ? `failed to create token: ${this.detail}` : this.detail
-  }
-}
+export class TokenCommandError extends TokenCommandErrorBase {}
 
 /** Renders a response in the requested format (the token is revealed here, and only here). */
 export const render = (response: TokenRequest, output: Output): string => {

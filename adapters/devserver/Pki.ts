@@ -9,8 +9,7 @@
  * @module
  */
 import * as x509 from "@peculiar/x509"
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 
 x509.cryptoProvider.set(globalThis.crypto)
@@ -39,16 +38,13 @@ export interface PkiErrorFields {
   readonly description: string
 }
 
-const PkiErrorBase: new (args: PkiErrorFields) => Cause.YieldableError & PkiErrorFields = Data.Error
+const PkiErrorBase: ErrorBase.Constructor<"PkiError", PkiErrorFields> = ErrorBase.make(
+  "PkiError",
+  (e) => `pki: ${e.reason === "Generate" ? "cannot generate" : "cannot parse"}: ${e.description}`,
+)
 
 /** Generating or parsing a key or certificate failed. */
-export class PkiError extends PkiErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "PkiError" as const
-  override get message(): string {
-    return `pki: ${this.reason === "Generate" ? "cannot generate" : "cannot parse"}: ${this.description}`
-  }
-}
+export class PkiError extends PkiErrorBase {}
 
 const pem = (label: string, der: ArrayBuffer): string => x509.PemConverter.encode(der, label) + "\n"
 

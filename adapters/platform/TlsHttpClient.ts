@@ -16,9 +16,8 @@
  */
 import * as FetchHttpClient from "@effect/platform/FetchHttpClient"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
@@ -45,18 +44,13 @@ export interface TlsHttpClientErrorFields {
   readonly description: string
 }
 
-const TlsHttpClientErrorBase: new (args: TlsHttpClientErrorFields) => Cause.YieldableError & TlsHttpClientErrorFields =
-  Data.Error
+const TlsHttpClientErrorBase: ErrorBase.Constructor<"TlsHttpClientError", TlsHttpClientErrorFields> = ErrorBase.make(
+  "TlsHttpClientError",
+  (e) => `cannot build the HTTPS client (${e.reason}): ${e.description}`,
+)
 
 /** The runtime cannot build a client for the given TLS material. */
-export class TlsHttpClientError extends TlsHttpClientErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "TlsHttpClientError" as const
-  /** `cannot build the HTTPS client (<reason>): <description>`. */
-  override get message(): string {
-    return `cannot build the HTTPS client (${this.reason}): ${this.description}`
-  }
-}
+export class TlsHttpClientError extends TlsHttpClientErrorBase {}
 
 /** Builds HTTP clients for TLS material; the client's resources (agents, connection pools) live in the scope. */
 export interface TlsHttpClient {
