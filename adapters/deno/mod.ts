@@ -33,8 +33,7 @@ import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Signals from "../platform/Signals.ts"
 import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
-import type { PrivateFile } from "../platform/PrivateFile.ts"
+import * as Ports from "../platform/Ports.ts"
 
 /** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
 export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
@@ -82,17 +81,12 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListe
   return () => Deno.removeSignalListener("SIGHUP", onHangup)
 })
 
-/** Race-free private files over Deno's `node:fs`, whose descriptor calls (`fchown`, `fchmod`, `fsync`, `fstat`)
- * and `O_NOFOLLOW`/`O_EXCL`/`O_NONBLOCK`/`O_DIRECTORY` flags behave as Node's. */
-export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
-
-/** Everything the agent and the CLI need from Deno. */
-export const layer: Layer.Layer<
-  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | NodeContext.NodeContext
-> = Layer.mergeAll(
-  layerTlsHttpClient,
-  layerSignals,
-  layerPrivateFile,
+/**
+ * Everything the agent and the CLI need from Deno: the platform ports, and Deno's file system, path, terminal and
+ * command executor.
+ */
+export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
+  Ports.layer(tlsHttpClient, layerSignals),
   NodeContext.layer,
 )
 

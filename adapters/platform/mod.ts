@@ -7,6 +7,7 @@
  * @module
  */
 export * as NodePrivateFile from "./NodePrivateFile.ts"
+export * as Ports from "./Ports.ts"
 export * as PrivateFile from "./PrivateFile.ts"
 export * as Signals from "./Signals.ts"
 export * as TlsHttpClient from "./TlsHttpClient.ts"
