@@ -33,15 +33,25 @@ const flags = (overrides: Partial<DevServerFlags> = {}): DevServerFlags => ({
 const options = (f: DevServerFlags) => toOptions(f).pipe(Effect.provide(NodeFileSystem.layer))
 
 describe("dev-server flags", () => {
-  it("parses durations in Go's form or as seconds", () =>
+  it("parses durations in Go's full syntax (the one parser of KubeWire) or as seconds", () =>
     runTest(Effect.gen(function* () {
-      for (const [text, seconds] of [["1m", 60], ["10m", 600], ["1h30m", 5400], ["3607", 3607], ["90s", 90]] as const) {
+      for (
+        const [text, seconds] of [["1m", 60], ["10m", 600], ["1h30m", 5400], ["1.5h", 5400], ["3607", 3607], [
+          "90s",
+          90,
+        ]] as const
+      ) {
         assert.equal(yield* parseDuration("max-token-expiration", text), seconds)
       }
-      const bad = yield* Effect.flip(parseDuration("max-token-expiration", "1.5h"))
+      const bad = yield* Effect.flip(parseDuration("max-token-expiration", "1.5x"))
       assert.equal(
         bad.message,
-        'dev-server: invalid option: --max-token-expiration: expected a duration such as 10m, 1h or 3600s: "1.5h"',
+        'dev-server: invalid option: --max-token-expiration: expected a duration such as 10m, 1h or 3600s: "1.5x"',
+      )
+      const fraction = yield* Effect.flip(parseDuration("max-token-expiration", "1500ms"))
+      assert.equal(
+        fraction.message,
+        'dev-server: invalid option: --max-token-expiration: must be a whole number of seconds: "1500ms"',
       )
     })))
 

@@ -43,10 +43,8 @@ import { TokenFetcher } from "../../core/TokenFetcher.ts"
 import { cacheKey, fingerprint, formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as Validation from "../../core/Validation.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
-
-/** The API version kubectl is given. */
-export const apiVersion = "client.authentication.k8s.io/v1"
 
 /**
  * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`), compact unless an
@@ -54,15 +52,11 @@ export const apiVersion = "client.authentication.k8s.io/v1"
  */
 export const render = (response: TokenRequest, indent?: number): string => {
   const status = response.status!
-  return JSON.stringify(
-    {
-      apiVersion,
-      kind: "ExecCredential",
-      status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
-    },
-    null,
-    indent,
-  )
+  return KubeWire.renderExecCredential({
+    apiVersion: KubeWire.execCredentialApiVersion,
+    kind: "ExecCredential",
+    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
+  }, indent)
 }
 
 /** Where and for which cluster the cache lives. */

@@ -16,20 +16,19 @@ import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { DevServerError } from "../devserver/DevServerError.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 import * as DevServer from "../devserver/mod.ts"
 import { parseState } from "../devserver/StateFile.ts"
 
-const units: Record<string, number> = { h: 3600, m: 60, s: 1 }
-
-/** Parses a duration in whole seconds: Go's form (`1h30m`, `10m`, `90s`) or a bare number of seconds. */
+/** Parses a duration in whole seconds: Go's form (`1h30m`, `1.5h`, `90s`) or a bare number of seconds. */
 export const parseDuration = (flag: string, text: string): Effect.Effect<number, DevServerError> => {
   const fail = (why: string) =>
     Effect.fail(new DevServerError({ reason: "Options", description: `--${flag}: ${why}: ${JSON.stringify(text)}` }))
   if (/^\d+$/.test(text)) return Effect.succeed(Number(text))
-  if (!/^(\d+[hms])+$/.test(text)) return fail("expected a duration such as 10m, 1h or 3600s")
-  let seconds = 0
-  for (const [, n, unit] of text.matchAll(/(\d+)([hms])/g)) seconds += Number(n) * units[unit!]!
-  return seconds > 0 ? Effect.succeed(seconds) : fail("must be greater than zero")
+  const nanos = KubeWire.parseGoDuration(text)
+  if (nanos === undefined) return fail("expected a duration such as 10m, 1h or 3600s")
+  if (nanos % 1_000_000_000n !== 0n) return fail("must be a whole number of seconds")
+  return nanos > 0n ? Effect.succeed(Number(nanos / 1_000_000_000n)) : fail("must be greater than zero")
 }
 
 /** The parsed flags of `dev-server`. */

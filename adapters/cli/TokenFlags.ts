@@ -9,6 +9,7 @@ import * as Args from "@effect/cli/Args"
 import * as Options from "@effect/cli/Options"
 import type * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 
 /** The flags that describe a token request, shared by `token` and `exec-credential`. */
 export interface RequestFlags {
@@ -75,39 +76,6 @@ export interface Validated {
   readonly output: Output
 }
 
-const units: Record<string, bigint> = {
-  ns: 1n,
-  us: 1_000n,
-  "µs": 1_000n,
-  "μs": 1_000n,
-  ms: 1_000_000n,
-  s: 1_000_000_000n,
-  m: 60_000_000_000n,
-  h: 3_600_000_000_000n,
-}
-
-/** Go's `time.ParseDuration`, in nanoseconds; `undefined` when the text is not a duration. */
-export const parseGoDuration = (text: string): bigint | undefined => {
-  const match = /^([-+]?)(.*)$/.exec(text)!
-  const sign = match[1] === "-" ? -1n : 1n
-  const rest = match[2]!
-  if (rest === "0") return 0n
-  if (rest === "") return undefined
-  const part = /(\d*)(?:\.(\d*))?(ns|us|µs|μs|ms|s|m|h)/y
-  let total = 0n
-  let index = 0
-  while (index < rest.length) {
-    part.lastIndex = index
-    const m = part.exec(rest)
-    if (m === null || (m[1] === "" && (m[2] ?? "") === "")) return undefined
-    const unit = units[m[3]!]!
-    total += BigInt(m[1] || "0") * unit
-    if (m[2]) total += (BigInt(m[2]) * unit) / 10n ** BigInt(m[2].length)
-    index = part.lastIndex
-  }
-  return sign * total
-}
-
 const second = 1_000_000_000n
 
 /**
@@ -117,7 +85,7 @@ const second = 1_000_000_000n
 export const requestFrom = (flags: RequestFlags): { readonly error: string } | { readonly request: TokenRequest } => {
   let nanos = 0n
   if (flags.duration._tag === "Some") {
-    const parsed = parseGoDuration(flags.duration.value)
+    const parsed = KubeWire.parseGoDuration(flags.duration.value)
     if (parsed === undefined) {
       const quoted = JSON.stringify(flags.duration.value)
       return { error: `invalid argument ${quoted} for "--duration" flag: time: invalid duration ${quoted}` }
