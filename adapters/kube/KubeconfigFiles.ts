@@ -13,7 +13,7 @@ import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import type { Entry } from "./ExecPlugin.ts"
 import { isObject } from "./ExecPlugin.ts"
-import type { Options, Requirements } from "./KubeConnection.ts"
+import type { Options, Requirements } from "./KubeConnectionService.ts"
 
 /** The files to load: `[path, required]`. */
 export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [string, boolean]>, never, Path.Path> =>
