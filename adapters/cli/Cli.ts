@@ -17,6 +17,7 @@ import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import type * as Option from "effect/Option"
+import { version } from "../../core/Version.ts"
 import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
@@ -73,7 +74,7 @@ export interface RootArgs {
 export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs> = Command.make("sa-token").pipe(
   Command.withDescription("Kubernetes service-account token manager: agent, token command and development API server"),
   Command.withSubcommands([
-    Command.make("version", {}, () => Console.log("0.1.0")).pipe(Command.withDescription("Print the version")),
+    Command.make("version", {}, () => Console.log(version)).pipe(Command.withDescription("Print the version")),
     AgentCommand.command,
     DemoCommand.command,
     ExecCredentialCommand.command,
@@ -113,7 +114,7 @@ export const run = (
   })
 }
 
-const parseAndRun = Command.run(root, { name: "sa-token", version: "0.1.0" })
+const parseAndRun = Command.run(root, { name: "sa-token", version })
 
 /**
  * kubectl refuses `--audience ""`, but @effect/cli drops empty arguments before parsing (the token would silently be
