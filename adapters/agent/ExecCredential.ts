@@ -33,6 +33,7 @@
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -83,8 +84,7 @@ const Entry = Schema.Struct({
   response: TokenRequestJson,
 })
 
-const hex = (bytes: ArrayBuffer): string =>
-  [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("")
+const hex = (bytes: ArrayBuffer): string => Encoding.encodeHex(new Uint8Array(bytes))
 
 /** The cache file of a request: `<directory>/<sha256(key, cluster)>.json`. */
 export const file = (options: CacheOptions, key: string): Effect.Effect<string, never, Path.Path> =>

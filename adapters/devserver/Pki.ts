@@ -11,6 +11,7 @@
 import * as x509 from "@peculiar/x509"
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 
 x509.cryptoProvider.set(globalThis.crypto)
 
@@ -57,7 +58,7 @@ const generate = (): Promise<CryptoKeyPair> =>
 const serial = (): string => {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
   bytes[0] = (bytes[0]! & 0x7f) | 0x01
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+  return Encoding.encodeHex(bytes)
 }
 
 const validity = (years: number) => ({

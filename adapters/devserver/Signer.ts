@@ -6,6 +6,7 @@
  * @module
  */
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as jose from "jose"
 import { DevServerError } from "./DevServerError.ts"
 
@@ -48,11 +49,7 @@ export interface Signer {
   readonly verify: (token: string) => Promise<Claims>
 }
 
-const base64url = (bytes: ArrayBuffer): string => {
-  let s = ""
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b)
-  return globalThis.btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-}
+const base64url = (bytes: ArrayBuffer): string => Encoding.encodeBase64Url(new Uint8Array(bytes))
 
 /** Creates a fresh ES256 signer for the issuer. */
 export const makeSignerAsync = async (issuer: string): Promise<Signer> => {

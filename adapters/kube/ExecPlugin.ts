@@ -31,6 +31,7 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -86,7 +87,9 @@ export const provideClusterInfo = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const caData = cluster.caData ??
-      (cluster.caFile ? btoa(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => ""))) : undefined)
+      (cluster.caFile
+        ? Encoding.encodeBase64(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => "")))
+        : undefined)
     const env = (exec.env as ReadonlyArray<EnvVar>).map((entry) => {
       if (entry.name !== "KUBERNETES_EXEC_INFO") return entry
       const info = JSON.parse(entry.value)
