@@ -72,6 +72,9 @@ import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
 import * as Metrics from "./Metrics.ts"
+import { isLoopback } from "./Loopback.ts"
+
+export { isLoopback } from "./Loopback.ts"
 
 /** Options shared by both kinds of endpoint. */
 export interface CommonOptions {
@@ -159,12 +162,6 @@ export const defaultConnectionLimits: Connections.ResolvedLimits = {
   headersTimeoutMillis: 10_000,
   idleTimeoutMillis: 5_000,
   requestTimeoutMillis: 15_000,
-}
-
-/** Whether a host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`). */
-export const isLoopback = (host: string): boolean => {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }
 
 const describe = (config: EndpointConfig): string =>
