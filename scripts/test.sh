@@ -34,4 +34,4 @@ phase "bun test"
 bun test --path-ignore-patterns='tests/cluster/**' tests/
 
 phase "node --test"
-node --import tsx --test tests/*.test.ts
+node --import tsx --test tests/core/*.test.ts tests/kube/*.test.ts tests/agent/*.test.ts tests/cli/*.test.ts tests/devserver/*.test.ts tests/platform/*.test.ts tests/system/*.test.ts
