@@ -5,38 +5,15 @@
  */
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
 import * as DevServer from "../../adapters/devserver/mod.ts"
 import { tempDir } from "../_support/agent.ts"
 import { spawnsNodeAgent } from "../_support/runtime.ts"
+import { main, root, startAgent } from "../_support/agentProcess.ts"
 
-const main = nodePath.join(
-  import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
-  "..",
-  "..",
-  "adapters",
-  "cli",
-  "main.ts",
-)
-
-const root = nodePath.join(nodePath.dirname(main), "..", "..")
-
-const agent = (config: string, command: ReadonlyArray<string> = ["node", "--import", "tsx", main]) => {
-  // through env: Deno's child_process would run a bare "node" as Deno itself
-  const child = spawn("/usr/bin/env", [...command, "agent", "--config", config], {
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  let stderr = ""
-  child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-  child.stdout.on("data", () => {})
-  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal }))
-  )
-  return { child, exited, stderr: () => stderr }
-}
+const agent = (config: string, command?: ReadonlyArray<string>) => startAgent(config, command)
 
 const waitFor = async (condition: () => boolean, what: string, tries = 1500) => {
   for (let i = 0; i < tries; i++) {

@@ -4,7 +4,6 @@
  * does a token file path that is an existing directory.
  */
 import assert from "node:assert/strict"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
@@ -12,35 +11,7 @@ import * as Effect from "effect/Effect"
 import * as DevServer from "../../adapters/devserver/mod.ts"
 import { tempDir } from "../_support/agent.ts"
 import { runtime, spawnsNodeAgent } from "../_support/runtime.ts"
-
-const main = nodePath.join(
-  import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
-  "..",
-  "..",
-  "adapters",
-  "cli",
-  "main.ts",
-)
-
-/** Runs the agent until it exits or `give up` ms pass (then SIGKILL); returns its exit code and stderr. */
-const runAgent = (config: string, giveUp: number) =>
-  new Promise<{ code: number | null; stderr: string; killed: boolean }>((resolve) => {
-    const child = spawn("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", config], {
-      stdio: ["ignore", "pipe", "pipe"],
-    })
-    let stderr = ""
-    let killed = false
-    child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-    child.stdout.on("data", () => {})
-    const timer = setTimeout(() => {
-      killed = true
-      child.kill("SIGKILL")
-    }, giveUp)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      resolve({ code, stderr, killed })
-    })
-  })
+import { runAgent } from "../_support/agentProcess.ts"
 
 describe(`hostile configs through the agent process (${runtime})`, () => {
   it(

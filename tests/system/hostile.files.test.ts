@@ -40,6 +40,7 @@ import { race, snapshot, victimFile } from "../_support/attacks.ts"
 import { platform } from "../_support/platform.ts"
 import { spawnsNodeAgent } from "../_support/runtime.ts"
 import { needsRoot, needsSecondUser, withUser } from "../_support/users.ts"
+import { nodeMain } from "../_support/agentProcess.ts"
 
 const isRoot = process.getuid?.() === 0
 /** A uid with no account: root can chown to it, and no process of the test runs as it. */
@@ -320,9 +321,8 @@ describe("item 1: a swapped symlink and directories that other users can write",
       fs.mkdirSync(nodePath.join(dir, "open"))
       fs.chmodSync(nodePath.join(dir, "open"), 0o777)
       const file = writeConfig(dir, "tokens:\n" + tokenLine("a", "path: open/a"))
-      const main = nodePath.join(import.meta.dirname ?? ".", "..", "..", "adapters", "cli", "main.ts")
       // through env: Deno's child_process would run a bare "node" as Deno itself
-      const result = spawnSync("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", file], {
+      const result = spawnSync("/usr/bin/env", [...nodeMain, "agent", "--config", file], {
         encoding: "utf8",
         timeout: 60_000,
       })

@@ -7,7 +7,6 @@
  * `/metrics`, `/healthz`, `/readyz` and the endpoint's error answers.
  */
 import assert from "node:assert/strict"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
@@ -16,15 +15,8 @@ import * as DevServer from "../../adapters/devserver/mod.ts"
 import { request } from "../_support/agentFakes.ts"
 import { tempDir } from "../_support/agent.ts"
 import { runtime, spawnsNodeAgent } from "../_support/runtime.ts"
+import { startAgent } from "../_support/agentProcess.ts"
 
-const main = nodePath.join(
-  import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
-  "..",
-  "..",
-  "adapters",
-  "cli",
-  "main.ts",
-)
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 describe(`no token leaks from the agent process (${runtime})`, () => {
@@ -53,13 +45,7 @@ describe(`no token leaks from the agent process (${runtime})`, () => {
           "",
         ].join("\n"),
       )
-      const child = spawn("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", config], {
-        stdio: ["ignore", "pipe", "pipe"],
-      })
-      let output = ""
-      child.stdout.on("data", (chunk) => (output += String(chunk)))
-      child.stderr.on("data", (chunk) => (output += String(chunk)))
-      const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
+      const { child, exited, output } = startAgent(config)
       const tokens = new Set<string>()
       const scanned: Array<string> = []
       try {
@@ -97,10 +83,10 @@ describe(`no token leaks from the agent process (${runtime})`, () => {
         yield* Effect.promise(() => exited)
         clearTimeout(killer)
       }
-      assert.ok(tokens.size >= 4, `only ${tokens.size} tokens: ${output.slice(-2000)}`)
+      assert.ok(tokens.size >= 4, `only ${tokens.size} tokens: ${output().slice(-2000)}`)
       assert.ok(server.stats.faultsInjected >= 2, `${server.stats.faultsInjected} faults`)
       assert.ok(scanned.some((s) => s.startsWith("/metrics 200")), "no metrics were read")
-      scanned.push(output)
+      scanned.push(output())
       const everything = scanned.join("\n")
       const leaks: Array<string> = []
       for (const token of tokens) {
@@ -111,7 +97,7 @@ describe(`no token leaks from the agent process (${runtime})`, () => {
         }
       }
       assert.deepEqual(leaks, [])
-      if (level === "debug") assert.ok(output.length > 0, "the agent logged nothing at debug")
+      if (level === "debug") assert.ok(output().length > 0, "the agent logged nothing at debug")
       fs.rmSync(dir, { recursive: true, force: true })
     })))
   // the four agents run side by side: each needs a few seconds of wall time for its tokens to rotate

@@ -8,7 +8,6 @@
  * rotations; this file runs about 200 (scaled down to stay within ~25 s of wall time per runtime).
  */
 import assert from "node:assert/strict"
-import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
@@ -16,29 +15,10 @@ import * as Effect from "effect/Effect"
 import * as DevServer from "../../adapters/devserver/mod.ts"
 import { tempDir } from "../_support/agent.ts"
 import { runtime, spawnsNodeAgent } from "../_support/runtime.ts"
+import { startAgent } from "../_support/agentProcess.ts"
 
-const main = nodePath.join(
-  import.meta.dirname ?? nodePath.dirname(new URL(import.meta.url).pathname),
-  "..",
-  "..",
-  "adapters",
-  "cli",
-  "main.ts",
-)
 const tokens = 24
 const target = 200
-
-const startAgent = (config: string) => {
-  // through env: Deno's child_process would run a bare "node" as Deno itself
-  const child = spawn("/usr/bin/env", ["node", "--import", "tsx", main, "agent", "--config", config], {
-    stdio: ["ignore", "pipe", "pipe"],
-  })
-  let stderr = ""
-  child.stderr.on("data", (chunk) => (stderr += String(chunk)))
-  child.stdout.on("data", () => {})
-  const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()))
-  return { child, exited, stderr: () => stderr }
-}
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
