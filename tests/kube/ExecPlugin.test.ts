@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
+import { setImmediate } from "node:timers"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import process from "node:process"
@@ -98,6 +99,13 @@ const exec = (command: string) => ({ apiVersion: v1, command, env: [{ name: "KUB
 
 const token = (c: ExecPlugin.Credential) => Redacted.value(Option.getOrThrow(c.token))
 
+/** Waits until a file exists, yielding to the event loop between looks (no timer, so the TestClock rules time). */
+const untilExists = (file: string): Effect.Effect<void> =>
+  Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve))).pipe(
+    Effect.repeat({ until: () => fs.existsSync(file) }),
+    Effect.asVoid,
+  )
+
 describe("ExecPlugin.cached", () => {
   it("reuses the credential until it expires and after a 401 runs the plugin again", async () => {
     const plugin = counting("expiry")
@@ -119,12 +127,20 @@ describe("ExecPlugin.cached", () => {
   })
 
   it("runs the plugin once for concurrent callers, with standard input closed", async () => {
-    // `cat` reads standard input to its end: it would hang if the plugin were given an open pipe.
-    const plugin = counting("shared", "cat >/dev/null; sleep 0.2")
+    // `cat` reads standard input to its end: it would hang if the plugin were given an open pipe. The plugin then
+    // says it started and waits for a gate file, which the test creates once every caller is waiting.
+    const started = nodePath.join(dir, "shared.started")
+    const gate = nodePath.join(dir, "shared.gate")
+    const plugin = counting("shared", `cat >/dev/null\n: > '${started}'\nwhile [ ! -e '${gate}' ]; do sleep 0.01; done`)
     const tokens = await runTest(
       Effect.gen(function* () {
         const cached = yield* ExecPlugin.cached("test", exec(plugin.command))
-        return yield* Effect.all(Array.from({ length: 5 }, () => cached.get), { concurrency: "unbounded" })
+        const callers = yield* Effect.fork(
+          Effect.all(Array.from({ length: 5 }, () => cached.get), { concurrency: "unbounded" }),
+        )
+        yield* untilExists(started)
+        fs.writeFileSync(gate, "")
+        return yield* Fiber.join(callers)
       }).pipe(Effect.provide(NodeContext.layer)),
     )
     assert.deepEqual(tokens.map(token), Array(5).fill("token-1"))
@@ -198,13 +214,12 @@ describe("ExecPlugin.run", () => {
 
   it("gives up on a plugin that runs longer than a minute (TestClock)", async () => {
     const command = nodePath.join(dir, "hangs.sh")
-    fs.writeFileSync(command, "#!/bin/sh\nsleep 30\n", { mode: 0o755 })
+    const started = nodePath.join(dir, "hangs.started")
+    fs.writeFileSync(command, `#!/bin/sh\n: > '${started}'\nsleep 30\n`, { mode: 0o755 })
     const error = await failure(
       command,
-      // Let the process start (in real time), then move the test clock past the timeout.
-      Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 200))).pipe(
-        Effect.zipRight(TestClock.adjust(minute)),
-      ),
+      // Once the process runs, move the test clock past the timeout.
+      untilExists(started).pipe(Effect.zipRight(TestClock.adjust(minute))),
     )
     assert.equal(error.detail, `exec: executable ${command} timed out`)
   })
