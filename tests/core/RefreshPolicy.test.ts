@@ -6,6 +6,7 @@ import * as Redacted from "effect/Redacted"
 import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { hour, minute, second } from "../_support/harness.ts"
+import { refreshCases } from "../_support/kubeletTables.ts"
 
 const response = (expirationSeconds: number | undefined, expiresAt: number): TokenRequest => ({
   spec: expirationSeconds === undefined ? {} : { expirationSeconds },
@@ -14,13 +15,7 @@ const response = (expirationSeconds: number | undefined, expiresAt: number): Tok
 
 describe("RefreshPolicy.requiresRefresh (kubelet TestRequiresRefresh)", () => {
   const start = Date.UTC(2025, 2, 1, 10, 0, 0)
-  const cases: ReadonlyArray<{ now: number; exp: number; nilExpiration?: boolean; expected: boolean }> = [
-    { now: start + 10 * minute, exp: start + 60 * minute, expected: false },
-    { now: start + 50 * minute, exp: start + 60 * minute, expected: true },
-    { now: start + 25 * hour, exp: start + 60 * hour, expected: true },
-    { now: start + 70 * minute, exp: start + 60 * minute, expected: true },
-    { now: start, exp: start + 60 * minute, nilExpiration: true, expected: false },
-  ]
+  const cases = refreshCases(start)
   cases.forEach((c, index) =>
     it(`case ${index} gives ${c.expected} for every jitter 0-9 s`, () => {
       const seconds = c.nilExpiration ? undefined : Math.trunc((c.exp - start) / 1000)

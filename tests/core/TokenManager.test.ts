@@ -21,6 +21,7 @@ import {
   T0,
   tokenOf,
 } from "../_support/harness.ts"
+import { cleanupCases, deleteCases, deleteCatalogue, keyCases } from "../_support/kubeletTables.ts"
 
 describe("TokenManager caching and expiration (kubelet TestTokenCachingAndExpiration)", () => {
   const setup = (expSeconds: number) =>
@@ -84,25 +85,7 @@ describe("TokenManager caching and expiration (kubelet TestTokenCachingAndExpira
 })
 
 describe("TokenManager.deleteServiceAccountToken (kubelet TestDeleteServiceAccountToken)", () => {
-  const catalogue = [1, 2, 3, 4, 4].map((i) => ({
-    name: `fake-name-${i}`,
-    namespace: `fake-namespace-${i}`,
-    request: { spec: { boundObjectRef: { uid: `fake-uid-${i}`, name: `fake-name-${i}` } } } as TokenRequest,
-  }))
-  const fails = new Set([3])
-  const cases: ReadonlyArray<[string, ReadonlyArray<number>, ReadonlyArray<string>, ReadonlyArray<number>]> = [
-    ["delete none with all success requests", [0, 1, 2], [], [0, 1, 2]],
-    ["delete one with all success requests", [0, 1, 2], ["fake-uid-1"], [1, 2]],
-    ["delete two with all success requests", [0, 1, 2], ["fake-uid-1", "fake-uid-3"], [1]],
-    ["delete all with all suceess requests", [0, 1, 2], ["fake-uid-1", "fake-uid-2", "fake-uid-3"], []],
-    ["delete no pod with failed requests", [0, 1, 2, 3], [], [0, 1, 2]],
-    ["delete other pod with failed requests", [0, 1, 2, 3], ["fake-uid-2"], [0, 2]],
-    ["delete no pod with request which success after failure", [0, 1, 2, 3, 4], [], [0, 1, 2, 4]],
-    ["delete the pod which success after failure", [0, 1, 2, 3, 4], ["fake-uid-4"], [0, 1, 2]],
-    ["delete other pod with request which success after failure", [0, 1, 2, 3, 4], ["fake-uid-1"], [1, 2, 4]],
-    ["delete some pod not in the set", [0, 1, 2], ["fake-uid-100", "fake-uid-200"], [0, 1, 2]],
-  ]
-  for (const [title, requests, deletes, expected] of cases) {
+  for (const { name: title, requests, deletes, expected } of deleteCases) {
     it(title, () =>
       runTest(Effect.gen(function* () {
         yield* setTime(T0)
@@ -112,14 +95,14 @@ describe("TokenManager.deleteServiceAccountToken (kubelet TestDeleteServiceAccou
         )
         const manager = yield* managerWith(fake)
         for (const index of requests) {
-          const { name, namespace, request } = catalogue[index]!
-          failing = fails.has(index)
+          const { name, namespace, request, fails } = deleteCatalogue[index]!
+          failing = fails
           yield* Effect.either(manager.getServiceAccountToken(namespace, name, request))
         }
         for (const uid of deletes) yield* manager.deleteServiceAccountToken(uid)
         assert.equal(yield* manager.size, expected.length)
         for (const index of expected) {
-          const { name, namespace, request } = catalogue[index]!
+          const { name, namespace, request } = deleteCatalogue[index]!
           assert.ok(Option.isSome(yield* manager.peek(cacheKey(name, namespace, request))), `request ${index}`)
         }
       })))
@@ -143,9 +126,7 @@ describe("TokenManager.deleteServiceAccountToken (kubelet TestDeleteServiceAccou
 
 describe("TokenManager.cleanup (kubelet TestCleanup)", () => {
   const now = -62135510400000
-  for (
-    const [title, relative, size] of [["expired token is removed", -hour, 0], ["valid token is kept", hour, 1]] as const
-  ) {
+  for (const { what: title, relativeExp: relative, expected: size } of cleanupCases) {
     it(title, () =>
       runTest(Effect.gen(function* () {
         yield* setTime(now)
@@ -158,57 +139,14 @@ describe("TokenManager.cleanup (kubelet TestCleanup)", () => {
 })
 
 describe("TokenManager keys (kubelet TestKeyFunc)", () => {
-  const F: [string, string, TokenRequest] = ["foo-sa", "foo-ns", {
-    spec: {
-      audiences: ["foo1", "foo2"],
-      expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-    },
-  }]
-  const A: [string, string, TokenRequest] = ["ame-sa", "ame-ns", {
-    spec: {
-      audiences: ["ame1", "ame2"],
-      expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "ame-pod", uid: "ame-uid" },
-    },
-  }]
-  const change = ([n, ns, r]: typeof F, f: (r: TokenRequest) => TokenRequest): typeof F => [n, ns, f(r)]
-  const uid = (u: string) => (r: TokenRequest): TokenRequest => ({ ...r, metadata: { uid: u } })
-  const cases: ReadonlyArray<[string, ReadonlyArray<typeof F>, typeof F, boolean]> = [
-    ["hit", [F, A], F, true],
-    [
-      "not hit due to different ExpirationSeconds",
-      [F],
-      change(F, (r) => ({ spec: { ...r.spec, expirationSeconds: 2001 } })),
-      false,
-    ],
-    [
-      "not hit due to different BoundObjectRef",
-      [F],
-      change(F, (r) => ({ spec: { ...r.spec, boundObjectRef: { ...r.spec.boundObjectRef, name: "diff-pod" } } })),
-      false,
-    ],
-    [
-      "not hit due to different service account UID",
-      [change(F, uid("old-service-account-uid-123"))],
-      change(F, uid("new-service-account-uid-456")),
-      false,
-    ],
-    [
-      "hit with same service account UID",
-      [change(F, uid("same-service-account-uid-123"))],
-      change(F, uid("same-service-account-uid-123")),
-      true,
-    ],
-    ["hit with empty UID (backward compatibility)", [F], F, true],
-    ["not hit when one has UID and other doesn't", [change(F, uid("service-account-uid-123"))], F, false],
-  ]
-  for (const [title, stored, [name, namespace, request], hit] of cases) {
+  for (const { name: title, stored, target: { name, namespace, request }, hit } of keyCases) {
     it(title, () =>
       runTest(Effect.gen(function* () {
         yield* setTime(T0)
         const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
-        for (const [n, ns, r] of stored) yield* manager.set(cacheKey(n, ns, r), issued(r, "t", T0 + 50 * minute))
+        for (const { name: n, namespace: ns, request: r } of stored) {
+          yield* manager.set(cacheKey(n, ns, r), issued(r, "t", T0 + 50 * minute))
+        }
         assert.equal(Option.isSome(yield* manager.peek(cacheKey(name, namespace, request))), hit)
       })))
   }

@@ -14,6 +14,8 @@ import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest } from "../../../mod.ts"
+import { cleanupCases, deleteCases, deleteCatalogue, keyCases, refreshCases } from "../../_support/kubeletTables.ts"
+import type { CatalogueEntry } from "../../_support/kubeletTables.ts"
 
 /** What the host gives the VM (see harness.ts). */
 export interface Host {
@@ -230,15 +232,9 @@ const caching = Effect.gen(function* () {
 const refresh = Effect.gen(function* () {
   const table = "refresh"
   const start = Date.UTC(2026, 0, 1)
-  const cases: ReadonlyArray<{ now: number; exp: number; nil?: boolean; expected: boolean }> = [
-    { now: start + 10 * minute, exp: start + 60 * minute, expected: false },
-    { now: start + 50 * minute, exp: start + 60 * minute, expected: true },
-    { now: start + 25 * hour, exp: start + 60 * hour, expected: true },
-    { now: start + 70 * minute, exp: start + 60 * minute, expected: true },
-    { now: start, exp: start + 60 * minute, nil: true, expected: false },
-  ]
+  const cases = refreshCases(start)
   for (const [idx, c] of cases.entries()) {
-    const spec = c.nil ? {} : { expirationSeconds: Math.trunc((c.exp - start) / second) }
+    const spec = c.nilExpiration ? {} : { expirationSeconds: Math.trunc((c.exp - start) / second) }
     const cached: TokenRequest.TokenRequest = {
       spec,
       status: { token: Redacted.make(`cached-${idx}`), expirationTimestamp: new Date(c.exp) },
@@ -318,78 +314,13 @@ const fallback = Effect.gen(function* () {
 // ---------------------------------------------------------------------------------------------------------------------
 // 3.3 TestDeleteServiceAccountToken
 
-interface Catalogued {
-  readonly name: string
-  readonly namespace: string
-  readonly request: TokenRequest.TokenRequest
-  readonly fails: boolean
-}
-const catalogued = (n: number, fails = false): Catalogued => ({
-  name: `fake-name-${n}`,
-  namespace: `fake-namespace-${n}`,
-  request: { spec: { boundObjectRef: { uid: `fake-uid-${n}`, name: `fake-name-${n}` } } },
-  fails,
-})
-const catalogue: ReadonlyArray<Catalogued> = [
-  catalogued(1),
-  catalogued(2),
-  catalogued(3),
-  catalogued(4, true),
-  catalogued(4),
-]
-
-const deleteCases: ReadonlyArray<
-  { name: string; requests: ReadonlyArray<number>; deletes: ReadonlyArray<string>; expected: ReadonlyArray<number> }
-> = [
-  { name: "delete none with all success requests", requests: [0, 1, 2], deletes: [], expected: [0, 1, 2] },
-  { name: "delete one with all success requests", requests: [0, 1, 2], deletes: ["fake-uid-1"], expected: [1, 2] },
-  {
-    name: "delete two with all success requests",
-    requests: [0, 1, 2],
-    deletes: ["fake-uid-1", "fake-uid-3"],
-    expected: [1],
-  },
-  {
-    name: "delete all with all suceess requests",
-    requests: [0, 1, 2],
-    deletes: ["fake-uid-1", "fake-uid-2", "fake-uid-3"],
-    expected: [],
-  },
-  { name: "delete no pod with failed requests", requests: [0, 1, 2, 3], deletes: [], expected: [0, 1, 2] },
-  { name: "delete other pod with failed requests", requests: [0, 1, 2, 3], deletes: ["fake-uid-2"], expected: [0, 2] },
-  {
-    name: "delete no pod with request which success after failure",
-    requests: [0, 1, 2, 3, 4],
-    deletes: [],
-    expected: [0, 1, 2, 4],
-  },
-  {
-    name: "delete the pod which success after failure",
-    requests: [0, 1, 2, 3, 4],
-    deletes: ["fake-uid-4"],
-    expected: [0, 1, 2],
-  },
-  {
-    name: "delete other pod with request which success after failure",
-    requests: [0, 1, 2, 3, 4],
-    deletes: ["fake-uid-1"],
-    expected: [1, 2, 4],
-  },
-  {
-    name: "delete some pod not in the set",
-    requests: [0, 1, 2],
-    deletes: ["fake-uid-100", "fake-uid-200"],
-    expected: [0, 1, 2],
-  },
-]
-
-const keyOf = (c: Catalogued): string => TokenRequest.cacheKey(c.name, c.namespace, c.request)
+const keyOf = (c: CatalogueEntry): string => TokenRequest.cacheKey(c.name, c.namespace, c.request)
 
 const deletion = Effect.forEach(deleteCases, (c) =>
   Effect.scoped(Effect.gen(function* () {
     const manager = yield* freshManager(T0)
     for (const index of c.requests) {
-      const r = catalogue[index]
+      const r = deleteCatalogue[index]
       yield* program(r.fails ? { kind: "fail", message: "fail tr" } : { kind: "echo", ttlMillis: 10 * hour })
       yield* Effect.either(manager.getServiceAccountToken(r.namespace, r.name, r.request))
     }
@@ -397,7 +328,7 @@ const deletion = Effect.forEach(deleteCases, (c) =>
     // Index 3 shares index 4's key and never succeeds, so the present keys are looked up through 0, 1, 2 and 4.
     const present: Array<number> = []
     for (const index of [0, 1, 2, 4]) {
-      if (Option.isSome(yield* manager.peek(keyOf(catalogue[index])))) present.push(index)
+      if (Option.isSome(yield* manager.peek(keyOf(deleteCatalogue[index])))) present.push(index)
     }
     expect("delete", c.name, [yield* manager.size, present], [c.expected.length, c.expected])
   })), { discard: true })
@@ -406,10 +337,7 @@ const deletion = Effect.forEach(deleteCases, (c) =>
 // 3.4 TestCleanup (names as upstream, swapped against the data)
 
 const cleanup = Effect.forEach(
-  [
-    { name: "don't cleanup unexpired tokens", relativeExp: -hour, expected: 0 },
-    { name: "cleanup expired tokens", relativeExp: hour, expected: 1 },
-  ],
+  cleanupCases,
   (c) =>
     Effect.scoped(Effect.gen(function* () {
       const manager = yield* freshManager(goZeroPlusDay)
@@ -439,73 +367,6 @@ const collector = Effect.scoped(Effect.gen(function* () {
 
 // ---------------------------------------------------------------------------------------------------------------------
 // 3.5 TestKeyFunc
-
-interface Unit {
-  readonly name: string
-  readonly namespace: string
-  readonly request: TokenRequest.TokenRequest
-}
-const F: Unit = {
-  name: "foo-sa",
-  namespace: "foo-ns",
-  request: {
-    spec: {
-      audiences: ["foo1", "foo2"],
-      expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-    },
-  },
-}
-const A: Unit = {
-  name: "ame-sa",
-  namespace: "ame-ns",
-  request: {
-    spec: {
-      audiences: ["ame1", "ame2"],
-      expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "ame-pod", uid: "ame-uid" },
-    },
-  },
-}
-const tweak = (unit: Unit, request: TokenRequest.TokenRequest): Unit => ({ ...unit, request })
-const fUid = (uid: string): Unit => tweak(F, { ...F.request, metadata: { uid } })
-
-const keyCases: ReadonlyArray<{ name: string; stored: ReadonlyArray<Unit>; target: Unit; hit: boolean }> = [
-  { name: "hit", stored: [F, A], target: F, hit: true },
-  {
-    name: "not hit due to different ExpirationSeconds",
-    stored: [F],
-    target: tweak(F, { spec: { ...F.request.spec, expirationSeconds: 2001 } }),
-    hit: false,
-  },
-  {
-    name: "not hit due to different BoundObjectRef",
-    stored: [F],
-    target: tweak(F, {
-      spec: { ...F.request.spec, boundObjectRef: { kind: "pod", name: "diff-pod", uid: "foo-uid" } },
-    }),
-    hit: false,
-  },
-  {
-    name: "not hit due to different service account UID",
-    stored: [fUid("old-service-account-uid-123")],
-    target: fUid("new-service-account-uid-456"),
-    hit: false,
-  },
-  {
-    name: "hit with same service account UID",
-    stored: [fUid("same-service-account-uid-123")],
-    target: fUid("same-service-account-uid-123"),
-    hit: true,
-  },
-  { name: "hit with empty UID (backward compatibility)", stored: [F], target: F, hit: true },
-  {
-    name: "not hit when one has UID and other doesn't",
-    stored: [fUid("service-account-uid-123")],
-    target: F,
-    hit: false,
-  },
-]
 
 const keys = Effect.forEach(keyCases, (c) =>
   Effect.scoped(Effect.gen(function* () {
