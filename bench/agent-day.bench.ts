@@ -1,5 +1,5 @@
 /**
- * Issue 7, item 4: a simulated day of the agent's scheduler (`adapters/agent/Scheduler.ts`) over the core manager
+ * a simulated day of the agent's scheduler (`adapters/agent/Scheduler.ts`) over the core manager
  * behind the agent's request budget (5/s, burst 10), with a fake fetcher that issues JWTs at simulated time. Tokens
  * of 1 h, all declared at once.
  *

@@ -1,5 +1,5 @@
 /**
- * Issue 7, item 6: the cold start of `exec-credential` on each runtime, the cost kubectl pays on every invocation. The
+ * the cold start of `exec-credential` on each runtime, the cost kubectl pays on every invocation. The
  * whole process is timed (spawn to exit, the median of `CLI_RUNS` runs, default 10), run the way a user runs it from
  * this repository:
  *

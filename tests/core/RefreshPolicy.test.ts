@@ -26,7 +26,7 @@ describe("RefreshPolicy.requiresRefresh (kubelet TestRequiresRefresh)", () => {
   )
 })
 
-describe("RefreshPolicy refresh point (kubelet rule 6 table)", () => {
+describe("RefreshPolicy refresh point (80 % of the lifetime, at most 24 h after issue, minus the jitter)", () => {
   const iat = Date.UTC(2030, 0, 1)
   const table: ReadonlyArray<[number, number]> = [
     [600, 480],

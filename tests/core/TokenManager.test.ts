@@ -180,7 +180,7 @@ describe("TokenManager service-account recreation (kubelet TestServiceAccountRec
     })))
 })
 
-describe("TokenManager errors and edge cases (reference 3.7)", () => {
+describe("TokenManager errors and edge cases (kubelet's error texts and expiry boundary)", () => {
   const hourToken = (token = "foo") => Effect.succeed(issued({ spec: { expirationSeconds: 3600 } }, token, T0 + hour))
 
   it("a token at exactly its expiry is not expired: a failed refresh returns it", () =>

@@ -128,7 +128,7 @@ describe("TokenRequest.fingerprint and withoutToken", () => {
 })
 
 describe("Status", () => {
-  it("decodes the reference's 422 body and builds failures", () => {
+  it("decodes kube-apiserver's 422 body and builds failures", () => {
     const body = {
       kind: "Status",
       apiVersion: "v1",

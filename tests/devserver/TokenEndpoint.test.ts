@@ -1,6 +1,6 @@
 /**
- * The development API server's TokenRequest endpoint over real HTTPS: every step of the processing order (reference
- * §4.3) with its Status, the 201 body, the JWT claims verified against the served JWKS, capping and extension, and
+ * The development API server's TokenRequest endpoint over real HTTPS: every step of kube-apiserver's processing order
+ * with its Status, the 201 body, the JWT claims verified against the served JWKS, capping and extension, and
  * kubectl's protobuf bodies.
  */
 import assert from "node:assert/strict"

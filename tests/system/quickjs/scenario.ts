@@ -1,6 +1,6 @@
 /**
  * The conformance scenario that runs inside QuickJS (bundled with `mod.ts` by `harness.ts`): kubelet's upstream test
- * tables for caching, refresh, fallback, delete, cleanup and the cache key (reference/kubelet-semantics.md section 3),
+ * tables for caching, refresh, fallback, delete, cleanup and the cache key (`pkg/kubelet/token/token_manager_test.go`),
  * driven by TestClock. The TokenFetcher calls into the host (`__host.fetch`), which issues the wire JSON; the results
  * go back to the host through `__host.report`.
  */
@@ -31,11 +31,12 @@ export interface Host {
 
 /** How the host answers fetches. */
 export type Behaviour =
-  /** Always the same object (3.1): spec.expirationSeconds and the expiry are fixed, the token is `token`. */
+  /** Always the same object (TestTokenCachingAndExpiration): spec.expirationSeconds and the expiry are fixed, the token is `token`. */
   | { readonly kind: "fixed"; readonly expirationSeconds: number; readonly expiresAt: number; readonly token: string }
-  /** The request itself with an expiry `ttlMillis` after the VM's now (3.3; 3.2 with `expirationSeconds`). */
+  /** The request itself with an expiry `ttlMillis` after the VM's now (TestDeleteServiceAccountToken; TestRequiresRefresh with
+   * `expirationSeconds`). */
   | { readonly kind: "echo"; readonly ttlMillis: number; readonly expirationSeconds?: number }
-  /** 3.6: metadata copied, 3600 s, token `token-<n>` for the n-th call since this behaviour was set, now + 1 h. */
+  /** TestServiceAccountRecreationCacheInvalidation: metadata copied, 3600 s, token `token-<n>` for the n-th call since this behaviour was set, now + 1 h. */
   | { readonly kind: "numbered" }
   /** Every fetch fails with this message. */
   | { readonly kind: "fail"; readonly message: string }
@@ -119,7 +120,7 @@ const freshManager = (at: number): Effect.Effect<TokenManager.TokenManager, neve
   )
 
 // ---------------------------------------------------------------------------------------------------------------------
-// 3.1 TestTokenCachingAndExpiration (+ 3.6 TestServiceAccountRecreationCacheInvalidation)
+// TestTokenCachingAndExpiration (+ TestServiceAccountRecreationCacheInvalidation)
 
 const cachingCase = (
   name: string,
@@ -203,7 +204,7 @@ const caching = Effect.gen(function* () {
       expect(table, "service account UID consistent - cache hit", (yield* calls) - c0, 2)
     }))
 
-  // 3.6
+  // TestServiceAccountRecreationCacheInvalidation
   yield* Effect.scoped(Effect.gen(function* () {
     const name = "service account recreation invalidates the cache"
     yield* program({ kind: "numbered" })
@@ -227,7 +228,7 @@ const caching = Effect.gen(function* () {
 })
 
 // ---------------------------------------------------------------------------------------------------------------------
-// 3.2 TestRequiresRefresh, as a pure function for every jitter and through the manager under TestClock
+// TestRequiresRefresh, as a pure function for every jitter and through the manager under TestClock
 
 const refresh = Effect.gen(function* () {
   const table = "refresh"
@@ -266,7 +267,7 @@ const refresh = Effect.gen(function* () {
 })
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Fallback: kubelet's error texts (rule 12) and one fetch for concurrent callers
+// Fallback: kubelet's error texts (`failed to fetch token: …`, `token … expired and refresh failed: …`) and one fetch for concurrent callers
 
 const fallback = Effect.gen(function* () {
   const table = "fallback"
@@ -312,7 +313,7 @@ const fallback = Effect.gen(function* () {
 })
 
 // ---------------------------------------------------------------------------------------------------------------------
-// 3.3 TestDeleteServiceAccountToken
+// TestDeleteServiceAccountToken
 
 const keyOf = (c: CatalogueEntry): string => TokenRequest.cacheKey(c.name, c.namespace, c.request)
 
@@ -334,7 +335,7 @@ const deletion = Effect.forEach(deleteCases, (c) =>
   })), { discard: true })
 
 // ---------------------------------------------------------------------------------------------------------------------
-// 3.4 TestCleanup (names as upstream, swapped against the data)
+// TestCleanup (names as upstream, swapped against the data)
 
 const cleanup = Effect.forEach(
   cleanupCases,
@@ -366,7 +367,7 @@ const collector = Effect.scoped(Effect.gen(function* () {
 }))
 
 // ---------------------------------------------------------------------------------------------------------------------
-// 3.5 TestKeyFunc
+// TestKeyFunc
 
 const keys = Effect.forEach(keyCases, (c) =>
   Effect.scoped(Effect.gen(function* () {
