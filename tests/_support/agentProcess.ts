@@ -6,6 +6,8 @@ import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
 import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 
 /** The repository's root. */
 export const root: string = nodePath.join(nodePath.dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -42,6 +44,16 @@ export const startAgent = (config: string, command: ReadonlyArray<string> = node
   )
   return { child, exited, stderr: () => stderr, output: () => output }
 }
+
+/** Starts the agent in a scope; closing the scope kills it if it still runs (a failed test leaves no agent behind). */
+export const scopedAgent = (
+  config: string,
+  command?: ReadonlyArray<string>,
+): Effect.Effect<AgentProcess, never, Scope.Scope> =>
+  Effect.acquireRelease(Effect.sync(() => startAgent(config, command)), (agent) =>
+    Effect.sync(() => {
+      if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill("SIGKILL")
+    }))
 
 /** Runs the agent until it exits or `giveUpMillis` pass (then SIGKILL); returns its exit code and stderr. */
 export const runAgent = async (

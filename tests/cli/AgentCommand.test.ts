@@ -11,11 +11,11 @@ import * as Effect from "effect/Effect"
 import * as DevServer from "../../adapters/devserver/mod.ts"
 import { tempDir } from "../_support/agent.ts"
 import { spawnsNodeAgent } from "../_support/runtime.ts"
-import { main, root, startAgent } from "../_support/agentProcess.ts"
+import { main, root, scopedAgent, startAgent } from "../_support/agentProcess.ts"
 
 const agent = (config: string, command?: ReadonlyArray<string>) => startAgent(config, command)
 
-const waitFor = async (condition: () => boolean, what: string, tries = 1500) => {
+const waitFor = async (condition: () => boolean, what: string, tries = 6000) => {
   for (let i = 0; i < tries; i++) {
     if (condition()) return
     await new Promise((resolve) => setTimeout(resolve, 10))
@@ -24,7 +24,7 @@ const waitFor = async (condition: () => boolean, what: string, tries = 1500) => 
 }
 
 describe("agent command (process)", () => {
-  it("exits with code 2 on a bad config, naming the field", { timeout: 60_000, skip: spawnsNodeAgent }, async () => {
+  it("exits with code 2 on a bad config, naming the field", { timeout: 120_000, skip: spawnsNodeAgent }, async () => {
     const dir = tempDir("cli")
     try {
       const config = nodePath.join(dir, "agent.yaml")
@@ -43,7 +43,7 @@ describe("agent command (process)", () => {
 
   it(
     "writes token files from the development API server and stops cleanly on SIGTERM",
-    { timeout: 60_000, skip: spawnsNodeAgent },
+    { timeout: 120_000, skip: spawnsNodeAgent },
     () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function* () {
         const dir = tempDir("cli")
@@ -56,7 +56,7 @@ describe("agent command (process)", () => {
           `cluster: { kubeconfig: kubeconfig }\nlog: { format: json, level: info }\ntokens:\n` +
             `  - { name: b, namespace: default, serviceAccount: builder, expirationSeconds: 600, file: { path: out/b, mode: "0640" } }\n`,
         )
-        const run = agent(config)
+        const run = yield* scopedAgent(config)
         const file = nodePath.join(dir, "out", "b")
         yield* Effect.promise(() => waitFor(() => fs.existsSync(file), "the token file"))
         const token = fs.readFileSync(file, "utf8")

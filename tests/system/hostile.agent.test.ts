@@ -16,7 +16,7 @@ import { runAgent } from "../_support/agentProcess.ts"
 describe(`hostile configs through the agent process (${runtime})`, () => {
   it(
     "exits 2 naming the field for each hostile config, before any TokenRequest",
-    { timeout: 60_000, skip: spawnsNodeAgent },
+    { timeout: 180_000, skip: spawnsNodeAgent },
     () =>
       Effect.runPromise(Effect.scoped(Effect.gen(function* () {
         const dir = tempDir("hostile-agent")
@@ -40,7 +40,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
           Promise.all(cases.map(async ([yaml, field], i) => {
             const config = nodePath.join(dir, `agent-${i}.yaml`)
             fs.writeFileSync(config, `cluster: { kubeconfig: kubeconfig }\n${yaml}`)
-            const { code, stderr } = await runAgent(config, 30_000)
+            const { code, stderr } = await runAgent(config, 90_000)
             assert.equal(code, 2, `${field}: exit ${code}: ${stderr}`)
             assert.ok(stderr.includes(field), `${field} not named: ${stderr}`)
             assert.ok(!/\n\s+at /.test(stderr), `a stack trace for ${field}: ${stderr}`)
@@ -54,7 +54,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
 
   it("a 50 MB value in an enum field gets a short message that does not repeat it", {
     skip: spawnsNodeAgent,
-    timeout: 60_000,
+    timeout: 180_000,
   }, async () => {
     const dir = tempDir("hostile-agent")
     const config = nodePath.join(dir, "agent.yaml")
@@ -63,7 +63,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
       config,
       `tokens:\n  - { name: a, namespace: default, serviceAccount: a }\nlog:\n  format: ${huge}\n`,
     )
-    const { code, stderr } = await runAgent(config, 50_000)
+    const { code, stderr } = await runAgent(config, 120_000)
     fs.rmSync(dir, { recursive: true, force: true })
     assert.equal(code, 2, stderr.slice(0, 300))
     assert.match(stderr, /log\.format: must be json or text/)
@@ -73,7 +73,7 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
 
   it("refuses a token file path that is an existing directory", {
     skip: spawnsNodeAgent,
-    timeout: 60_000,
+    timeout: 180_000,
   }, () =>
     Effect.runPromise(Effect.scoped(Effect.gen(function* () {
       const dir = tempDir("hostile-agent")
@@ -86,9 +86,9 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
         config,
         "cluster: { kubeconfig: kubeconfig }\ntokens:\n  - { name: a, namespace: default, serviceAccount: a, file: { path: t } }\n",
       )
-      const { code, stderr, killed } = yield* Effect.promise(() => runAgent(config, 8_000))
+      const { code, stderr, killed } = yield* Effect.promise(() => runAgent(config, 60_000))
       fs.rmSync(dir, { recursive: true, force: true })
-      assert.ok(!killed, `still running after 8 s: ${stderr.slice(-600)}`)
+      assert.ok(!killed, `still running after 60 s: ${stderr.slice(-600)}`)
       assert.equal(code, 2)
       assert.match(stderr, /tokens\[0\]\.file\.path/)
     }))))
