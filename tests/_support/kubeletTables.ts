@@ -116,28 +116,20 @@ export interface KeyUnit {
   readonly request: TokenRequest
 }
 
-const F: KeyUnit = {
-  name: "foo-sa",
-  namespace: "foo-ns",
+/** `foo` or `ame`: `<p>-sa` in `<p>-ns`, audiences `<p>1`, `<p>2`, 2000 s, bound to pod `<p>-pod` (uid `<p>-uid`). */
+const unit = (p: string): KeyUnit => ({
+  name: `${p}-sa`,
+  namespace: `${p}-ns`,
   request: {
     spec: {
-      audiences: ["foo1", "foo2"],
+      audiences: [`${p}1`, `${p}2`],
       expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
+      boundObjectRef: { kind: "pod", name: `${p}-pod`, uid: `${p}-uid` },
     },
   },
-}
-const A: KeyUnit = {
-  name: "ame-sa",
-  namespace: "ame-ns",
-  request: {
-    spec: {
-      audiences: ["ame1", "ame2"],
-      expirationSeconds: 2000,
-      boundObjectRef: { kind: "pod", name: "ame-pod", uid: "ame-uid" },
-    },
-  },
-}
+})
+const F: KeyUnit = unit("foo")
+const A: KeyUnit = unit("ame")
 const tweak = (unit: KeyUnit, request: TokenRequest): KeyUnit => ({ ...unit, request })
 const fUid = (uid: string): KeyUnit => tweak(F, { ...F.request, metadata: { uid } })
 

@@ -183,24 +183,26 @@ describe("TokenManager service-account recreation (kubelet TestServiceAccountRec
 describe("TokenManager errors and edge cases (kubelet's error texts and expiry boundary)", () => {
   const hourToken = (token = "foo") => Effect.succeed(issued({ spec: { expirationSeconds: 3600 } }, token, T0 + hour))
 
+  /** A manager holding an hour token fetched at T0, whose fetcher fails from then on. */
+  const cachedThenFailing = Effect.gen(function* () {
+    yield* setTime(T0)
+    const fake = fakeFetcher(() => hourToken())
+    const manager = yield* managerWith(fake)
+    yield* manager.getServiceAccountToken("a", "b", GTR)
+    fake.respond = () => Effect.fail(fetchError("err"))
+    return manager
+  })
+
   it("a token at exactly its expiry is not expired: a failed refresh returns it", () =>
     runTest(Effect.gen(function* () {
-      yield* setTime(T0)
-      const fake = fakeFetcher(() => hourToken())
-      const manager = yield* managerWith(fake)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      fake.respond = () => Effect.fail(fetchError("err"))
+      const manager = yield* cachedThenFailing
       yield* setTime(T0 + hour)
       assert.equal(tokenOf(yield* manager.getServiceAccountToken("a", "b", GTR)), "foo")
     })))
 
   it("an expired token whose refresh fails gives `token <key> expired and refresh failed: <err>`", () =>
     runTest(Effect.gen(function* () {
-      yield* setTime(T0)
-      const fake = fakeFetcher(() => hourToken())
-      const manager = yield* managerWith(fake)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      fake.respond = () => Effect.fail(fetchError("err"))
+      const manager = yield* cachedThenFailing
       yield* setTime(T0 + hour + 1)
       const error = yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
       assert.equal(error._tag, "TokenExpired")

@@ -194,41 +194,27 @@ const check = (figures: Figures, started: number) => {
 }
 
 describe(`load with faults (${runtime})`, () => {
-  it(
-    `${bigTokens} tokens over a simulated day, 20 % of TokenRequests failing (discrete-event clock, reserving budget)`,
-    {
-      timeout: 120_000,
-    },
-    () => {
-      const started = performance.now()
-      const { exit } = simulate(
-        epoch,
-        "reliability",
-        () => day(bigTokens, "simulated, reserving budget", Effect.sleep(hour), "reserving"),
-      )
-      if (Exit.isFailure(exit)) assert.fail(String(exit.cause))
-      check(exit.value, started)
-    },
-  )
-
-  it(
-    `${budgetTokens} tokens over a simulated day, 20 % of TokenRequests failing (discrete-event clock, agent's Budget)`,
-    {
-      timeout: 120_000,
-    },
-    () => {
-      const started = performance.now()
-      const { exit } = simulate(
-        epoch,
-        "reliability",
-        () => day(budgetTokens, "simulated, agent budget", Effect.sleep(hour)),
-      )
-      if (Exit.isFailure(exit)) {
-        assert.fail(String(exit.cause))
-      }
-      check(exit.value, started)
-    },
-  )
+  const simulated = [
+    [bigTokens, "reserving budget", "simulated, reserving budget", "reserving"],
+    [budgetTokens, "agent's Budget", "simulated, agent budget", undefined],
+  ] as const
+  for (const [tokens, budget, label, mode] of simulated) {
+    it(
+      `${tokens} tokens over a simulated day, 20 % of TokenRequests failing (discrete-event clock, ${budget})`,
+      { timeout: 120_000 },
+      () => {
+        const started = performance.now()
+        const { exit } = simulate(
+          epoch,
+          "reliability",
+          () =>
+            mode === undefined ? day(tokens, label, Effect.sleep(hour)) : day(tokens, label, Effect.sleep(hour), mode),
+        )
+        if (Exit.isFailure(exit)) assert.fail(String(exit.cause))
+        check(exit.value, started)
+      },
+    )
+  }
 
   it(`${smallTokens} tokens over a simulated day, 20 % of TokenRequests failing (TestClock)`, {
     timeout: 120_000,
