@@ -32,6 +32,7 @@
  * @module
  */
 export * as Backoff from "./core/Backoff.ts"
+export * as ErrorBase from "./core/ErrorBase.ts"
 export * as RefreshPolicy from "./core/RefreshPolicy.ts"
 export * as Status from "./core/Status.ts"
 export * as TokenError from "./core/TokenError.ts"

@@ -21,12 +21,12 @@ export const bin = (name: string): string => nodePath.join(root, "node_modules",
 /** How each runtime runs the CLI the way a user would (from the repository root). */
 export const cliCommand = (runtime: string): ReadonlyArray<string> =>
   runtime === "deno"
-    ? [bin("deno"), "run", "-A", "adapters/deno/main.ts"]
+    ? [bin("deno"), "run", "-A", "adapters/cli/main.ts"]
     : runtime === "bun"
-    ? [bin("bun"), "adapters/bun/main.ts"]
+    ? [bin("bun"), "adapters/cli/main.ts"]
     : runtime === "node-dist"
     ? [process.execPath, "dist/bin/sa-token.js"]
-    : [process.execPath, "--import", "tsx", "adapters/node/main.ts"]
+    : [process.execPath, "--import", "tsx", "adapters/cli/main.ts"]
 
 const live = new Set<ChildProcess>()
 

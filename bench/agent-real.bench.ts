@@ -1,5 +1,5 @@
 /**
- * Issue 7, item 5: the real agent process on each runtime (Deno, Node, Bun, from this repository's node_modules/.bin)
+ * the real agent process on each runtime (Deno, Node, Bun, from this repository's node_modules/.bin)
  * with N declared tokens (each its own service account, one file each in one directory) against the development API
  * server started in this process, with the budget raised for the run (`budget: { qps: 100000, burst: 100000 }`).
  *

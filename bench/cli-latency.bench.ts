@@ -1,9 +1,9 @@
 /**
- * Issue 7, item 6: the cold start of `exec-credential` on each runtime, the cost kubectl pays on every invocation. The
+ * the cold start of `exec-credential` on each runtime, the cost kubectl pays on every invocation. The
  * whole process is timed (spawn to exit, the median of `CLI_RUNS` runs, default 10), run the way a user runs it from
  * this repository:
  *
- * - `deno run -A adapters/deno/main.ts`, `node --import tsx adapters/node/main.ts`, `bun adapters/bun/main.ts`, and
+ * - `deno run -A adapters/cli/main.ts`, `node --import tsx adapters/cli/main.ts`, `bun adapters/cli/main.ts`, and
  *   `node dist/bin/sa-token.js` (the npm bin, bundled by `npm run build`) when that build exists;
  * - served from a running agent's socket (`exec-credential --name t --socket PATH`), and from the on-disk cache
  *   (`exec-credential --name t --config FILE` for a configuration without an endpoint, after one warm-up call that

@@ -15,8 +15,7 @@
  *
  * @module
  */
-import * as Data from "effect/Data"
-import type * as Cause from "effect/Cause"
+import * as ErrorBase from "./ErrorBase.ts"
 
 /**
  * Why a fetch failed. The first eleven mirror what an API server answers (HTTP status and Status reason); `Timeout`,
@@ -73,18 +72,13 @@ export interface TokenFetchErrorFields {
   readonly retryAfterSeconds?: number | undefined
 }
 
-const TokenFetchErrorBase: new (args: TokenFetchErrorFields) => Cause.YieldableError & TokenFetchErrorFields =
-  Data.Error
+const TokenFetchErrorBase: ErrorBase.Constructor<"TokenFetchError", TokenFetchErrorFields> = ErrorBase.make(
+  "TokenFetchError",
+  (e) => e.description,
+)
 
 /** A {@link TokenFetcher} could not obtain a token. */
-export class TokenFetchError extends TokenFetchErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "TokenFetchError" as const
-  /** The description; kubelet wraps exactly this text. */
-  override get message(): string {
-    return this.description
-  }
-}
+export class TokenFetchError extends TokenFetchErrorBase {}
 
 /** The fields shared by the manager's errors about one cache entry. */
 export interface KeyedErrorFields {
@@ -94,33 +88,32 @@ export interface KeyedErrorFields {
   readonly cause: TokenFetchError
 }
 
-const KeyedErrorBase: new (args: KeyedErrorFields) => Cause.YieldableError & KeyedErrorFields = Data.Error
+const FetchFailedBase: ErrorBase.Constructor<"FetchFailed", KeyedErrorFields> = ErrorBase.make(
+  "FetchFailed",
+  (e) => `failed to fetch token: ${e.cause.message}`,
+)
 
-/** Nothing was cached for the key and the fetch failed. Message: `failed to fetch token: <cause>`. */
-export class FetchFailed extends KeyedErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "FetchFailed" as const
+/** Nothing was cached for the key and the fetch failed. Message (kubelet's text): `failed to fetch token: <cause>`. */
+export class FetchFailed extends FetchFailedBase {
   /** The fetch failure's reason. */
   get reason(): FetchReason {
     return this.cause.reason
-  }
-  /** Kubelet's text. */
-  override get message(): string {
-    return `failed to fetch token: ${this.cause.message}`
   }
 }
 
-/** The cached token expired and refreshing it failed. Message: `token <key> expired and refresh failed: <cause>`. */
-export class TokenExpired extends KeyedErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "TokenExpired" as const
+const TokenExpiredBase: ErrorBase.Constructor<"TokenExpired", KeyedErrorFields> = ErrorBase.make(
+  "TokenExpired",
+  (e) => `token ${e.key} expired and refresh failed: ${e.cause.message}`,
+)
+
+/**
+ * The cached token expired and refreshing it failed. Message (kubelet's text):
+ * `token <key> expired and refresh failed: <cause>`.
+ */
+export class TokenExpired extends TokenExpiredBase {
   /** The fetch failure's reason. */
   get reason(): FetchReason {
     return this.cause.reason
-  }
-  /** Kubelet's text. */
-  override get message(): string {
-    return `token ${this.key} expired and refresh failed: ${this.cause.message}`
   }
 }
 
@@ -139,19 +132,13 @@ export interface InvalidTokenRequestFields {
   readonly value: string
 }
 
-const InvalidTokenRequestBase: new (
-  args: InvalidTokenRequestFields,
-) => Cause.YieldableError & InvalidTokenRequestFields = Data.Error
+const InvalidTokenRequestBase: ErrorBase.Constructor<"InvalidTokenRequest", InvalidTokenRequestFields> = ErrorBase.make(
+  "InvalidTokenRequest",
+  (e) => `invalid token request: ${e.field}: Invalid value: ${e.value}: ${e.detail}`,
+)
 
 /** The request was rejected before any network call. */
-export class InvalidTokenRequest extends InvalidTokenRequestBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "InvalidTokenRequest" as const
-  /** Names the field, the value and the rule. */
-  override get message(): string {
-    return `invalid token request: ${this.field}: Invalid value: ${this.value}: ${this.detail}`
-  }
-}
+export class InvalidTokenRequest extends InvalidTokenRequestBase {}
 
 /** Every error `TokenManager.getServiceAccountToken` can fail with. */
 export type TokenManagerError = FetchFailed | TokenExpired | InvalidTokenRequest

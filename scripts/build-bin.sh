@@ -6,7 +6,7 @@
 set -euo pipefail
 out="${1:-dist/bin}"
 cd "$(dirname "$0")/.."
-node_modules/.bin/esbuild adapters/node/main.ts --bundle --platform=node --format=esm --target=node20 --splitting \
+node_modules/.bin/esbuild adapters/cli/main.ts --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$out" --entry-names=sa-token --chunk-names=chunks/[name]-[hash] --minify --log-level=warning \
   --external:@kubernetes/client-node --external:bun \
   --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"

@@ -52,7 +52,7 @@ import * as InCluster from "../kube/InCluster.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
 import type { KubeConnectionError } from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
-import type { TlsHttpClient, TlsHttpClientError } from "../kube/TlsHttpClient.ts"
+import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import { AgentState } from "./AgentState.ts"
 import * as Budget from "./Budget.ts"
@@ -62,7 +62,7 @@ import * as Endpoint from "./Endpoint.ts"
 import type { EndpointError } from "./Endpoint.ts"
 import * as Logging from "./Logging.ts"
 import * as Scheduler from "./Scheduler.ts"
-import { Signals } from "./Signals.ts"
+import { Signals } from "../platform/Signals.ts"
 
 /** The platform services the agent uses. */
 export type Platform = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile

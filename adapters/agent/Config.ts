@@ -56,6 +56,7 @@ import * as Budget from "./Budget.ts"
 import { ConfigError, renderPath } from "./ConfigError.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
 import { ConfigFile } from "./ConfigSchema.ts"
+import { isLoopback } from "./Loopback.ts"
 import * as Ownership from "./Ownership.ts"
 
 export { ConfigError } from "./ConfigError.ts"
@@ -146,9 +147,6 @@ export interface AgentConfig {
 }
 
 const decodeFile = Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error", errors: "all" })
-
-const isLoopback = (host: string): boolean =>
-  host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host)
 
 const splitAddress = (address: string): { host: string; port: number } | undefined => {
   const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address)

@@ -20,8 +20,7 @@
  *
  * @module
  */
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 
 /** Why a configuration was refused. */
 export type ConfigErrorReason = "NotFound" | "Read" | "Syntax" | "Invalid"
@@ -66,30 +65,28 @@ export const bounded = (text: string, max: number = maxEchoLength): string => {
   )
 }
 
-const ConfigErrorBase: new (args: ConfigErrorFields) => Cause.YieldableError & ConfigErrorFields = Data.Error
+/** `invalid config FILE: PATH: PROBLEM; …` (bounded: see the module's description). */
+const render = (e: ConfigErrorFields): string => {
+  const what = e.reason === "NotFound"
+    ? "config file not found"
+    : e.reason === "Read"
+    ? "cannot read config"
+    : e.reason === "Syntax"
+    ? "cannot parse config"
+    : "invalid config"
+  const issues = e.issues.slice(0, maxIssuesShown).map((issue) => {
+    const message = bounded(issue.message, maxIssueLength)
+    return issue.path === "" ? message : `${bounded(issue.path, maxIssueLength)}: ${message}`
+  })
+  const more = e.issues.length - maxIssuesShown
+  if (more > 0) issues.push(`and ${more} more`)
+  return `${what} ${bounded(e.file, 2 * maxEchoLength)}: ${issues.join("; ")}`
+}
+
+const ConfigErrorBase: ErrorBase.Constructor<"ConfigError", ConfigErrorFields> = ErrorBase.make("ConfigError", render)
 
 /** A configuration that cannot be used. The CLI exits with code 2 on it. */
-export class ConfigError extends ConfigErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "ConfigError" as const
-  /** `invalid config FILE: PATH: PROBLEM; …` (bounded: see the module's description). */
-  override get message(): string {
-    const what = this.reason === "NotFound"
-      ? "config file not found"
-      : this.reason === "Read"
-      ? "cannot read config"
-      : this.reason === "Syntax"
-      ? "cannot parse config"
-      : "invalid config"
-    const issues = this.issues.slice(0, maxIssuesShown).map((issue) => {
-      const message = bounded(issue.message, maxIssueLength)
-      return issue.path === "" ? message : `${bounded(issue.path, maxIssueLength)}: ${message}`
-    })
-    const more = this.issues.length - maxIssuesShown
-    if (more > 0) issues.push(`and ${more} more`)
-    return `${what} ${bounded(this.file, 2 * maxEchoLength)}: ${issues.join("; ")}`
-  }
-}
+export class ConfigError extends ConfigErrorBase {}
 
 /** Renders a Schema issue path as `tokens[0].file.mode`; each key is {@link bounded} (it comes from the file). */
 export const renderPath = (path: ReadonlyArray<PropertyKey>): string =>

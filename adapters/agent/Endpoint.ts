@@ -58,12 +58,11 @@
  * @module
  */
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Runtime from "effect/Runtime"
-import type * as Cause from "effect/Cause"
 import type * as Scope from "effect/Scope"
 import { createHash, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs/promises"
@@ -73,6 +72,9 @@ import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
 import * as Metrics from "./Metrics.ts"
+import { isLoopback } from "./Loopback.ts"
+
+export { isLoopback } from "./Loopback.ts"
 
 /** Options shared by both kinds of endpoint. */
 export interface CommonOptions {
@@ -140,17 +142,13 @@ export interface EndpointErrorFields {
   readonly detail: string
 }
 
-const EndpointErrorBase: new (args: EndpointErrorFields) => Cause.YieldableError & EndpointErrorFields = Data.Error
+const EndpointErrorBase: ErrorBase.Constructor<"EndpointError", EndpointErrorFields> = ErrorBase.make(
+  "EndpointError",
+  (e) => `cannot serve the local endpoint on ${e.address}: ${e.detail}`,
+)
 
 /** The endpoint could not start. */
-export class EndpointError extends EndpointErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "EndpointError" as const
-  /** `cannot serve the local endpoint on <address>: <detail>`. */
-  override get message(): string {
-    return `cannot serve the local endpoint on ${this.address}: ${this.detail}`
-  }
-}
+export class EndpointError extends EndpointErrorBase {}
 
 /** The default request size limit in bytes. */
 export const defaultMaxRequestBytes = 8192
@@ -164,12 +162,6 @@ export const defaultConnectionLimits: Connections.ResolvedLimits = {
   headersTimeoutMillis: 10_000,
   idleTimeoutMillis: 5_000,
   requestTimeoutMillis: 15_000,
-}
-
-/** Whether a host is a loopback address (`localhost`, `127.0.0.0/8`, `::1`). */
-export const isLoopback = (host: string): boolean => {
-  const h = host.replace(/^\[(.*)\]$/, "$1").toLowerCase()
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
 }
 
 const describe = (config: EndpointConfig): string =>

@@ -45,8 +45,7 @@
  *
  * @module
  */
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -70,19 +69,13 @@ export interface EndpointClientErrorFields {
   readonly detail: string
 }
 
-const EndpointClientErrorBase: new (
-  args: EndpointClientErrorFields,
-) => Cause.YieldableError & EndpointClientErrorFields = Data.Error
+const EndpointClientErrorBase: ErrorBase.Constructor<"EndpointClientError", EndpointClientErrorFields> = ErrorBase.make(
+  "EndpointClientError",
+  (e) => `cannot get token ${quote(e.name)} from the agent at ${e.address}: ${e.detail}`,
+)
 
 /** The agent did not give a token. The message never holds a token (bodies of refusals are not quoted). */
-export class EndpointClientError extends EndpointClientErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "EndpointClientError" as const
-  /** `cannot get token "<name>" from the agent at <address>: <detail>`. */
-  override get message(): string {
-    return `cannot get token ${quote(this.name)} from the agent at ${this.address}: ${this.detail}`
-  }
-}
+export class EndpointClientError extends EndpointClientErrorBase {}
 
 const Reply = Schema.Struct({
   name: Schema.String,

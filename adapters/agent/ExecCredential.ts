@@ -33,6 +33,7 @@
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
@@ -43,10 +44,8 @@ import { TokenFetcher } from "../../core/TokenFetcher.ts"
 import { cacheKey, fingerprint, formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as Validation from "../../core/Validation.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
-
-/** The API version kubectl is given. */
-export const apiVersion = "client.authentication.k8s.io/v1"
 
 /**
  * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`), compact unless an
@@ -54,15 +53,11 @@ export const apiVersion = "client.authentication.k8s.io/v1"
  */
 export const render = (response: TokenRequest, indent?: number): string => {
   const status = response.status!
-  return JSON.stringify(
-    {
-      apiVersion,
-      kind: "ExecCredential",
-      status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
-    },
-    null,
-    indent,
-  )
+  return KubeWire.renderExecCredential({
+    apiVersion: KubeWire.execCredentialApiVersion,
+    kind: "ExecCredential",
+    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
+  }, indent)
 }
 
 /** Where and for which cluster the cache lives. */
@@ -89,8 +84,7 @@ const Entry = Schema.Struct({
   response: TokenRequestJson,
 })
 
-const hex = (bytes: ArrayBuffer): string =>
-  [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, "0")).join("")
+const hex = (bytes: ArrayBuffer): string => Encoding.encodeHex(new Uint8Array(bytes))
 
 /** The cache file of a request: `<directory>/<sha256(key, cluster)>.json`. */
 export const file = (options: CacheOptions, key: string): Effect.Effect<string, never, Path.Path> =>

@@ -35,9 +35,8 @@
  */
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
-import type * as Cause from "effect/Cause"
 import * as Clock from "effect/Clock"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -59,17 +58,13 @@ export interface SinkErrorFields {
   readonly detail: string
 }
 
-const SinkErrorBase: new (args: SinkErrorFields) => Cause.YieldableError & SinkErrorFields = Data.Error
+const SinkErrorBase: ErrorBase.Constructor<"SinkError", SinkErrorFields> = ErrorBase.make(
+  "SinkError",
+  (e) => `cannot write token file ${e.path} (${e.operation}): ${e.detail}`,
+)
 
 /** A token file could not be written. The previous file, if any, is untouched. */
-export class SinkError extends SinkErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "SinkError" as const
-  /** `cannot write token file PATH (OPERATION): DETAIL`. */
-  override get message(): string {
-    return `cannot write token file ${this.path} (${this.operation}): ${this.detail}`
-  }
-}
+export class SinkError extends SinkErrorBase {}
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()

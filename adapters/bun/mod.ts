@@ -23,10 +23,9 @@ import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Signals from "../agent/Signals.ts"
-import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
-import type { PrivateFile } from "../platform/PrivateFile.ts"
+import * as Signals from "../platform/Signals.ts"
+import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
+import * as Ports from "../platform/Ports.ts"
 
 /** Bun's extension of `RequestInit` (declared here: the Bun types are not installed). */
 interface BunRequestInit extends RequestInit {
@@ -67,16 +66,12 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
-/** Race-free private files over Bun's `node:fs`, whose descriptor calls and open flags behave as Node's. */
-export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
-
-/** Everything the agent and the CLI need from Bun. */
-export const layer: Layer.Layer<
-  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | BunContext.BunContext
-> = Layer.mergeAll(
-  layerTlsHttpClient,
-  layerSignals,
-  layerPrivateFile,
+/**
+ * Everything the agent and the CLI need from Bun: the platform ports, and Bun's file system, path, terminal and
+ * command executor.
+ */
+export const layer: Layer.Layer<Ports.Ports | BunContext.BunContext> = Layer.merge(
+  Ports.layer(tlsHttpClient, layerSignals),
   BunContext.layer,
 )
 

@@ -14,10 +14,10 @@
  * assert.equal(await Effect.runPromise(program.pipe(Effect.provide(Runtime.layer))), true)
  * ```
  *
- * @example The CLI entry point (what `adapters/deno/main.ts` does)
+ * @example The CLI entry point (what the `sa-token` bin, `adapters/cli/main.ts`, does on Deno)
  * ```ts ignore
  * import * as Runtime from "@sa-token/manager/deno"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Effect from "effect/Effect"
  *
  * Cli.run(["deno", "sa-token", ...Deno.args]).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
@@ -31,10 +31,9 @@ import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
-import * as Signals from "../agent/Signals.ts"
-import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
-import type { PrivateFile } from "../platform/PrivateFile.ts"
+import * as Signals from "../platform/Signals.ts"
+import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
+import * as Ports from "../platform/Ports.ts"
 
 /** Builds clients over a `Deno.HttpClient` holding the TLS material; the client closes with the scope. */
 export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
@@ -82,17 +81,12 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListe
   return () => Deno.removeSignalListener("SIGHUP", onHangup)
 })
 
-/** Race-free private files over Deno's `node:fs`, whose descriptor calls (`fchown`, `fchmod`, `fsync`, `fstat`)
- * and `O_NOFOLLOW`/`O_EXCL`/`O_NONBLOCK`/`O_DIRECTORY` flags behave as Node's. */
-export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
-
-/** Everything the agent and the CLI need from Deno. */
-export const layer: Layer.Layer<
-  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | NodeContext.NodeContext
-> = Layer.mergeAll(
-  layerTlsHttpClient,
-  layerSignals,
-  layerPrivateFile,
+/**
+ * Everything the agent and the CLI need from Deno: the platform ports, and Deno's file system, path, terminal and
+ * command executor.
+ */
+export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
+  Ports.layer(tlsHttpClient, layerSignals),
   NodeContext.layer,
 )
 

@@ -4,8 +4,7 @@
  *
  * @module
  */
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 
 /** What went wrong while starting or configuring the server. */
 export type DevServerErrorReason = "State" | "Pki" | "Keys" | "Listen" | "Kubeconfig" | "Options"
@@ -18,10 +17,6 @@ export interface DevServerErrorFields {
   readonly description: string
 }
 
-/** The typed base class of {@link DevServerError} (an Effect `Data.Error` with its fields). */
-export const DevServerErrorBase: new (args: DevServerErrorFields) => Cause.YieldableError & DevServerErrorFields =
-  Data.Error
-
 const what: Record<DevServerErrorReason, string> = {
   State: "invalid state",
   Pki: "cannot create certificates",
@@ -31,12 +26,11 @@ const what: Record<DevServerErrorReason, string> = {
   Options: "invalid option",
 }
 
+/** The typed base class of {@link DevServerError}: `dev-server: <what>: <description>`. */
+export const DevServerErrorBase: ErrorBase.Constructor<"DevServerError", DevServerErrorFields> = ErrorBase.make(
+  "DevServerError",
+  (e) => `dev-server: ${what[e.reason]}: ${e.description}`,
+)
+
 /** Starting or configuring the development API server failed. */
-export class DevServerError extends DevServerErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "DevServerError" as const
-  /** `dev-server: <what>: <description>`. */
-  override get message(): string {
-    return `dev-server: ${what[this.reason]}: ${this.description}`
-  }
-}
+export class DevServerError extends DevServerErrorBase {}

@@ -38,7 +38,7 @@ const resource = (
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> => ({ name, singularName, namespaced, kind, verbs, ...extra })
 
-/** `GET /api/v1`: the core resources this server serves, `serviceaccounts/token` among them (reference §4.1). */
+/** `GET /api/v1`: the core resources this server serves, `serviceaccounts/token` among them. */
 export const coreV1: Record<string, unknown> = {
   kind: "APIResourceList",
   groupVersion: "v1",

@@ -6,6 +6,7 @@
  */
 import * as fs from "node:fs/promises"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Yaml from "yaml"
 import { DevServerError } from "./DevServerError.ts"
 
@@ -20,12 +21,7 @@ export interface KubeconfigInput {
   readonly namespace?: string
 }
 
-const base64 = (text: string): string => {
-  const bytes = new TextEncoder().encode(text)
-  let s = ""
-  for (const b of bytes) s += String.fromCharCode(b)
-  return globalThis.btoa(s)
-}
+const base64 = (text: string): string => Encoding.encodeBase64(text)
 
 /** Renders the kubeconfig YAML. */
 export const render = (input: KubeconfigInput): string => {

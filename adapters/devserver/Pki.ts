@@ -9,9 +9,9 @@
  * @module
  */
 import * as x509 from "@peculiar/x509"
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 
 x509.cryptoProvider.set(globalThis.crypto)
 
@@ -39,16 +39,13 @@ export interface PkiErrorFields {
   readonly description: string
 }
 
-const PkiErrorBase: new (args: PkiErrorFields) => Cause.YieldableError & PkiErrorFields = Data.Error
+const PkiErrorBase: ErrorBase.Constructor<"PkiError", PkiErrorFields> = ErrorBase.make(
+  "PkiError",
+  (e) => `pki: ${e.reason === "Generate" ? "cannot generate" : "cannot parse"}: ${e.description}`,
+)
 
 /** Generating or parsing a key or certificate failed. */
-export class PkiError extends PkiErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "PkiError" as const
-  override get message(): string {
-    return `pki: ${this.reason === "Generate" ? "cannot generate" : "cannot parse"}: ${this.description}`
-  }
-}
+export class PkiError extends PkiErrorBase {}
 
 const pem = (label: string, der: ArrayBuffer): string => x509.PemConverter.encode(der, label) + "\n"
 
@@ -61,7 +58,7 @@ const generate = (): Promise<CryptoKeyPair> =>
 const serial = (): string => {
   const bytes = globalThis.crypto.getRandomValues(new Uint8Array(16))
   bytes[0] = (bytes[0]! & 0x7f) | 0x01
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
+  return Encoding.encodeHex(bytes)
 }
 
 const validity = (years: number) => ({

@@ -1,5 +1,5 @@
 /**
- * Decoding of the Kubernetes protobuf bodies kubectl sends (reference kubectl-wire.md): the magic `k8s\0`, a
+ * Decoding of the Kubernetes protobuf bodies kubectl sends (`application/vnd.kubernetes.protobuf`): the magic `k8s\0`, a
  * `runtime.Unknown` envelope, then the object. Only the messages a token server reads are decoded, into the same
  * JSON shape a JSON body has; unknown fields are skipped.
  *

@@ -5,6 +5,7 @@
  * @module
  */
 import * as Status from "../../core/Status.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 
 /** A JSON reply. */
 export interface Reply {
@@ -125,23 +126,7 @@ export const forbiddenPath = (user: string, verb: string, path: string): Reply =
 
 /** 429 or another fault status with `Retry-After`. */
 export const fault = (code: number, retryAfterSeconds: number | undefined): Reply => {
-  const reason = code === 429
-    ? "TooManyRequests"
-    : code === 503
-    ? "ServiceUnavailable"
-    : code === 504
-    ? "Timeout"
-    : code >= 500
-    ? "InternalError"
-    : code === 401
-    ? "Unauthorized"
-    : code === 403
-    ? "Forbidden"
-    : code === 404
-    ? "NotFound"
-    : code === 409
-    ? "Conflict"
-    : "BadRequest"
+  const reason = KubeWire.reasonForCode(code)
   const message = code === 429
     ? "Too many requests, please try again later."
     : code >= 500

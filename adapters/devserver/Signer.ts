@@ -1,11 +1,13 @@
 /**
  * Service-account token signing and verification for the development API server: an ES256 key, its `kid` derived
  * from the public key as kube-apiserver derives it (base64url SHA-256 of the PKIX DER), the JWKS and OpenID discovery
- * documents, and the claims of a TokenRequest token (reference §5).
+ * documents, and the claims of a TokenRequest token (`iss`, `sub`, `aud`, `exp`, `iat`, `nbf`, `jti` and the
+ * `kubernetes.io` claim with namespace, service account and bound object).
  *
  * @module
  */
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as jose from "jose"
 import { DevServerError } from "./DevServerError.ts"
 
@@ -48,11 +50,7 @@ export interface Signer {
   readonly verify: (token: string) => Promise<Claims>
 }
 
-const base64url = (bytes: ArrayBuffer): string => {
-  let s = ""
-  for (const b of new Uint8Array(bytes)) s += String.fromCharCode(b)
-  return globalThis.btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-}
+const base64url = (bytes: ArrayBuffer): string => Encoding.encodeBase64Url(new Uint8Array(bytes))
 
 /** Creates a fresh ES256 signer for the issuer. */
 export const makeSignerAsync = async (issuer: string): Promise<Signer> => {
@@ -123,7 +121,7 @@ export interface ClaimsInput {
   readonly jti: string
 }
 
-/** Builds the claims of §5 (keys in the order kube-apiserver's JSON puts them, empty fields omitted). */
+/** Builds a token's claims (keys in the order kube-apiserver's JSON puts them, empty fields omitted). */
 export const claimsFor = (input: ClaimsInput): Claims => ({
   aud: input.audiences,
   exp: input.iat + input.lifetime,

@@ -1,6 +1,6 @@
 /**
  * `POST /api/v1/namespaces/{namespace}/serviceaccounts/{name}/token`: kube-apiserver's TokenRequest handler, step by
- * step as reference §4.3 orders it (defaulting, name/namespace checks, service account, UID, validation,
+ * step in kube-apiserver's order (defaulting, name/namespace checks, service account, UID, validation,
  * NodeRestriction, bound object, capping, extension, signing, the 201 response).
  *
  * @module

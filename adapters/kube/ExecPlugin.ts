@@ -31,11 +31,13 @@ import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
+import * as KubeWire from "./KubeWire.ts"
 
 /** A YAML mapping. */
 export type Entry = Record<string, unknown>
@@ -71,7 +73,7 @@ export const prepare = (
     return invalid("exec plugin cannot support interactive mode: standard input is not used")
   }
   const env: ReadonlyArray<EnvVar> = Array.isArray(exec.env) ? exec.env : []
-  const info = JSON.stringify({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
+  const info = KubeWire.renderExecCredential({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
   const command = exec.command.includes("/") ? path.resolve(dir, exec.command) : exec.command
   return Effect.succeed({ ...exec, command, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] })
 }
@@ -85,7 +87,9 @@ export const provideClusterInfo = (
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const caData = cluster.caData ??
-      (cluster.caFile ? btoa(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => ""))) : undefined)
+      (cluster.caFile
+        ? Encoding.encodeBase64(yield* fs.readFileString(cluster.caFile).pipe(Effect.orElseSucceed(() => "")))
+        : undefined)
     const env = (exec.env as ReadonlyArray<EnvVar>).map((entry) => {
       if (entry.name !== "KUBERNETES_EXEC_INFO") return entry
       const info = JSON.parse(entry.value)
@@ -147,37 +151,32 @@ const text = ({ chunks, size }: Output): Option.Option<string> => {
   return Option.some(new TextDecoder().decode(all))
 }
 
-const field = (status: Entry, name: string): string | undefined =>
-  typeof status[name] === "string" && status[name] !== "" ? status[name] as string : undefined
+const nonEmpty = (value: string | undefined): string | undefined => value === "" ? undefined : value
 
 /**
  * Reads a plugin's standard output with client-go's checks. Error details name the fields, never their values.
  */
 export const parse = (apiVersion: string, stdout: string): Either.Either<Credential, string> => {
-  let raw: unknown
-  try {
-    raw = JSON.parse(stdout)
-  } catch {
-    return Either.left("decoding stdout: not a JSON ExecCredential")
-  }
-  if (!isObject(raw) || raw.kind !== "ExecCredential") return Either.left("decoding stdout: not an ExecCredential")
+  const decoded = KubeWire.parseExecCredential(stdout)
+  if (Either.isLeft(decoded)) return Either.left(`decoding stdout: ${decoded.left}`)
+  const raw = decoded.right
   if (raw.apiVersion !== apiVersion) {
     return Either.left(
-      `exec plugin is configured to use API version ${apiVersion}, plugin returned version ${String(raw.apiVersion)}`,
+      `exec plugin is configured to use API version ${apiVersion}, plugin returned version ${raw.apiVersion}`,
     )
   }
-  if (!isObject(raw.status)) return Either.left("exec plugin didn't return a status field")
-  const token = field(raw.status, "token")
-  const certPem = field(raw.status, "clientCertificateData")
-  const keyPem = field(raw.status, "clientKeyData")
+  if (raw.status === undefined) return Either.left("exec plugin didn't return a status field")
+  const token = nonEmpty(raw.status.token)
+  const certPem = nonEmpty(raw.status.clientCertificateData)
+  const keyPem = nonEmpty(raw.status.clientKeyData)
   if (token === undefined && certPem === undefined && keyPem === undefined) {
     return Either.left("exec plugin didn't return a token or cert/key pair")
   }
   if ((certPem === undefined) !== (keyPem === undefined)) {
     return Either.left("exec plugin returned only certificate or key, not both")
   }
-  const expiration = raw.status.expirationTimestamp
-  const expiresAt = typeof expiration === "string" && expiration !== "" ? Date.parse(expiration) : undefined
+  const expiration = nonEmpty(raw.status.expirationTimestamp)
+  const expiresAt = expiration !== undefined ? Date.parse(expiration) : undefined
   if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
     return Either.left("exec plugin returned an invalid status.expirationTimestamp")
   }

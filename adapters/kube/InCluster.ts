@@ -40,7 +40,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as FileToken from "./FileToken.ts"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
-import type { KubeConnection, Requirements } from "./KubeConnection.ts"
+import type { KubeConnection, Requirements } from "./KubeConnectionService.ts"
 
 /** Where a pod's service-account files are mounted. */
 export const defaultDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"

@@ -16,8 +16,7 @@
  *
  * @module
  */
-import type * as Cause from "effect/Cause"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 
 /** What went wrong while loading a connection or its credentials. */
 export type KubeConnectionErrorReason = "NotFound" | "Invalid" | "ReadFailed" | "Credentials"
@@ -32,16 +31,10 @@ export interface KubeConnectionErrorFields {
   readonly detail: string
 }
 
-const KubeConnectionErrorBase: new (
-  args: KubeConnectionErrorFields,
-) => Cause.YieldableError & KubeConnectionErrorFields = Data.Error
+const KubeConnectionErrorBase: ErrorBase.Constructor<"KubeConnectionError", KubeConnectionErrorFields> = ErrorBase.make(
+  "KubeConnectionError",
+  (e) => `${e.source}: ${e.detail}`,
+)
 
 /** The connection could not be loaded, or its credentials could not be obtained. */
-export class KubeConnectionError extends KubeConnectionErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "KubeConnectionError" as const
-  /** `<source>: <detail>`. */
-  override get message(): string {
-    return `${this.source}: ${this.detail}`
-  }
-}
+export class KubeConnectionError extends KubeConnectionErrorBase {}

@@ -42,6 +42,7 @@ import { TokenFetchError } from "../../core/TokenError.ts"
 import type { FetchReason } from "../../core/TokenError.ts"
 import { TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as KubeWire from "./KubeWire.ts"
 
 /** One request's answer: status, headers and the body as text. */
 export interface Exchange {
@@ -94,24 +95,22 @@ export const warnings = (headers: Headers.Headers): ReadonlyArray<string> =>
 export const logWarnings = (headers: Headers.Headers): Effect.Effect<void> =>
   Effect.forEach(warnings(headers), (text) => Effect.logWarning(`Warning: ${text}`), { discard: true })
 
-const reasonOf = (code: number): FetchReason =>
-  code === 400
-    ? "BadRequest"
-    : code === 401
-    ? "Unauthorized"
-    : code === 403
-    ? "Forbidden"
-    : code === 404
-    ? "NotFound"
-    : code === 409
-    ? "Conflict"
-    : code === 422
-    ? "Invalid"
-    : code === 429
-    ? "TooManyRequests"
-    : code >= 400 && code < 500
-    ? "BadRequest"
-    : "ServerError"
+const fetchReasons: ReadonlySet<string> = new Set<FetchReason>([
+  "BadRequest",
+  "Unauthorized",
+  "Forbidden",
+  "NotFound",
+  "Conflict",
+  "Invalid",
+  "TooManyRequests",
+])
+
+/** The fetch reason of an error code: a 4xx code's Status reason when the fetcher tells it apart, else by class. */
+const reasonOf = (code: number): FetchReason => {
+  if (code < 400 || code >= 500) return "ServerError"
+  const reason = KubeWire.reasonForCode(code)
+  return fetchReasons.has(reason) ? reason as FetchReason : "BadRequest"
+}
 
 /** client-go's texts for an error answer without a Status message. */
 const defaultMessage = (code: number): string =>

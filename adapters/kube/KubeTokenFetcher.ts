@@ -35,8 +35,9 @@ import { checkLabel, checkSubdomain } from "../../core/Validation.ts"
 import { KubeConnection } from "./KubeConnection.ts"
 import type { Exchange } from "./KubeResponse.ts"
 import { decodeFailure, decodeTokenRequest, hasTokenRequestResource, logWarnings, readBody } from "./KubeResponse.ts"
-import { TlsHttpClient } from "./TlsHttpClient.ts"
-import type { TlsHttpClientError } from "./TlsHttpClient.ts"
+import { version } from "../../core/Version.ts"
+import { TlsHttpClient } from "../platform/TlsHttpClient.ts"
+import type { TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 
 /** How the fetcher talks to the server. */
 export interface Options {
@@ -44,7 +45,7 @@ export interface Options {
   readonly timeout?: Duration.DurationInput | undefined
   /** The largest response body accepted, in bytes. @default 1 MiB */
   readonly maxResponseBytes?: number | undefined
-  /** The `User-Agent` header. @default "sa-token-manager/0.1.0" */
+  /** The `User-Agent` header. @default "sa-token-manager/<version>" */
   readonly userAgent?: string | undefined
 }
 
@@ -69,7 +70,7 @@ export const make = (
   Effect.gen(function* () {
     const timeout = Duration.decode(options.timeout ?? Duration.seconds(10))
     const limit = options.maxResponseBytes ?? 1024 * 1024
-    const userAgent = options.userAgent ?? "sa-token-manager/0.1.0"
+    const userAgent = options.userAgent ?? `sa-token-manager/${version}`
 
     const exchange = (request: HttpClientRequest.HttpClientRequest): Effect.Effect<Exchange, TokenFetchError> =>
       Effect.gen(function* () {

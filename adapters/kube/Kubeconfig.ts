@@ -53,7 +53,7 @@ import { isObject } from "./ExecPlugin.ts"
 import * as FileToken from "./FileToken.ts"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
 import { locate } from "./KubeconfigFiles.ts"
-import type { KubeConnection, Options, Requirements } from "./KubeConnection.ts"
+import type { KubeConnection, Options, Requirements } from "./KubeConnectionService.ts"
 
 export { available, describe } from "./KubeconfigFiles.ts"
 export type { Description } from "./KubeconfigFiles.ts"

@@ -9,11 +9,12 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import type { Entry } from "./ExecPlugin.ts"
 import { isObject } from "./ExecPlugin.ts"
-import type { Options, Requirements } from "./KubeConnection.ts"
+import type { Options, Requirements } from "./KubeConnectionService.ts"
 
 /** The files to load: `[path, required]`. */
 export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [string, boolean]>, never, Path.Path> =>
@@ -71,7 +72,7 @@ export const describe = (options: Options = {}): Effect.Effect<Option.Option<Des
     const data = new TextEncoder().encode(JSON.stringify([name, texts]))
     const digest = new Uint8Array(yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", data)))
     return Option.some({
-      identity: `kubeconfig context "${name}" ${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`,
+      identity: `kubeconfig context "${name}" ${Encoding.encodeHex(digest)}`,
       namespace: typeof namespace === "string" && namespace !== "" ? namespace : "default",
     })
   })

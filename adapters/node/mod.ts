@@ -17,7 +17,7 @@
  * @example The CLI entry point (what the `sa-token` bin does)
  * ```ts ignore
  * import * as Runtime from "@sa-token/manager/node"
- * import { Cli } from "@sa-token/manager/agent"
+ * import { Cli } from "@sa-token/manager/cli"
  * import * as Effect from "effect/Effect"
  *
  * Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
@@ -32,10 +32,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
-import * as Signals from "../agent/Signals.ts"
-import * as TlsHttpClient from "../kube/TlsHttpClient.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
-import type { PrivateFile } from "../platform/PrivateFile.ts"
+import * as Signals from "../platform/Signals.ts"
+import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
+import * as Ports from "../platform/Ports.ts"
 
 /** Builds clients whose connections go through an undici `Agent` with the TLS material; the agent closes with the scope. */
 export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
@@ -69,16 +68,12 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
-/** Race-free private files over `node:fs`. */
-export const layerPrivateFile: Layer.Layer<PrivateFile> = NodePrivateFile.layer
-
-/** Everything the agent and the CLI need from Node. */
-export const layer: Layer.Layer<
-  TlsHttpClient.TlsHttpClient | Signals.Signals | PrivateFile | NodeContext.NodeContext
-> = Layer.mergeAll(
-  layerTlsHttpClient,
-  layerSignals,
-  layerPrivateFile,
+/**
+ * Everything the agent and the CLI need from Node: the platform ports, and Node's file system, path, terminal and
+ * command executor.
+ */
+export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
+  Ports.layer(tlsHttpClient, layerSignals),
   NodeContext.layer,
 )
 

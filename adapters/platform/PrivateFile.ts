@@ -31,9 +31,8 @@
  *
  * @module
  */
-import type * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
-import * as Data from "effect/Data"
+import * as ErrorBase from "../../core/ErrorBase.ts"
 import type * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
@@ -109,18 +108,13 @@ export interface PrivateFileErrorFields {
   readonly detail: string
 }
 
-const PrivateFileErrorBase: new (args: PrivateFileErrorFields) => Cause.YieldableError & PrivateFileErrorFields =
-  Data.Error
+const PrivateFileErrorBase: ErrorBase.Constructor<"PrivateFileError", PrivateFileErrorFields> = ErrorBase.make(
+  "PrivateFileError",
+  (e) => `cannot ${e.operation} ${e.path}: ${e.code} (${e.detail})`,
+)
 
 /** A private file could not be written, read or inspected. */
-export class PrivateFileError extends PrivateFileErrorBase {
-  /** The tag, for `Effect.catchTag`. */
-  readonly _tag = "PrivateFileError" as const
-  /** `cannot OPERATION PATH: CODE (DETAIL)`. */
-  override get message(): string {
-    return `cannot ${this.operation} ${this.path}: ${this.code} (${this.detail})`
-  }
-}
+export class PrivateFileError extends PrivateFileErrorBase {}
 
 /** Race-free operations on private files. */
 export interface PrivateFile {

@@ -10,7 +10,7 @@ import * as http from "node:http"
 import * as os from "node:os"
 import * as path from "node:path"
 import { decodeJwt, type JWTPayload } from "jose"
-import { cliCommand } from "../_clis.ts"
+import { cliCommand } from "../_support/clis.ts"
 import { auditEvents, type Cluster, root } from "./_cluster.ts"
 import { admin, review } from "./_tokens.ts"
 

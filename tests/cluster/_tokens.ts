@@ -11,7 +11,7 @@ import * as https from "node:https"
 import * as x509 from "@peculiar/x509"
 import * as jose from "jose"
 import * as Yaml from "yaml"
-import { type Run, run } from "../_clis.ts"
+import { type Run, run } from "../_support/clis.ts"
 import { type Cluster, kubectl } from "./_cluster.ts"
 
 x509.cryptoProvider.set(globalThis.crypto)

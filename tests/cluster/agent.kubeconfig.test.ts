@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { type Cluster, countTokenRequests, sharedCluster, tokenRequests } from "./_cluster.ts"
-import { cliCommand, runtimes } from "../_clis.ts"
+import { cliCommand, runtimes } from "../_support/clis.ts"
 import { agent, auditBarrier, claims, logLines, namespace, poll, type Process, ready, tempDir } from "./_agent.ts"
 import { admin, review } from "./_tokens.ts"
 

@@ -9,7 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
-import { cliCommand, type Run, runEveryCli, type Runtime, runtimes } from "../_clis.ts"
+import { cliCommand, type Run, runEveryCli, type Runtime, runtimes } from "../_support/clis.ts"
 import { type Cluster, sharedCluster, tokenRequests } from "./_cluster.ts"
 import {
   admin,

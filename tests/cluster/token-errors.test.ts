@@ -20,7 +20,7 @@ import * as NodeRuntime from "../../adapters/node/mod.ts"
 import type { FetchReason } from "../../core/TokenError.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import { type Run, runEveryCli, runtimes } from "../_clis.ts"
+import { type Run, runEveryCli, runtimes } from "../_support/clis.ts"
 import { type Cluster, countTokenRequests, kubectl, sharedCluster, startCluster } from "./_cluster.ts"
 import { poll } from "./_agent.ts"
 import {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict"
 import { before, describe, it } from "node:test"
-import { type Run, runEveryCli, type Runtime, runtimes } from "../_clis.ts"
+import { type Run, runEveryCli, type Runtime, runtimes } from "../_support/clis.ts"
 import { type Cluster, kubectl, sharedCluster, tokenRequests } from "./_cluster.ts"
 import { apply, type Claims, issuer, objects, review, type ReviewStatus, uidOf, verifyToken } from "./_tokens.ts"
 

@@ -1,0 +1,96 @@
+/**
+ * The `sa-token` CLI as a user runs it on each runtime: `deno run -A adapters/cli/main.ts`, `node --import tsx
+ * adapters/cli/main.ts` and `bun adapters/cli/main.ts`, with absolute paths so that any working directory will do, and
+ * a way to run the same command line on all three at once.
+ */
+import { execFile } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { runtime as current } from "./runtime.ts"
+
+/** The repository root. */
+export const root: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+/** A runtime the CLI runs on. */
+export type Runtime = "deno" | "node" | "bun"
+
+/** Every runtime, in the order results are reported. */
+export const runtimes: ReadonlyArray<Runtime> = ["deno", "node", "bun"]
+
+const bin = (name: string) => path.join(root, "node_modules", ".bin", name)
+
+/**
+ * The command line (executable first) that starts the CLI on `runtime`. Node is this process's own executable when
+ * Node runs the tests; otherwise it is looked up on `PATH` through `/usr/bin/env` (Deno's child_process would run a
+ * bare `node` as Deno itself).
+ */
+export const cliCommand = (runtime: Runtime): ReadonlyArray<string> =>
+  runtime === "deno"
+    ? [bin("deno"), "run", "-A", path.join(root, "adapters/cli/main.ts")]
+    : runtime === "bun"
+    ? [bin("bun"), path.join(root, "adapters/cli/main.ts")]
+    : [
+      ...(current === "node" ? [process.execPath] : ["/usr/bin/env", "node"]),
+      "--import",
+      pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href,
+      path.join(root, "adapters/cli/main.ts"),
+    ]
+
+/** What a finished process left: its exit code (127 when the executable is missing, 1 when it was killed), its output. */
+export interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** How to run one command. */
+export interface RunOptions {
+  /** Variables added to this process's environment. */
+  readonly env?: Readonly<Record<string, string>>
+  /** The working directory (default: the repository root). */
+  readonly cwd?: string
+  /** Killed after this long (default 60 s). */
+  readonly timeoutMs?: number
+}
+
+/** Runs `file args…`; never rejects. */
+export const run = (file: string, args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> =>
+  new Promise((resolve) =>
+    execFile(
+      file,
+      [...args],
+      {
+        cwd: options.cwd ?? root,
+        env: { ...process.env, ...options.env },
+        timeout: options.timeoutMs ?? 60_000,
+        maxBuffer: 4 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        const code = error === null
+          ? 0
+          : typeof error.code === "number"
+          ? error.code
+          : error.code === "ENOENT"
+          ? 127
+          : 1
+        resolve({ code, stdout, stderr })
+      },
+    )
+  )
+
+/** Runs `sa-token args…` on `runtime`; never rejects. */
+export const runCli = (runtime: Runtime, args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> => {
+  const [file, ...pre] = cliCommand(runtime)
+  return run(file!, [...pre, ...args], options)
+}
+
+/** Runs `sa-token args…` on Deno, Node and Bun at the same time (the arguments may depend on the runtime). */
+export const runEveryCli = async (
+  args: ReadonlyArray<string> | ((runtime: Runtime) => ReadonlyArray<string>),
+  options: RunOptions = {},
+): Promise<Record<Runtime, Run>> => {
+  const runs = await Promise.all(
+    runtimes.map((runtime) => runCli(runtime, typeof args === "function" ? args(runtime) : args, options)),
+  )
+  return Object.fromEntries(runtimes.map((runtime, i) => [runtime, runs[i]!])) as Record<Runtime, Run>
+}

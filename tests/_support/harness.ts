@@ -1,0 +1,87 @@
+/**
+ * Test helpers shared by every suite: running an Effect under `TestContext` (provided outermost, so the TestClock
+ * cannot leak), a scripted and call-counting fetcher, and TokenRequest builders.
+ */
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import type * as Scope from "effect/Scope"
+import * as TestClock from "effect/TestClock"
+import * as TestContext from "effect/TestContext"
+import type * as TestServices from "effect/TestServices"
+import { TokenFetchError } from "../../core/TokenError.ts"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import * as TokenManager from "../../core/TokenManager.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+
+/** Runs a test program with TestClock, TestRandom and a scope. */
+export const runTest = <A, E>(effect: Effect.Effect<A, E, TestServices.TestServices | Scope.Scope>): Promise<A> =>
+  Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(TestContext.TestContext)))
+
+/** Go's zero time plus 30 days (0001-01-31T00:00:00Z), kubelet's test epoch `T0`. */
+export const T0 = -62133004800000
+export const second = 1000
+export const minute = 60 * second
+export const hour = 60 * minute
+
+/** Sets the TestClock to an absolute time (TestClock starts at 0, the Unix epoch). */
+export const setTime = (millis: number): Effect.Effect<void> => TestClock.setTime(millis)
+
+/** A response: the request plus a status with the given token and expiry. */
+export const issued = (request: TokenRequest, token: string, expiresAt: number): TokenRequest => ({
+  ...request,
+  status: { token: Redacted.make(token), expirationTimestamp: new Date(expiresAt) },
+})
+
+/** The token of a response, unwrapped. */
+export const tokenOf = (response: TokenRequest): string | undefined =>
+  response.status ? Redacted.value(response.status.token) : undefined
+
+/** kubelet's `getTokenRequest()`: audiences foo1/foo2, 2000 s, bound to pod foo-pod/foo-uid (lowercase kind). */
+export const GTR: TokenRequest = {
+  spec: {
+    audiences: ["foo1", "foo2"],
+    expirationSeconds: 2000,
+    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
+  },
+}
+
+export type Respond = (
+  namespace: string,
+  name: string,
+  request: TokenRequest,
+) => Effect.Effect<TokenRequest, TokenFetchError>
+
+/** A fetcher whose behaviour can be replaced at any time and that counts its calls. */
+export interface FakeFetcher {
+  readonly fetcher: TokenFetcher.TokenFetcher
+  readonly layer: Layer.Layer<TokenFetcher.TokenFetcher>
+  calls: number
+  respond: Respond
+}
+
+export const fakeFetcher = (respond: Respond): FakeFetcher => {
+  const fake: FakeFetcher = {
+    calls: 0,
+    respond,
+    fetcher: TokenFetcher.make((namespace, name, request) =>
+      Effect.suspend(() => {
+        fake.calls++
+        return fake.respond(namespace, name, request)
+      })
+    ),
+    layer: Layer.suspend(() => Layer.succeed(TokenFetcher.TokenFetcher, fake.fetcher)),
+  }
+  return fake
+}
+
+/** A fetch error with the given reason. */
+export const fetchError = (description: string, reason: TokenFetchError["reason"] = "ServerError"): TokenFetchError =>
+  new TokenFetchError({ reason, description })
+
+/** A manager over a fake fetcher, with options, living in the test's scope (no GC unless asked). */
+export const managerWith = (
+  fake: FakeFetcher,
+  options: TokenManager.Options = {},
+): Effect.Effect<TokenManager.TokenManager, never, Scope.Scope> =>
+  TokenManager.make(options).pipe(Effect.provide(fake.layer))

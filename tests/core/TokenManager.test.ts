@@ -1,0 +1,274 @@
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as TestClock from "effect/TestClock"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import * as TokenManager from "../../core/TokenManager.ts"
+import { cacheKey } from "../../core/TokenRequest.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
+import {
+  fakeFetcher,
+  fetchError,
+  GTR,
+  hour,
+  issued,
+  managerWith,
+  minute,
+  runTest,
+  setTime,
+  T0,
+  tokenOf,
+} from "../_support/harness.ts"
+import { cleanupCases, deleteCases, deleteCatalogue, keyCases } from "../_support/kubeletTables.ts"
+
+describe("TokenManager caching and expiration (kubelet TestTokenCachingAndExpiration)", () => {
+  const setup = (expSeconds: number) =>
+    Effect.gen(function* () {
+      yield* setTime(T0)
+      const fake = fakeFetcher(() =>
+        Effect.succeed(issued({ spec: { expirationSeconds: expSeconds } }, "foo", T0 + expSeconds * 1000))
+      )
+      const manager = yield* managerWith(fake)
+      yield* manager.getServiceAccountToken("a", "b", GTR)
+      assert.equal(fake.calls, 1)
+      yield* manager.getServiceAccountToken("a", "b", GTR)
+      assert.equal(fake.calls, 1)
+      return { fake, manager }
+    })
+
+  it("rotate hour token expires in the last 12 minutes", () =>
+    runTest(Effect.gen(function* () {
+      const { fake, manager } = yield* setup(3600)
+      yield* setTime(T0 + 50 * minute)
+      yield* manager.getServiceAccountToken("a", "b", GTR)
+      assert.equal(fake.calls, 2)
+    })))
+
+  it("rotate 24 hour token that expires in 40 hours", () =>
+    runTest(Effect.gen(function* () {
+      const { fake, manager } = yield* setup(40 * 3600)
+      yield* setTime(T0 + 25 * hour)
+      yield* manager.getServiceAccountToken("a", "b", GTR)
+      assert.equal(fake.calls, 2)
+    })))
+
+  it("rotate hour token fails, old token is still valid, doesn't error", () =>
+    runTest(Effect.gen(function* () {
+      const { fake, manager } = yield* setup(3600)
+      yield* setTime(T0 + 50 * minute)
+      fake.respond = () => Effect.fail(fetchError("err"))
+      const response = yield* manager.getServiceAccountToken("a", "b", GTR)
+      assert.equal(tokenOf(response), "foo")
+      assert.equal(fake.calls, 2)
+    })))
+
+  const withUid = (uid: string): TokenRequest => ({ metadata: { uid }, spec: { ...GTR.spec, expirationSeconds: 3600 } })
+
+  it("service account recreated - cache miss due to different UID", () =>
+    runTest(Effect.gen(function* () {
+      const { fake, manager } = yield* setup(3600)
+      yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-1"))
+      assert.equal(fake.calls, 2)
+      yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-2"))
+      assert.equal(fake.calls, 3)
+    })))
+
+  it("service account UID consistent - cache hit", () =>
+    runTest(Effect.gen(function* () {
+      const { fake, manager } = yield* setup(3600)
+      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
+      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
+      assert.equal(fake.calls, 2)
+    })))
+})
+
+describe("TokenManager.deleteServiceAccountToken (kubelet TestDeleteServiceAccountToken)", () => {
+  for (const { name: title, requests, deletes, expected } of deleteCases) {
+    it(title, () =>
+      runTest(Effect.gen(function* () {
+        yield* setTime(T0)
+        let failing = false
+        const fake = fakeFetcher((_ns, _name, request) =>
+          failing ? Effect.fail(fetchError("fail tr")) : Effect.succeed(issued(request, "t", T0 + 10 * hour))
+        )
+        const manager = yield* managerWith(fake)
+        for (const index of requests) {
+          const { name, namespace, request, fails } = deleteCatalogue[index]!
+          failing = fails
+          yield* Effect.either(manager.getServiceAccountToken(namespace, name, request))
+        }
+        for (const uid of deletes) yield* manager.deleteServiceAccountToken(uid)
+        assert.equal(yield* manager.size, expected.length)
+        for (const index of expected) {
+          const { name, namespace, request } = deleteCatalogue[index]!
+          assert.ok(Option.isSome(yield* manager.peek(cacheKey(name, namespace, request))), `request ${index}`)
+        }
+      })))
+  }
+
+  it("returns how many entries it removed, and only that pod's", () =>
+    runTest(Effect.gen(function* () {
+      const fake = fakeFetcher((_ns, _name, request) => Effect.succeed(issued(request, "t", 10 * hour)))
+      const manager = yield* managerWith(fake)
+      const bound = (pod: string, audience: string): TokenRequest => ({
+        spec: { audiences: [audience], boundObjectRef: { kind: "Pod", name: pod, uid: pod } },
+      })
+      for (const pod of ["p1", "p2"]) {
+        for (const audience of ["a", "b", "c"]) yield* manager.getServiceAccountToken("ns", "sa", bound(pod, audience))
+      }
+      assert.equal(yield* manager.deleteServiceAccountToken("p1"), 3)
+      assert.equal(yield* manager.deleteServiceAccountToken("p1"), 0)
+      assert.equal(yield* manager.size, 3)
+    })))
+})
+
+describe("TokenManager.cleanup (kubelet TestCleanup)", () => {
+  const now = -62135510400000
+  for (const { what: title, relativeExp: relative, expected: size } of cleanupCases) {
+    it(title, () =>
+      runTest(Effect.gen(function* () {
+        yield* setTime(now)
+        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
+        yield* manager.set("key", issued({ spec: {} }, "", now + relative))
+        yield* manager.cleanup
+        assert.equal(yield* manager.size, size)
+      })))
+  }
+})
+
+describe("TokenManager keys (kubelet TestKeyFunc)", () => {
+  for (const { name: title, stored, target: { name, namespace, request }, hit } of keyCases) {
+    it(title, () =>
+      runTest(Effect.gen(function* () {
+        yield* setTime(T0)
+        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
+        for (const { name: n, namespace: ns, request: r } of stored) {
+          yield* manager.set(cacheKey(n, ns, r), issued(r, "t", T0 + 50 * minute))
+        }
+        assert.equal(Option.isSome(yield* manager.peek(cacheKey(name, namespace, request))), hit)
+      })))
+  }
+})
+
+describe("TokenManager service-account recreation (kubelet TestServiceAccountRecreationCacheInvalidation)", () => {
+  it("a new UID misses, the same UID hits", () =>
+    runTest(Effect.gen(function* () {
+      yield* setTime(T0)
+      const fake = fakeFetcher((_ns, _name, request) =>
+        Effect.sync(() =>
+          issued({ metadata: request.metadata, spec: { expirationSeconds: 3600 } }, `token-${fake.calls}`, T0 + hour)
+        )
+      )
+      const manager = yield* managerWith(fake)
+      const O: TokenRequest = {
+        metadata: { uid: "original-sa-uid-123" },
+        spec: { audiences: ["test-audience"], expirationSeconds: 3600 },
+      }
+      const N: TokenRequest = { ...O, metadata: { uid: "recreated-sa-uid-456" } }
+      const steps: ReadonlyArray<[TokenRequest, number, string]> = [[O, 1, "token-1"], [O, 1, "token-1"], [
+        N,
+        2,
+        "token-2",
+      ], [N, 2, "token-2"]]
+      for (const [request, calls, token] of steps) {
+        const response = yield* manager.getServiceAccountToken("test-ns", "test-sa", request)
+        assert.equal(fake.calls, calls)
+        assert.equal(tokenOf(response), token)
+      }
+    })))
+})
+
+describe("TokenManager errors and edge cases (kubelet's error texts and expiry boundary)", () => {
+  const hourToken = (token = "foo") => Effect.succeed(issued({ spec: { expirationSeconds: 3600 } }, token, T0 + hour))
+
+  /** A manager holding an hour token fetched at T0, whose fetcher fails from then on. */
+  const cachedThenFailing = Effect.gen(function* () {
+    yield* setTime(T0)
+    const fake = fakeFetcher(() => hourToken())
+    const manager = yield* managerWith(fake)
+    yield* manager.getServiceAccountToken("a", "b", GTR)
+    fake.respond = () => Effect.fail(fetchError("err"))
+    return manager
+  })
+
+  it("a token at exactly its expiry is not expired: a failed refresh returns it", () =>
+    runTest(Effect.gen(function* () {
+      const manager = yield* cachedThenFailing
+      yield* setTime(T0 + hour)
+      assert.equal(tokenOf(yield* manager.getServiceAccountToken("a", "b", GTR)), "foo")
+    })))
+
+  it("an expired token whose refresh fails gives `token <key> expired and refresh failed: <err>`", () =>
+    runTest(Effect.gen(function* () {
+      const manager = yield* cachedThenFailing
+      yield* setTime(T0 + hour + 1)
+      const error = yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
+      assert.equal(error._tag, "TokenExpired")
+      assert.equal(error.message, `token ${cacheKey("b", "a", GTR)} expired and refresh failed: err`)
+    })))
+
+  it("a miss whose fetch fails gives `failed to fetch token: <err>` and caches nothing", () =>
+    runTest(Effect.gen(function* () {
+      const fake = fakeFetcher(() => Effect.fail(fetchError("err")))
+      const manager = yield* managerWith(fake)
+      const error = yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
+      assert.equal(error.message, "failed to fetch token: err")
+      assert.equal(yield* manager.size, 0)
+      yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
+      assert.equal(fake.calls, 2)
+    })))
+
+  it("standalone mode fails with kubelet's message", () =>
+    runTest(Effect.gen(function* () {
+      const manager = yield* TokenManager.make().pipe(Effect.provide(TokenFetcher.layerStandalone))
+      const error = yield* Effect.flip(manager.getServiceAccountToken("a", "b", GTR))
+      assert.equal(error.message, "failed to fetch token: cannot use TokenManager when kubelet is in standalone mode")
+      assert.equal(error._tag === "FetchFailed" && error.reason, "Standalone")
+    })))
+
+  it("null audiences and [] are different keys (two fetches)", () =>
+    runTest(Effect.gen(function* () {
+      const fake = fakeFetcher((_ns, _name, request) => Effect.succeed(issued(request, "t", hour)))
+      const manager = yield* managerWith(fake)
+      yield* manager.getServiceAccountToken("a", "b", { spec: {} })
+      yield* manager.getServiceAccountToken("a", "b", { spec: { audiences: [] } })
+      yield* manager.getServiceAccountToken("a", "b", { spec: {} })
+      assert.equal(fake.calls, 2)
+    })))
+
+  it("the garbage collector runs at start, then every minute after each run, and stops with the layer", () =>
+    runTest(Effect.gen(function* () {
+      const fake = fakeFetcher(() => Effect.fail(fetchError("unused")))
+      const manager = yield* Effect.scoped(
+        Effect.gen(function* () {
+          const manager = yield* TokenManager.TokenManager
+          yield* manager.set("k1", issued({ spec: {} }, "t", 30_000))
+          yield* TestClock.adjust(59_999)
+          assert.equal(yield* manager.size, 1)
+          yield* TestClock.adjust(1)
+          assert.equal(yield* manager.size, 0)
+          yield* manager.set("k2", issued({ spec: {} }, "t", 61_000))
+          yield* TestClock.adjust(59_999)
+          assert.equal(yield* manager.size, 1)
+          yield* TestClock.adjust(1)
+          assert.equal(yield* manager.size, 0)
+          return manager
+        }).pipe(Effect.provide(TokenManager.layer.pipe(Layer.provide(fake.layer)))),
+      )
+      yield* manager.set("k3", issued({ spec: {} }, "t", 121_000))
+      yield* TestClock.adjust(10 * minute)
+      assert.equal(yield* manager.size, 1)
+    })))
+
+  it("the garbage collector's first run happens immediately", () =>
+    runTest(Effect.gen(function* () {
+      yield* setTime(hour)
+      const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
+      yield* manager.set("old", issued({ spec: {} }, "t", 0))
+      yield* TokenManager.runGarbageCollector(manager, minute)
+      yield* Effect.yieldNow()
+      assert.equal(yield* manager.size, 0)
+    })))
+})

@@ -1,0 +1,268 @@
+/**
+ * The rest of the development API server's surface over real HTTPS: health, version, discovery, OIDC, read access,
+ * 404s, the admin API, fault injection (in-process and through the admin API), state files, and the limits on
+ * connections (a cap, and deadlines for the handshake, the headers and idle kept-alive connections).
+ */
+import assert from "node:assert/strict"
+import * as net from "node:net"
+import { describe, it } from "node:test"
+import * as tls from "node:tls"
+import * as Effect from "effect/Effect"
+import { parseState } from "../../adapters/devserver/StateFile.ts"
+import { runTest } from "../_support/harness.ts"
+import * as Connections from "../_support/connections.ts"
+import { call, issuedOf, send, server, statusOf, tokenPath, tokenRequest } from "../_support/devserver.ts"
+
+const issue = tokenPath("default", "default")
+
+describe("devserver discovery and OIDC", () => {
+  it("serves health, version and discovery documents", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      for (const path of ["/healthz", "/readyz", "/livez"]) assert.equal((yield* call(s, { path })).text, "ok")
+      assert.equal((yield* call(s, { path: "/version" })).json && true, true)
+      const version = (yield* call(s, { path: "/version", as: { none: true } })).json as Record<string, string>
+      assert.deepEqual([version.major, version.minor], ["1", "34"])
+      const api = (yield* call(s, { path: "/api" })).json as { versions: ReadonlyArray<string> }
+      assert.deepEqual(api.versions, ["v1"])
+      const v1 = (yield* call(s, { path: "/api/v1" })).json as { resources: ReadonlyArray<Record<string, unknown>> }
+      assert.deepEqual(v1.resources.find((r) => r.name === "serviceaccounts/token"), {
+        name: "serviceaccounts/token",
+        singularName: "",
+        namespaced: true,
+        group: "authentication.k8s.io",
+        version: "v1",
+        kind: "TokenRequest",
+        verbs: ["create"],
+      })
+      assert.ok(v1.resources.some((r) => r.name === "serviceaccounts"))
+      const apis = (yield* call(s, { path: "/apis" })).json as { groups: ReadonlyArray<{ name: string }> }
+      assert.deepEqual(apis.groups.map((g) => g.name), ["authentication.k8s.io"])
+      const auth = (yield* call(s, { path: "/apis/authentication.k8s.io/v1" })).json as {
+        resources: ReadonlyArray<{ name: string }>
+      }
+      assert.deepEqual(auth.resources.map((r) => r.name).sort(), ["selfsubjectreviews", "tokenreviews"])
+    })))
+
+  it("serves the OpenID configuration and a JWKS whose kid signs the tokens", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ issuer: "https://issuer.example", apiAudiences: ["api", "other"] })
+      const config = (yield* call(s, { path: "/.well-known/openid-configuration", as: { none: true } })).json as Record<
+        string,
+        unknown
+      >
+      assert.equal(config.issuer, "https://issuer.example")
+      assert.equal(config.jwks_uri, `${s.url}/openid/v1/jwks`)
+      const jwks = (yield* call(s, { path: "/openid/v1/jwks" })).json as { keys: ReadonlyArray<Record<string, string>> }
+      assert.equal(jwks.keys.length, 1)
+      assert.deepEqual([jwks.keys[0]!.kid, jwks.keys[0]!.alg, jwks.keys[0]!.kty], [s.signer.kid, "ES256", "EC"])
+      const issued = issuedOf(yield* call(s, { path: issue, body: tokenRequest({}) }))
+      assert.deepEqual(issued.spec.audiences, ["api", "other"])
+    })))
+})
+
+describe("devserver read access and unknown paths", () => {
+  it("lists and gets namespaces, service accounts and pods; 404 Status for missing objects and paths", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const sas = (yield* call(s, { path: "/api/v1/namespaces/default/serviceaccounts" })).json as {
+        kind: string
+        items: ReadonlyArray<{ metadata: { name: string; uid: string } }>
+      }
+      assert.equal(sas.kind, "ServiceAccountList")
+      assert.deepEqual(sas.items.map((i) => i.metadata.name), ["default"])
+      const pod = (yield* call(s, { path: "/api/v1/namespaces/default/pods/demo" })).json as {
+        spec: { serviceAccountName: string; nodeName: string }
+      }
+      assert.deepEqual(pod.spec, { serviceAccountName: "default", nodeName: "node-1" })
+      const ns = (yield* call(s, { path: "/api/v1/namespaces/default" })).json as { kind: string }
+      assert.equal(ns.kind, "Namespace")
+      assert.equal(((yield* call(s, { path: "/api/v1/pods" })).json as { items: unknown[] }).items.length, 1)
+      const missing = statusOf(yield* call(s, { path: "/api/v1/namespaces/default/pods/nope" }))
+      assert.deepEqual([missing.code, missing.reason, missing.message], [404, "NotFound", 'pods "nope" not found'])
+      const unknown = yield* call(s, { path: "/apis/apps/v1/deployments" })
+      assert.equal(unknown.status, 404)
+      assert.equal(statusOf(unknown).message, "the server could not find the requested resource")
+      const wrongMethod = yield* call(s, { path: issue, method: "GET" })
+      assert.deepEqual([statusOf(wrongMethod).code, statusOf(wrongMethod).reason], [405, "MethodNotAllowed"])
+      const huge = yield* call(s, { path: issue, raw: new Uint8Array(4 * 1024 * 1024).fill(32) })
+      assert.deepEqual([huge.status, statusOf(huge).reason], [413, "RequestEntityTooLarge"])
+    })))
+})
+
+describe("devserver state changes", () => {
+  it("applies in-process changes to the next request", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const uid = s.state.upsertServiceAccount("team-b", "builder", "fixed-uid")
+      assert.equal(uid, "fixed-uid")
+      const issued = issuedOf(yield* call(s, { path: tokenPath("team-b", "builder"), body: tokenRequest({}) }))
+      assert.equal(issued.metadata.uid, "fixed-uid")
+      s.state.upsertPod({ namespace: "team-b", name: "p", serviceAccountName: "builder" })
+      const bound = yield* call(s, {
+        path: tokenPath("team-b", "builder"),
+        body: tokenRequest({ boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "p" } }),
+      })
+      assert.equal(bound.status, 201)
+      assert.equal(s.state.deleteServiceAccount("team-b", "builder"), true)
+      assert.equal((yield* call(s, { path: tokenPath("team-b", "builder"), body: tokenRequest({}) })).status, 404)
+    })))
+
+  it("changes state and faults through the admin API", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const created = yield* call(s, {
+        path: "/devserver/v1/serviceaccounts",
+        body: { namespace: "default", name: "ci" },
+      })
+      const { uid } = created.json as { uid: string }
+      assert.equal(s.state.serviceAccount("default", "ci")?.uid, uid)
+      const bad = yield* call(s, { path: "/devserver/v1/pods", body: { namespace: "default", name: "x" } })
+      assert.equal(bad.status, 400)
+      assert.match(statusOf(bad).message ?? "", /serviceAccountName/)
+      assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/demo", method: "DELETE" })).status, 200)
+      assert.equal(s.state.pod("default", "demo"), undefined)
+      assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/demo", method: "DELETE" })).status, 404)
+      assert.equal((yield* call(s, { path: "/devserver/v1/pods/default/%E0%A4%A", method: "DELETE" })).status, 400)
+      yield* call(s, {
+        path: "/devserver/v1/statictokens",
+        body: { token: "t0k", user: "bot", groups: ["system:masters"] },
+      })
+      assert.equal((yield* call(s, { path: "/devserver/v1/state", as: { token: "t0k" } })).status, 200)
+      yield* call(s, {
+        path: "/devserver/v1/faults",
+        body: { status: 429, retryAfterSeconds: 3, count: 1, pathPrefix: "/api/" },
+      })
+      const limited = yield* call(s, { path: issue, body: tokenRequest({}) })
+      assert.equal(limited.status, 429)
+      assert.equal((yield* call(s, { path: issue, body: tokenRequest({}) })).status, 201)
+      const stats = (yield* call(s, { path: "/devserver/v1/stats" })).json as Record<string, number>
+      assert.equal(stats.tokensIssued, 1)
+      assert.equal(stats.faultsInjected, 1)
+      yield* call(s, { path: "/devserver/v1/faults", body: { status: 503 } })
+      assert.equal((yield* call(s, { path: "/devserver/v1/faults", method: "DELETE" })).status, 200)
+      assert.equal((yield* call(s, { path: "/healthz" })).status, 200)
+    })))
+})
+
+describe("devserver fault injection", () => {
+  it("answers a status with Retry-After for the next N requests", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      s.faults.inject({ status: 429, retryAfterSeconds: 1, count: 2 })
+      for (let i = 0; i < 2; i++) {
+        const answer = yield* call(s, { path: issue, body: tokenRequest({}) })
+        assert.equal(answer.headers["retry-after"], "1")
+        assert.deepEqual(statusOf(answer), {
+          kind: "Status",
+          apiVersion: "v1",
+          metadata: {},
+          status: "Failure",
+          message: "Too many requests, please try again later.",
+          reason: "TooManyRequests",
+          details: { retryAfterSeconds: 1 },
+          code: 429,
+        })
+      }
+      assert.equal((yield* call(s, { path: issue, body: tokenRequest({}) })).status, 201)
+      assert.equal(s.stats.tokensIssued, 1)
+    })))
+
+  it("drops connections, sends malformed bodies, adds latency, and honours fractions and path prefixes", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      s.faults.inject({ drop: true, count: 1 })
+      const dropped = yield* Effect.promise(() =>
+        send(s, { path: "/healthz" }).then(() => "answered", (e) => String(e))
+      )
+      assert.notEqual(dropped, "answered")
+      s.faults.inject({ malformed: true, count: 1 })
+      const malformed = yield* call(s, { path: issue, body: tokenRequest({}) })
+      assert.equal(malformed.status, 201)
+      assert.equal(malformed.json, undefined)
+      s.faults.inject({ malformed: true, body: "<html>", contentType: "text/html", count: 1 })
+      const html = yield* call(s, { path: "/version" })
+      assert.deepEqual([html.text, html.headers["content-type"]], ["<html>", "text/html"])
+      s.faults.inject({ latencyMillis: 20, count: 1 })
+      assert.equal((yield* call(s, { path: "/healthz" })).text, "ok")
+      s.faults.inject({ status: 500, fraction: 0 })
+      assert.equal((yield* call(s, { path: "/healthz" })).status, 200)
+      s.faults.clear()
+      s.faults.inject({ status: 503, fraction: 1, pathPrefix: "/api/" })
+      assert.equal((yield* call(s, { path: "/healthz" })).status, 200)
+      assert.equal(statusOf(yield* call(s, { path: issue, body: tokenRequest({}) })).code, 503)
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats" })).status, 200)
+      s.faults.clear()
+      assert.equal((yield* call(s, { path: issue, body: tokenRequest({}) })).status, 201)
+    })))
+})
+
+describe("devserver state files", () => {
+  it("parses YAML and JSON and names the bad field path", () =>
+    runTest(Effect.gen(function* () {
+      const good = yield* parseState("namespaces: [a]\nserviceAccounts:\n  - { namespace: a, name: b, uid: u1 }\n")
+      assert.deepEqual(good.serviceAccounts, [{ namespace: "a", name: "b", uid: "u1" }])
+      const json = yield* parseState('{"nodes":[{"name":"n"}]}')
+      assert.deepEqual(json.nodes, [{ name: "n" }])
+      const bad = yield* Effect.flip(parseState("pods:\n  - { namespace: a, name: p }\n", "state.yaml"))
+      assert.equal(bad.message, "dev-server: invalid state: state.yaml: pods.0.serviceAccountName: is missing")
+      const typo = yield* Effect.flip(parseState("serviceAcounts: []\n"))
+      assert.match(typo.message, /serviceAcounts/)
+      const notYaml = yield* Effect.flip(parseState("a: [\n"))
+      assert.equal(notYaml.reason, "State")
+    })))
+
+  it("starts from a state given in-process", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { serviceAccounts: [{ namespace: "x", name: "y", uid: "u" }] } })
+      assert.equal(s.state.namespace("x")?.name, "x")
+      assert.equal(s.state.serviceAccount("default", "default"), undefined)
+    })))
+})
+
+describe("devserver connection limits", () => {
+  const raw = (port: number) => () => net.connect(port, "127.0.0.1")
+  const secure = (port: number, ca: string) => () =>
+    tls.connect({ port, host: "127.0.0.1", ca, servername: "localhost", ALPNProtocols: ["http/1.1"] })
+
+  it("holds at most maxConnections: of 200 connections that never handshake, 160 are closed at once", {
+    timeout: 60_000,
+  }, () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ connections: { maxConnections: 40 } })
+      const batch = yield* Effect.promise(() => Connections.open(200, raw(s.port)))
+      yield* Effect.promise(() => batch.closed(160))
+      assert.equal(batch.sockets.filter((socket) => !batch.isClosed(socket)).length, 40)
+      // full: a real client is refused too, until the held connections go
+      const refused = yield* Effect.promise(() => send(s, { path: "/healthz" }).then(() => "served", () => "refused"))
+      assert.equal(refused, "refused")
+      batch.destroy()
+    })))
+
+  it("closes connections that never handshake, handshake and send nothing, or idle after a response", {
+    timeout: 60_000,
+  }, () =>
+    runTest(Effect.gen(function* () {
+      const limits = { maxConnections: 400, headersTimeoutMillis: 1000, idleTimeoutMillis: 100 }
+      const s = yield* server({ connections: limits })
+      const kept = yield* Effect.promise(() => Connections.open(10, secure(s.port, s.caPem)))
+      const answers = yield* Effect.promise(() =>
+        Promise.all(kept.sockets.map((socket) =>
+          new Promise<string>((resolve) => {
+            let data = ""
+            socket.on("data", (chunk: Buffer) => {
+              data += chunk.toString("utf8")
+              if (data.includes("\r\n")) resolve(data.split("\r\n")[0]!)
+            })
+            socket.once("close", () => resolve(data.split("\r\n")[0] || "closed"))
+            socket.write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+          })
+        ))
+      )
+      assert.deepEqual(new Set(answers), new Set(["HTTP/1.1 200 OK"]))
+      const silent = yield* Effect.promise(() => Connections.open(50, secure(s.port, s.caPem)))
+      const unshaken = yield* Effect.promise(() => Connections.open(100, raw(s.port)))
+      yield* Effect.promise(() => Promise.all([kept.closed(10), silent.closed(50), unshaken.closed(100)]))
+      assert.equal((yield* call(s, { path: "/healthz" })).text, "ok", "the server serves as before")
+    })))
+})

@@ -1,0 +1,291 @@
+/**
+ * The development API server's authentication and authorization over real HTTPS: client certificates (verified
+ * against the CA), static bearer tokens, service-account tokens it issued (expiry with the 1-minute leeway under
+ * TestClock, invalidation when the service account or pod goes away), rules and 403 texts, TokenReview and
+ * SelfSubjectReview.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as TestClock from "effect/TestClock"
+import * as Pki from "../../adapters/devserver/Pki.ts"
+import type { DevServer } from "../../adapters/devserver/mod.ts"
+import { runTest } from "../_support/harness.ts"
+import { call, issuedOf, server, statusOf, tokenPath, tokenRequest } from "../_support/devserver.ts"
+import type { Credentials } from "../_support/devserver.ts"
+
+const issue = (s: DevServer, spec: Record<string, unknown> = {}, name = "default") =>
+  call(s, { path: tokenPath("default", name), body: tokenRequest(spec) }).pipe(
+    Effect.map((a) => issuedOf(a).status.token),
+  )
+
+const whoami = (s: DevServer, as: Credentials) =>
+  call(s, { path: "/apis/authentication.k8s.io/v1/selfsubjectreviews", body: {}, as })
+
+interface ReviewJson {
+  readonly status: {
+    readonly authenticated?: boolean
+    readonly user: { readonly username?: string; readonly uid?: string; readonly groups?: ReadonlyArray<string> }
+    readonly audiences?: ReadonlyArray<string>
+    readonly error?: string
+  }
+}
+
+const review = (s: DevServer, token: string, audiences?: ReadonlyArray<string>) =>
+  call(s, {
+    path: "/apis/authentication.k8s.io/v1/tokenreviews",
+    body: {
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "TokenReview",
+      spec: { token, ...(audiences ? { audiences } : {}) },
+    },
+  }).pipe(Effect.map((a) => {
+    assert.equal(a.status, 201)
+    return (a.json as ReviewJson).status
+  }))
+
+describe("devserver authentication", () => {
+  it("answers 401 Unauthorized without credentials, with a bad token or a certificate from another CA", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const stranger = yield* Effect.promise(async () => {
+        const ca = await Pki.makeCaAsync("devserver-ca")
+        return Pki.issueClientCertAsync(ca, { commonName: "kubernetes-admin", organizations: ["system:masters"] })
+      })
+      const credentials: ReadonlyArray<Credentials> = [
+        { none: true },
+        { token: "nope" },
+        { token: "a.b.c" },
+        { cert: stranger.certPem, key: stranger.keyPem },
+      ]
+      for (const as of credentials) {
+        const answer = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), as })
+        assert.equal(answer.status, 401)
+        const status = statusOf(answer)
+        assert.deepEqual([status.reason, status.message, status.code], ["Unauthorized", "Unauthorized", 401])
+      }
+      // public endpoints answer anonymous requests
+      assert.equal((yield* call(s, { path: "/healthz", as: { none: true } })).text, "ok")
+    })))
+
+  it("authenticates before parsing a body: an anonymous malformed protobuf or JSON body gets 401, not 400", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const malformed: ReadonlyArray<readonly [Uint8Array, string]> = [
+        [
+          new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+          "application/vnd.kubernetes.protobuf",
+        ],
+        [new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x12, 0x05, 0x01]), "application/json"],
+        [new TextEncoder().encode('{"kind":'), "application/json"],
+      ]
+      const paths = [
+        tokenPath("default", "default"),
+        "/apis/authentication.k8s.io/v1/tokenreviews",
+        "/devserver/v1/namespaces",
+        "/version",
+      ]
+      for (const [raw, contentType] of malformed) {
+        for (const path of paths) {
+          const anonymous = yield* call(s, { path, raw, contentType, as: { none: true } })
+          assert.equal(anonymous.status, 401, `${path} ${contentType}`)
+          assert.equal(statusOf(anonymous).reason, "Unauthorized")
+          const badToken = yield* call(s, { path, raw, contentType, as: { token: "nope" } })
+          assert.equal(badToken.status, 401, `${path} ${contentType} with a bad token`)
+        }
+        // an authenticated caller still learns that its body is malformed
+        const admin = yield* call(s, { path: tokenPath("default", "default"), raw, contentType })
+        assert.equal(admin.status, 400)
+      }
+    })))
+
+  it("identifies a client certificate's CN as the user and its O entries as groups", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const alice = yield* s.issueClientCert("alice", ["dev", "qa"])
+      const answer = yield* whoami(s, { cert: alice.certPem, key: alice.keyPem })
+      assert.equal(answer.status, 201)
+      const body = answer.json as { kind: string; status: { userInfo: unknown } }
+      assert.equal(body.kind, "SelfSubjectReview")
+      assert.deepEqual(body.status.userInfo, { username: "alice", groups: ["dev", "qa", "system:authenticated"] })
+    })))
+
+  it("adds the groups the state declares for a user to its certificate's and static token's groups", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({
+        state: { users: [{ name: "bob", groups: ["system:masters"] }], staticTokens: [{ token: "b0b", user: "bob" }] },
+      })
+      const bob = yield* s.issueClientCert("bob", ["dev"])
+      const answer = yield* whoami(s, { cert: bob.certPem, key: bob.keyPem })
+      assert.deepEqual((answer.json as { status: { userInfo: unknown } }).status.userInfo, {
+        username: "bob",
+        groups: ["dev", "system:masters", "system:authenticated"],
+      })
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
+      s.state.upsertUser("bob", [])
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 403)
+      yield* call(s, { path: "/devserver/v1/users", body: { name: "bob", groups: ["system:masters"] } })
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
+    })))
+
+  it("accepts static tokens added at runtime", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { staticTokens: [{ token: "from-file", user: "ci", groups: ["ci"] }] } })
+      s.state.addStaticToken("added", "bot", ["robots"])
+      const fromFile = yield* whoami(s, { token: "from-file" })
+      assert.deepEqual((fromFile.json as { status: unknown }).status, {
+        userInfo: { username: "ci", groups: ["ci", "system:authenticated"] },
+      })
+      assert.equal((yield* whoami(s, { token: "added" })).status, 201)
+    })))
+
+  it("authenticates its own service-account tokens and stops when the SA is recreated with a new uid", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const token = yield* issue(s)
+      const answer = yield* whoami(s, { token })
+      const info = (answer.json as { status: { userInfo: { username: string; uid: string; groups: unknown } } }).status
+        .userInfo
+      assert.equal(info.username, "system:serviceaccount:default:default")
+      assert.equal(info.uid, s.state.serviceAccount("default", "default")?.uid)
+      assert.deepEqual(info.groups, [
+        "system:serviceaccounts",
+        "system:serviceaccounts:default",
+        "system:authenticated",
+      ])
+      s.state.deleteServiceAccount("default", "default")
+      assert.equal((yield* whoami(s, { token })).status, 401)
+      s.state.upsertServiceAccount("default", "default")
+      assert.equal((yield* whoami(s, { token })).status, 401)
+      // a token for another audience does not authenticate to the API
+      const vault = yield* issue(s, { audiences: ["vault"] })
+      assert.equal((yield* whoami(s, { token: vault })).status, 401)
+    })))
+
+  it("invalidates pod-bound tokens when the pod is deleted", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const token = yield* issue(s, { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "demo" } })
+      assert.equal((yield* whoami(s, { token })).status, 201)
+      s.state.deletePod("default", "demo")
+      assert.equal((yield* whoami(s, { token })).status, 401)
+    })))
+
+  it("rejects expired tokens after the 1-minute leeway (TestClock)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const token = yield* issue(s, { expirationSeconds: 600 })
+      yield* TestClock.adjust("660 seconds")
+      assert.equal((yield* whoami(s, { token })).status, 201)
+      yield* TestClock.adjust("1 second")
+      assert.equal((yield* whoami(s, { token })).status, 401)
+      const status = yield* review(s, token)
+      assert.equal(status.error, "[invalid bearer token, service account token has expired]")
+    })))
+})
+
+describe("devserver authorization", () => {
+  it("denies non-admins with Kubernetes' message and allows what a rule grants", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({
+        state: {
+          serviceAccounts: [{ namespace: "default", name: "default" }, { namespace: "default", name: "other" }],
+        },
+      })
+      const c = yield* s.issueClientCert("alice", ["dev"])
+      const alice = { cert: c.certPem, key: c.keyPem }
+      const denied = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), as: alice })
+      assert.equal(denied.status, 403)
+      const status = statusOf(denied)
+      assert.equal(status.reason, "Forbidden")
+      assert.equal(
+        status.message,
+        'serviceaccounts "default" is forbidden: User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default"',
+      )
+      assert.deepEqual(status.details, { name: "default", kind: "serviceaccounts" })
+      s.state.addRule({ groups: ["dev"], namespaces: ["default"], names: ["default"] })
+      assert.equal(
+        (yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), as: alice })).status,
+        201,
+      )
+      assert.equal(
+        (yield* call(s, { path: tokenPath("default", "other"), body: tokenRequest({}), as: alice })).status,
+        403,
+      )
+      const list = yield* call(s, { path: "/api/v1/namespaces/default/pods", as: alice })
+      assert.equal(
+        statusOf(list).message,
+        'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "default"',
+      )
+      const tr = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/tokenreviews",
+        body: { spec: { token: "x" } },
+        as: alice,
+      })
+      assert.equal(
+        statusOf(tr).message,
+        'tokenreviews.authentication.k8s.io is forbidden: User "alice" cannot create resource "tokenreviews" in API group "authentication.k8s.io" at the cluster scope',
+      )
+    })))
+
+  it("reserves the admin API for system:masters", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const c = yield* s.issueClientCert("alice", ["dev"])
+      const answer = yield* call(s, {
+        path: "/devserver/v1/faults",
+        body: { status: 500 },
+        as: { cert: c.certPem, key: c.keyPem },
+      })
+      assert.equal(answer.status, 403)
+      assert.equal(statusOf(answer).message, 'forbidden: User "alice" cannot post path "/devserver/v1/faults"')
+      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { none: true } })).status, 401)
+      assert.deepEqual(s.faults.active(), [])
+    })))
+})
+
+describe("devserver TokenReview", () => {
+  it("reviews its tokens with user, extra and audiences, and reports Kubernetes' rejection texts", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const pod = yield* issue(s, {
+        audiences: ["vault"],
+        boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "demo" },
+      })
+      const ok = yield* review(s, pod, ["vault", "other"])
+      assert.equal(ok.authenticated, true)
+      assert.equal(ok.user.username, "system:serviceaccount:default:default")
+      assert.deepEqual(ok.audiences, ["vault"])
+      const extra = (ok.user as { extra: Record<string, ReadonlyArray<string>> }).extra
+      assert.deepEqual(extra["authentication.kubernetes.io/pod-name"], ["demo"])
+      assert.deepEqual(extra["authentication.kubernetes.io/node-name"], ["node-1"])
+      const wrongAudience = yield* review(s, pod)
+      assert.equal(wrongAudience.authenticated, undefined)
+      assert.equal(
+        wrongAudience.error,
+        `[invalid bearer token, token audiences ["vault"] is invalid for the target audiences ["${s.issuer}"]]`,
+      )
+      const oldUid = s.state.serviceAccount("default", "default")!.uid
+      const newUid = s.state.upsertServiceAccount("default", "default")
+      assert.equal(
+        (yield* review(s, pod, ["vault"])).error,
+        `[invalid bearer token, service account UID (${newUid}) does not match claim (${oldUid})]`,
+      )
+      s.state.deleteServiceAccount("default", "default")
+      assert.equal(
+        (yield* review(s, pod, ["vault"])).error,
+        "[invalid bearer token, service account token has been invalidated]",
+      )
+      assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
+      const empty = yield* call(s, { path: "/apis/authentication.k8s.io/v1/tokenreviews", body: { spec: {} } })
+      assert.deepEqual(
+        [statusOf(empty).code, statusOf(empty).message],
+        [400, "token is required for TokenReview in authentication"],
+      )
+      const forged = `${pod.slice(0, pod.lastIndexOf(".") + 1)}${"A".repeat(86)}`
+      assert.equal(
+        (yield* review(s, forged, ["vault"])).error,
+        "[invalid bearer token, square/go-jose: error in cryptographic primitive]",
+      )
+    })))
+})

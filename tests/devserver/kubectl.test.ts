@@ -1,0 +1,138 @@
+/**
+ * Real kubectl against the development API server, with the kubeconfig the server writes: `create token` (plain, with
+ * audience and duration, bound to a pod), `get --raw /openid/v1/jwks`, `auth whoami`, and the errors a real cluster
+ * gives. kubectl sends protobuf bodies, so this also checks their decoding. Runs once, under Node.
+ */
+import assert from "node:assert/strict"
+import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { after, describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as jose from "jose"
+import * as Kubeconfig from "../../adapters/devserver/Kubeconfig.ts"
+import type { DevServer } from "../../adapters/devserver/mod.ts"
+import { runTest } from "../_support/harness.ts"
+import { server, T } from "../_support/devserver.ts"
+
+const underNode = !("Deno" in globalThis) && process.versions.bun === undefined
+const skip = underNode ? false : "runs once, under Node"
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "devserver-kubectl-"))
+after(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+interface Run {
+  readonly code: number
+  readonly stdout: string
+  readonly stderr: string
+}
+
+const kubectl = (kubeconfig: string, ...args: ReadonlyArray<string>): Effect.Effect<Run> =>
+  Effect.async<Run>((resume) => {
+    execFile(
+      "kubectl",
+      ["--kubeconfig", kubeconfig, ...args],
+      { timeout: 20_000 },
+      (error, stdout, stderr) => resume(Effect.succeed({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })),
+    )
+  })
+
+const started = (options: Parameters<typeof server>[0] = {}) =>
+  Effect.gen(function* () {
+    const file = path.join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`)
+    const s = yield* server({ ...options, kubeconfigOut: file })
+    return { s, file }
+  })
+
+const claims = (s: DevServer, token: string, audience: string) =>
+  Effect.promise(() =>
+    jose.jwtVerify(token.trim(), jose.createLocalJWKSet(s.signer.jwks as jose.JSONWebKeySet), {
+      issuer: s.issuer,
+      audience,
+      currentDate: new Date(T),
+    })
+  ).pipe(Effect.map(({ payload }) => payload as Record<string, unknown> & { "kubernetes.io": Record<string, unknown> }))
+
+describe("kubectl against the development API server", () => {
+  it("create token default", { skip }, () =>
+    runTest(Effect.gen(function* () {
+      const { s, file } = yield* started()
+      const run = yield* kubectl(file, "create", "token", "default")
+      assert.equal(run.code, 0, run.stderr)
+      const payload = yield* claims(s, run.stdout, s.issuer)
+      assert.equal(payload.sub, "system:serviceaccount:default:default")
+      assert.equal(Number(payload.exp) - Number(payload.iat), 3600)
+    })))
+
+  it("create token default --audience vault --duration 10m", { skip }, () =>
+    runTest(Effect.gen(function* () {
+      const { s, file } = yield* started()
+      const run = yield* kubectl(file, "create", "token", "default", "--audience", "vault", "--duration", "10m")
+      assert.equal(run.code, 0, run.stderr)
+      const payload = yield* claims(s, run.stdout, "vault")
+      assert.deepEqual(payload.aud, ["vault"])
+      assert.equal(Number(payload.exp) - Number(payload.iat), 600)
+    })))
+
+  it(
+    "create token default --bound-object-kind Pod --bound-object-name demo",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { s, file } = yield* started()
+        const run = yield* kubectl(
+          file,
+          "create",
+          "token",
+          "default",
+          "--bound-object-kind",
+          "Pod",
+          "--bound-object-name",
+          "demo",
+        )
+        assert.equal(run.code, 0, run.stderr)
+        const payload = yield* claims(s, run.stdout, s.issuer)
+        assert.deepEqual(payload["kubernetes.io"].pod, { name: "demo", uid: s.state.pod("default", "demo")?.uid })
+      })),
+  )
+
+  it("get --raw /openid/v1/jwks and auth whoami", { skip }, () =>
+    runTest(Effect.gen(function* () {
+      const { s, file } = yield* started()
+      const jwks = yield* kubectl(file, "get", "--raw", "/openid/v1/jwks")
+      assert.equal(jwks.code, 0, jwks.stderr)
+      assert.deepEqual(JSON.parse(jwks.stdout), s.signer.jwks)
+      const whoami = yield* kubectl(file, "auth", "whoami", "-o", "json")
+      assert.equal(whoami.code, 0, whoami.stderr)
+      assert.deepEqual(JSON.parse(whoami.stdout).status.userInfo, {
+        username: "kubernetes-admin",
+        groups: ["system:masters", "system:authenticated"],
+      })
+      const table = yield* kubectl(file, "auth", "whoami")
+      assert.match(table.stdout, /Username\s+kubernetes-admin/)
+    })))
+
+  it("shows the errors a real cluster gives", { skip }, () =>
+    runTest(Effect.gen(function* () {
+      const { s, file } = yield* started({ maxTokenExpirationSeconds: 3600 })
+      const short = yield* kubectl(file, "create", "token", "default", "--duration", "1m")
+      assert.equal(short.code, 1)
+      assert.equal(
+        short.stderr.trim(),
+        'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+      )
+      const missing = yield* kubectl(file, "create", "token", "nope")
+      assert.equal(missing.stderr.trim(), 'error: failed to create token: serviceaccounts "nope" not found')
+      const capped = yield* kubectl(file, "create", "token", "default", "--duration", "2h")
+      assert.equal(capped.code, 0)
+      assert.match(capped.stderr, /Warning: requested expiration of 7200 seconds shortened to 3600 seconds/)
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const aliceFile = path.join(dir, "alice")
+      fs.writeFileSync(aliceFile, Kubeconfig.render({ server: s.url, caPem: s.caPem, ...alice, user: "alice" }))
+      const denied = yield* kubectl(aliceFile, "create", "token", "default")
+      assert.equal(
+        denied.stderr.trim(),
+        'error: failed to create token: serviceaccounts "default" is forbidden: User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default"',
+      )
+    })))
+})
