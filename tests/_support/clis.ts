@@ -49,7 +49,7 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string>>
   /** The working directory (default: the repository root). */
   readonly cwd?: string
-  /** Killed after this long (default 60 s). */
+  /** Killed after this long (default 180 s: a liveness bound for a loaded machine, not a timing check). */
   readonly timeoutMs?: number
 }
 
@@ -62,7 +62,7 @@ export const run = (file: string, args: ReadonlyArray<string>, options: RunOptio
       {
         cwd: options.cwd ?? root,
         env: { ...process.env, ...options.env },
-        timeout: options.timeoutMs ?? 60_000,
+        timeout: options.timeoutMs ?? 180_000,
         maxBuffer: 4 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
