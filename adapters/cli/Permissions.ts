@@ -108,14 +108,27 @@ export const inCluster = (host: string | undefined, port: string | undefined): N
   env: [...environmentVariables, ...yamlVariables],
 })
 
-/** Renders the needs as command-line flags of `runtime`, most specific first; nothing broader than needed. */
-export const render = (needs: Needs, runtime: Runtime): ReadonlyArray<string> => {
+/**
+ * Renders the needs as command-line flags of `runtime`; nothing broader than needed. Node's permission model (20)
+ * restricts only the file system, child processes and workers: it also needs to read the package itself
+ * (`packageRoot`, the directory of the installed package), names each path in a flag of its own and a directory with a trailing separator (the
+ * written paths are directories).
+ */
+export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): ReadonlyArray<string> => {
   const list = (flag: string, items: ReadonlyArray<string>) => items.length > 0 ? [`${flag}=${items.join(",")}`] : []
+  // Node 20 takes one path per flag, repeated.
+  const each = (flag: string, items: ReadonlyArray<string>) => items.map((item) => `${flag}=${item}`)
   if (runtime === "node") {
+    const directory = (p: string) => p.endsWith("/") || p.endsWith("\\") ? p : `${p}/`
+    const written = needs.write.map(directory)
+    const read = needs.read.filter((p) => !needs.write.includes(p))
     return [
       "--experimental-permission",
-      ...list("--allow-fs-read", unique([...needs.read, ...needs.write])),
-      ...list("--allow-fs-write", needs.write),
+      ...each(
+        "--allow-fs-read",
+        unique([...(packageRoot !== undefined ? [directory(packageRoot)] : []), ...read, ...written]),
+      ),
+      ...each("--allow-fs-write", written),
       ...(needs.run.length > 0 || needs.allRun ? ["--allow-child-process"] : []),
     ]
   }

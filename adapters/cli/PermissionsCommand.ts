@@ -178,7 +178,21 @@ export const compute = (
       // The cache's files are private: their owner is checked against the user and group.
       needs = Permissions.merge(needs, { ...Permissions.none, read: [cache], write: [cache], sys: ["uid", "getegid"] })
     }
-    return Permissions.render(needs, flags.runtime)
+    if (flags.runtime === "deno") return Permissions.render(needs, "deno")
+    // Node reads the package itself: this module is two levels below its root both in the sources (adapters/cli)
+    // and in the npm bin's bundle (dist/bin); and its dependencies, in the node_modules holding client-node.
+    const packageRoot = yield* path.fromFileUrl(new URL("../../", import.meta.url)).pipe(Effect.option)
+    const dependencies = yield* Effect.try(() => new URL(import.meta.resolve("@kubernetes/client-node"))).pipe(
+      Effect.flatMap((url) => path.fromFileUrl(url)),
+      Effect.map((file) => {
+        const marker = `${path.sep}node_modules${path.sep}`
+        const at = file.lastIndexOf(marker)
+        return at < 0 ? [] : [file.slice(0, at + marker.length)]
+      }),
+      Effect.orElseSucceed(() => []),
+    )
+    needs = Permissions.merge({ ...Permissions.none, read: dependencies }, needs)
+    return Permissions.render(needs, "node", Option.getOrUndefined(packageRoot))
   })
 
 /** `exec-credential --config FILE` reads the config and asks the agent on its endpoint. */

@@ -41,8 +41,9 @@ describe("permission flags", () => {
     ])
     assert.deepEqual(Permissions.render(needs, "node"), [
       "--experimental-permission",
-      "--allow-fs-read=/c/agent.yaml,/c/tokens",
-      "--allow-fs-write=/c/tokens",
+      "--allow-fs-read=/c/agent.yaml",
+      "--allow-fs-read=/c/tokens/",
+      "--allow-fs-write=/c/tokens/",
       "--allow-child-process",
     ])
     assert.deepEqual(Permissions.render(Permissions.none, "deno"), [])
@@ -231,6 +232,43 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       assert.equal(JSON.parse(result.stdout).kind, "ExecCredential")
     }
     assert.equal(fs.readdirSync(cache).length, 1)
+  })
+
+  it("the npm bin's token runs under Node's permission model with the flags of --runtime node", {
+    timeout: 300_000,
+  }, async () => {
+    // The bin as npm installs it: a bundle two levels below the package's root, its dependencies in node_modules.
+    const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
+    fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
+    const bin = nodePath.join(installed, "dist", "bin")
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        "bash",
+        [nodePath.join(root, "scripts", "build-bin.sh"), bin],
+        { cwd: root },
+        (error) => error ? reject(error) : resolve(),
+      )
+    )
+    const node = (args: ReadonlyArray<string>) =>
+      new Promise<Run>((resolve) =>
+        execFile(
+          "/usr/bin/env",
+          ["node", ...args],
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        )
+      )
+    const saToken = nodePath.join(bin, "sa-token.js")
+    const printed = await node([saToken, "permissions", "--kubeconfig", fixture.kubeconfig, "--runtime", "node"])
+    assert.equal(printed.code, 0, printed.stderr)
+    const flags = printed.stdout.trim().split(" ")
+    assert.equal(flags[0], "--experimental-permission")
+    assert.ok(flags.slice(1).every((f) => f.startsWith("--allow-fs-read=")), printed.stdout)
+    const args = [saToken, "token", "default", "--kubeconfig", fixture.kubeconfig]
+    const result = await node([...flags, ...args])
+    assert.equal(result.code, 0, result.stderr)
+    assert.match(result.stdout, /^eyJ/)
+    const denied = await node([...flags.filter((f) => !f.endsWith(fixture.kubeconfig)), ...args])
+    assert.notEqual(denied.code, 0)
   })
 
   it(
