@@ -11,16 +11,21 @@ export type Runtime = "deno" | "node"
 
 /** What a command will touch. Paths are absolute. */
 export interface Needs {
+  /** Files and directories read. */
   readonly read: ReadonlyArray<string>
+  /** Directories written (and read). */
   readonly write: ReadonlyArray<string>
   /** `host:port` of each address connected to or listened on. */
   readonly net: ReadonlyArray<string>
+  /** Environment variables read. */
   readonly env: ReadonlyArray<string>
   /** Every environment variable may be read (a dependency enumerates them all). */
   readonly allEnv: boolean
+  /** Programs run. */
   readonly run: ReadonlyArray<string>
   /** Any process may be signalled (Deno has no narrower permission for it). */
   readonly allRun: boolean
+  /** System information read (`uid`, `getegid`). */
   readonly sys: ReadonlyArray<string>
 }
 
