@@ -150,11 +150,21 @@ export const compute = (
     let needs: Permissions.Needs
     if (kind === "agent" || (kind === "exec-credential" && Option.isSome(flags.config))) {
       if (Option.isNone(flags.config)) {
-        return yield* new AgentConfig.ConfigError({ reason: "Invalid", file: "", issues: [] })
+        return yield* new AgentConfig.ConfigError({
+          reason: "Invalid",
+          file: "--for agent",
+          issues: [{ path: "", message: "--config FILE is required" }],
+        })
       }
       const file = path.resolve(flags.config.value)
       const text = yield* fs.readFileString(file).pipe(
-        Effect.mapError(() => new AgentConfig.ConfigError({ reason: "NotFound", file, issues: [] })),
+        Effect.mapError((error) =>
+          new AgentConfig.ConfigError({
+            reason: error._tag === "SystemError" && error.reason === "NotFound" ? "NotFound" : "Read",
+            file,
+            issues: [{ path: "", message: error._tag === "SystemError" ? error.reason : "unreadable" }],
+          })
+        ),
       )
       const config = yield* AgentConfig.parseText(text, file).pipe(
         Effect.flatMap((doc) => AgentConfig.decode(doc, file, path)),
