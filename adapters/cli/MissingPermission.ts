@@ -43,3 +43,17 @@ export const report = (error: unknown, fallback: string): Effect.Effect<void> =>
     Effect.zipRight(Effect.never),
   )
 }
+
+/**
+ * Reports a missing permission thrown outside any effect (Deno's `node:net` throws a refused `listen` from a
+ * scheduled callback) as the one line, with {@link permissionExitCode}; any other uncaught exception ends the process
+ * with code 1 and its first line, as the CLI's defects do. For the bin entry, once.
+ */
+export const reportUncaught = (): void => {
+  process.on("uncaughtException", (error) => {
+    const text = messages(error)
+    const line = describe(text)
+    process.stderr.write(`${line ?? `error: internal error: ${text.split("\n")[0]}`}\n`)
+    process.exit(line !== undefined ? permissionExitCode : 1)
+  })
+}

@@ -212,6 +212,17 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       ])
       assert.equal(noRead.code, permissionExitCode, noRead.stderr)
       assert.match(noRead.stderr, /^missing Deno permission: --allow-read=\S+\n$/m)
+      // Without net: the endpoint cannot listen (on Deno, thrown outside any effect), named the same way.
+      const noNet = await run([
+        "run",
+        ...flags.filter((f) => !f.startsWith("--allow-net")),
+        main,
+        "agent",
+        "--config",
+        config,
+      ])
+      assert.equal(noNet.code, permissionExitCode, noNet.stderr)
+      assert.match(noNet.stderr, /^missing Deno permission: --allow-net=\S+\n$/m)
     }
   })
 
