@@ -416,7 +416,15 @@ export const load = (
         new ConfigError({
           reason: error._tag === "SystemError" && error.reason === "NotFound" ? "NotFound" : "Read",
           file: absolute,
-          issues: [{ path: "", message: error._tag === "SystemError" ? error.reason : "unreadable" }],
+          // An error of no known kind (such as a permission the runtime refused) keeps its description.
+          issues: [{
+            path: "",
+            message: error._tag !== "SystemError"
+              ? "unreadable"
+              : error.reason === "Unknown" && error.description !== undefined
+              ? error.description
+              : error.reason,
+          }],
         })
       ),
     )

@@ -68,6 +68,7 @@ import { createHash, timingSafeEqual } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import * as path from "node:path"
+import process from "node:process"
 import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
@@ -304,12 +305,33 @@ const clearStale = async (config: UnixConfig): Promise<EndpointError | undefined
   return undefined
 }
 
+/**
+ * The private directory the socket is bound in before it is renamed into place: `.NAME.sat` beside it, a fixed name
+ * so that Deno's `--allow-net=unix:…` can name the temporary socket. One left by a killed agent of the same user is
+ * replaced; one of another user is refused.
+ */
+export const privateDirectory = (socketPath: string): string =>
+  path.join(path.dirname(path.resolve(socketPath)), `.${path.basename(socketPath)}.sat`)
+
+const makePrivateDirectory = async (socketPath: string): Promise<string> => {
+  const dir = privateDirectory(socketPath)
+  try {
+    await fs.mkdir(dir, { mode: 0o700 })
+  } catch (error) {
+    const stat = (error as { code?: string }).code === "EEXIST" ? await fs.lstat(dir) : undefined
+    if (stat === undefined || !stat.isDirectory() || stat.uid !== (process.geteuid?.() ?? stat.uid)) throw error
+    await fs.rm(dir, { recursive: true, force: true })
+    await fs.mkdir(dir, { mode: 0o700 })
+  }
+  return dir
+}
+
 const startUnix = async (config: UnixConfig, server: http.Server): Promise<EndpointError | number> => {
   const parent = path.dirname(path.resolve(config.path))
   await fs.mkdir(parent, { recursive: true, mode: 0o700 })
   const stale = await clearStale(config)
   if (stale !== undefined) return stale
-  const privateDir = await fs.mkdtemp(path.join(parent, ".sat-"))
+  const privateDir = await makePrivateDirectory(config.path)
   try {
     const temporary = path.join(privateDir, "s")
     await listen(server, temporary)

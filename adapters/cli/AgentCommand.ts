@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import process from "node:process"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as Agent from "../agent/Agent.ts"
+import * as MissingPermission from "./MissingPermission.ts"
 
 /** The flags of the command. */
 export interface AgentFlags {
@@ -31,8 +32,11 @@ export const exitWith = (code: number, message: string): Effect.Effect<never> =>
 
 const handler = ({ config }: AgentFlags) =>
   Agent.run(config).pipe(
-    Effect.catchTag("ConfigError", (error) => exitWith(configExitCode, error.message)),
-    Effect.tapError((error) => Console.error(`error: ${error.message}`)),
+    Effect.catchTag("ConfigError", (error) =>
+      MissingPermission.report(error, "").pipe(Effect.zipRight(exitWith(configExitCode, error.message)))),
+    Effect.tapError((error) =>
+      MissingPermission.report(error, `error: ${error.message}`)
+    ),
   )
 
 /** The `agent` subcommand. */

@@ -29,11 +29,14 @@ import type { ExecCredentialError, Flags as ExecCredentialFlags } from "./ExecCr
 import type { DevServerFlags } from "./DevServerCommand.ts"
 import type { TokenCommandError } from "./TokenCommand.ts"
 import type { TokenFlags } from "./TokenFlags.ts"
+import type { PermissionsFlags } from "./PermissionsCommand.ts"
 import * as AgentCommand from "./AgentCommand.ts"
 import * as DemoCommand from "./DemoCommand.ts"
 import * as ExecCredentialCommand from "./ExecCredentialCommand.ts"
 import * as DevServerCommand from "./DevServerCommand.ts"
 import * as TokenCommand from "./TokenCommand.ts"
+import * as MissingPermission from "./MissingPermission.ts"
+import * as PermissionsCommand from "./PermissionsCommand.ts"
 
 /** The services the CLI needs: a runtime layer (`@sa-token/manager/node`, `/deno` or `/bun`) provides them all. */
 export type Requirements = FileSystem | Path | Terminal | CommandExecutor | TlsHttpClient | PrivateFile
@@ -52,13 +55,13 @@ export type CliError =
 export interface RootArgs {
   /** The chosen subcommand's flags, or none when only `sa-token` was given. */
   readonly subcommand: Option.Option<
-    Record<never, never> | AgentFlags | DemoFlags | ExecCredentialFlags | DevServerFlags | TokenFlags
+    Record<never, never> | AgentFlags | DemoFlags | ExecCredentialFlags | DevServerFlags | TokenFlags | PermissionsFlags
   >
 }
 
 /**
- * The root command, `sa-token`, with its subcommands `version`, `agent`, `demo`, `exec-credential`, `dev-server` and
- * `token`.
+ * The root command, `sa-token`, with its subcommands `version`, `agent`, `demo`, `exec-credential`, `dev-server`,
+ * `token` and `permissions`.
  *
  * @example
  * ```ts
@@ -68,7 +71,7 @@ export interface RootArgs {
  * import * as HashMap from "effect/HashMap"
  *
  * const subcommands = Command.getSubcommands(Cli.root)
- * assert.deepEqual([...HashMap.keys(subcommands)].sort(), ["agent", "demo", "dev-server", "exec-credential", "token", "version"])
+ * assert.deepEqual([...HashMap.keys(subcommands)].sort(), ["agent", "demo", "dev-server", "exec-credential", "permissions", "token", "version"])
  * ```
  */
 export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs> = Command.make("sa-token").pipe(
@@ -80,6 +83,7 @@ export const root: Command.Command<"sa-token", Requirements, CliError, RootArgs>
     ExecCredentialCommand.command,
     DevServerCommand.command,
     TokenCommand.command,
+    PermissionsCommand.command,
   ]),
 )
 
@@ -110,7 +114,7 @@ export const run = (
   return Effect.tapDefect(main, (cause) => {
     const defect = Cause.squash(cause)
     const message = (defect instanceof Error ? defect.message : String(defect)).split("\n")[0]
-    return Console.error(`error: internal error: ${message}`)
+    return MissingPermission.report(defect, `error: internal error: ${message}`)
   })
 }
 

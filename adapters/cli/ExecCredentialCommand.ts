@@ -38,6 +38,7 @@ import * as EndpointClient from "../agent/EndpointClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
+import * as MissingPermission from "./MissingPermission.ts"
 
 /** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
 export interface Flags extends RequestFlags {
@@ -182,7 +183,7 @@ export const command: Command.Command<"exec-credential", Requirements, ExecCrede
   (parsed) =>
     credential(parsed).pipe(
       Effect.flatMap((output) => Console.log(output)),
-      Effect.tapError((error) => Console.error(error.message)),
+      Effect.tapError((error) => MissingPermission.report(error, error.message)),
       Effect.provide(stderrLogger),
     ),
 ).pipe(Command.withDescription("Print a client.authentication.k8s.io/v1 ExecCredential for kubectl"))

@@ -16,7 +16,6 @@
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Terminal from "@effect/platform/Terminal"
-import * as Console from "effect/Console"
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as FiberRef from "effect/FiberRef"
@@ -35,6 +34,7 @@ import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { Output, TokenFlags } from "./TokenFlags.ts"
 import { requestOptions, validate } from "./TokenFlags.ts"
+import * as MissingPermission from "./MissingPermission.ts"
 
 /** The fields of a {@link TokenCommandError}. */
 export interface TokenCommandErrorFields {
@@ -130,7 +130,7 @@ export const handler = (
   execute(f).pipe(
     // In place of every other logger, the runtime's pretty logger (which writes to stdout) included.
     Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
-    Effect.tapError((error) => Console.error(`error: ${error.message}`)),
+    Effect.tapError((error) => MissingPermission.report(error, `error: ${error.message}`)),
     Effect.flatMap((text) =>
       Effect.gen(function* () {
         const terminal = yield* Terminal.Terminal

@@ -7,6 +7,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Cli from "./Cli.ts"
+import { reportUncaught } from "./MissingPermission.ts"
 
 const Runtime = "Deno" in globalThis
   ? await import("../deno/mod.ts")
@@ -14,4 +15,5 @@ const Runtime = "Deno" in globalThis
   ? await import("../bun/mod.ts")
   : await import("../node/mod.ts")
 
+reportUncaught()
 Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))

@@ -14,7 +14,15 @@
  * assert.ok(true)
  * ```
  *
+ * Run as a program (`deno run jsr:@sa-token/manager/cli agent --config agent.yaml`, or installed with
+ * `deno install -g -n sa-token jsr:@sa-token/manager/cli`), it is the `sa-token` command itself: the same entry as the
+ * npm bin. `sa-token permissions` prints the least-privilege flags to run it with.
+ *
  * @module
  */
 export * as Cli from "./Cli.ts"
 export * as StatusLine from "./StatusLine.ts"
+export * as Permissions from "./Permissions.ts"
+
+// Imported as a library, nothing runs; as the main module (Deno's `import.meta.main`), the CLI runs.
+if ((import.meta as { readonly main?: boolean }).main === true) await import("./main.ts")

@@ -55,18 +55,38 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
       )
       : TlsHttpClient.checkPair(options).pipe(
         Effect.zipRight(Effect.acquireRelease(
-          Effect.sync(() =>
-            Deno.createHttpClient({
-              ...(options.caPem !== undefined ? { caCerts: [options.caPem] } : {}),
-              ...(options.certPem !== undefined && options.keyPem !== undefined
-                ? { cert: options.certPem, key: Redacted.value(options.keyPem) }
-                : {}),
-            })
-          ),
+          Effect.try({
+            try: () =>
+              Deno.createHttpClient({
+                ...(options.caPem !== undefined ? { caCerts: [options.caPem] } : {}),
+                ...(options.certPem !== undefined && options.keyPem !== undefined
+                  ? { cert: options.certPem, key: Redacted.value(options.keyPem) }
+                  : {}),
+              }),
+            catch: refused,
+          }),
           (client) => Effect.sync(() => client.close()),
         )),
         Effect.flatMap((client) => TlsHttpClient.fromRequestInit({ client } as RequestInit)),
       ),
+}
+
+/**
+ * Deno refuses some material that Node and Bun accept, such as an X.509 v1 client certificate
+ * (`invalid peer certificate: UnsupportedCertVersion`). Only the first line of the message is kept: no key material.
+ */
+const refused = (error: unknown): TlsHttpClient.TlsHttpClientError => {
+  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0]!
+  return /UnsupportedCertVersion/.test(message)
+    ? new TlsHttpClient.TlsHttpClientError({
+      reason: "Unsupported",
+      description:
+        `Deno refuses the client certificate, an X.509 v1 certificate (${message}); Node and Bun accept it: run sa-token with node or bun for this kubeconfig`,
+    })
+    : new TlsHttpClient.TlsHttpClientError({
+      reason: "InvalidMaterial",
+      description: `Deno.createHttpClient: ${message}`,
+    })
 }
 
 /** A layer providing {@link tlsHttpClient}. */

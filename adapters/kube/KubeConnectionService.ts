@@ -33,6 +33,8 @@ export interface KubeConnection {
   readonly unauthorized: Effect.Effect<void>
   /** Where the connection came from, for logs: `kubeconfig context "dev"` or `in-cluster`. */
   readonly description: string
+  /** The kubeconfig user whose credentials it uses, when it came from a kubeconfig (named in connection errors). */
+  readonly user?: string | undefined
 }
 
 /** The tag of the {@link KubeConnection} service. */

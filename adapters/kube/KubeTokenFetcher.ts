@@ -37,7 +37,7 @@ import type { Exchange } from "./KubeResponse.ts"
 import { decodeFailure, decodeTokenRequest, hasTokenRequestResource, logWarnings, readBody } from "./KubeResponse.ts"
 import { version } from "../../core/Version.ts"
 import { TlsHttpClient } from "../platform/TlsHttpClient.ts"
-import type { TlsHttpClientError } from "../platform/TlsHttpClient.ts"
+import { TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 
 /** How the fetcher talks to the server. */
 export interface Options {
@@ -169,6 +169,16 @@ export const scoped = (
   Effect.gen(function* () {
     const connection = yield* KubeConnection
     const tls = yield* TlsHttpClient
-    const client = yield* tls.make(connection.tls)
+    // The error names the connection and its user: the material that was refused is theirs.
+    const client = yield* tls.make(connection.tls).pipe(
+      Effect.mapError((e) =>
+        new TlsHttpClientError({
+          reason: e.reason,
+          description: `${connection.description}${
+            connection.user !== undefined ? `, user "${connection.user}"` : ""
+          }: ${e.description}`,
+        })
+      ),
+    )
     return yield* make(connection, client, options)
   })

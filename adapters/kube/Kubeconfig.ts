@@ -338,5 +338,6 @@ export const load = (options: Options = {}): Effect.Effect<KubeConnection, KubeC
         : Effect.succeed(initial),
       unauthorized: fileToken?.invalidate ?? plugin?.invalidate ?? (authProvider ? fresh : Effect.void),
       description: source,
+      user: user?.name,
     }
   })

@@ -1,0 +1,59 @@
+/**
+ * A permission Deno refused (`NotCapable`), whatever wrapped it (a platform error, a kubeconfig or config error, a
+ * defect), is reported as one line naming the flag to add, `missing Deno permission: --allow-net=127.0.0.1:6443`,
+ * and the process exits with {@link permissionExitCode}.
+ *
+ * @module
+ */
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+// node:process behaves the same on Node, Deno and Bun; it is the only way to choose an exit code other than 0 or 1.
+import process from "node:process"
+import { missingFlag } from "./Permissions.ts"
+
+/** The exit code of a missing permission (sysexits' EX_NOPERM), distinct from a bad config's 2. */
+export const permissionExitCode = 77
+
+/** The line printed for a missing permission, or undefined when `message` is not a Deno permission error. */
+export const describe = (message: string): string | undefined => {
+  const flag = missingFlag(message)
+  return flag === undefined ? undefined : `missing Deno permission: ${flag}`
+}
+
+/** The messages of an error and of its causes, joined: a permission error may be wrapped. */
+export const messages = (error: unknown): string => {
+  const parts: Array<string> = []
+  let current: unknown = error
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    if (typeof current === "object" && "message" in current) parts.push(String(current.message))
+    else parts.push(String(current))
+    current = typeof current === "object" && "cause" in current ? current.cause : undefined
+  }
+  return parts.join("\n")
+}
+
+/**
+ * Prints `fallback` as it is, unless `error` is a missing permission: then prints the one line and exits with
+ * {@link permissionExitCode}.
+ */
+export const report = (error: unknown, fallback: string): Effect.Effect<void> => {
+  const line = describe(messages(error))
+  return line === undefined ? Console.error(fallback) : Console.error(line).pipe(
+    Effect.zipRight(Effect.sync(() => process.exit(permissionExitCode))),
+    Effect.zipRight(Effect.never),
+  )
+}
+
+/**
+ * Reports a missing permission thrown outside any effect (Deno's `node:net` throws a refused `listen` from a
+ * scheduled callback) as the one line, with {@link permissionExitCode}; any other uncaught exception ends the process
+ * with code 1 and its first line, as the CLI's defects do. For the bin entry, once.
+ */
+export const reportUncaught = (): void => {
+  process.on("uncaughtException", (error) => {
+    const text = messages(error)
+    const line = describe(text)
+    process.stderr.write(`${line ?? `error: internal error: ${text.split("\n")[0]}`}\n`)
+    process.exit(line !== undefined ? permissionExitCode : 1)
+  })
+}

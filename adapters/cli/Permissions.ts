@@ -1,0 +1,159 @@
+/**
+ * The least privilege a command needs on Deno or under Node's permission model, computed from what it will touch:
+ * the files it reads and writes, the hosts it connects to, the environment variables it reads and the programs it
+ * runs. Pure: the caller reads the config, the kubeconfig and the environment.
+ *
+ * @module
+ */
+
+/** The runtimes whose permission flags can be printed. */
+export type Runtime = "deno" | "node"
+
+/** What a command will touch. Paths are absolute. */
+export interface Needs {
+  /** Files and directories read. */
+  readonly read: ReadonlyArray<string>
+  /** Directories written (and read). */
+  readonly write: ReadonlyArray<string>
+  /** `host:port` of each address connected to or listened on. */
+  readonly net: ReadonlyArray<string>
+  /** Environment variables read. */
+  readonly env: ReadonlyArray<string>
+  /** Every environment variable may be read (a dependency enumerates them all). */
+  readonly allEnv: boolean
+  /** Programs run. */
+  readonly run: ReadonlyArray<string>
+  /** Any process may be signalled (Deno has no narrower permission for it). */
+  readonly allRun: boolean
+  /** System information read (`uid`, `getegid`). */
+  readonly sys: ReadonlyArray<string>
+}
+
+/** The kubeconfig user's and cluster's fields that name files, programs or addresses. */
+export interface KubeconfigTarget {
+  /** The kubeconfig files read, in order. */
+  readonly files: ReadonlyArray<string>
+  /** The selected cluster's `server`. */
+  readonly server?: string | undefined
+  /** Files named by the selected cluster and user (CA, client certificate and key, token file). */
+  readonly named: ReadonlyArray<string>
+  /** The selected user's exec plugin command, if any. */
+  readonly exec?: string | undefined
+}
+
+/** The environment variables the CLI reads to find a kubeconfig, the cache and the in-cluster API server. */
+export const environmentVariables: ReadonlyArray<string> = [
+  "KUBECONFIG",
+  "HOME",
+  "XDG_CACHE_HOME",
+  "KUBERNETES_SERVICE_HOST",
+  "KUBERNETES_SERVICE_PORT",
+]
+
+/**
+ * The `yaml` package reads these on every parse (debug logging of its lexer and composer), through `process.env`,
+ * which Deno checks variable by variable.
+ */
+export const yamlVariables: ReadonlyArray<string> = ["LOG_TOKENS", "LOG_STREAM"]
+
+/** The files of the in-cluster configuration. */
+export const inClusterDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+/** `host:port` of an `https://` or `http://` URL (default ports 443 and 80), or undefined when it is not one. */
+export const hostPort = (url: string): string | undefined => {
+  try {
+    const u = new URL(url)
+    if (u.protocol !== "https:" && u.protocol !== "http:") return undefined
+    const port = u.port !== "" ? u.port : u.protocol === "https:" ? "443" : "80"
+    return `${u.hostname}:${port}`
+  } catch {
+    return undefined
+  }
+}
+
+const unique = (items: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(items)]
+
+/** An empty set of needs. */
+export const none: Needs = { read: [], write: [], net: [], env: [], allEnv: false, run: [], allRun: false, sys: [] }
+
+/** The union of needs. */
+export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
+  read: unique(all.flatMap((n) => n.read)),
+  write: unique(all.flatMap((n) => n.write)),
+  net: unique(all.flatMap((n) => n.net)),
+  env: unique(all.flatMap((n) => n.env)),
+  allEnv: all.some((n) => n.allEnv),
+  run: unique(all.flatMap((n) => n.run)),
+  allRun: all.some((n) => n.allRun),
+  sys: unique(all.flatMap((n) => n.sys)),
+})
+
+/**
+ * What reaching the API server through a kubeconfig needs: its files and those it names, the server's address,
+ * and the exec plugin's program. `@kubernetes/client-node` loads the `debug` package, which enumerates every
+ * environment variable when it is imported: Deno then needs `--allow-env` without a list.
+ */
+export const kubeconfig = (target: KubeconfigTarget): Needs => {
+  const server = target.server !== undefined ? hostPort(target.server) : undefined
+  return {
+    ...none,
+    read: [...target.files, ...target.named],
+    net: server !== undefined ? [server] : [],
+    env: [...environmentVariables, ...yamlVariables],
+    allEnv: true,
+    run: target.exec !== undefined ? [target.exec] : [],
+  }
+}
+
+/** What the in-cluster configuration needs: its directory, the service's address and its variables. */
+export const inCluster = (host: string | undefined, port: string | undefined): Needs => ({
+  ...none,
+  read: [inClusterDirectory],
+  net: host !== undefined && port !== undefined ? [host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`] : [],
+  env: [...environmentVariables, ...yamlVariables],
+})
+
+/**
+ * Renders the needs as command-line flags of `runtime`; nothing broader than needed. Node's permission model (20)
+ * restricts only the file system, child processes and workers: it also needs to read the package itself
+ * (`packageRoot`, the directory of the installed package), names each path in a flag of its own and a directory with a trailing separator (the
+ * written paths are directories).
+ */
+export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): ReadonlyArray<string> => {
+  const list = (flag: string, items: ReadonlyArray<string>) => items.length > 0 ? [`${flag}=${items.join(",")}`] : []
+  // Node 20 takes one path per flag, repeated.
+  const each = (flag: string, items: ReadonlyArray<string>) => items.map((item) => `${flag}=${item}`)
+  if (runtime === "node") {
+    const directory = (p: string) => p.endsWith("/") || p.endsWith("\\") ? p : `${p}/`
+    const written = needs.write.map(directory)
+    const read = needs.read.filter((p) => !needs.write.includes(p))
+    return [
+      "--experimental-permission",
+      ...each(
+        "--allow-fs-read",
+        unique([...(packageRoot !== undefined ? [directory(packageRoot)] : []), ...read, ...written]),
+      ),
+      ...each("--allow-fs-write", written),
+      ...(needs.run.length > 0 || needs.allRun ? ["--allow-child-process"] : []),
+    ]
+  }
+  return [
+    ...list("--allow-read", unique([...needs.read, ...needs.write])),
+    ...list("--allow-write", needs.write),
+    ...list("--allow-net", needs.net),
+    ...(needs.allEnv ? ["--allow-env"] : list("--allow-env", needs.env)),
+    ...list("--allow-sys", needs.sys),
+    ...(needs.allRun ? ["--allow-run"] : list("--allow-run", needs.run)),
+  ]
+}
+
+/**
+ * The flag a Deno permission error asks for: `Requires net access to "127.0.0.1:6443", run again with the
+ * --allow-net flag` gives `--allow-net=127.0.0.1:6443`; `Requires env access, run again with the --allow-env flag`
+ * gives `--allow-env`. Undefined when the message is not one.
+ */
+export const missingFlag = (message: string): string | undefined => {
+  const match = /Requires (\w+) access(?: to "([^"]*)")?,[^\n]*?(--allow-[\w-]+)/.exec(message)
+  if (match === null) return undefined
+  return match[2] !== undefined && match[2] !== "" ? `${match[3]}=${match[2]}` : match[3]
+}
