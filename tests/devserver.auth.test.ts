@@ -245,6 +245,25 @@ describe("devserver authorization", () => {
 })
 
 describe("devserver TokenReview", () => {
+  it("records the fields the review set in managedFields, with no creationTimestamp, as kube-apiserver does", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const answer = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/tokenreviews",
+        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "x", audiences: [] } },
+      })
+      assert.deepEqual((answer.json as { metadata: unknown }).metadata, {
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:audiences": {}, "f:token": {} } },
+        }],
+      })
+    })))
+
   it("reviews its tokens with user, extra and audiences, and reports Kubernetes' rejection texts", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()

@@ -60,10 +60,21 @@ describe("devserver TokenRequest: success", () => {
         namespace: "team-a",
         uid: "0a9b8c7d-1111-4e2f-8a3b-556677889900",
         creationTimestamp: "2025-03-01T10:00:00Z",
+        // as kube-apiserver records a create: the defaulted spec fields, the manager from the User-Agent (none here)
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:expirationSeconds": {} } },
+          subresource: "token",
+        }],
       })
       assert.deepEqual(body.spec, {
         audiences: ["https://kubernetes.default.svc.cluster.local"],
         expirationSeconds: 3600,
+        boundObjectRef: null,
       })
       assert.equal(body.status.expirationTimestamp, "2025-03-01T11:00:00Z")
       assert.equal(body.kind, "TokenRequest")
@@ -94,6 +105,16 @@ describe("devserver TokenRequest: success", () => {
       )
       assert.equal(pod.status, 201)
       assert.deepEqual(issuedOf(pod).spec.boundObjectRef, { kind: "Pod", apiVersion: "v1", name: "web" })
+      assert.deepEqual(
+        (issuedOf(pod).metadata as unknown as { managedFields: [{ fieldsV1: unknown }] }).managedFields[0].fieldsV1,
+        {
+          "f:spec": {
+            "f:audiences": {},
+            "f:boundObjectRef": { "f:apiVersion": {}, "f:kind": {}, "f:name": {} },
+            "f:expirationSeconds": {},
+          },
+        },
+      )
       const claims = (yield* verify(s, issuedOf(pod).status.token, "vault")).payload["kubernetes.io"] as KubernetesClaim
       assert.deepEqual(claims.pod, { name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" })
       assert.deepEqual(claims.node, { name: "worker-3", uid: "9e8d7c6b-2222-4a1b-8c9d-aabbccddeeff" })

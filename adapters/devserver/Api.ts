@@ -9,6 +9,7 @@ import { formatTime } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Discovery from "./Discovery.ts"
+import * as ManagedFields from "./ManagedFields.ts"
 import * as Objects from "./Objects.ts"
 import * as Reply from "./Reply.ts"
 import type { Signer } from "./Signer.ts"
@@ -35,6 +36,8 @@ export interface ApiRequest {
   /** `undefined` for an anonymous request. */
   readonly identity: Identity | undefined
   readonly now: Date
+  /** The `User-Agent` header (the field manager of the objects a create returns). */
+  readonly userAgent?: string | undefined
 }
 
 const publicPaths = new Set([
@@ -125,10 +128,15 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
       user: {},
       error: result.error === "invalid bearer token" ? result.error : `[invalid bearer token, ${result.error}]`,
     }
+  const managed = ManagedFields.entry(ManagedFields.tokenReviewFields(req.body), {
+    userAgent: req.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now: req.now,
+  })
   return Reply.json(201, {
     kind: "TokenReview",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { creationTimestamp: null },
+    metadata: managed === undefined ? {} : { managedFields: [managed] },
     spec: { token: spec.token, ...(Array.isArray(spec.audiences) ? { audiences: spec.audiences } : {}) },
     status,
   })
@@ -199,6 +207,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
       body: req.body,
       identity: who,
       now: req.now,
+      userAgent: req.userAgent,
     })
     if (reply.status === 201) ctx.onTokenIssued()
     return reply

@@ -140,6 +140,7 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
       body: decoded.body,
       identity: authn.identity,
       now,
+      userAgent: incoming.headers["user-agent"],
     }),
   )
 }

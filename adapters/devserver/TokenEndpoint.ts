@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
+import * as ManagedFields from "./ManagedFields.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
 import { claimsFor } from "./Signer.ts"
@@ -49,6 +50,8 @@ export interface TokenCall {
   readonly identity: Identity
   /** Step 7's `now`, from the server's Clock. */
   readonly now: Date
+  /** The `User-Agent` header, the field manager recorded in the response's `managedFields`. */
+  readonly userAgent?: string | undefined
 }
 
 /** Handles one TokenRequest; the reply is the 201 response or a Status. */
@@ -222,12 +225,24 @@ export const createToken = async (
     warnafter: extended ? iat + warnOnlyBoundTokenExpirationSeconds : undefined,
     jti: globalThis.crypto.randomUUID(),
   }))
-  // 14. the response
+  // 14. the response: the managed fields of the request as sent (defaulted), an absent bound object as null
+  const managed = ManagedFields.entry(ManagedFields.tokenRequestFields(call.body), {
+    userAgent: call.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now,
+    subresource: "token",
+  })
   return Reply.json(201, {
     kind: "TokenRequest",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { name, namespace, uid: sa.uid, creationTimestamp: formatTime(now) },
-    spec: { audiences, expirationSeconds, ...(ref === undefined ? {} : { boundObjectRef: ref }) },
+    metadata: {
+      name,
+      namespace,
+      uid: sa.uid,
+      creationTimestamp: formatTime(now),
+      ...(managed === undefined ? {} : { managedFields: [managed] }),
+    },
+    spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
     status: {
       token,
       expirationTimestamp: formatTime(new Date(Math.floor(now.getTime() / 1000) * 1000 + expirationSeconds * 1000)),
