@@ -255,12 +255,21 @@ describe("devserver TokenRequest: errors in processing order", () => {
       },
     },
     {
+      // kube-apiserver's create handler refuses the object before the TokenRequest rules see it
       title: "3. metadata.namespace differs from the URL",
       body: tokenRequest({}, { namespace: "team-b" }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "builder" is invalid: metadata.namespace: Invalid value: "team-b": must match the service account namespace if specified',
+      code: 400,
+      reason: "BadRequest",
+      message: "the namespace of the provided object does not match the namespace sent on the request",
+    },
+    {
+      title: "4. namespace not found",
+      path: tokenPath("nowhere", "builder"),
+      body: tokenRequest({}),
+      code: 404,
+      reason: "NotFound",
+      message: 'namespaces "nowhere" not found',
+      details: { name: "nowhere", kind: "namespaces" },
     },
     {
       title: "4. service account not found",

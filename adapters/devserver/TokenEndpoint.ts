@@ -77,15 +77,13 @@ export const createToken = async (
       { field: "metadata.name", value: quote(bodyName), detail: "must match the service account name if specified" },
     ])
   }
+  // a body namespace other than the URL's is refused before anything else looks at the object
   const bodyNamespace = request.metadata?.namespace
   if (bodyNamespace !== undefined && bodyNamespace !== "" && bodyNamespace !== namespace) {
-    return Reply.invalid("TokenRequest", group, name, [{
-      field: "metadata.namespace",
-      value: quote(bodyNamespace),
-      detail: "must match the service account namespace if specified",
-    }])
+    return Reply.badRequest("the namespace of the provided object does not match the namespace sent on the request")
   }
-  // 4. the service account
+  // 4. the namespace, then the service account
+  if (state.namespace(namespace) === undefined) return Reply.notFound("namespaces", namespace)
   const sa = state.serviceAccount(namespace, name)
   if (sa === undefined) return Reply.notFound("serviceaccounts", name)
   // 5. the UID in the request
