@@ -293,7 +293,7 @@ describe("devserver TokenReview", () => {
       s.state.deleteServiceAccount("default", "default")
       assert.equal(
         (yield* review(s, pod, ["vault"])).error,
-        "[invalid bearer token, service account token has been invalidated]",
+        '[invalid bearer token, serviceaccounts "default" not found]',
       )
       assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
       const empty = yield* call(s, { path: "/apis/authentication.k8s.io/v1/tokenreviews", body: { spec: {} } })

@@ -88,7 +88,8 @@ export const checkServiceAccountToken = async (
     return rejected("service account token claims are missing")
   }
   const sa = state.serviceAccount(k8s.namespace, k8s.serviceaccount.name)
-  if (sa === undefined) return rejected("service account token has been invalidated")
+  // a missing service account is reported as its lookup fails; missing bound objects as an invalidated token
+  if (sa === undefined) return rejected(`serviceaccounts ${JSON.stringify(k8s.serviceaccount.name)} not found`)
   if (sa.uid !== k8s.serviceaccount.uid) {
     return rejected(`service account UID (${sa.uid}) does not match claim (${k8s.serviceaccount.uid})`)
   }
