@@ -41,10 +41,21 @@ const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): ReadonlyArra
   ...b.filter((g) => !a.includes(g)),
 ]
 
-/** The identity of a verified client certificate, with the groups the state declares for its user. */
-export const certIdentity = (state: DevState, user: string, groups: ReadonlyArray<string>): Identity => ({
+/**
+ * The identity of a verified client certificate, with the groups the state declares for its user and, given the
+ * certificate's SHA-256, the credential ID kube-apiserver puts in the user's extra (`X509SHA256=<hex>`).
+ */
+export const certIdentity = (
+  state: DevState,
+  user: string,
+  groups: ReadonlyArray<string>,
+  fingerprint?: string,
+): Identity => ({
   user,
   groups: withAuthenticated(union(groups, state.userGroups(user))),
+  ...(fingerprint === undefined
+    ? {}
+    : { extra: { "authentication.kubernetes.io/credential-id": [`X509SHA256=${fingerprint}`] } }),
 })
 
 const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
