@@ -101,6 +101,13 @@ describe("devserver read access and unknown paths", () => {
       const unknown = yield* call(s, { path: "/apis/apps/v1/deployments" })
       assert.equal(unknown.status, 404)
       assert.equal(statusOf(unknown).message, "the server could not find the requested resource")
+      // outside /api and /apis a miss is kube-apiserver's plain-text page, not a Status
+      const page = yield* call(s, { path: "/no/such/path" })
+      assert.deepEqual([page.status, page.headers["content-type"], page.text], [
+        404,
+        "text/plain; charset=utf-8",
+        "404 page not found\n",
+      ])
       const wrongMethod = yield* call(s, { path: issue, method: "GET" })
       assert.deepEqual([statusOf(wrongMethod).code, statusOf(wrongMethod).reason], [405, "MethodNotAllowed"])
       const huge = yield* call(s, { path: issue, raw: new Uint8Array(4 * 1024 * 1024).fill(32) })

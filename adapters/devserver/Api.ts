@@ -178,6 +178,10 @@ const read = (
   return Objects.read(ctx.state, resource, namespace, name)
 }
 
+/** Whether a path is under the API trees, where a miss is a 404 Status; elsewhere it is the plain-text 404 page. */
+const isApiPath = (path: string): boolean =>
+  path === "/api" || path === "/apis" || path.startsWith("/api/") || path.startsWith("/apis/")
+
 /** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
@@ -231,5 +235,5 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
         : Reply.pathNotFound()
     }
   }
-  return Reply.pathNotFound()
+  return isApiPath(path) ? Reply.pathNotFound() : Reply.pageNotFound()
 }

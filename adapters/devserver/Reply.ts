@@ -43,6 +43,13 @@ export const pathNotFound = (): Reply =>
     }),
   )
 
+/** 404 for a path outside the API trees: kube-apiserver's plain-text page. */
+export const pageNotFound = (): Reply => ({
+  status: 404,
+  body: "404 page not found\n",
+  headers: { "content-type": "text/plain; charset=utf-8" },
+})
+
 /** 405 for a known path with a method it does not accept (kube-apiserver's text). */
 export const methodNotAllowed = (): Reply =>
   status(
