@@ -339,6 +339,12 @@ export const jwtView = (side: Side, token: string, fixtureUids: ReadonlyMap<stri
   }
 }
 
+/**
+ * The fixtures were made by `kubectl create` on the real server and loaded from the state on the development server:
+ * the managedFields entry of that creation is not part of the comparison.
+ */
+const fromFixtures = (entry: unknown): boolean => (entry as { manager?: unknown } | null)?.manager !== "kubectl-create"
+
 /** Normalizes a JSON document: JWTs shown by shape, the side's own values, times, random UUIDs, resource versions. */
 export const normalizeJson = (side: Side, value: unknown, fixtureUids: ReadonlyMap<string, string>): unknown => {
   if (typeof value === "string") {
@@ -351,7 +357,9 @@ export const normalizeJson = (side: Side, value: unknown, fixtureUids: ReadonlyM
     // a JSON Web Key: its id and key material differ, its type, use and algorithm must not
     const isKey = "kty" in value
     return Object.fromEntries(
-      Object.entries(value as Record<string, unknown>).map(([k, v]) => [
+      Object.entries(value as Record<string, unknown>).map(([k, v]): [string, unknown] =>
+        k === "managedFields" && Array.isArray(v) ? [k, v.filter(fromFixtures)] : [k, v]
+      ).filter(([k, v]) => !(k === "managedFields" && Array.isArray(v) && v.length === 0)).map(([k, v]) => [
         k,
         k === "resourceVersion" && typeof v === "string"
           ? "<rv>"

@@ -535,6 +535,31 @@ export const scenarios: ReadonlyArray<Scenario> = [
     args: ["create", "-f", "-", "-o", "json"],
     stdin: JSON.stringify(review("garbage").json),
   },
+  {
+    kind: "kubectl",
+    name: "kubectl create -f TokenReview --validate=false",
+    as: "admin",
+    args: ["create", "--validate=false", "-f", "-", "-o", "json"],
+    stdin: JSON.stringify(review("{{pod}}").json),
+  },
+  {
+    kind: "kubectl",
+    name: "kubectl create token bound to a node",
+    as: "admin",
+    args: ["create", "token", "builder", "--bound-object-kind", "Node", "--bound-object-name", "node-a", "-o", "json"],
+  },
+  {
+    kind: "kubectl",
+    name: "kubectl create token bound to a secret",
+    as: "admin",
+    args: ["create", "token", "builder", "--bound-object-kind", "Secret", "--bound-object-name", "creds", "-o", "json"],
+  },
+  {
+    kind: "kubectl",
+    name: "kubectl get --raw OIDC discovery as a service account",
+    as: "sa",
+    args: ["get", "--raw", "/.well-known/openid-configuration"],
+  },
   { kind: "kubectl", name: "kubectl get serviceaccounts (Table)", as: "alice", args: ["get", "serviceaccounts"] },
   {
     kind: "kubectl",

@@ -235,6 +235,7 @@ const conformance = (results: ReadonlyArray<Result>): string => {
   const equal = results.filter((r) => r.equal && r.scenario.outOfScope === undefined).length
   const outOfScope = results.filter((r) => r.scenario.outOfScope !== undefined).length
   const differing = results.length - equal - outOfScope
+  const reasons = [...new Set(results.flatMap((r) => r.scenario.outOfScope ?? []))]
   const lines = [
     "# Conformance of the development API server",
     "",
@@ -267,12 +268,15 @@ const conformance = (results: ReadonlyArray<Result>): string => {
         cell(r.real.summary),
         cell(r.ours.summary),
         r.scenario.outOfScope !== undefined
-          ? `out of scope: ${cell(r.scenario.outOfScope)}`
+          ? `out of scope (${reasons.indexOf(r.scenario.outOfScope) + 1})`
           : r.equal
           ? "yes"
           : "**no**",
       ]),
     ),
+    "",
+    "## Out of scope",
+    ...reasons.flatMap((reason, i) => ["", ...wrap(`(${i + 1}) ${reason}`)]),
     "",
   ]
   return lines.join("\n")
