@@ -452,6 +452,34 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
       }
       assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
     })))
+  it("authorizes a node, without any rule, for the service accounts of its pods only (the Node authorizer)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state })
+      s.state.upsertServiceAccount("team-a", "lonely")
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const as = { cert: c.certPem, key: c.keyPem }
+      const web = { kind: "Pod", apiVersion: "v1", name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" }
+      const ok = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as,
+      })
+      assert.equal(ok.status, 201)
+      const denied = statusOf(yield* call(s, { path: tokenPath("team-a", "lonely"), body: tokenRequest({}), as }))
+      assert.deepEqual([denied.code, denied.reason, denied.message], [
+        403,
+        "Forbidden",
+        `serviceaccounts "lonely" is forbidden: User "system:node:worker-3" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": node: no relationship found between node 'worker-3' and this object`,
+      ])
+      // another node has no pod of builder's
+      const other = yield* s.issueClientCert("system:node:worker-9", ["system:nodes"])
+      const far = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as: { cert: other.certPem, key: other.keyPem },
+      })
+      assert.equal(far.status, 403)
+    })))
 })
 
 const kubectlBody = (

@@ -10,6 +10,7 @@ import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Discovery from "./Discovery.ts"
 import * as ManagedFields from "./ManagedFields.ts"
+import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as Reply from "./Reply.ts"
 import type { Signer } from "./Signer.ts"
@@ -196,13 +197,16 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
     if (method !== "POST") return Reply.methodNotAllowed()
     const [, namespace = "", name = ""] = token
     const attributes = { verb: "create", resource: "serviceaccounts/token", namespace, name }
-    if (!Auth.authorize(ctx.state.rules(), who, attributes)) {
+    // the Node authorizer first (as --authorization-mode=Node,RBAC orders them), then the rules
+    const node = NodeAuthorizer.tokenRequest(ctx.state, who, namespace, name)
+    if (node._tag !== "Allow" && !Auth.authorize(ctx.state.rules(), who, attributes)) {
       return Reply.forbidden({
         ...attributes,
         user: who.user,
         resource: "serviceaccounts",
         subresource: "token",
         group: "",
+        ...(node.reason === undefined ? {} : { reason: node.reason }),
       })
     }
     const reply = await createToken(ctx.config, ctx.state, ctx.signer, {

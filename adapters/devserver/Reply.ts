@@ -106,6 +106,8 @@ export interface Attributes {
   readonly group: string
   readonly namespace?: string
   readonly name?: string
+  /** Why an authorizer did not allow it, appended to the message after `: ` (the Node authorizer gives one). */
+  readonly reason?: string
 }
 
 /** 403 with kube-apiserver's RBAC denial text. */
@@ -118,7 +120,9 @@ export const forbidden = (a: Attributes): Reply => {
     Status.failure(
       403,
       "Forbidden",
-      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}`,
+      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}${
+        a.reason === undefined ? "" : `: ${a.reason}`
+      }`,
       { details: { ...(a.name ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource } },
     ),
   )
