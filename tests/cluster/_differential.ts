@@ -542,7 +542,15 @@ export const startPair = async (): Promise<Pair> => {
       uid: uid(`ServiceAccount/${name}`),
     })),
     pods: [
-      { namespace: ns, name: "web", uid: uid("Pod/web"), serviceAccountName: "builder", nodeName: "node-a" },
+      // the audience of the pod's projected token volume, which a node may ask for (ignored where pods carry none)
+      {
+        namespace: ns,
+        name: "web",
+        uid: uid("Pod/web"),
+        serviceAccountName: "builder",
+        nodeName: "node-a",
+        tokenAudiences: ["vault"],
+      } as DevServer.PodInput,
       { namespace: ns, name: "far", uid: uid("Pod/far"), serviceAccountName: "builder", nodeName: "node-b" },
       { namespace: ns, name: "stray", uid: uid("Pod/stray"), serviceAccountName: "other", nodeName: "node-a" },
     ],
