@@ -251,6 +251,14 @@ describe("devserver authorization", () => {
 })
 
 describe("devserver TokenReview", () => {
+  it("rejects a token signed with another key ID as kube-apiserver does: no keys found", () =>
+    runTest(Effect.gen(function* () {
+      const mine = yield* server()
+      const theirs = yield* server()
+      const foreign = yield* issue(theirs)
+      assert.equal((yield* review(mine, foreign)).error, "[invalid bearer token, invalid signature, no keys found]")
+    })))
+
   it("records the fields the review set in managedFields, with no creationTimestamp, as kube-apiserver does", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()

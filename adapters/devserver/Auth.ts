@@ -60,6 +60,19 @@ export const certIdentity = (
 
 const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
 
+/** Whether the token's header names no key ID or this server's (a header that does not parse is left to verify). */
+const knownKey = (signer: Signer, token: string): boolean => {
+  try {
+    const base64 = token.slice(0, token.indexOf(".")).replace(/-/g, "+").replace(/_/g, "/")
+    const header = JSON.parse(globalThis.atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="))) as {
+      kid?: unknown
+    }
+    return typeof header.kid !== "string" || header.kid === "" || header.kid === signer.kid
+  } catch {
+    return true
+  }
+}
+
 /**
  * Checks a service-account token issued by this server: signature and issuer, then the times (1-minute leeway), then
  * the audiences (one of `audiences` must be in `aud`), then the service account and bound objects.
@@ -72,6 +85,8 @@ export const checkServiceAccountToken = async (
   nowSeconds: number,
 ): Promise<TokenCheck> => {
   if (!looksLikeJwt(token)) return rejected("invalid bearer token")
+  // keys are looked up by the header's key ID: a token signed with another key finds none
+  if (!knownKey(signer, token)) return rejected("invalid signature, no keys found")
   let claims: Claims
   try {
     claims = await signer.verify(token)
