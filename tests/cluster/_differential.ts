@@ -353,6 +353,12 @@ export const normalizeJson = (side: Side, value: unknown, fixtureUids: ReadonlyM
     return normalizeText(side, value, fixtureUids)
   }
   if (Array.isArray(value)) return value.map((v) => normalizeJson(side, v, fixtureUids))
+  if (value !== null && typeof value === "object" && typeof (value as { allowed?: unknown }).allowed === "boolean") {
+    // an access review's status: its reason names the RBAC binding that allowed it, which the development server's
+    // rules do not have; whether there is a reason, and the decision, are compared
+    const status = value as { reason?: unknown }
+    if (typeof status.reason === "string") return { ...status, reason: "<reason>" }
+  }
   if (value !== null && typeof value === "object") {
     // a JSON Web Key: its id and key material differ, its type, use and algorithm must not
     const isKey = "kty" in value
@@ -361,8 +367,11 @@ export const normalizeJson = (side: Side, value: unknown, fixtureUids: ReadonlyM
         k === "managedFields" && Array.isArray(v) ? [k, v.filter(fromFixtures)] : [k, v]
       ).filter(([k, v]) => !(k === "managedFields" && Array.isArray(v) && v.length === 0)).map(([k, v]) => [
         k,
-        k === "resourceVersion" && typeof v === "string"
-          ? "<rv>"
+        k === "resourceVersion" && typeof v === "string" ? "<rv>" : k === "cells" && Array.isArray(v)
+          // a Table row: its Age cell depends on when each server created the fixture
+          ? v.map((c) =>
+            typeof c === "string" && /^(\d+[smhd])+$/.test(c) ? "<age>" : normalizeJson(side, c, fixtureUids)
+          )
           : isKey && ["kid", "n", "x", "y"].includes(k) && typeof v === "string"
           ? `<${k}>`
           : normalizeJson(side, v, fixtureUids),
