@@ -151,6 +151,15 @@ export const scenarios: ReadonlyArray<Scenario> = [
     token("builder"),
     tr({}, { uid: uid("ServiceAccount/builder") }),
   ),
+  post("TokenRequest with expirationSeconds null", "admin", token("builder"), tr({ expirationSeconds: null })),
+  post("TokenRequest with an empty boundObjectRef", "admin", token("builder"), tr({ boundObjectRef: {} })),
+  post("TokenRequest with an empty-string audience", "admin", token("builder"), tr({ audiences: [""] })),
+  post("TokenRequest with a charset in the Content-Type", "admin", token("builder"), {
+    raw: JSON.stringify(tr({ expirationSeconds: 700 }).json),
+    contentType: "application/json; charset=utf-8",
+  }),
+  post("TokenRequest with ?dryRun=All", "admin", `${token("builder")}?dryRun=All`, tr({})),
+  post("TokenRequest without a body", "admin", token("builder")),
   post("TokenRequest for a missing service account", "admin", token("ghost"), tr({})),
   post(
     "TokenRequest in a missing namespace",
