@@ -62,6 +62,24 @@ describe("devserver discovery and OIDC", () => {
 })
 
 describe("devserver read access and unknown paths", () => {
+  it("lists in storage order (by name) with items bare of kind and apiVersion; namespaces carry their name label", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      for (const name of ["zeta", "alpha"]) s.state.upsertServiceAccount("default", name)
+      const sas = (yield* call(s, { path: "/api/v1/namespaces/default/serviceaccounts" })).json as {
+        items: ReadonlyArray<{ kind?: string; apiVersion?: string; metadata: { name: string } }>
+      }
+      assert.deepEqual(sas.items.map((i) => i.metadata.name), ["alpha", "default", "zeta"])
+      assert.deepEqual(sas.items.map((i) => [i.kind, i.apiVersion]), [[undefined, undefined], [undefined, undefined], [
+        undefined,
+        undefined,
+      ]])
+      const ns = (yield* call(s, { path: "/api/v1/namespaces/default" })).json as {
+        metadata: { labels: Record<string, string> }
+      }
+      assert.deepEqual(ns.metadata.labels, { "kubernetes.io/metadata.name": "default" })
+    })))
+
   it("lists and gets namespaces, service accounts and pods; 404 Status for missing objects and paths", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
@@ -83,6 +101,13 @@ describe("devserver read access and unknown paths", () => {
       const unknown = yield* call(s, { path: "/apis/apps/v1/deployments" })
       assert.equal(unknown.status, 404)
       assert.equal(statusOf(unknown).message, "the server could not find the requested resource")
+      // outside /api and /apis a miss is kube-apiserver's plain-text page, not a Status
+      const page = yield* call(s, { path: "/no/such/path" })
+      assert.deepEqual([page.status, page.headers["content-type"], page.text], [
+        404,
+        "text/plain; charset=utf-8",
+        "404 page not found\n",
+      ])
       const wrongMethod = yield* call(s, { path: issue, method: "GET" })
       assert.deepEqual([statusOf(wrongMethod).code, statusOf(wrongMethod).reason], [405, "MethodNotAllowed"])
       const huge = yield* call(s, { path: issue, raw: new Uint8Array(4 * 1024 * 1024).fill(32) })

@@ -5,6 +5,7 @@
  * SelfSubjectReview.
  */
 import assert from "node:assert/strict"
+import { createHash, X509Certificate } from "node:crypto"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -107,7 +108,14 @@ describe("devserver authentication", () => {
       assert.equal(answer.status, 201)
       const body = answer.json as { kind: string; status: { userInfo: unknown } }
       assert.equal(body.kind, "SelfSubjectReview")
-      assert.deepEqual(body.status.userInfo, { username: "alice", groups: ["dev", "qa", "system:authenticated"] })
+      // the credential ID is the SHA-256 of the certificate's DER, as kube-apiserver reports it
+      const der = new X509Certificate(alice.certPem).raw
+      const fingerprint = createHash("sha256").update(der).digest("hex")
+      assert.deepEqual(body.status.userInfo, {
+        username: "alice",
+        groups: ["dev", "qa", "system:authenticated"],
+        extra: { "authentication.kubernetes.io/credential-id": [`X509SHA256=${fingerprint}`] },
+      })
     })))
 
   it("adds the groups the state declares for a user to its certificate's and static token's groups", () =>
@@ -117,10 +125,8 @@ describe("devserver authentication", () => {
       })
       const bob = yield* s.issueClientCert("bob", ["dev"])
       const answer = yield* whoami(s, { cert: bob.certPem, key: bob.keyPem })
-      assert.deepEqual((answer.json as { status: { userInfo: unknown } }).status.userInfo, {
-        username: "bob",
-        groups: ["dev", "system:masters", "system:authenticated"],
-      })
+      const userInfo = (answer.json as { status: { userInfo: { username: string; groups: unknown } } }).status.userInfo
+      assert.deepEqual([userInfo.username, userInfo.groups], ["bob", ["dev", "system:masters", "system:authenticated"]])
       assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
       s.state.upsertUser("bob", [])
       assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 403)
@@ -245,6 +251,33 @@ describe("devserver authorization", () => {
 })
 
 describe("devserver TokenReview", () => {
+  it("rejects a token signed with another key ID as kube-apiserver does: no keys found", () =>
+    runTest(Effect.gen(function* () {
+      const mine = yield* server()
+      const theirs = yield* server()
+      const foreign = yield* issue(theirs)
+      assert.equal((yield* review(mine, foreign)).error, "[invalid bearer token, invalid signature, no keys found]")
+    })))
+
+  it("records the fields the review set in managedFields, with no creationTimestamp, as kube-apiserver does", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const answer = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/tokenreviews",
+        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "x", audiences: [] } },
+      })
+      assert.deepEqual((answer.json as { metadata: unknown }).metadata, {
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:audiences": {}, "f:token": {} } },
+        }],
+      })
+    })))
+
   it("reviews its tokens with user, extra and audiences, and reports Kubernetes' rejection texts", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
@@ -274,7 +307,7 @@ describe("devserver TokenReview", () => {
       s.state.deleteServiceAccount("default", "default")
       assert.equal(
         (yield* review(s, pod, ["vault"])).error,
-        "[invalid bearer token, service account token has been invalidated]",
+        '[invalid bearer token, serviceaccounts "default" not found]',
       )
       assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
       const empty = yield* call(s, { path: "/apis/authentication.k8s.io/v1/tokenreviews", body: { spec: {} } })

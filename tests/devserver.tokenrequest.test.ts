@@ -60,10 +60,21 @@ describe("devserver TokenRequest: success", () => {
         namespace: "team-a",
         uid: "0a9b8c7d-1111-4e2f-8a3b-556677889900",
         creationTimestamp: "2025-03-01T10:00:00Z",
+        // as kube-apiserver records a create: the defaulted spec fields, the manager from the User-Agent (none here)
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:expirationSeconds": {} } },
+          subresource: "token",
+        }],
       })
       assert.deepEqual(body.spec, {
         audiences: ["https://kubernetes.default.svc.cluster.local"],
         expirationSeconds: 3600,
+        boundObjectRef: null,
       })
       assert.equal(body.status.expirationTimestamp, "2025-03-01T11:00:00Z")
       assert.equal(body.kind, "TokenRequest")
@@ -94,6 +105,16 @@ describe("devserver TokenRequest: success", () => {
       )
       assert.equal(pod.status, 201)
       assert.deepEqual(issuedOf(pod).spec.boundObjectRef, { kind: "Pod", apiVersion: "v1", name: "web" })
+      assert.deepEqual(
+        (issuedOf(pod).metadata as unknown as { managedFields: [{ fieldsV1: unknown }] }).managedFields[0].fieldsV1,
+        {
+          "f:spec": {
+            "f:audiences": {},
+            "f:boundObjectRef": { "f:apiVersion": {}, "f:kind": {}, "f:name": {} },
+            "f:expirationSeconds": {},
+          },
+        },
+      )
       const claims = (yield* verify(s, issuedOf(pod).status.token, "vault")).payload["kubernetes.io"] as KubernetesClaim
       assert.deepEqual(claims.pod, { name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" })
       assert.deepEqual(claims.node, { name: "worker-3", uid: "9e8d7c6b-2222-4a1b-8c9d-aabbccddeeff" })
@@ -234,12 +255,21 @@ describe("devserver TokenRequest: errors in processing order", () => {
       },
     },
     {
+      // kube-apiserver's create handler refuses the object before the TokenRequest rules see it
       title: "3. metadata.namespace differs from the URL",
       body: tokenRequest({}, { namespace: "team-b" }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "builder" is invalid: metadata.namespace: Invalid value: "team-b": must match the service account namespace if specified',
+      code: 400,
+      reason: "BadRequest",
+      message: "the namespace of the provided object does not match the namespace sent on the request",
+    },
+    {
+      title: "4. namespace not found",
+      path: tokenPath("nowhere", "builder"),
+      body: tokenRequest({}),
+      code: 404,
+      reason: "NotFound",
+      message: 'namespaces "nowhere" not found',
+      details: { name: "nowhere", kind: "namespaces" },
     },
     {
       title: "4. service account not found",
@@ -421,6 +451,34 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         ])
       }
       assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
+    })))
+  it("authorizes a node, without any rule, for the service accounts of its pods only (the Node authorizer)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state })
+      s.state.upsertServiceAccount("team-a", "lonely")
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const as = { cert: c.certPem, key: c.keyPem }
+      const web = { kind: "Pod", apiVersion: "v1", name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" }
+      const ok = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as,
+      })
+      assert.equal(ok.status, 201)
+      const denied = statusOf(yield* call(s, { path: tokenPath("team-a", "lonely"), body: tokenRequest({}), as }))
+      assert.deepEqual([denied.code, denied.reason, denied.message], [
+        403,
+        "Forbidden",
+        `serviceaccounts "lonely" is forbidden: User "system:node:worker-3" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": node: no relationship found between node 'worker-3' and this object`,
+      ])
+      // another node has no pod of builder's
+      const other = yield* s.issueClientCert("system:node:worker-9", ["system:nodes"])
+      const far = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as: { cert: other.certPem, key: other.keyPem },
+      })
+      assert.equal(far.status, 403)
     })))
 })
 

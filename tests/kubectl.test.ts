@@ -104,10 +104,12 @@ describe("kubectl against the development API server", () => {
       assert.deepEqual(JSON.parse(jwks.stdout), s.signer.jwks)
       const whoami = yield* kubectl(file, "auth", "whoami", "-o", "json")
       assert.equal(whoami.code, 0, whoami.stderr)
-      assert.deepEqual(JSON.parse(whoami.stdout).status.userInfo, {
-        username: "kubernetes-admin",
-        groups: ["system:masters", "system:authenticated"],
-      })
+      const userInfo = JSON.parse(whoami.stdout).status.userInfo
+      assert.deepEqual([userInfo.username, userInfo.groups], ["kubernetes-admin", [
+        "system:masters",
+        "system:authenticated",
+      ]])
+      assert.match(userInfo.extra["authentication.kubernetes.io/credential-id"][0], /^X509SHA256=[0-9a-f]{64}$/)
       const table = yield* kubectl(file, "auth", "whoami")
       assert.match(table.stdout, /Username\s+kubernetes-admin/)
     })))

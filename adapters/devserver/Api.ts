@@ -9,6 +9,8 @@ import { formatTime } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Discovery from "./Discovery.ts"
+import * as ManagedFields from "./ManagedFields.ts"
+import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as Reply from "./Reply.ts"
 import type { Signer } from "./Signer.ts"
@@ -35,6 +37,8 @@ export interface ApiRequest {
   /** `undefined` for an anonymous request. */
   readonly identity: Identity | undefined
   readonly now: Date
+  /** The `User-Agent` header (the field manager of the objects a create returns). */
+  readonly userAgent?: string | undefined
 }
 
 const publicPaths = new Set([
@@ -125,10 +129,15 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
       user: {},
       error: result.error === "invalid bearer token" ? result.error : `[invalid bearer token, ${result.error}]`,
     }
+  const managed = ManagedFields.entry(ManagedFields.tokenReviewFields(req.body), {
+    userAgent: req.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now: req.now,
+  })
   return Reply.json(201, {
     kind: "TokenReview",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { creationTimestamp: null },
+    metadata: managed === undefined ? {} : { managedFields: [managed] },
     spec: { token: spec.token, ...(Array.isArray(spec.audiences) ? { audiences: spec.audiences } : {}) },
     status,
   })
@@ -170,6 +179,10 @@ const read = (
   return Objects.read(ctx.state, resource, namespace, name)
 }
 
+/** Whether a path is under the API trees, where a miss is a 404 Status; elsewhere it is the plain-text 404 page. */
+const isApiPath = (path: string): boolean =>
+  path === "/api" || path === "/apis" || path.startsWith("/api/") || path.startsWith("/apis/")
+
 /** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
@@ -184,13 +197,16 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
     if (method !== "POST") return Reply.methodNotAllowed()
     const [, namespace = "", name = ""] = token
     const attributes = { verb: "create", resource: "serviceaccounts/token", namespace, name }
-    if (!Auth.authorize(ctx.state.rules(), who, attributes)) {
+    // the Node authorizer first (as --authorization-mode=Node,RBAC orders them), then the rules
+    const node = NodeAuthorizer.tokenRequest(ctx.state, who, namespace, name)
+    if (node._tag !== "Allow" && !Auth.authorize(ctx.state.rules(), who, attributes)) {
       return Reply.forbidden({
         ...attributes,
         user: who.user,
         resource: "serviceaccounts",
         subresource: "token",
         group: "",
+        ...(node.reason === undefined ? {} : { reason: node.reason }),
       })
     }
     const reply = await createToken(ctx.config, ctx.state, ctx.signer, {
@@ -199,6 +215,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
       body: req.body,
       identity: who,
       now: req.now,
+      userAgent: req.userAgent,
     })
     if (reply.status === 201) ctx.onTokenIssued()
     return reply
@@ -222,5 +239,5 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
         : Reply.pathNotFound()
     }
   }
-  return Reply.pathNotFound()
+  return isApiPath(path) ? Reply.pathNotFound() : Reply.pageNotFound()
 }

@@ -41,13 +41,37 @@ const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): ReadonlyArra
   ...b.filter((g) => !a.includes(g)),
 ]
 
-/** The identity of a verified client certificate, with the groups the state declares for its user. */
-export const certIdentity = (state: DevState, user: string, groups: ReadonlyArray<string>): Identity => ({
+/**
+ * The identity of a verified client certificate, with the groups the state declares for its user and, given the
+ * certificate's SHA-256, the credential ID kube-apiserver puts in the user's extra (`X509SHA256=<hex>`).
+ */
+export const certIdentity = (
+  state: DevState,
+  user: string,
+  groups: ReadonlyArray<string>,
+  fingerprint?: string,
+): Identity => ({
   user,
   groups: withAuthenticated(union(groups, state.userGroups(user))),
+  ...(fingerprint === undefined
+    ? {}
+    : { extra: { "authentication.kubernetes.io/credential-id": [`X509SHA256=${fingerprint}`] } }),
 })
 
 const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
+
+/** Whether the token's header names no key ID or this server's (a header that does not parse is left to verify). */
+const knownKey = (signer: Signer, token: string): boolean => {
+  try {
+    const base64 = token.slice(0, token.indexOf(".")).replace(/-/g, "+").replace(/_/g, "/")
+    const header = JSON.parse(globalThis.atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="))) as {
+      kid?: unknown
+    }
+    return typeof header.kid !== "string" || header.kid === "" || header.kid === signer.kid
+  } catch {
+    return true
+  }
+}
 
 /**
  * Checks a service-account token issued by this server: signature and issuer, then the times (1-minute leeway), then
@@ -61,6 +85,8 @@ export const checkServiceAccountToken = async (
   nowSeconds: number,
 ): Promise<TokenCheck> => {
   if (!looksLikeJwt(token)) return rejected("invalid bearer token")
+  // keys are looked up by the header's key ID: a token signed with another key finds none
+  if (!knownKey(signer, token)) return rejected("invalid signature, no keys found")
   let claims: Claims
   try {
     claims = await signer.verify(token)
@@ -88,7 +114,8 @@ export const checkServiceAccountToken = async (
     return rejected("service account token claims are missing")
   }
   const sa = state.serviceAccount(k8s.namespace, k8s.serviceaccount.name)
-  if (sa === undefined) return rejected("service account token has been invalidated")
+  // a missing service account is reported as its lookup fails; missing bound objects as an invalidated token
+  if (sa === undefined) return rejected(`serviceaccounts ${JSON.stringify(k8s.serviceaccount.name)} not found`)
   if (sa.uid !== k8s.serviceaccount.uid) {
     return rejected(`service account UID (${sa.uid}) does not match claim (${k8s.serviceaccount.uid})`)
   }

@@ -61,7 +61,7 @@ const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date):
     const id = await check
     return id === undefined
       ? { _tag: "Unauthorized" }
-      : { _tag: "Ok", identity: Auth.certIdentity(ctx.state, id.user, id.groups) }
+      : { _tag: "Ok", identity: Auth.certIdentity(ctx.state, id.user, id.groups, id.fingerprint) }
   }
   const authorization = incoming.headers.authorization
   if (authorization !== undefined) {
@@ -140,6 +140,7 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
       body: decoded.body,
       identity: authn.identity,
       now,
+      userAgent: incoming.headers["user-agent"],
     }),
   )
 }

@@ -40,7 +40,13 @@ export const render = (resource: string, o: StoredObject): Record<string, unknow
       }
     }
     case "namespaces":
-      return { ...base, spec: { finalizers: ["kubernetes"] }, status: { phase: "Active" } }
+      return {
+        ...base,
+        // every namespace carries the label kube-apiserver sets from its name
+        metadata: { ...base.metadata, labels: { "kubernetes.io/metadata.name": o.name } },
+        spec: { finalizers: ["kubernetes"] },
+        status: { phase: "Active" },
+      }
     case "secrets":
       return { ...base, type: "Opaque" }
     default:
@@ -82,6 +88,9 @@ const one = (state: DevState, resource: string, namespace: string, name: string)
   }
 }
 
+const byKey = (a: StoredObject, b: StoredObject): number =>
+  a.namespace === b.namespace ? (a.name < b.name ? -1 : a.name > b.name ? 1 : 0) : a.namespace < b.namespace ? -1 : 1
+
 /** `GET` of a list (no name) or of one object (404 Status when missing). */
 export const read = (state: DevState, resource: string, namespace?: string, name?: string): Reply.Reply => {
   if (name !== undefined) {
@@ -92,6 +101,10 @@ export const read = (state: DevState, resource: string, namespace?: string, name
     kind: `${kinds[resource]}List`,
     apiVersion: "v1",
     metadata: { resourceVersion: "1" },
-    items: all(state, resource, namespace).map((o) => render(resource, o)),
+    // items in storage order (namespace, then name), without their kind and apiVersion, as a list from etcd
+    items: [...all(state, resource, namespace)].sort(byKey).map((o) => {
+      const { kind: _kind, apiVersion: _apiVersion, ...item } = render(resource, o)
+      return item
+    }),
   })
 }

@@ -43,6 +43,13 @@ export const pathNotFound = (): Reply =>
     }),
   )
 
+/** 404 for a path outside the API trees: kube-apiserver's plain-text page. */
+export const pageNotFound = (): Reply => ({
+  status: 404,
+  body: "404 page not found\n",
+  headers: { "content-type": "text/plain; charset=utf-8" },
+})
+
 /** 405 for a known path with a method it does not accept (kube-apiserver's text). */
 export const methodNotAllowed = (): Reply =>
   status(
@@ -99,6 +106,8 @@ export interface Attributes {
   readonly group: string
   readonly namespace?: string
   readonly name?: string
+  /** Why an authorizer did not allow it, appended to the message after `: ` (the Node authorizer gives one). */
+  readonly reason?: string
 }
 
 /** 403 with kube-apiserver's RBAC denial text. */
@@ -111,7 +120,9 @@ export const forbidden = (a: Attributes): Reply => {
     Status.failure(
       403,
       "Forbidden",
-      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}`,
+      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}${
+        a.reason === undefined ? "" : `: ${a.reason}`
+      }`,
       { details: { ...(a.name ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource } },
     ),
   )

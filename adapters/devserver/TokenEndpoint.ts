@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
+import * as ManagedFields from "./ManagedFields.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
 import { claimsFor } from "./Signer.ts"
@@ -49,6 +50,8 @@ export interface TokenCall {
   readonly identity: Identity
   /** Step 7's `now`, from the server's Clock. */
   readonly now: Date
+  /** The `User-Agent` header, the field manager recorded in the response's `managedFields`. */
+  readonly userAgent?: string | undefined
 }
 
 /** Handles one TokenRequest; the reply is the 201 response or a Status. */
@@ -74,15 +77,13 @@ export const createToken = async (
       { field: "metadata.name", value: quote(bodyName), detail: "must match the service account name if specified" },
     ])
   }
+  // a body namespace other than the URL's is refused before anything else looks at the object
   const bodyNamespace = request.metadata?.namespace
   if (bodyNamespace !== undefined && bodyNamespace !== "" && bodyNamespace !== namespace) {
-    return Reply.invalid("TokenRequest", group, name, [{
-      field: "metadata.namespace",
-      value: quote(bodyNamespace),
-      detail: "must match the service account namespace if specified",
-    }])
+    return Reply.badRequest("the namespace of the provided object does not match the namespace sent on the request")
   }
-  // 4. the service account
+  // 4. the namespace, then the service account
+  if (state.namespace(namespace) === undefined) return Reply.notFound("namespaces", namespace)
   const sa = state.serviceAccount(namespace, name)
   if (sa === undefined) return Reply.notFound("serviceaccounts", name)
   // 5. the UID in the request
@@ -222,12 +223,24 @@ export const createToken = async (
     warnafter: extended ? iat + warnOnlyBoundTokenExpirationSeconds : undefined,
     jti: globalThis.crypto.randomUUID(),
   }))
-  // 14. the response
+  // 14. the response: the managed fields of the request as sent (defaulted), an absent bound object as null
+  const managed = ManagedFields.entry(ManagedFields.tokenRequestFields(call.body), {
+    userAgent: call.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now,
+    subresource: "token",
+  })
   return Reply.json(201, {
     kind: "TokenRequest",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { name, namespace, uid: sa.uid, creationTimestamp: formatTime(now) },
-    spec: { audiences, expirationSeconds, ...(ref === undefined ? {} : { boundObjectRef: ref }) },
+    metadata: {
+      name,
+      namespace,
+      uid: sa.uid,
+      creationTimestamp: formatTime(now),
+      ...(managed === undefined ? {} : { managedFields: [managed] }),
+    },
+    spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
     status: {
       token,
       expirationTimestamp: formatTime(new Date(Math.floor(now.getTime() / 1000) * 1000 + expirationSeconds * 1000)),
