@@ -285,7 +285,7 @@ describe("devserver TokenReview", () => {
       const forged = `${pod.slice(0, pod.lastIndexOf(".") + 1)}${"A".repeat(86)}`
       assert.equal(
         (yield* review(s, forged, ["vault"])).error,
-        "[invalid bearer token, square/go-jose: error in cryptographic primitive]",
+        "[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]",
       )
     })))
 })

@@ -65,7 +65,7 @@ export const checkServiceAccountToken = async (
   try {
     claims = await signer.verify(token)
   } catch {
-    return rejected("square/go-jose: error in cryptographic primitive")
+    return rejected("go-jose/go-jose: error in cryptographic primitive")
   }
   if (typeof claims.exp === "number" && nowSeconds > claims.exp + leewaySeconds) {
     return rejected("service account token has expired")
