@@ -47,10 +47,7 @@ describe("devserver discovery and OIDC", () => {
   it("serves the OpenID configuration and a JWKS whose kid signs the tokens", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ issuer: "https://issuer.example", apiAudiences: ["api", "other"] })
-      const config = (yield* call(s, { path: "/.well-known/openid-configuration", as: { none: true } })).json as Record<
-        string,
-        unknown
-      >
+      const config = (yield* call(s, { path: "/.well-known/openid-configuration" })).json as Record<string, unknown>
       assert.equal(config.issuer, "https://issuer.example")
       assert.equal(config.jwks_uri, `${s.url}/openid/v1/jwks`)
       const jwks = (yield* call(s, { path: "/openid/v1/jwks" })).json as { keys: ReadonlyArray<Record<string, string>> }

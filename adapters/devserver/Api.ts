@@ -8,9 +8,11 @@
 import { formatTime } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
+import * as Body from "./Body.ts"
 import * as Discovery from "./Discovery.ts"
 import * as Objects from "./Objects.ts"
 import * as Reply from "./Reply.ts"
+import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
 import { openidConfiguration } from "./Signer.ts"
 import type { DevState } from "./State.ts"
@@ -30,24 +32,59 @@ export interface ApiContext {
 export interface ApiRequest {
   readonly method: string
   readonly path: string
+  readonly query: URLSearchParams
+  /** What the request asks for. */
+  readonly info: RequestInfo.RequestInfo
   /** The decoded body (JSON, or protobuf turned into JSON), `undefined` when empty. */
   readonly body: unknown
-  /** `undefined` for an anonymous request. */
-  readonly identity: Identity | undefined
+  /** The caller ({@link Auth.anonymous} without credentials), after impersonation. */
+  readonly identity: Identity
   readonly now: Date
 }
 
-const publicPaths = new Set([
-  "/version",
-  "/healthz",
-  "/readyz",
-  "/livez",
-  "/.well-known/openid-configuration",
-  "/openid/v1/jwks",
-])
+/** The kind a request's body must be, for the messages about a body that cannot be read. */
+export const bodyKind = (path: string): string | undefined =>
+  tokenPath.test(path) ? "TokenRequest" : ({
+    "/apis/authentication.k8s.io/v1/tokenreviews": "TokenReview",
+    "/apis/authentication.k8s.io/v1/selfsubjectreviews": "SelfSubjectReview",
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": "SelfSubjectAccessReview",
+  } as Record<string, string>)[path]
 
-/** Whether an anonymous request may go on: only GETs of the health, version and OIDC documents. */
-export const allowsAnonymous = (method: string, path: string): boolean => method === "GET" && publicPaths.has(path)
+/**
+ * kube-apiserver's 403 for a request the caller may not make; `verb` replaces the request's verb in the message (an
+ * impersonation denial says `impersonate-on:<mode>:<verb>`).
+ */
+export const forbiddenFor = (info: RequestInfo.RequestInfo, user: string, verb: string = info.verb): Reply.Reply =>
+  info._tag === "NonResource" ? Reply.forbiddenPath(user, verb, info.path) : Reply.forbidden({
+    user,
+    verb,
+    resource: info.resource,
+    ...(info.subresource === undefined ? {} : { subresource: info.subresource }),
+    group: info.group,
+    ...(info.namespace === undefined ? {} : { namespace: info.namespace }),
+    ...(info.name === undefined ? {} : { name: info.name }),
+  })
+
+/**
+ * Authorizes a request from its method, path and query alone, before its body is read: `undefined` when allowed,
+ * else the 403 to answer. Anonymous callers get the same answers as everyone else, as `system:anonymous`.
+ */
+export const authorizeRequest = (
+  ctx: ApiContext,
+  identity: Identity,
+  info: RequestInfo.RequestInfo,
+): Reply.Reply | undefined => {
+  const allowed = info._tag === "NonResource"
+    ? Auth.authorizePath(identity, info.verb, info.path)
+    : Auth.authorizeResource(ctx.state.rules(), identity, {
+      verb: info.verb,
+      group: info.group,
+      resource: info.subresource === undefined ? info.resource : `${info.resource}/${info.subresource}`,
+      namespace: info.namespace,
+      name: info.name,
+    })
+  return allowed ? undefined : forbiddenFor(info, identity.user)
+}
 
 const ok = (body: unknown): Reply.Reply => Reply.json(200, body)
 const text = (body: string): Reply.Reply => ({
@@ -87,6 +124,23 @@ const nonResource = (ctx: ApiContext, path: string): Reply.Reply | undefined => 
   }
 }
 
+const tokenReviewType = {
+  _tag: "Struct",
+  name: "TokenReview",
+  goType: "v1.TokenReview",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "TokenReviewSpec",
+      goType: "v1.TokenReviewSpec",
+      fields: { token: Body.goString, audiences: Body.goStrings },
+    },
+  },
+} as const satisfies Body.GoType
+
 const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity): Promise<Reply.Reply> => {
   if (!Auth.authorize(ctx.state.rules(), identity, { verb: "create", resource: "tokenreviews" })) {
     return Reply.forbidden({
@@ -96,6 +150,8 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
       group: "authentication.k8s.io",
     })
   }
+  const typeError = Body.goTypeError(req.body ?? {}, tokenReviewType)
+  if (typeError !== undefined) return Body.cannotBeHandled("TokenReview", typeError)
   const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as { token?: unknown; audiences?: unknown }
   if (typeof spec.token !== "string" || spec.token === "") {
     return Reply.badRequest("token is required for TokenReview in authentication")
@@ -173,12 +229,11 @@ const read = (
 /** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
-  if (identity === undefined && !allowsAnonymous(method, path)) return Reply.unauthorized()
   if (method === "GET") {
     const doc = nonResource(ctx, path)
     if (doc !== undefined) return doc
   }
-  const who = identity as Identity
+  const who = identity
   const token = tokenPath.exec(path)
   if (token !== null) {
     if (method !== "POST") return Reply.methodNotAllowed()

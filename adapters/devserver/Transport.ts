@@ -17,6 +17,8 @@ import * as Connections from "../platform/Connections.ts"
 export interface Incoming {
   readonly method: string
   readonly path: string
+  /** The query string without its `?` (`""` when there is none). */
+  readonly query: string
   readonly headers: http.IncomingHttpHeaders
   readonly body: Uint8Array
   /** The DER of the client certificate, when one was presented. */
@@ -108,12 +110,14 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
     const sockets = new Set<net.Socket>()
     const max = options.maxBodyBytes ?? 3 * 1024 * 1024
     const app = http.createServer((req, res) => {
-      const path = new URL(req.url ?? "/", "https://localhost").pathname
+      const url = new URL(req.url ?? "/", "https://localhost")
+      const path = url.pathname
       readBody(req, max)
         .then((body) =>
           options.handle({
             method: (req.method ?? "GET").toUpperCase(),
             path,
+            query: url.search.replace(/^\?/, ""),
             headers: req.headers,
             body,
             peerCertificate: peerCertificate(req.socket),
