@@ -486,6 +486,63 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
       }
       assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
     })))
+
+  it("lets a node request only an audience one of the pod's token volumes names (1.33+ audience restriction)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { ...state, rules: [{ groups: ["system:nodes"] }] } })
+      const uid = s.state.upsertPod({
+        namespace: "team-a",
+        name: "vaulted",
+        serviceAccountName: "builder",
+        nodeName: "worker-3",
+        tokenAudiences: ["vault"],
+      })
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const attempt = (audiences?: ReadonlyArray<string>) =>
+        call(s, {
+          path: tokenPath("team-a", "builder"),
+          body: tokenRequest({
+            ...(audiences === undefined ? {} : { audiences }),
+            boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "vaulted", uid },
+          }),
+          as: { cert: c.certPem, key: c.keyPem },
+        })
+      // no audience stands for the default kube-api-access volume's; "vault" is named by a volume
+      assert.equal((yield* attempt()).status, 201)
+      assert.deepEqual(issuedOf(yield* attempt(["vault"])).spec.audiences, ["vault"])
+      const denied: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["other"], 'system:node:worker-3 is not authorized to request tokens for audience "other"'],
+        [["api"], 'system:node:worker-3 is not authorized to request tokens for audience "api"'],
+        [["a", "b"], "node may only request 0 or 1 audiences"],
+      ]
+      for (const [audiences, text] of denied) {
+        const status = statusOf(yield* attempt(audiences))
+        assert.deepEqual([status.code, status.reason, status.message], [
+          403,
+          "Forbidden",
+          `serviceaccounts "builder" is forbidden: ${text}`,
+        ])
+      }
+      // a rule granting request-serviceaccounts-token-audience on the audience lets the node ask for it
+      s.state.addRule({
+        groups: ["system:nodes"],
+        verbs: ["request-serviceaccounts-token-audience"],
+        resources: ["other"],
+      })
+      assert.equal((yield* attempt(["other"])).status, 201)
+      // the pod shows its containers and token volumes
+      const pod = (yield* call(s, { path: "/api/v1/namespaces/team-a/pods/vaulted" })).json as {
+        spec: { containers: ReadonlyArray<{ name: string }>; volumes: ReadonlyArray<unknown> }
+      }
+      assert.equal(pod.spec.containers[0]!.name, "main")
+      assert.deepEqual(pod.spec.volumes[1], {
+        name: "token-0",
+        projected: {
+          sources: [{ serviceAccountToken: { audience: "vault", expirationSeconds: 3600, path: "token" } }],
+          defaultMode: 420,
+        },
+      })
+    })))
 })
 
 const kubectlBody = (

@@ -8,7 +8,7 @@
  * | GET | `/devserver/v1/state` | | the state in the state-file format |
  * | POST | `/devserver/v1/namespaces` | `{ name, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/serviceaccounts` | `{ namespace, name, uid? }` | `{ uid }` |
- * | POST | `/devserver/v1/pods` | `{ namespace, name, serviceAccountName, nodeName?, uid? }` | `{ uid }` |
+ * | POST | `/devserver/v1/pods` | `{ namespace, name, serviceAccountName, nodeName?, tokenAudiences?, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/secrets` | `{ namespace, name, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/nodes` | `{ name, uid? }` | `{ uid }` |
  * | DELETE | `/devserver/v1/{namespaces,nodes}/NAME`, `/devserver/v1/{serviceaccounts,pods,secrets}/NS/NAME` | | `{ deleted }` |
@@ -62,6 +62,7 @@ const Pod = Schema.Struct({
   uid: opt(Name),
   serviceAccountName: Name,
   nodeName: opt(Name),
+  tokenAudiences: opt(Names),
 })
 const ClientCert = Schema.Struct({ user: Name, groups: opt(Names) })
 

@@ -24,6 +24,11 @@ const metadata = (o: StoredObject): Record<string, unknown> => ({
   creationTimestamp: formatTime(o.creationTimestamp),
 })
 
+const tokenVolume = (name: string, serviceAccountToken: Record<string, unknown>): Record<string, unknown> => ({
+  name,
+  projected: { sources: [{ serviceAccountToken }], defaultMode: 420 },
+})
+
 /** The JSON of one object. */
 export const render = (resource: string, o: StoredObject): Record<string, unknown> => {
   const base = { kind: kinds[resource], apiVersion: "v1", metadata: metadata(o) }
@@ -33,7 +38,24 @@ export const render = (resource: string, o: StoredObject): Record<string, unknow
       return {
         ...base,
         spec: {
+          // a pod always has containers (clients such as the official Python client require the field)
+          containers: [{
+            name: "main",
+            image: "registry.k8s.io/pause:3.10",
+            volumeMounts: [{
+              name: "kube-api-access",
+              readOnly: true,
+              mountPath: "/var/run/secrets/kubernetes.io/serviceaccount",
+            }],
+          }],
+          volumes: [
+            tokenVolume("kube-api-access", { expirationSeconds: 3607, path: "token" }),
+            ...pod.tokenAudiences.map((audience, i) =>
+              tokenVolume(`token-${i}`, { audience, expirationSeconds: 3600, path: "token" })
+            ),
+          ],
           serviceAccountName: pod.serviceAccountName,
+          serviceAccount: pod.serviceAccountName,
           ...(pod.nodeName === undefined ? {} : { nodeName: pod.nodeName }),
         },
         status: { phase: pod.nodeName === undefined ? "Pending" : "Running" },

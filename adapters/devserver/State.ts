@@ -24,6 +24,8 @@ export interface StoredPod extends StoredObject {
   readonly serviceAccountName: string
   /** The node the pod is scheduled on. */
   readonly nodeName?: string | undefined
+  /** The audiences of its projected token volumes besides the default one (which has none). */
+  readonly tokenAudiences: ReadonlyArray<string>
 }
 /** A stored static token. */
 export interface StoredToken {
@@ -162,6 +164,7 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
         ...object(pod.namespace, pod.name, pod.uid),
         serviceAccountName: pod.serviceAccountName,
         nodeName: pod.nodeName,
+        tokenAudiences: pod.tokenAudiences ?? [],
       }
       pods.set(key(pod.namespace, pod.name), stored)
       return stored.uid
@@ -193,12 +196,13 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     snapshot: () => ({
       namespaces: [...namespaces.values()].map(({ name, uid }) => ({ name, uid })),
       serviceAccounts: [...serviceAccounts.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
-      pods: [...pods.values()].map(({ namespace, name, uid, serviceAccountName, nodeName }) => ({
+      pods: [...pods.values()].map(({ namespace, name, uid, serviceAccountName, nodeName, tokenAudiences }) => ({
         namespace,
         name,
         uid,
         serviceAccountName,
         ...(nodeName === undefined ? {} : { nodeName }),
+        ...(tokenAudiences.length === 0 ? {} : { tokenAudiences }),
       })),
       secrets: [...secrets.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
       nodes: [...nodes.values()].map(({ name, uid }) => ({ name, uid })),

@@ -9,6 +9,7 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
+import * as Auth from "./Auth.ts"
 import * as Body from "./Body.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
@@ -181,6 +182,23 @@ export const createToken = async (
       )
     }
     if (pod.nodeName !== nodeName) return deny("node requested token bound to a pod scheduled on a different node")
+    // the node audience restriction (on by default since 1.33): at most one audience, as sent (none stands for the
+    // API server's), which one of the pod's projected token volumes must name, unless a rule grants the node the verb
+    // request-serviceaccounts-token-audience on that audience as the resource
+    const sent = request.spec.audiences ?? []
+    if (sent.length > 1) return deny("node may only request 0 or 1 audiences")
+    const audience = sent[0] ?? ""
+    const used = audience === "" || pod.tokenAudiences.includes(audience)
+    if (
+      !used && !Auth.authorize(state.rules(), call.identity, {
+        verb: "request-serviceaccounts-token-audience",
+        resource: audience,
+        namespace,
+        name,
+      })
+    ) {
+      return deny(`${call.identity.user} is not authorized to request tokens for audience ${quote(audience)}`)
+    }
   }
   // 10. the bound object
   let binding: Binding = {}
