@@ -312,6 +312,54 @@ describe("devserver authorization", () => {
     })))
 })
 
+describe("devserver SelfSubjectAccessReview", () => {
+  it("answers whether the caller may make a request, by the same rules, and 422 without exactly one attribute set", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const asAlice: Credentials = { cert: alice.certPem, key: alice.keyPem }
+      const review = (spec: Record<string, unknown>, as: Credentials = asAlice) =>
+        call(s, {
+          path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+          body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec },
+          as,
+        })
+      const allowed = (answer: Answer) => (answer.json as { status: { allowed: boolean } }).status.allowed
+      const token = {
+        resourceAttributes: {
+          namespace: "default",
+          verb: "create",
+          resource: "serviceaccounts",
+          subresource: "token",
+          name: "default",
+        },
+      }
+      const first = yield* review(token)
+      assert.equal(first.status, 201)
+      assert.deepEqual(first.json, {
+        kind: "SelfSubjectAccessReview",
+        apiVersion: "authorization.k8s.io/v1",
+        metadata: {},
+        spec: token,
+        status: { allowed: false },
+      })
+      assert.equal(allowed(yield* review(token, { admin: true })), true)
+      s.state.addRule({ groups: ["dev"], namespaces: ["default"], names: ["default"] })
+      assert.equal(allowed(yield* review(token)), true)
+      assert.equal(allowed(yield* review({ nonResourceAttributes: { path: "/api", verb: "get" } })), true)
+      assert.equal(allowed(yield* review({ nonResourceAttributes: { path: "/openid/v1/jwks", verb: "get" } })), false)
+      const invalid = yield* review({})
+      assert.deepEqual([invalid.status, statusOf(invalid).message], [
+        422,
+        '.authorization.k8s.io "" is invalid: spec: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      ])
+      const discovery = (yield* call(s, { path: "/apis/authorization.k8s.io/v1" })).json as {
+        resources: ReadonlyArray<{ name: string }>
+      }
+      assert.deepEqual(discovery.resources.map((r) => r.name), ["selfsubjectaccessreviews"])
+    })))
+})
+
 describe("devserver impersonation", () => {
   it("runs the request as the impersonated user when the caller may impersonate it, else answers kube-apiserver's 403", () =>
     runTest(Effect.gen(function* () {

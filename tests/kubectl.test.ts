@@ -112,6 +112,39 @@ describe("kubectl against the development API server", () => {
       assert.match(table.stdout, /Username\s+kubernetes-admin/)
     })))
 
+  it(
+    "auth can-i and --as: answers from the same rules, impersonation needs the impersonate verb",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { s, file } = yield* started()
+        const admin = yield* kubectl(file, "auth", "can-i", "create", "serviceaccounts", "--subresource=token")
+        assert.deepEqual([admin.code, admin.stdout.trim()], [0, "yes"])
+        const alice = yield* s.issueClientCert("alice", ["dev"])
+        const aliceFile = path.join(dir, "alice-can-i")
+        fs.writeFileSync(aliceFile, Kubeconfig.render({ server: s.url, caPem: s.caPem, ...alice, user: "alice" }))
+        const no = yield* kubectl(aliceFile, "auth", "can-i", "create", "serviceaccounts/token")
+        assert.deepEqual([no.code, no.stdout.trim()], [1, "no"])
+        const discovery = yield* kubectl(aliceFile, "auth", "can-i", "get", "/api")
+        assert.equal(discovery.stdout.trim(), "yes")
+        const jwks = yield* kubectl(aliceFile, "auth", "can-i", "get", "/openid/v1/jwks")
+        assert.equal(jwks.stdout.trim(), "no")
+        const asBob = yield* kubectl(file, "--as", "bob", "--as-group", "g", "auth", "whoami", "-o", "json")
+        assert.equal(asBob.code, 0, asBob.stderr)
+        assert.deepEqual(JSON.parse(asBob.stdout).status.userInfo, {
+          username: "bob",
+          groups: ["g", "system:authenticated"],
+        })
+        const bobCan = yield* kubectl(file, "--as", "bob", "auth", "can-i", "create", "serviceaccounts/token")
+        assert.equal(bobCan.stdout.trim(), "no")
+        const refused = yield* kubectl(aliceFile, "--as", "bob", "auth", "whoami")
+        assert.deepEqual([refused.code, refused.stderr.trim()], [
+          1,
+          "error: the selfsubjectreviews API is not enabled in the cluster or you do not have permission to call it",
+        ])
+      })),
+  )
+
   it("shows the errors a real cluster gives", { skip }, () =>
     runTest(Effect.gen(function* () {
       const { s, file } = yield* started({ maxTokenExpirationSeconds: 3600 })

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes-facing routes of the development API server: health, version, discovery, OIDC, TokenRequest,
- * TokenReview, SelfSubjectReview and read access to namespaces, service accounts, pods, secrets and nodes. Unknown
- * paths get kube-apiserver's 404 Status.
+ * TokenReview, SelfSubjectReview, SelfSubjectAccessReview and read access to namespaces, service accounts, pods,
+ * secrets and nodes. Unknown paths get kube-apiserver's 404 Status.
  *
  * @module
  */
@@ -119,6 +119,10 @@ const nonResource = (ctx: ApiContext, path: string): Reply.Reply | undefined => 
       return ok(Discovery.authenticationGroup)
     case "/apis/authentication.k8s.io/v1":
       return ok(Discovery.authenticationV1)
+    case "/apis/authorization.k8s.io":
+      return ok(Discovery.authorizationGroup)
+    case "/apis/authorization.k8s.io/v1":
+      return ok(Discovery.authorizationV1)
     default:
       return undefined
   }
@@ -205,6 +209,82 @@ const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Reply =>
     },
   })
 
+const accessReviewType = {
+  _tag: "Struct",
+  name: "SelfSubjectAccessReview",
+  goType: "v1.SelfSubjectAccessReview",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "SelfSubjectAccessReviewSpec",
+      goType: "v1.SelfSubjectAccessReviewSpec",
+      fields: {
+        resourceAttributes: {
+          _tag: "Struct",
+          name: "ResourceAttributes",
+          goType: "*v1.ResourceAttributes",
+          fields: Object.fromEntries(
+            ["namespace", "verb", "group", "version", "resource", "subresource", "name"].map((f) => [f, Body.goString]),
+          ),
+        },
+        nonResourceAttributes: {
+          _tag: "Struct",
+          name: "NonResourceAttributes",
+          goType: "*v1.NonResourceAttributes",
+          fields: { path: Body.goString, verb: Body.goString },
+        },
+      },
+    },
+  },
+} as const satisfies Body.GoType
+
+/** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
+const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
+  const typeError = Body.goTypeError(req.body ?? {}, accessReviewType)
+  if (typeError !== undefined) return Body.cannotBeHandled("SelfSubjectAccessReview", typeError)
+  const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as {
+    resourceAttributes?: Record<string, string | undefined>
+    nonResourceAttributes?: Record<string, string | undefined>
+  }
+  const r = spec.resourceAttributes ?? undefined
+  const n = spec.nonResourceAttributes ?? undefined
+  if ((r === undefined) === (n === undefined)) {
+    const detail = "exactly one of nonResourceAttributes or resourceAttributes must be specified"
+    return Reply.status({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `.authorization.k8s.io "" is invalid: spec: Invalid value: null: ${detail}`,
+      reason: "Invalid",
+      details: {
+        group: "authorization.k8s.io",
+        causes: [{ reason: "FieldValueInvalid", message: `Invalid value: null: ${detail}`, field: "spec" }],
+      },
+      code: 422,
+    })
+  }
+  const allowed = r !== undefined
+    ? Auth.authorizeResource(ctx.state.rules(), req.identity, {
+      verb: r.verb ?? "",
+      group: r.group ?? "",
+      resource: r.subresource ? `${r.resource ?? ""}/${r.subresource}` : r.resource ?? "",
+      namespace: r.namespace || undefined,
+      name: r.name || undefined,
+    })
+    : Auth.authorizePath(req.identity, n!.verb ?? "", n!.path ?? "")
+  return Reply.json(201, {
+    kind: "SelfSubjectAccessReview",
+    apiVersion: "authorization.k8s.io/v1",
+    metadata: {},
+    spec: r !== undefined ? { resourceAttributes: r } : { nonResourceAttributes: n },
+    status: { allowed },
+  })
+}
+
 const read = (
   ctx: ApiContext,
   identity: Identity,
@@ -260,6 +340,9 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
   }
   if (path === "/apis/authentication.k8s.io/v1/tokenreviews") {
     return method === "POST" ? tokenReview(ctx, req, who) : Reply.methodNotAllowed()
+  }
+  if (path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
+    return method === "POST" ? selfSubjectAccessReview(ctx, req) : Reply.methodNotAllowed()
   }
   if (path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
     return method === "POST" ? selfSubjectReview(req, who) : Reply.methodNotAllowed()
