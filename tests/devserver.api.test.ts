@@ -37,11 +37,44 @@ describe("devserver discovery and OIDC", () => {
       })
       assert.ok(v1.resources.some((r) => r.name === "serviceaccounts"))
       const apis = (yield* call(s, { path: "/apis" })).json as { groups: ReadonlyArray<{ name: string }> }
-      assert.deepEqual(apis.groups.map((g) => g.name), ["authentication.k8s.io"])
+      assert.deepEqual(apis.groups.map((g) => g.name), ["authentication.k8s.io", "authorization.k8s.io"])
       const auth = (yield* call(s, { path: "/apis/authentication.k8s.io/v1" })).json as {
         resources: ReadonlyArray<{ name: string }>
       }
       assert.deepEqual(auth.resources.map((r) => r.name).sort(), ["selfsubjectreviews", "tokenreviews"])
+    })))
+
+  it("lists its health checks with ?verbose, as kube-apiserver does", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const readyz = yield* call(s, { path: "/readyz?verbose", as: { none: true } })
+      assert.equal(readyz.text, "[+]ping ok\n[+]log ok\n[+]signer ok\n[+]shutdown ok\nreadyz check passed\n")
+      assert.match(readyz.headers["content-type"] as string, /^text\/plain/)
+      assert.equal((yield* call(s, { path: "/livez?verbose" })).text.split("\n").at(-2), "livez check passed")
+      assert.equal((yield* call(s, { path: "/healthz?verbose" })).text.split("\n").at(-2), "healthz check passed")
+    })))
+
+  it("serves /metrics to masters and system:monitoring only, in the Prometheus text format", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      yield* call(s, { path: "/api/v1/namespaces/default/pods" })
+      const metrics = yield* call(s, { path: "/metrics" })
+      assert.equal(metrics.status, 200)
+      assert.equal(metrics.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
+      assert.ok(
+        metrics.text.includes(
+          'apiserver_request_total{code="200",component="apiserver",group="",resource="pods",scope="namespace",subresource="",verb="LIST",version="v1"} 1',
+        ),
+        metrics.text,
+      )
+      const monitor = yield* s.issueClientCert("prometheus", ["system:monitoring"])
+      assert.equal(
+        (yield* call(s, { path: "/metrics", as: { cert: monitor.certPem, key: monitor.keyPem } })).status,
+        200,
+      )
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const denied = yield* call(s, { path: "/metrics", as: { cert: alice.certPem, key: alice.keyPem } })
+      assert.equal(statusOf(denied).message, 'forbidden: User "alice" cannot get path "/metrics"')
     })))
 
   it("serves the OpenID configuration and a JWKS whose kid signs the tokens", () =>
@@ -50,7 +83,10 @@ describe("devserver discovery and OIDC", () => {
       const config = (yield* call(s, { path: "/.well-known/openid-configuration" })).json as Record<string, unknown>
       assert.equal(config.issuer, "https://issuer.example")
       assert.equal(config.jwks_uri, `${s.url}/openid/v1/jwks`)
-      const jwks = (yield* call(s, { path: "/openid/v1/jwks" })).json as { keys: ReadonlyArray<Record<string, string>> }
+      const jwksAnswer = yield* call(s, { path: "/openid/v1/jwks" })
+      assert.equal(jwksAnswer.headers["content-type"], "application/jwk-set+json")
+      assert.equal(jwksAnswer.headers["cache-control"], "public, max-age=3600")
+      const jwks = jwksAnswer.json as { keys: ReadonlyArray<Record<string, string>> }
       assert.equal(jwks.keys.length, 1)
       assert.deepEqual([jwks.keys[0]!.kid, jwks.keys[0]!.alg, jwks.keys[0]!.kty], [s.signer.kid, "ES256", "EC"])
       const issued = issuedOf(yield* call(s, { path: issue, body: tokenRequest({}) }))

@@ -97,18 +97,34 @@ const tokenPath = /^\/api\/v1\/namespaces\/([^/]*)\/serviceaccounts\/([^/]+)\/to
 const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods|secrets)(?:\/([^/]+))?$/
 const clusterList = /^\/api\/v1\/(namespaces|serviceaccounts|pods|secrets|nodes)(?:\/([^/]+))?$/
 
-const nonResource = (ctx: ApiContext, path: string): Reply.Reply | undefined => {
+/** The checks `?verbose` lists, in kube-apiserver's format. */
+const checks: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "/healthz": ["ping", "log", "signer"],
+  "/livez": ["ping", "log", "signer"],
+  "/readyz": ["ping", "log", "signer", "shutdown"],
+}
+
+const health = (path: string, query: URLSearchParams): Reply.Reply =>
+  text(
+    query.has("verbose") ? `${checks[path]!.map((c) => `[+]${c} ok\n`).join("")}${path.slice(1)} check passed\n` : "ok",
+  )
+
+/** kube-apiserver serves the OIDC documents as public, cacheable for an hour. */
+const oidc = (body: unknown, contentType: string): Reply.Reply =>
+  Reply.json(200, body, { "content-type": contentType, "cache-control": "public, max-age=3600" })
+
+const nonResource = (ctx: ApiContext, path: string, query: URLSearchParams): Reply.Reply | undefined => {
   switch (path) {
     case "/healthz":
     case "/readyz":
     case "/livez":
-      return text("ok")
+      return health(path, query)
     case "/version":
       return ok(Discovery.version)
     case "/.well-known/openid-configuration":
-      return ok(openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`))
+      return oidc(openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`), "application/json")
     case "/openid/v1/jwks":
-      return ok(ctx.signer.jwks)
+      return oidc(ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
       return ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/api/v1":
@@ -310,7 +326,7 @@ const read = (
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
   if (method === "GET") {
-    const doc = nonResource(ctx, path)
+    const doc = nonResource(ctx, path, req.query)
     if (doc !== undefined) return doc
   }
   const who = identity

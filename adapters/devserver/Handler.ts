@@ -15,6 +15,7 @@ import * as Body from "./Body.ts"
 import type { Faults } from "./Faults.ts"
 import type { Ca, CertIdentity } from "./Pki.ts"
 import * as Impersonation from "./Impersonation.ts"
+import * as Metrics from "./Metrics.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
 import * as Reply from "./Reply.ts"
 import * as RequestInfo from "./RequestInfo.ts"
@@ -24,6 +25,8 @@ import type { Incoming, Outgoing } from "./Transport.ts"
 export interface Counters {
   requests: number
   tokensIssued: number
+  /** Answered requests by the labels of `apiserver_request_total` (the key is {@link Metrics.requestKey}'s). */
+  readonly answered: Map<string, number>
 }
 
 /** What the pipeline needs. */
@@ -109,6 +112,16 @@ const faulted = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
 /** Handles one request end to end. */
 export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   ctx.counters.requests++
+  const out = await respond(ctx, incoming)
+  if (out !== "drop") {
+    const info = RequestInfo.of(incoming.method, incoming.path, new URLSearchParams(incoming.query))
+    const key = Metrics.requestKey(info, out.status)
+    ctx.counters.answered.set(key, (ctx.counters.answered.get(key) ?? 0) + 1)
+  }
+  return out
+}
+
+const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   const fault = await faulted(ctx, incoming)
   if (fault !== undefined) return fault
   const now = ctx.now()
@@ -133,6 +146,13 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
   if (decoded._tag === "Reply") return render(decoded.reply)
   if (incoming.path.startsWith("/devserver/")) {
     return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
+  }
+  if (incoming.method === "GET" && incoming.path === "/metrics") {
+    return {
+      status: 200,
+      headers: { "content-type": Metrics.contentType, "cache-control": "no-cache, private" },
+      body: Metrics.render(ctx.counters.answered, ctx.counters.tokensIssued),
+    }
   }
   return render(
     await Api.route(ctx, {

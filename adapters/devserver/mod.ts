@@ -213,7 +213,7 @@ export const start = (options: Options = {}): Effect.Effect<DevServer, DevServer
     const signer = yield* makeSigner(issuer)
     const state = State.make(options.state ?? defaultState, now)
     const faults = FaultsModule.make()
-    const counters: Handler.Counters = { requests: 0, tokensIssued: 0 }
+    const counters: Handler.Counters = { requests: 0, tokensIssued: 0, answered: new Map() }
     let url = ""
     const issue = (user: string, groups: ReadonlyArray<string>) =>
       Pki.issueClientCertAsync(ca, { commonName: user, organizations: groups })
