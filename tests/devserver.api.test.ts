@@ -4,11 +4,14 @@
  * connections (a cap, and deadlines for the handshake, the headers and idle kept-alive connections).
  */
 import assert from "node:assert/strict"
+import * as https from "node:https"
 import * as net from "node:net"
 import { describe, it } from "node:test"
 import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
+import type * as DevServer from "../adapters/devserver/mod.ts"
 import { parseState } from "../adapters/devserver/StateFile.ts"
+import * as Table from "../adapters/devserver/Table.ts"
 import { runTest } from "./_harness.ts"
 import * as Connections from "./_connections.ts"
 import { call, issuedOf, send, server, statusOf, tokenPath, tokenRequest } from "./devserver_helpers.ts"
@@ -121,6 +124,149 @@ describe("devserver read access and unknown paths", () => {
       const huge = yield* call(s, { path: issue, raw: new Uint8Array(4 * 1024 * 1024).fill(32) })
       assert.deepEqual([huge.status, statusOf(huge).reason], [413, "RequestEntityTooLarge"])
     })))
+})
+
+/** Opens a watch as the admin and hands out its events one at a time. */
+const openWatch = (s: DevServer.DevServer, path: string, accept = "application/json") => {
+  const lines: Array<string> = []
+  const waiting: Array<(line: string) => void> = []
+  let buffer = ""
+  const req = https.request(`${s.url}${path}`, {
+    ca: s.caPem,
+    cert: s.adminCertPem,
+    key: s.adminKeyPem,
+    agent: false,
+    headers: { accept },
+  }, (res) => {
+    res.setEncoding("utf8")
+    res.on("data", (chunk: string) => {
+      buffer += chunk
+      let newline = buffer.indexOf("\n")
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        const waiter = waiting.shift()
+        if (waiter !== undefined) waiter(line)
+        else lines.push(line)
+        newline = buffer.indexOf("\n")
+      }
+    })
+    res.on("error", () => {})
+  })
+  req.on("error", () => {})
+  req.end()
+  return {
+    next: (): Effect.Effect<{ type: string; object: Record<string, unknown> }> =>
+      Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          const line = lines.shift()
+          if (line !== undefined) resolve(line)
+          else waiting.push(resolve)
+        })
+      ).pipe(Effect.map((line) => JSON.parse(line))),
+    close: () => req.destroy(),
+  }
+}
+
+const until = (condition: () => boolean): Effect.Effect<void> =>
+  Effect.promise(async () => {
+    while (!condition()) await new Promise((resolve) => setImmediate(resolve))
+  })
+
+describe("devserver watch and Table output", () => {
+  it("streams ADDED events, then changes, as newline-delimited JSON; with kubectl's resourceVersion only changes", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const all = openWatch(s, "/api/v1/namespaces/default/pods?watch=true")
+      const first = yield* all.next()
+      assert.equal(first.type, "ADDED")
+      assert.deepEqual([first.object.kind, (first.object.metadata as { name: string }).name], ["Pod", "demo"])
+      const changes = openWatch(s, "/api/v1/namespaces/default/pods?resourceVersion=1&watch=true")
+      yield* until(() => s.stats.watches === 2)
+      s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+      s.state.upsertPod({ namespace: "other", name: "elsewhere", serviceAccountName: "default" })
+      s.state.deletePod("default", "demo")
+      for (const w of [all, changes]) {
+        const added = yield* w.next()
+        assert.deepEqual([added.type, (added.object.metadata as { name: string }).name], ["ADDED", "web"])
+        const deleted = yield* w.next()
+        assert.deepEqual([deleted.type, (deleted.object.metadata as { name: string }).name], ["DELETED", "demo"])
+        w.close()
+      }
+      yield* until(() => s.stats.watches === 0)
+    })))
+
+  it("answers a Table when asked, with kube-apiserver's columns, in lists, gets and watch events", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const accept =
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+      const send = (path: string) =>
+        Effect.promise(() =>
+          new Promise<Record<string, unknown>>((resolve, reject) => {
+            https.get(`${s.url}${path}`, {
+              ca: s.caPem,
+              cert: s.adminCertPem,
+              key: s.adminKeyPem,
+              agent: false,
+              headers: { accept },
+            }, (res) => {
+              let text = ""
+              res.setEncoding("utf8")
+              res.on("data", (c: string) => (text += c))
+              res.on("end", () => resolve(JSON.parse(text)))
+            }).on("error", reject)
+          })
+        )
+      const pods = yield* send("/api/v1/namespaces/default/pods")
+      assert.equal(pods.kind, "Table")
+      assert.deepEqual(
+        (pods.columnDefinitions as ReadonlyArray<{ name: string }>).map((c) => c.name),
+        ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"],
+      )
+      const row = (pods.rows as ReadonlyArray<{ cells: ReadonlyArray<string>; object: Record<string, unknown> }>)[0]!
+      assert.deepEqual(row.cells, ["demo", "1/1", "Running", "0", "0s", "<none>", "node-1", "<none>", "<none>"])
+      assert.equal(row.object.kind, "PartialObjectMetadata")
+      const ns = yield* send("/api/v1/namespaces/default")
+      assert.deepEqual((ns.rows as ReadonlyArray<{ cells: unknown }>).map((r) => r.cells), [[
+        "default",
+        "Active",
+        "0s",
+      ]])
+      const sa = yield* send("/api/v1/namespaces/default/serviceaccounts")
+      assert.deepEqual((sa.columnDefinitions as ReadonlyArray<{ name: string }>).map((c) => c.name), ["Name", "Age"])
+      const w = openWatch(s, "/api/v1/namespaces/default/pods?watch=true", accept)
+      const event = yield* w.next()
+      assert.equal(event.object.kind, "Table")
+      assert.ok(Array.isArray(event.object.columnDefinitions))
+      s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+      const later = yield* w.next()
+      assert.equal(later.object.columnDefinitions, null)
+      assert.deepEqual((later.object.rows as ReadonlyArray<{ cells: ReadonlyArray<string> }>)[0]!.cells.slice(0, 3), [
+        "web",
+        "0/1",
+        "Pending",
+      ])
+      w.close()
+    })))
+
+  it("renders ages as Go's HumanDuration", () => {
+    const cases: ReadonlyArray<readonly [number, string]> = [
+      [-5_000, "<invalid>"],
+      [-1_000, "0s"],
+      [119_000, "119s"],
+      [200_000, "3m20s"],
+      [300_000, "5m"],
+      [42 * 60_000, "42m"],
+      [(5 * 60 + 10) * 60_000, "5h10m"],
+      [12 * 3_600_000, "12h"],
+      [(3 * 24 + 4) * 3_600_000, "3d4h"],
+      [120 * 86_400_000, "120d"],
+      [(2 * 365 + 30) * 86_400_000, "2y30d"],
+      [9 * 365 * 86_400_000, "9y"],
+    ]
+    for (const [millis, text] of cases) assert.equal(Table.humanDuration(millis), text, String(millis))
+  })
 })
 
 describe("devserver state changes", () => {

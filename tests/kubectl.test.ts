@@ -4,7 +4,7 @@
  * gives. kubectl sends protobuf bodies, so this also checks their decoding. Runs once, under Node.
  */
 import assert from "node:assert/strict"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -142,6 +142,52 @@ describe("kubectl against the development API server", () => {
           1,
           "error: the selfsubjectreviews API is not enabled in the cluster or you do not have permission to call it",
         ])
+      })),
+  )
+
+  it(
+    "get prints the server's Table; get -w decodes the watch and prints changes",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { s, file } = yield* started()
+        const get = yield* kubectl(file, "get", "pods", "-o", "wide")
+        assert.equal(get.code, 0, get.stderr)
+        assert.match(
+          get.stdout,
+          /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/,
+        )
+        assert.match(get.stdout, /\ndemo\s+1\/1\s+Running\s+0\s+\S+\s+<none>\s+node-1\s+<none>\s+<none>\n/)
+        const child = spawn("kubectl", ["--kubeconfig", file, "get", "pods", "-w"])
+        let stdout = ""
+        let stderr = ""
+        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()))
+        const seen = (pattern: RegExp) =>
+          Effect.async<void>((resume) => {
+            const check = () => {
+              if (pattern.test(stdout)) {
+                child.stdout.off("data", onData)
+                resume(Effect.void)
+              }
+            }
+            const onData = (c: Buffer) => {
+              stdout += c.toString()
+              check()
+            }
+            child.stdout.on("data", onData)
+            check()
+          })
+        try {
+          yield* seen(/\ndemo\s+1\/1\s+Running/)
+          yield* Effect.promise(async () => {
+            while (s.stats.watches === 0) await new Promise((resolve) => setImmediate(resolve))
+          })
+          s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+          yield* seen(/\nweb\s+0\/1\s+Pending/)
+          assert.equal(stderr, "")
+        } finally {
+          child.kill()
+        }
       })),
   )
 

@@ -15,7 +15,8 @@ import * as Reply from "./Reply.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
 import { openidConfiguration } from "./Signer.ts"
-import type { DevState } from "./State.ts"
+import type { DevState, StoredObject } from "./State.ts"
+import * as Table from "./Table.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
 import { createToken } from "./TokenEndpoint.ts"
 
@@ -26,6 +27,8 @@ export interface ApiContext {
   readonly signer: Signer
   readonly url: () => string
   readonly onTokenIssued: () => void
+  /** The server's clock, for the ages of a Table sent in a watch. */
+  readonly now: () => Date
 }
 
 /** One authenticated (or anonymous) request with its parsed body. */
@@ -35,6 +38,8 @@ export interface ApiRequest {
   readonly query: URLSearchParams
   /** What the request asks for. */
   readonly info: RequestInfo.RequestInfo
+  /** The `Accept` header (a Table is sent when it asks for one). */
+  readonly accept?: string | undefined
   /** The decoded body (JSON, or protobuf turned into JSON), `undefined` when empty. */
   readonly body: unknown
   /** The caller ({@link Auth.anonymous} without credentials), after impersonation. */
@@ -303,12 +308,13 @@ const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply 
 
 const read = (
   ctx: ApiContext,
-  identity: Identity,
+  req: ApiRequest,
   resource: string,
   namespace?: string,
   name?: string,
 ): Reply.Reply => {
-  const verb = name === undefined ? "list" : "get"
+  const identity = req.identity
+  const verb = name === undefined ? (req.info.verb === "watch" ? "watch" : "list") : "get"
   if (!Auth.authorize(ctx.state.rules(), identity, { verb, resource, namespace, name })) {
     return Reply.forbidden({
       user: identity.user,
@@ -319,7 +325,63 @@ const read = (
       ...(name === undefined ? {} : { name }),
     })
   }
-  return Objects.read(ctx.state, resource, namespace, name)
+  const asTable = Table.wanted(req.accept)
+  if (verb === "watch") return watch(ctx, req, resource, namespace, asTable)
+  const reply = Objects.read(ctx.state, resource, namespace, name)
+  if (!asTable || reply.status !== 200) return reply
+  const body = reply.body as Record<string, unknown>
+  const objects = name === undefined ? body.items as ReadonlyArray<Record<string, unknown>> : [body]
+  return Reply.json(200, Table.table(resource, objects, req.now))
+}
+
+/**
+ * A watch: newline-delimited `{"type","object"}` events (objects as Tables when asked, the columns in the first one
+ * only). Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
+ * with one (kubectl's, from its list) it reports only later changes. `fieldSelector=metadata.name=N` narrows it to
+ * one object; `timeoutSeconds` ends it.
+ */
+const watch = (
+  ctx: ApiContext,
+  req: ApiRequest,
+  resource: string,
+  namespace: string | undefined,
+  asTable: boolean,
+): Reply.Reply => {
+  const selector = /^metadata\.name=(.+)$/.exec(req.query.get("fieldSelector") ?? "")
+  const only = selector === null ? undefined : selector[1]
+  const rv = req.query.get("resourceVersion")
+  const timeout = Number(req.query.get("timeoutSeconds") ?? "")
+  const matches = (o: StoredObject) =>
+    (namespace === undefined || o.namespace === namespace) && (only === undefined || o.name === only)
+  return {
+    status: 200,
+    body: undefined,
+    watch: {
+      ...(Number.isInteger(timeout) && timeout > 0 ? { timeoutMillis: timeout * 1000 } : {}),
+      start: (write) => {
+        let headers = true
+        const send = (type: string, o: Record<string, unknown>) => {
+          const object = asTable ? Table.table(resource, [o], ctx.now(), headers) : o
+          if (asTable && !headers) (object as Record<string, unknown>).columnDefinitions = null
+          headers = false
+          write(JSON.stringify({ type, object }) + "\n")
+        }
+        if (rv === null || rv === "" || rv === "0") {
+          const list = Objects.read(ctx.state, resource, namespace).body as {
+            items: ReadonlyArray<Record<string, unknown>>
+          }
+          for (const o of list.items) {
+            if (only === undefined || (o.metadata as { name?: string }).name === only) send("ADDED", o)
+          }
+        }
+        return ctx.state.watch((event) => {
+          if (event.resource === resource && matches(event.object)) {
+            send(event.type, Objects.render(resource, event.object))
+          }
+        })
+      },
+    },
+  }
 }
 
 /** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
@@ -365,14 +427,14 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
   }
   if (method === "GET") {
     const ns = namespaced.exec(path)
-    if (ns !== null) return read(ctx, who, ns[2]!, ns[1], ns[3])
+    if (ns !== null) return read(ctx, req, ns[2]!, ns[1], ns[3])
     const cluster = clusterList.exec(path)
     if (cluster !== null) {
       const [, resource = "", name] = cluster
       return resource === "namespaces" || resource === "nodes"
-        ? read(ctx, who, resource, undefined, name)
+        ? read(ctx, req, resource, undefined, name)
         : name === undefined
-        ? read(ctx, who, resource)
+        ? read(ctx, req, resource)
         : Reply.pathNotFound()
     }
   }

@@ -25,6 +25,8 @@ import type { Incoming, Outgoing } from "./Transport.ts"
 export interface Counters {
   requests: number
   tokensIssued: number
+  /** Watches open now. */
+  watches: number
   /** Answered requests by the labels of `apiserver_request_total` (the key is {@link Metrics.requestKey}'s). */
   readonly answered: Map<string, number>
 }
@@ -38,7 +40,23 @@ export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
   readonly now: () => Date
 }
 
-const render = (reply: Reply.Reply): Outgoing => {
+const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
+  const watch = reply.watch
+  if (watch !== undefined) {
+    return {
+      status: reply.status,
+      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+      start: (write) => {
+        const stop = watch.start(write)
+        if (counters !== undefined) counters.watches++
+        return () => {
+          if (counters !== undefined) counters.watches--
+          stop()
+        }
+      },
+      timeoutMillis: watch.timeoutMillis,
+    }
+  }
   const isText = typeof reply.body === "string"
   return {
     status: reply.status,
@@ -160,9 +178,11 @@ const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
       path: incoming.path,
       query,
       info,
+      accept: typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined,
       body: decoded.body,
       identity,
       now,
     }),
+    ctx.counters,
   )
 }

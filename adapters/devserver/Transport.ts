@@ -27,9 +27,22 @@ export interface Incoming {
   readonly connection: object
 }
 
-/** What the handler answers: a response, or `"drop"` to destroy the connection without answering. */
+/**
+ * A response that stays open (a watch): `start` writes the first chunks and later ones through `write` and returns
+ * what stops it. The transport ends it when the client goes away, after `timeoutMillis` when set, and in any case
+ * just before the per-request limit, as a real server ends a watch after its own timeout.
+ */
+export interface Streamed {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly start: (write: (chunk: string) => void) => () => void
+  readonly timeoutMillis?: number | undefined
+}
+
+/** What the handler answers: a response, a stream, or `"drop"` to destroy the connection without answering. */
 export type Outgoing =
   | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
+  | Streamed
   | "drop"
 
 /** The transport's options. */
@@ -109,6 +122,7 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
   new Promise((resolve, reject) => {
     const sockets = new Set<net.Socket>()
     const max = options.maxBodyBytes ?? 3 * 1024 * 1024
+    const limits = Connections.resolve(options.connections, defaultConnectionLimits)
     const app = http.createServer((req, res) => {
       const url = new URL(req.url ?? "/", "https://localhost")
       const path = url.pathname
@@ -127,6 +141,17 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
         .then((out) => {
           if (out === "drop") {
             req.socket.destroy()
+            return
+          }
+          if ("start" in out) {
+            res.writeHead(out.status, { ...(closeAfterResponse ? { connection: "close" } : {}), ...out.headers })
+            const stop = out.start((chunk) => res.write(chunk))
+            const limit = Math.max(limits.requestTimeoutMillis - 1000, 1)
+            const timer = setTimeout(() => res.end(), Math.min(out.timeoutMillis ?? limit, limit))
+            res.once("close", () => {
+              clearTimeout(timer)
+              stop()
+            })
             return
           }
           res.writeHead(out.status, {
@@ -155,7 +180,6 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
           }))
         })
     })
-    const limits = Connections.resolve(options.connections, defaultConnectionLimits)
     const server = tls.createServer({
       key: options.keyPem,
       cert: options.certPem,
