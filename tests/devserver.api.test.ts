@@ -269,6 +269,78 @@ describe("devserver watch and Table output", () => {
   })
 })
 
+describe("devserver OpenAPI and field validation", () => {
+  it("serves OpenAPI v3 per group-version (with fieldValidation on creates), a v2 without definitions, 404 otherwise", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const index = (yield* call(s, { path: "/openapi/v3" })).json as {
+        paths: Record<string, { serverRelativeURL: string }>
+      }
+      assert.deepEqual(Object.keys(index.paths), [
+        "api/v1",
+        "apis/authentication.k8s.io/v1",
+        "apis/authorization.k8s.io/v1",
+      ])
+      const auth = (yield* call(s, { path: index.paths["apis/authentication.k8s.io/v1"]!.serverRelativeURL }))
+        .json as {
+          openapi: string
+          paths: Record<string, { parameters?: ReadonlyArray<{ name: string }> }>
+          components: { schemas: Record<string, Record<string, unknown>> }
+        }
+      assert.equal(auth.openapi, "3.0.0")
+      assert.ok(
+        auth.paths["/apis/authentication.k8s.io/v1/tokenreviews"]!.parameters!.some((p) =>
+          p.name === "fieldValidation"
+        ),
+      )
+      assert.deepEqual(
+        auth.components.schemas["io.k8s.api.authentication.v1.TokenReview"]!["x-kubernetes-group-version-kind"],
+        [
+          { group: "authentication.k8s.io", version: "v1", kind: "TokenReview" },
+        ],
+      )
+      const core = (yield* call(s, { path: "/openapi/v3/api/v1" })).json as {
+        components: { schemas: Record<string, { required?: ReadonlyArray<string> }> }
+      }
+      assert.deepEqual(core.components.schemas["io.k8s.api.core.v1.PodSpec"]!.required, ["containers"])
+      const missing = yield* call(s, { path: "/openapi/v3/apis/apps/v1" })
+      assert.deepEqual([missing.status, missing.text], [404, ""])
+      const v2 = yield* call(s, { path: "/openapi/v2" })
+      assert.deepEqual((v2.json as { swagger: string }).swagger, "2.0")
+      const anonymous = yield* call(s, { path: "/openapi/v3", as: { none: true } })
+      assert.equal(statusOf(anonymous).message, 'forbidden: User "system:anonymous" cannot get path "/openapi/v3"')
+    })))
+
+  it("honours fieldValidation on creates: Strict refuses unknown fields, Warn (the default) warns, others 422", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const review = (query: string) =>
+        call(s, {
+          path: `/apis/authentication.k8s.io/v1/tokenreviews${query}`,
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "a", bogus: 1 }, x: 2 },
+        })
+      const strict = yield* review("?fieldValidation=Strict")
+      assert.deepEqual([strict.status, statusOf(strict).message], [
+        400,
+        'TokenReview in version "v1" cannot be handled as a TokenReview: strict decoding error: unknown field "spec.bogus", unknown field "x"',
+      ])
+      const warn = yield* review("")
+      assert.equal(warn.status, 201)
+      assert.equal(warn.headers.warning, '299 - "unknown field \\"spec.bogus\\"", 299 - "unknown field \\"x\\""')
+      assert.equal((yield* review("?fieldValidation=Ignore")).headers.warning, undefined)
+      const bad = yield* review("?fieldValidation=Nope")
+      assert.deepEqual([bad.status, statusOf(bad).message], [
+        422,
+        'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Nope": supported values: "", "Ignore", "Strict", "Warn"',
+      ])
+      const token = yield* call(s, {
+        path: `${tokenPath("default", "default")}?fieldValidation=Strict`,
+        body: tokenRequest({ audiences: ["a"], expirationSeconds: 600 }, { name: "default", labels: { a: "b" } }),
+      })
+      assert.equal(token.status, 201)
+    })))
+})
+
 describe("devserver state changes", () => {
   it("applies in-process changes to the next request", () =>
     runTest(Effect.gen(function* () {

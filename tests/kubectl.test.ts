@@ -191,6 +191,32 @@ describe("kubectl against the development API server", () => {
       })),
   )
 
+  it(
+    "create -f validates on the server through OpenAPI v3; explain reads the schemas",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { file } = yield* started()
+        const review = path.join(dir, "tokenreview.yaml")
+        fs.writeFileSync(review, "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n")
+        const created = yield* kubectl(file, "create", "-f", review, "-o", "jsonpath={.status.error}")
+        assert.deepEqual([created.code, created.stdout, created.stderr], [0, "invalid bearer token", ""])
+        fs.writeFileSync(
+          review,
+          "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n  bogus: 1\n",
+        )
+        const strict = yield* kubectl(file, "create", "-f", review)
+        assert.equal(strict.code, 1)
+        assert.match(strict.stderr, /strict decoding error: unknown field "spec\.bogus"/)
+        const explain = yield* kubectl(file, "explain", "pods.spec.containers.name")
+        assert.equal(explain.code, 0, explain.stderr)
+        assert.match(explain.stdout, /KIND:\s+Pod\n/)
+        assert.match(explain.stdout, /FIELD: name <string>/)
+        const access = yield* kubectl(file, "explain", "selfsubjectaccessreview.spec")
+        assert.match(access.stdout, /resourceAttributes\s+<ResourceAttributes>/)
+      })),
+  )
+
   it("shows the errors a real cluster gives", { skip }, () =>
     runTest(Effect.gen(function* () {
       const { s, file } = yield* started({ maxTokenExpirationSeconds: 3600 })

@@ -11,6 +11,7 @@ import * as Auth from "./Auth.ts"
 import * as Body from "./Body.ts"
 import * as Discovery from "./Discovery.ts"
 import * as Objects from "./Objects.ts"
+import * as OpenApi from "./OpenApi.ts"
 import * as Reply from "./Reply.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
@@ -18,7 +19,7 @@ import { openidConfiguration } from "./Signer.ts"
 import type { DevState, StoredObject } from "./State.ts"
 import * as Table from "./Table.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
-import { createToken } from "./TokenEndpoint.ts"
+import { createToken, tokenRequestType } from "./TokenEndpoint.ts"
 
 /** What the routes need from the server. */
 export interface ApiContext {
@@ -118,7 +119,8 @@ const health = (path: string, query: URLSearchParams): Reply.Reply =>
 const oidc = (body: unknown, contentType: string): Reply.Reply =>
   Reply.json(200, body, { "content-type": contentType, "cache-control": "public, max-age=3600" })
 
-const nonResource = (ctx: ApiContext, path: string, query: URLSearchParams): Reply.Reply | undefined => {
+const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
+  const { path, query } = req
   switch (path) {
     case "/healthz":
     case "/readyz":
@@ -126,6 +128,12 @@ const nonResource = (ctx: ApiContext, path: string, query: URLSearchParams): Rep
       return health(path, query)
     case "/version":
       return ok(Discovery.version)
+    case "/openapi/v3":
+      return ok(OpenApi.index)
+    case "/openapi/v2": {
+      const v2 = OpenApi.v2(req.accept)
+      return Reply.json(200, v2.body, { "content-type": v2.contentType })
+    }
     case "/.well-known/openid-configuration":
       return oidc(openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`), "application/json")
     case "/openid/v1/jwks":
@@ -144,8 +152,12 @@ const nonResource = (ctx: ApiContext, path: string, query: URLSearchParams): Rep
       return ok(Discovery.authorizationGroup)
     case "/apis/authorization.k8s.io/v1":
       return ok(Discovery.authorizationV1)
-    default:
-      return undefined
+    default: {
+      if (!path.startsWith("/openapi/v3/")) return undefined
+      const doc = OpenApi.documents[path.slice("/openapi/v3/".length)]
+      // kube-apiserver answers a group-version it has no document for with an empty 404
+      return doc === undefined ? { status: 404, body: "" } : ok(doc)
+    }
   }
 }
 
@@ -384,11 +396,49 @@ const watch = (
   }
 }
 
-/** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
+const selfSubjectReviewType = {
+  _tag: "Struct",
+  name: "SelfSubjectReview",
+  goType: "v1.SelfSubjectReview",
+  fields: { apiVersion: Body.goString, kind: Body.goString, metadata: Body.goObjectMeta, status: { _tag: "Any" } },
+} as const satisfies Body.GoType
+
+const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
+  TokenRequest: tokenRequestType,
+  TokenReview: tokenReviewType,
+  SelfSubjectReview: selfSubjectReviewType,
+  SelfSubjectAccessReview: accessReviewType,
+}
+
+const withWarnings = (reply: Reply.Reply, warnings: ReadonlyArray<string>): Reply.Reply => {
+  if (warnings.length === 0) return reply
+  const more = warnings.map((w) => `299 - ${JSON.stringify(w)}`)
+  const warning = [...(reply.headers?.warning === undefined ? [] : [reply.headers.warning]), ...more].join(", ")
+  return { ...reply, headers: { ...reply.headers, warning } }
+}
+
+/**
+ * Routes a request that was already authenticated and authorized. A create's body is checked against its kind's Go
+ * types, then for unknown fields as its `fieldValidation` directive says.
+ */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
+  const kind = req.method === "POST" ? bodyKind(req.path) : undefined
+  if (kind === undefined) return routeChecked(ctx, req)
+  const type = bodyTypes[kind]!
+  const body = req.body ?? {}
+  const checked = Body.fieldValidation(req.query, kind, {}, type)
+  if (checked._tag === "Reply") return checked.reply
+  const typeError = Body.goTypeError(body, type)
+  if (typeError !== undefined) return Body.cannotBeHandled(kind, typeError)
+  const validated = Body.fieldValidation(req.query, kind, body, type)
+  if (validated._tag === "Reply") return validated.reply
+  return withWarnings(await routeChecked(ctx, req), validated.warnings)
+}
+
+const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
   if (method === "GET") {
-    const doc = nonResource(ctx, path, req.query)
+    const doc = nonResource(ctx, req)
     if (doc !== undefined) return doc
   }
   const who = identity

@@ -242,6 +242,8 @@ export const decode = (
 /** The Go type a JSON field decodes into, for {@link goTypeError}. */
 export type GoType =
   | { readonly _tag: "Scalar"; readonly goType: "string" | "int64" | "bool" }
+  /** A known field this server does not look into. */
+  | { readonly _tag: "Any" }
   | { readonly _tag: "Slice"; readonly goType: string; readonly element: GoType }
   | {
     readonly _tag: "Struct"
@@ -255,7 +257,7 @@ export type GoType =
 /** Go's `json: cannot unmarshal ...` error for the first value of `value` that does not fit `type`, if any. */
 export const goTypeError = (value: unknown, type: GoType & { readonly _tag: "Struct" }): string | undefined => {
   const visit = (v: unknown, t: GoType, struct: string, path: string): string | undefined => {
-    if (v === null || v === undefined) return undefined
+    if (v === null || v === undefined || t._tag === "Any") return undefined
     const mismatch = (detail = jsonType(v)) =>
       `json: cannot unmarshal ${detail} into Go struct field ${struct}.${path} of type ${t.goType}`
     switch (t._tag) {
@@ -290,12 +292,101 @@ export const goString: GoType = { _tag: "Scalar", goType: "string" }
 export const goInt64: GoType = { _tag: "Scalar", goType: "int64" }
 /** A `[]string`. */
 export const goStrings: GoType = { _tag: "Slice", goType: "[]string", element: goString }
-/** The `ObjectMeta` fields this server reads. */
+const goAny: GoType = { _tag: "Any" }
+
+/** The `ObjectMeta` fields (those this server reads are typed). */
 export const goObjectMeta: GoType = {
   _tag: "Struct",
   name: "ObjectMeta",
   goType: "v1.ObjectMeta",
-  fields: { name: goString, generateName: goString, namespace: goString, uid: goString },
+  fields: {
+    name: goString,
+    generateName: goString,
+    namespace: goString,
+    uid: goString,
+    ...Object.fromEntries(
+      [
+        "selfLink",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+      ].map((f) => [f, goAny]),
+    ),
+  },
+}
+
+/** The paths of the fields of `value` that `type` does not have, in document order (`spec.bogus`, `x`). */
+export const unknownFields = (value: unknown, type: GoType): ReadonlyArray<string> => {
+  const found: Array<string> = []
+  const visit = (v: unknown, t: GoType, path: string) => {
+    if (t._tag === "Slice" && Array.isArray(v)) {
+      v.forEach((item, i) => visit(item, t.element, `${path}[${i}]`))
+      return
+    }
+    if (t._tag !== "Struct" || typeof v !== "object" || v === null || Array.isArray(v)) return
+    for (const [key, item] of Object.entries(v)) {
+      const field = t.fields[key]
+      const at = path === "" ? key : `${path}.${key}`
+      if (field === undefined) found.push(at)
+      else visit(item, field, at)
+    }
+  }
+  visit(value, type, "")
+  return found
+}
+
+/**
+ * The `fieldValidation` directive of a create: unknown fields are refused (`Strict`), reported in `Warning` headers
+ * (`Warn`, the default) or dropped (`Ignore`); another value gets kube-apiserver's 422.
+ */
+export const fieldValidation = (
+  query: URLSearchParams,
+  kind: string,
+  value: unknown,
+  type: GoType,
+): { readonly _tag: "Reply"; readonly reply: Reply.Reply } | {
+  readonly _tag: "Warnings"
+  readonly warnings: ReadonlyArray<string>
+} => {
+  const directive = query.get("fieldValidation") ?? ""
+  if (!["", "Ignore", "Strict", "Warn"].includes(directive)) {
+    const detail = `Unsupported value: ${JSON.stringify(directive)}: supported values: "", "Ignore", "Strict", "Warn"`
+    return {
+      _tag: "Reply",
+      reply: Reply.status({
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message: `CreateOptions.meta.k8s.io "" is invalid: fieldValidation: ${detail}`,
+        reason: "Invalid",
+        details: {
+          group: "meta.k8s.io",
+          kind: "CreateOptions",
+          causes: [{ reason: "FieldValueNotSupported", message: detail, field: "fieldValidation" }],
+        },
+        code: 422,
+      }),
+    }
+  }
+  const unknown = directive === "Ignore" ? [] : unknownFields(value, type)
+  if (directive === "Strict" && unknown.length > 0) {
+    return {
+      _tag: "Reply",
+      reply: cannotBeHandled(
+        kind,
+        `strict decoding error: ${unknown.map((f) => `unknown field ${JSON.stringify(f)}`).join(", ")}`,
+      ),
+    }
+  }
+  return { _tag: "Warnings", warnings: unknown.map((f) => `unknown field ${JSON.stringify(f)}`) }
 }
 
 /** kube-apiserver's 400 for a body whose fields do not fit their Go types. */

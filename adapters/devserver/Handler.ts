@@ -58,6 +58,7 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
     }
   }
   const isText = typeof reply.body === "string"
+  const isBytes = reply.body instanceof Uint8Array
   return {
     status: reply.status,
     headers: {
@@ -65,7 +66,7 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
       "cache-control": "no-cache, private",
       ...reply.headers,
     },
-    body: isText ? reply.body as string : JSON.stringify(reply.body),
+    body: isText || isBytes ? reply.body as string | Uint8Array : JSON.stringify(reply.body),
   }
 }
 

@@ -43,7 +43,8 @@ const renderDuration = (seconds: number): string =>
     ? plural(seconds / 60, "minute")
     : plural(seconds, "second")
 
-const tokenRequestType = {
+/** The Go shape of a TokenRequest body. */
+export const tokenRequestType = {
   _tag: "Struct",
   name: "TokenRequest",
   goType: "v1.TokenRequest",

@@ -41,7 +41,7 @@ export interface Streamed {
 
 /** What the handler answers: a response, a stream, or `"drop"` to destroy the connection without answering. */
 export type Outgoing =
-  | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
+  | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string | Uint8Array }
   | Streamed
   | "drop"
 
