@@ -64,7 +64,7 @@ import type * as Connections from "../platform/Connections.ts"
 export { DevServerError, DevServerErrorBase } from "./DevServerError.ts"
 export type { DevServerErrorFields, DevServerErrorReason } from "./DevServerError.ts"
 export type { Faults, FaultSpec } from "./Faults.ts"
-export type { DevState, StoredObject, StoredPod, StoredToken } from "./State.ts"
+export type { DevState, StateEvent, StoredObject, StoredPod, StoredToken } from "./State.ts"
 export type {
   NamespaceInput,
   NodeInput,
