@@ -39,9 +39,11 @@ export interface StoredToken {
 
 /** A change to the state, as a watch reports it. */
 export interface StateEvent {
+  /** What happened to the object. */
   readonly type: "ADDED" | "MODIFIED" | "DELETED"
   /** `namespaces`, `serviceaccounts`, `pods`, `secrets` or `nodes`. */
   readonly resource: string
+  /** The object as it is now (as it was, for DELETED). */
   readonly object: StoredObject
 }
 
