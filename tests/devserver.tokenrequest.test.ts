@@ -34,7 +34,7 @@ const state = {
 
 const verify = (s: DevServer, token: string, audience: string) =>
   Effect.gen(function* () {
-    const jwks = yield* call(s, { path: "/openid/v1/jwks", as: { none: true } })
+    const jwks = yield* call(s, { path: "/openid/v1/jwks", headers: { accept: "application/jwk-set+json" } })
     const { payload, protectedHeader } = yield* Effect.promise(() =>
       jose.jwtVerify(token, jose.createLocalJWKSet(jwks.json as jose.JSONWebKeySet), {
         issuer: s.issuer,
@@ -399,12 +399,91 @@ describe("devserver TokenRequest: errors in processing order", () => {
       assert.equal(statusOf(validationFirst).reason, "Invalid")
     })))
 
-  it("rejects a body that is not JSON with 400", () =>
+  it("reads YAML bodies, answers 415 for other media types, and words body errors as kube-apiserver does", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ state })
-      const answer = yield* call(s, { path: tokenPath("team-a", "builder"), raw: new TextEncoder().encode("{nope") })
-      assert.equal(answer.status, 400)
-      assert.equal(statusOf(answer).reason, "BadRequest")
+      const path = tokenPath("team-a", "builder")
+      const post = (text: string, contentType = "application/json") =>
+        call(s, { path, raw: new TextEncoder().encode(text), contentType })
+      const yaml = yield* post(
+        "apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec:\n  expirationSeconds: 700\n",
+        "application/yaml",
+      )
+      assert.deepEqual([yaml.status, issuedOf(yaml).spec.expirationSeconds], [201, 700])
+      const plain = yield* post("{}", "text/plain")
+      assert.deepEqual([plain.status, statusOf(plain).reason, statusOf(plain).message], [
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+      ])
+      const unrecognized = "the object provided is unrecognized (must be of type TokenRequest): "
+      const handled = 'TokenRequest in version "v1" cannot be handled as a TokenRequest: json: cannot unmarshal '
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        [
+          '{"kind":',
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: unexpected end of JSON input ({"kind":)`,
+        ],
+        [
+          "{nope",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: invalid character 'n' looking for beginning of object key string ({nope)`,
+        ],
+        [
+          "[1]",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" } (5b315d)`,
+        ],
+        ["a: [", "application/yaml", `${unrecognized}yaml: line 1: did not find expected node content (613a205b)`],
+        [
+          '{"spec":{"expirationSeconds":"x"}}',
+          "application/json",
+          `${handled}string into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
+        ],
+        [
+          '{"spec":{"expirationSeconds":1.5}}',
+          "application/json",
+          `${handled}number 1.5 into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
+        ],
+        [
+          '{"spec":{"audiences":"x"}}',
+          "application/json",
+          `${handled}string into Go struct field TokenRequestSpec.spec.audiences of type []string`,
+        ],
+        [
+          '{"spec":{"boundObjectRef":{"name":1}}}',
+          "application/json",
+          `${handled}number into Go struct field BoundObjectReference.spec.boundObjectRef.name of type string`,
+        ],
+        [
+          '{"metadata":[]}',
+          "application/json",
+          `${handled}array into Go struct field TokenRequest.metadata of type v1.ObjectMeta`,
+        ],
+        [
+          "",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: unexpected end of JSON input (<empty>)`,
+        ],
+        [
+          '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"x"}}',
+          "application/json",
+          'TokenReview in version "v1" cannot be handled as a TokenRequest: converting (v1.TokenReview) to (authentication.TokenRequest): unknown conversion',
+        ],
+        [
+          '{"apiVersion":"v1","kind":"TokenRequest","spec":{}}',
+          "application/json",
+          'TokenRequest in version "v1" cannot be handled as a TokenRequest: no kind "TokenRequest" is registered for version "v1" in scheme "pkg/runtime/scheme.go:111"',
+        ],
+      ]
+      for (const [text, contentType, message] of cases) {
+        const answer = yield* post(text, contentType)
+        assert.deepEqual([answer.status, statusOf(answer).reason, statusOf(answer).message], [
+          400,
+          "BadRequest",
+          message,
+        ])
+      }
     })))
 
   it("honours --min-token-expiration for demos", () =>
@@ -479,6 +558,63 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         as: { cert: other.certPem, key: other.keyPem },
       })
       assert.equal(far.status, 403)
+    })))
+
+  it("lets a node request only an audience one of the pod's token volumes names (1.33+ audience restriction)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { ...state, rules: [{ groups: ["system:nodes"] }] } })
+      const uid = s.state.upsertPod({
+        namespace: "team-a",
+        name: "vaulted",
+        serviceAccountName: "builder",
+        nodeName: "worker-3",
+        tokenAudiences: ["vault"],
+      })
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const attempt = (audiences?: ReadonlyArray<string>) =>
+        call(s, {
+          path: tokenPath("team-a", "builder"),
+          body: tokenRequest({
+            ...(audiences === undefined ? {} : { audiences }),
+            boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "vaulted", uid },
+          }),
+          as: { cert: c.certPem, key: c.keyPem },
+        })
+      // no audience stands for the default kube-api-access volume's; "vault" is named by a volume
+      assert.equal((yield* attempt()).status, 201)
+      assert.deepEqual(issuedOf(yield* attempt(["vault"])).spec.audiences, ["vault"])
+      const denied: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["other"], 'system:node:worker-3 is not authorized to request tokens for audience "other"'],
+        [["api"], 'system:node:worker-3 is not authorized to request tokens for audience "api"'],
+        [["a", "b"], "node may only request 0 or 1 audiences"],
+      ]
+      for (const [audiences, text] of denied) {
+        const status = statusOf(yield* attempt(audiences))
+        assert.deepEqual([status.code, status.reason, status.message], [
+          403,
+          "Forbidden",
+          `serviceaccounts "builder" is forbidden: ${text}`,
+        ])
+      }
+      // a rule granting request-serviceaccounts-token-audience on the audience lets the node ask for it
+      s.state.addRule({
+        groups: ["system:nodes"],
+        verbs: ["request-serviceaccounts-token-audience"],
+        resources: ["other"],
+      })
+      assert.equal((yield* attempt(["other"])).status, 201)
+      // the pod shows its containers and token volumes
+      const pod = (yield* call(s, { path: "/api/v1/namespaces/team-a/pods/vaulted" })).json as {
+        spec: { containers: ReadonlyArray<{ name: string }>; volumes: ReadonlyArray<unknown> }
+      }
+      assert.equal(pod.spec.containers[0]!.name, "main")
+      assert.deepEqual(pod.spec.volumes[1], {
+        name: "token-0",
+        projected: {
+          sources: [{ serviceAccountToken: { audience: "vault", expirationSeconds: 3600, path: "token" } }],
+          defaultMode: 420,
+        },
+      })
     })))
 })
 

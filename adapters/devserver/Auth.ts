@@ -91,7 +91,7 @@ export const checkServiceAccountToken = async (
   try {
     claims = await signer.verify(token)
   } catch {
-    return rejected("square/go-jose: error in cryptographic primitive")
+    return rejected("go-jose/go-jose: error in cryptographic primitive")
   }
   if (typeof claims.exp === "number" && nowSeconds > claims.exp + leewaySeconds) {
     return rejected("service account token has expired")
@@ -203,3 +203,61 @@ const allows = (rule: RuleInput, identity: Identity, request: Request): boolean 
 /** Whether the identity may make the request: masters always, others when a rule allows it. */
 export const authorize = (rules: ReadonlyArray<RuleInput>, identity: Identity, request: Request): boolean =>
   identity.groups.includes(mastersGroup) || rules.some((rule) => allows(rule, identity, request))
+
+/** The user of a request without credentials (anonymous authentication is on, as it is by default). */
+export const anonymous: Identity = { user: "system:anonymous", groups: ["system:unauthenticated"] }
+
+/** Paths everyone may read, anonymous callers included (the default `system:public-info-viewer` role). */
+const publicInfoPaths: ReadonlyArray<string> = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+/** Paths every authenticated user may read (the default `system:discovery` role). */
+const discoveryPaths: ReadonlyArray<string> = [
+  ...publicInfoPaths,
+  "/api",
+  "/api/*",
+  "/apis",
+  "/apis/*",
+  "/openapi",
+  "/openapi/*",
+]
+/** Paths service accounts may read (the default `system:service-account-issuer-discovery` role). */
+const issuerDiscoveryPaths: ReadonlyArray<string> = [
+  "/.well-known/openid-configuration",
+  "/.well-known/openid-configuration/",
+  "/openid/v1/jwks",
+  "/openid/v1/jwks/",
+]
+/** Resources every authenticated user may create (the default `system:basic-user` role). */
+const selfReviews: ReadonlyArray<string> = [
+  "authentication.k8s.io/selfsubjectreviews",
+  "authorization.k8s.io/selfsubjectaccessreviews",
+  "authorization.k8s.io/selfsubjectrulesreviews",
+]
+
+const pathMatches = (patterns: ReadonlyArray<string>, path: string): boolean =>
+  patterns.some((p) => p === path || (p.endsWith("*") && path.startsWith(p.slice(0, -1))))
+
+/** Whether the identity may request a path that is not a resource, under the default roles. */
+export const authorizePath = (identity: Identity, verb: string, path: string): boolean => {
+  if (identity.groups.includes(mastersGroup)) return true
+  if (verb !== "get" && verb !== "head") return false
+  const groups = identity.groups
+  return pathMatches(publicInfoPaths, path) ||
+    (groups.includes("system:authenticated") && pathMatches(discoveryPaths, path)) ||
+    (groups.includes("system:serviceaccounts") && pathMatches(issuerDiscoveryPaths, path)) ||
+    (groups.includes("system:monitoring") && pathMatches(["/metrics", "/healthz/*", "/livez/*", "/readyz/*"], path))
+}
+
+/** A resource request, for {@link authorizeResource}. */
+export interface ResourceRequest extends Request {
+  readonly group: string
+}
+
+/** Whether the identity may make a resource request: the default roles, then {@link authorize}'s rules. */
+export const authorizeResource = (
+  rules: ReadonlyArray<RuleInput>,
+  identity: Identity,
+  request: ResourceRequest,
+): boolean =>
+  (request.verb === "create" && identity.groups.includes("system:authenticated") &&
+    selfReviews.includes(`${request.group}/${request.resource}`)) ||
+  authorize(rules, identity, request)

@@ -70,3 +70,24 @@ export const tokenReviewFields = (body: unknown): FieldSet => {
   }
   return Object.keys(fields).length === 0 ? {} : { "f:spec": fields }
 }
+
+/**
+ * The fields a SelfSubjectAccessReview body sets: its resource or non-resource attributes (a pointer, hence `.`) with
+ * their non-empty string fields.
+ */
+export const accessReviewFields = (body: unknown): FieldSet => {
+  const spec = record(record(body)?.spec) ?? {}
+  const attributes = (key: string): FieldSet | undefined => {
+    const a = record(spec[key])
+    if (a === undefined) return undefined
+    const set = Object.keys(a).filter((k) => typeof a[k] === "string" && a[k] !== "").sort()
+    return { ".": {}, ...Object.fromEntries(set.map((k) => [`f:${k}`, {}])) }
+  }
+  const fields = Object.fromEntries(
+    ["nonResourceAttributes", "resourceAttributes"].flatMap((key) => {
+      const set = attributes(key)
+      return set === undefined ? [] : [[`f:${key}`, set]]
+    }),
+  )
+  return Object.keys(fields).length === 0 ? {} : { "f:spec": fields }
+}

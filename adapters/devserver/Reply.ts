@@ -6,11 +6,16 @@
  */
 import * as Status from "../../core/Status.ts"
 
-/** A JSON reply. */
+/** A JSON reply; a watch streams its events instead of a body. */
 export interface Reply {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
   readonly body: unknown
+  readonly watch?: {
+    /** Writes the first events and later ones through `write`; returns what stops it. */
+    readonly start: (write: (chunk: string) => void) => () => void
+    readonly timeoutMillis?: number
+  }
 }
 
 /** A JSON reply with the given status. */

@@ -9,6 +9,8 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
+import * as Auth from "./Auth.ts"
+import * as Body from "./Body.ts"
 import * as ManagedFields from "./ManagedFields.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
@@ -42,6 +44,41 @@ const renderDuration = (seconds: number): string =>
     ? plural(seconds / 60, "minute")
     : plural(seconds, "second")
 
+/** The Go shape of a TokenRequest body. */
+export const tokenRequestType = {
+  _tag: "Struct",
+  name: "TokenRequest",
+  goType: "v1.TokenRequest",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "TokenRequestSpec",
+      goType: "v1.TokenRequestSpec",
+      fields: {
+        audiences: Body.goStrings,
+        expirationSeconds: Body.goInt64,
+        boundObjectRef: {
+          _tag: "Struct",
+          name: "BoundObjectReference",
+          goType: "*v1.BoundObjectReference",
+          fields: { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
+        },
+      },
+    },
+  },
+} as const satisfies Body.GoType
+
+/** JSON `null` leaves a Go field at its zero value: drop it before decoding. */
+const withoutNulls = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(withoutNulls)
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]))
+    : value
+
 /** The inputs of one TokenRequest. */
 export interface TokenCall {
   readonly namespace: string
@@ -65,9 +102,11 @@ export const createToken = async (
   // 1. the namespace must be in the URL
   if (namespace === "") return Reply.badRequest("namespace is required")
   const raw = typeof call.body === "object" && call.body !== null ? call.body as Record<string, unknown> : {}
-  const decoded = Schema.decodeUnknownEither(TokenRequestJson)({ ...raw, spec: raw.spec ?? {} })
+  const typeError = Body.goTypeError(raw, tokenRequestType)
+  if (typeError !== undefined) return Body.cannotBeHandled("TokenRequest", typeError)
+  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...raw, spec: raw.spec ?? {} }))
   if (Either.isLeft(decoded)) {
-    return Reply.badRequest(`the body of the request was in an unknown format: ${decoded.left.message.split("\n")[0]}`)
+    return Body.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
   }
   const request = decoded.right
   // 2, 3. body name and namespace must match the URL
@@ -102,11 +141,6 @@ export const createToken = async (
     : config.apiAudiences
   let expirationSeconds = request.spec.expirationSeconds ?? 3600
   // 8. static validation
-  if (!Number.isInteger(expirationSeconds)) {
-    return Reply.badRequest(
-      `json: cannot unmarshal number ${expirationSeconds} into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
-    )
-  }
   if (expirationSeconds < config.minTokenExpirationSeconds) {
     return Reply.invalid("TokenRequest", group, "", [{
       field: "spec.expirationSeconds",
@@ -150,6 +184,23 @@ export const createToken = async (
       )
     }
     if (pod.nodeName !== nodeName) return deny("node requested token bound to a pod scheduled on a different node")
+    // the node audience restriction (on by default since 1.33): at most one audience, as sent (none stands for the
+    // API server's), which one of the pod's projected token volumes must name, unless a rule grants the node the verb
+    // request-serviceaccounts-token-audience on that audience as the resource
+    const sent = request.spec.audiences ?? []
+    if (sent.length > 1) return deny("node may only request 0 or 1 audiences")
+    const audience = sent[0] ?? ""
+    const used = audience === "" || pod.tokenAudiences.includes(audience)
+    if (
+      !used && !Auth.authorize(state.rules(), call.identity, {
+        verb: "request-serviceaccounts-token-audience",
+        resource: audience,
+        namespace,
+        name,
+      })
+    ) {
+      return deny(`${call.identity.user} is not authorized to request tokens for audience ${quote(audience)}`)
+    }
   }
   // 10. the bound object
   let binding: Binding = {}

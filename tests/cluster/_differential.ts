@@ -551,7 +551,7 @@ export const startPair = async (): Promise<Pair> => {
       uid: uid(`ServiceAccount/${name}`),
     })),
     pods: [
-      // the audience of the pod's projected token volume, which a node may ask for (ignored where pods carry none)
+      // the audience of the pod's projected token volume, which a node may ask for
       {
         namespace: ns,
         name: "web",
@@ -559,7 +559,7 @@ export const startPair = async (): Promise<Pair> => {
         serviceAccountName: "builder",
         nodeName: "node-a",
         tokenAudiences: ["vault"],
-      } as DevServer.PodInput,
+      },
       { namespace: ns, name: "far", uid: uid("Pod/far"), serviceAccountName: "builder", nodeName: "node-b" },
       { namespace: ns, name: "stray", uid: uid("Pod/stray"), serviceAccountName: "other", nodeName: "node-a" },
     ],
