@@ -25,9 +25,11 @@ import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import * as TokenManager from "../../core/TokenManager.ts"
 import { TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as Validation from "../../core/Validation.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
@@ -79,24 +81,36 @@ export const execute = (flags: TokenFlags): Effect.Effect<string, TokenCommandEr
     }).pipe(Effect.mapError((e) => new TokenCommandError({ reason: "Connection", detail: e.message })))
     const namespace = Option.getOrElse(flags.namespace, () => connection.namespace)
     if (namespace === "") return yield* new TokenCommandError({ reason: "Usage", detail: "--namespace is required" })
-    const manager = TokenManager.layerWith({ gc: false }).pipe(
-      Layer.provide(KubeTokenFetcher.layer()),
-      Layer.provide(KubeConnection.layerFrom(connection)),
-    )
-    const response = yield* Effect.flatMap(
-      TokenManager.TokenManager,
-      (m) => m.getServiceAccountToken(namespace, valid.name, valid.request),
-    ).pipe(
-      Effect.provide(manager),
-      Effect.mapError((e) =>
-        e._tag === "TlsHttpClientError"
-          ? new TokenCommandError({ reason: "Connection", detail: e.message })
-          : new TokenCommandError({
-            reason: "Request",
-            detail: e._tag === "InvalidTokenRequest" ? e.message : e.cause.message,
-          })
-      ),
-    )
+    const fetcher = KubeTokenFetcher.layer().pipe(Layer.provide(KubeConnection.layerFrom(connection)))
+    const manager = TokenManager.layerWith({ gc: false }).pipe(Layer.provide(fetcher))
+    const lifetime = valid.request.spec.expirationSeconds
+    // kubectl leaves the lower bound of the lifetime to the server, which may be configured with a lower one than the
+    // 600 s the manager insists on before any call: such a request goes to the fetcher itself, and a server that
+    // refuses it answers with its own 422 text
+    const response = yield* (lifetime !== undefined && lifetime < Validation.minExpirationSeconds
+      ? Effect.flatMap(TokenFetcher.TokenFetcher, (f) =>
+        f.fetch(namespace, valid.name, valid.request)).pipe(
+          Effect.provide(fetcher),
+          Effect.mapError((e) =>
+            e._tag === "TlsHttpClientError"
+              ? new TokenCommandError({ reason: "Connection", detail: e.message })
+              : new TokenCommandError({ reason: "Request", detail: e.message })
+          ),
+        )
+      : Effect.flatMap(
+        TokenManager.TokenManager,
+        (m) => m.getServiceAccountToken(namespace, valid.name, valid.request),
+      ).pipe(
+        Effect.provide(manager),
+        Effect.mapError((e) =>
+          e._tag === "TlsHttpClientError"
+            ? new TokenCommandError({ reason: "Connection", detail: e.message })
+            : new TokenCommandError({
+              reason: "Request",
+              detail: e._tag === "InvalidTokenRequest" ? e.message : e.cause.message,
+            })
+        ),
+      ))
     return render(response, valid.output)
   })
 

@@ -8,7 +8,7 @@
  * | GET | `/devserver/v1/state` | | the state in the state-file format |
  * | POST | `/devserver/v1/namespaces` | `{ name, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/serviceaccounts` | `{ namespace, name, uid? }` | `{ uid }` |
- * | POST | `/devserver/v1/pods` | `{ namespace, name, serviceAccountName, nodeName?, uid? }` | `{ uid }` |
+ * | POST | `/devserver/v1/pods` | `{ namespace, name, serviceAccountName, nodeName?, tokenAudiences?, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/secrets` | `{ namespace, name, uid? }` | `{ uid }` |
  * | POST | `/devserver/v1/nodes` | `{ name, uid? }` | `{ uid }` |
  * | DELETE | `/devserver/v1/{namespaces,nodes}/NAME`, `/devserver/v1/{serviceaccounts,pods,secrets}/NS/NAME` | | `{ deleted }` |
@@ -47,7 +47,7 @@ export interface AdminRequest {
   readonly method: string
   readonly path: string
   readonly body: unknown
-  readonly identity: Identity | undefined
+  readonly identity: Identity
 }
 
 const Name = Schema.String.pipe(Schema.minLength(1))
@@ -62,6 +62,7 @@ const Pod = Schema.Struct({
   uid: opt(Name),
   serviceAccountName: Name,
   nodeName: opt(Name),
+  tokenAudiences: opt(Names),
 })
 const ClientCert = Schema.Struct({ user: Name, groups: opt(Names) })
 
@@ -93,12 +94,14 @@ const withBody = <A, I>(
 const deleted = (ok: boolean, resource: string, name: string): Reply.Reply =>
   ok ? Reply.json(200, { deleted: true }) : Reply.notFound(resource, name)
 
+/** The 403 for anyone outside `system:masters` (anonymous callers too), `undefined` for a master. */
+export const authorize = (identity: Identity, method: string, path: string): Reply.Reply | undefined =>
+  identity.groups.includes(mastersGroup) ? undefined : Reply.forbiddenPath(identity.user, method.toLowerCase(), path)
+
 /** Routes an admin request (403 for anyone outside `system:masters`). */
 export const route = (ctx: AdminContext, req: AdminRequest): Promise<Reply.Reply> => {
-  if (req.identity === undefined) return Promise.resolve(Reply.unauthorized())
-  if (!req.identity.groups.includes(mastersGroup)) {
-    return Promise.resolve(Reply.forbiddenPath(req.identity.user, req.method.toLowerCase(), req.path))
-  }
+  const denied = authorize(req.identity, req.method, req.path)
+  if (denied !== undefined) return Promise.resolve(denied)
   return Promise.resolve(routeMasters(ctx, req))
 }
 

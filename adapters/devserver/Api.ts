@@ -1,21 +1,27 @@
 /**
  * The Kubernetes-facing routes of the development API server: health, version, discovery, OIDC, TokenRequest,
- * TokenReview, SelfSubjectReview and read access to namespaces, service accounts, pods, secrets and nodes. Unknown
- * paths get kube-apiserver's 404 Status.
+ * TokenReview, SelfSubjectReview, SelfSubjectAccessReview and read access to namespaces, service accounts, pods,
+ * secrets and nodes. Unknown paths get kube-apiserver's 404 Status.
  *
  * @module
  */
 import { formatTime } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
+import * as Body from "./Body.ts"
 import * as Discovery from "./Discovery.ts"
+import * as ManagedFields from "./ManagedFields.ts"
+import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
+import * as OpenApi from "./OpenApi.ts"
 import * as Reply from "./Reply.ts"
+import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
 import { openidConfiguration } from "./Signer.ts"
-import type { DevState } from "./State.ts"
+import type { DevState, StoredObject } from "./State.ts"
+import * as Table from "./Table.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
-import { createToken } from "./TokenEndpoint.ts"
+import { createToken, tokenRequestType } from "./TokenEndpoint.ts"
 
 /** What the routes need from the server. */
 export interface ApiContext {
@@ -24,30 +30,90 @@ export interface ApiContext {
   readonly signer: Signer
   readonly url: () => string
   readonly onTokenIssued: () => void
+  /** The server's clock, for the ages of a Table sent in a watch. */
+  readonly now: () => Date
 }
 
 /** One authenticated (or anonymous) request with its parsed body. */
 export interface ApiRequest {
   readonly method: string
   readonly path: string
+  readonly query: URLSearchParams
+  /** What the request asks for. */
+  readonly info: RequestInfo.RequestInfo
+  /** The `Accept` header (a Table is sent when it asks for one). */
+  readonly accept?: string | undefined
   /** The decoded body (JSON, or protobuf turned into JSON), `undefined` when empty. */
   readonly body: unknown
-  /** `undefined` for an anonymous request. */
-  readonly identity: Identity | undefined
+  /** The caller ({@link Auth.anonymous} without credentials), after impersonation. */
+  readonly identity: Identity
   readonly now: Date
+  /** The `User-Agent` header (the field manager of the objects a create returns). */
+  readonly userAgent?: string | undefined
 }
 
-const publicPaths = new Set([
-  "/version",
-  "/healthz",
-  "/readyz",
-  "/livez",
-  "/.well-known/openid-configuration",
-  "/openid/v1/jwks",
-])
+/** The kind a request's body must be, for the messages about a body that cannot be read. */
+export const bodyKind = (path: string): string | undefined =>
+  tokenPath.test(path) ? "TokenRequest" : ({
+    "/apis/authentication.k8s.io/v1/tokenreviews": "TokenReview",
+    "/apis/authentication.k8s.io/v1/selfsubjectreviews": "SelfSubjectReview",
+    "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews": "SelfSubjectAccessReview",
+  } as Record<string, string>)[path]
 
-/** Whether an anonymous request may go on: only GETs of the health, version and OIDC documents. */
-export const allowsAnonymous = (method: string, path: string): boolean => method === "GET" && publicPaths.has(path)
+/**
+ * kube-apiserver's 403 for a request the caller may not make; `verb` replaces the request's verb in the message (an
+ * impersonation denial says `impersonate-on:<mode>:<verb>`).
+ */
+export const forbiddenFor = (info: RequestInfo.RequestInfo, user: string, verb: string = info.verb): Reply.Reply =>
+  info._tag === "NonResource" ? Reply.forbiddenPath(user, verb, info.path) : Reply.forbidden({
+    user,
+    verb,
+    resource: info.resource,
+    ...(info.subresource === undefined ? {} : { subresource: info.subresource }),
+    group: info.group,
+    ...(info.namespace === undefined ? {} : { namespace: info.namespace }),
+    ...(info.name === undefined ? {} : { name: info.name }),
+  })
+
+/**
+ * Authorizes a request from its method, path and query alone, before its body is read: `undefined` when allowed,
+ * else the 403 to answer. Anonymous callers get the same answers as everyone else, as `system:anonymous`.
+ */
+export const authorizeRequest = (
+  ctx: ApiContext,
+  identity: Identity,
+  info: RequestInfo.RequestInfo,
+): Reply.Reply | undefined => {
+  if (info._tag === "NonResource") {
+    return Auth.authorizePath(identity, info.verb, info.path) ? undefined : forbiddenFor(info, identity.user)
+  }
+  // the Node authorizer first (as --authorization-mode=Node,RBAC orders them), then the rules
+  const node = info.verb === "create" && info.group === "" && info.resource === "serviceaccounts" &&
+      info.subresource === "token" && info.namespace !== undefined && info.name !== undefined
+    ? NodeAuthorizer.tokenRequest(ctx.state, identity, info.namespace, info.name)
+    : { _tag: "NoOpinion" as const, reason: undefined }
+  if (node._tag === "Allow") return undefined
+  const allowed = Auth.authorizeResource(ctx.state.rules(), identity, {
+    verb: info.verb,
+    group: info.group,
+    resource: info.subresource === undefined ? info.resource : `${info.resource}/${info.subresource}`,
+    namespace: info.namespace,
+    name: info.name,
+  })
+  if (allowed) return undefined
+  return node.reason === undefined || info.namespace === undefined || info.name === undefined
+    ? forbiddenFor(info, identity.user)
+    : Reply.forbidden({
+      user: identity.user,
+      verb: info.verb,
+      resource: info.resource,
+      subresource: "token",
+      group: "",
+      namespace: info.namespace,
+      name: info.name,
+      reason: node.reason,
+    })
+}
 
 const ok = (body: unknown): Reply.Reply => Reply.json(200, body)
 const text = (body: string): Reply.Reply => ({
@@ -60,18 +126,62 @@ const tokenPath = /^\/api\/v1\/namespaces\/([^/]*)\/serviceaccounts\/([^/]+)\/to
 const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods|secrets)(?:\/([^/]+))?$/
 const clusterList = /^\/api\/v1\/(namespaces|serviceaccounts|pods|secrets|nodes)(?:\/([^/]+))?$/
 
-const nonResource = (ctx: ApiContext, path: string): Reply.Reply | undefined => {
+/** The checks `?verbose` lists, in kube-apiserver's format. */
+const checks: Readonly<Record<string, ReadonlyArray<string>>> = {
+  "/healthz": ["ping", "log", "signer"],
+  "/livez": ["ping", "log", "signer"],
+  "/readyz": ["ping", "log", "signer", "shutdown"],
+}
+
+const health = (path: string, query: URLSearchParams): Reply.Reply =>
+  text(
+    query.has("verbose") ? `${checks[path]!.map((c) => `[+]${c} ok\n`).join("")}${path.slice(1)} check passed\n` : "ok",
+  )
+
+/** kube-apiserver serves the OIDC documents as public, cacheable for an hour. */
+/**
+ * Whether an `Accept` header admits `produced`, as the go-restful routes serving the OIDC documents decide: no header, a
+ * match-all range or the very media type (parameters aside); no other wildcard.
+ */
+export const accepts = (accept: string | undefined, produced: string): boolean =>
+  accept === undefined || accept.trim() === "" ||
+  accept.split(",").map((m) => m.split(";")[0]!.trim().toLowerCase()).some((m) => m === "*/*" || m === produced)
+
+const oidc = (accept: string | undefined, body: unknown, contentType: string): Reply.Reply =>
+  accepts(accept, contentType)
+    ? Reply.json(200, body, { "content-type": contentType, "cache-control": "public, max-age=3600" })
+    : Reply.status({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `406: Not Acceptable\n\nAvailable representations: ${contentType}`,
+      reason: "NotAcceptable",
+      details: {},
+      code: 406,
+    })
+
+const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
+  const { path, query } = req
   switch (path) {
     case "/healthz":
     case "/readyz":
     case "/livez":
-      return text("ok")
+      return health(path, query)
     case "/version":
       return ok(Discovery.version)
+    case "/openapi/v3":
+      // served with Go's http.ServeContent under a name without an extension: the type is sniffed, and JSON sniffs as
+      // plain text
+      return Reply.json(200, OpenApi.index, { "content-type": "text/plain; charset=utf-8" })
+    case "/openapi/v2": {
+      const v2 = OpenApi.v2(req.accept)
+      return Reply.json(200, v2.body, { "content-type": v2.contentType })
+    }
     case "/.well-known/openid-configuration":
-      return ok(openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`))
+      return oidc(req.accept, openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`), "application/json")
     case "/openid/v1/jwks":
-      return ok(ctx.signer.jwks)
+      return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
       return ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/api/v1":
@@ -82,10 +192,35 @@ const nonResource = (ctx: ApiContext, path: string): Reply.Reply | undefined => 
       return ok(Discovery.authenticationGroup)
     case "/apis/authentication.k8s.io/v1":
       return ok(Discovery.authenticationV1)
-    default:
-      return undefined
+    case "/apis/authorization.k8s.io":
+      return ok(Discovery.authorizationGroup)
+    case "/apis/authorization.k8s.io/v1":
+      return ok(Discovery.authorizationV1)
+    default: {
+      if (!path.startsWith("/openapi/v3/")) return undefined
+      const doc = OpenApi.documents[path.slice("/openapi/v3/".length)]
+      // kube-apiserver answers a group-version it has no document for with an empty 404
+      return doc === undefined ? { status: 404, body: "" } : ok(doc)
+    }
   }
 }
+
+const tokenReviewType = {
+  _tag: "Struct",
+  name: "TokenReview",
+  goType: "v1.TokenReview",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "TokenReviewSpec",
+      goType: "v1.TokenReviewSpec",
+      fields: { token: Body.goString, audiences: Body.goStrings },
+    },
+  },
+} as const satisfies Body.GoType
 
 const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity): Promise<Reply.Reply> => {
   if (!Auth.authorize(ctx.state.rules(), identity, { verb: "create", resource: "tokenreviews" })) {
@@ -96,6 +231,8 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
       group: "authentication.k8s.io",
     })
   }
+  const typeError = Body.goTypeError(req.body ?? {}, tokenReviewType)
+  if (typeError !== undefined) return Body.cannotBeHandled("TokenReview", typeError)
   const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as { token?: unknown; audiences?: unknown }
   if (typeof spec.token !== "string" || spec.token === "") {
     return Reply.badRequest("token is required for TokenReview in authentication")
@@ -125,10 +262,15 @@ const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity)
       user: {},
       error: result.error === "invalid bearer token" ? result.error : `[invalid bearer token, ${result.error}]`,
     }
+  const managed = ManagedFields.entry(ManagedFields.tokenReviewFields(req.body), {
+    userAgent: req.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now: req.now,
+  })
   return Reply.json(201, {
     kind: "TokenReview",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { creationTimestamp: null },
+    metadata: managed === undefined ? {} : { managedFields: [managed] },
     spec: { token: spec.token, ...(Array.isArray(spec.audiences) ? { audiences: spec.audiences } : {}) },
     status,
   })
@@ -149,14 +291,101 @@ const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Reply =>
     },
   })
 
+const accessReviewType = {
+  _tag: "Struct",
+  name: "SelfSubjectAccessReview",
+  goType: "v1.SelfSubjectAccessReview",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "SelfSubjectAccessReviewSpec",
+      goType: "v1.SelfSubjectAccessReviewSpec",
+      fields: {
+        resourceAttributes: {
+          _tag: "Struct",
+          name: "ResourceAttributes",
+          goType: "*v1.ResourceAttributes",
+          fields: Object.fromEntries(
+            ["namespace", "verb", "group", "version", "resource", "subresource", "name"].map((f) => [f, Body.goString]),
+          ),
+        },
+        nonResourceAttributes: {
+          _tag: "Struct",
+          name: "NonResourceAttributes",
+          goType: "*v1.NonResourceAttributes",
+          fields: { path: Body.goString, verb: Body.goString },
+        },
+      },
+    },
+  },
+} as const satisfies Body.GoType
+
+/** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
+const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
+  const typeError = Body.goTypeError(req.body ?? {}, accessReviewType)
+  if (typeError !== undefined) return Body.cannotBeHandled("SelfSubjectAccessReview", typeError)
+  const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as {
+    resourceAttributes?: Record<string, string | undefined>
+    nonResourceAttributes?: Record<string, string | undefined>
+  }
+  const r = spec.resourceAttributes ?? undefined
+  const n = spec.nonResourceAttributes ?? undefined
+  if ((r === undefined) === (n === undefined)) {
+    const detail = "exactly one of nonResourceAttributes or resourceAttributes must be specified"
+    return Reply.status({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: `.authorization.k8s.io "" is invalid: spec: Invalid value: null: ${detail}`,
+      reason: "Invalid",
+      details: {
+        group: "authorization.k8s.io",
+        causes: [{ reason: "FieldValueInvalid", message: `Invalid value: null: ${detail}`, field: "spec" }],
+      },
+      code: 422,
+    })
+  }
+  const allowed = r !== undefined
+    ? Auth.authorizeResource(ctx.state.rules(), req.identity, {
+      verb: r.verb ?? "",
+      group: r.group ?? "",
+      resource: r.subresource ? `${r.resource ?? ""}/${r.subresource}` : r.resource ?? "",
+      namespace: r.namespace || undefined,
+      name: r.name || undefined,
+    })
+    : Auth.authorizePath(req.identity, n!.verb ?? "", n!.path ?? "")
+  const managed = ManagedFields.entry(ManagedFields.accessReviewFields(req.body), {
+    userAgent: req.userAgent,
+    apiVersion: "authorization.k8s.io/v1",
+    now: req.now,
+  })
+  // the RBAC authorizer gives the binding that allowed a request as the reason; members of system:masters are allowed
+  // before it, without one (the development server's rules have no names: its reason says so)
+  const reason = allowed && !req.identity.groups.includes(Auth.mastersGroup)
+    ? { reason: "RBAC: allowed by a rule of the development server's state" }
+    : {}
+  return Reply.json(201, {
+    kind: "SelfSubjectAccessReview",
+    apiVersion: "authorization.k8s.io/v1",
+    metadata: managed === undefined ? {} : { managedFields: [managed] },
+    spec: r !== undefined ? { resourceAttributes: r } : { nonResourceAttributes: n },
+    status: { allowed, ...reason },
+  })
+}
+
 const read = (
   ctx: ApiContext,
-  identity: Identity,
+  req: ApiRequest,
   resource: string,
   namespace?: string,
   name?: string,
 ): Reply.Reply => {
-  const verb = name === undefined ? "list" : "get"
+  const identity = req.identity
+  const verb = name === undefined ? (req.info.verb === "watch" ? "watch" : "list") : "get"
   if (!Auth.authorize(ctx.state.rules(), identity, { verb, resource, namespace, name })) {
     return Reply.forbidden({
       user: identity.user,
@@ -167,38 +396,153 @@ const read = (
       ...(name === undefined ? {} : { name }),
     })
   }
-  return Objects.read(ctx.state, resource, namespace, name)
+  const asTable = Table.wanted(req.accept)
+  if (verb === "watch") return watch(ctx, req, resource, namespace, asTable)
+  const reply = Objects.read(ctx.state, resource, namespace, name, nameSelected(req.query))
+  if (!asTable || reply.status !== 200) return reply
+  const body = reply.body as Record<string, unknown>
+  const objects = name === undefined ? body.items as ReadonlyArray<Record<string, unknown>> : [body]
+  return Reply.json(200, Table.table(resource, objects, req.now))
 }
 
-/** Routes a request whose credentials were already checked (`identity` undefined: anonymous). */
+/** Whether a path is under the API trees, where a miss is a 404 Status; elsewhere it is the plain-text 404 page. */
+const isApiPath = (path: string): boolean =>
+  path === "/api" || path === "/apis" || path.startsWith("/api/") || path.startsWith("/apis/")
+
+const goUnits: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 }
+
+/** A Go duration (`2s`, `1m30s`, `500ms`) in seconds; `undefined` when it is not one. */
+export const goDurationSeconds = (text: string): number | undefined => {
+  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)]
+  if (text === "" || parts.map((p) => p[0]).join("") !== text) return undefined
+  return parts.reduce((sum, p) => sum + Number(p[1]) * goUnits[p[2]!]!, 0)
+}
+
+/** The name a `fieldSelector=metadata.name=<name>` selects, if any. */
+const nameSelected = (query: URLSearchParams): string | undefined =>
+  /^metadata\.name=(.+)$/.exec(query.get("fieldSelector") ?? "")?.[1]
+
+/**
+ * A watch: newline-delimited `{"type","object"}` events (objects as Tables when asked, the columns in the first one
+ * only). Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
+ * with one (kubectl's, from its list) it reports only later changes. `fieldSelector=metadata.name=N` narrows it to
+ * one object; `timeoutSeconds` ends it.
+ */
+const watch = (
+  ctx: ApiContext,
+  req: ApiRequest,
+  resource: string,
+  namespace: string | undefined,
+  asTable: boolean,
+): Reply.Reply => {
+  const only = nameSelected(req.query)
+  const rv = req.query.get("resourceVersion")
+  const timeoutSeconds = Number(req.query.get("timeoutSeconds") ?? "")
+  // timeoutSeconds, else the request's `timeout` (a Go duration, as kubectl's --request-timeout sends it)
+  const timeout = Number.isInteger(timeoutSeconds) && timeoutSeconds > 0
+    ? timeoutSeconds
+    : goDurationSeconds(req.query.get("timeout") ?? "") ?? 0
+  const matches = (o: StoredObject) =>
+    (namespace === undefined || o.namespace === namespace) && (only === undefined || o.name === only)
+  return {
+    status: 200,
+    body: undefined,
+    watch: {
+      ...(timeout > 0 ? { timeoutMillis: Math.round(timeout * 1000) } : {}),
+      start: (write) => {
+        let headers = true
+        const send = (type: string, o: Record<string, unknown>) => {
+          const object = asTable ? Table.table(resource, [o], ctx.now(), headers) : o
+          if (asTable && !headers) (object as Record<string, unknown>).columnDefinitions = null
+          headers = false
+          write(JSON.stringify({ type, object }) + "\n")
+        }
+        if (rv === null || rv === "" || rv === "0") {
+          // each event's object is whole, with its kind and apiVersion (unlike a list's items)
+          for (const o of Objects.list(ctx.state, resource, namespace)) {
+            if (matches(o)) send("ADDED", Objects.render(resource, o))
+          }
+        }
+        return ctx.state.watch((event) => {
+          if (event.resource === resource && matches(event.object)) {
+            send(event.type, Objects.render(resource, event.object))
+          }
+        })
+      },
+    },
+  }
+}
+
+const selfSubjectReviewType = {
+  _tag: "Struct",
+  name: "SelfSubjectReview",
+  goType: "v1.SelfSubjectReview",
+  fields: { apiVersion: Body.goString, kind: Body.goString, metadata: Body.goObjectMeta, status: { _tag: "Any" } },
+} as const satisfies Body.GoType
+
+const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
+  TokenRequest: tokenRequestType,
+  TokenReview: tokenReviewType,
+  SelfSubjectReview: selfSubjectReviewType,
+  SelfSubjectAccessReview: accessReviewType,
+}
+
+const withWarnings = (reply: Reply.Reply, warnings: ReadonlyArray<string>): Reply.Reply => {
+  if (warnings.length === 0) return reply
+  const more = warnings.map((w) => `299 - ${JSON.stringify(w)}`)
+  const warning = [...(reply.headers?.warning === undefined ? [] : [reply.headers.warning]), ...more].join(", ")
+  return { ...reply, headers: { ...reply.headers, warning } }
+}
+
+/**
+ * Routes a request that was already authenticated and authorized. A create's body is checked against its kind's Go
+ * types, then for unknown fields as its `fieldValidation` directive says.
+ */
 export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
+  const kind = req.method === "POST" ? bodyKind(req.path) : undefined
+  if (kind === undefined) return routeChecked(ctx, req)
+  const type = bodyTypes[kind]!
+  // a create needs a body, at least its type
+  if (req.body === undefined) {
+    return Body.unrecognized(
+      kind,
+      "couldn't get version/kind; json parse error: unexpected end of JSON input",
+      new Uint8Array(),
+    )
+  }
+  const body = req.body
+  const checked = Body.fieldValidation(req.query, kind, {}, type)
+  if (checked._tag === "Reply") return checked.reply
+  const wrongKind = Body.kindError(body, {
+    kind,
+    apiVersion: kind === "SelfSubjectAccessReview" ? "authorization.k8s.io/v1" : "authentication.k8s.io/v1",
+  })
+  if (wrongKind !== undefined) return wrongKind
+  const typeError = Body.goTypeError(body, type)
+  if (typeError !== undefined) return Body.cannotBeHandled(kind, typeError)
+  const validated = Body.fieldValidation(req.query, kind, body, type)
+  if (validated._tag === "Reply") return validated.reply
+  return withWarnings(await routeChecked(ctx, req), validated.warnings)
+}
+
+const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
-  if (identity === undefined && !allowsAnonymous(method, path)) return Reply.unauthorized()
   if (method === "GET") {
-    const doc = nonResource(ctx, path)
+    const doc = nonResource(ctx, req)
     if (doc !== undefined) return doc
   }
-  const who = identity as Identity
+  const who = identity
   const token = tokenPath.exec(path)
   if (token !== null) {
     if (method !== "POST") return Reply.methodNotAllowed()
     const [, namespace = "", name = ""] = token
-    const attributes = { verb: "create", resource: "serviceaccounts/token", namespace, name }
-    if (!Auth.authorize(ctx.state.rules(), who, attributes)) {
-      return Reply.forbidden({
-        ...attributes,
-        user: who.user,
-        resource: "serviceaccounts",
-        subresource: "token",
-        group: "",
-      })
-    }
     const reply = await createToken(ctx.config, ctx.state, ctx.signer, {
       namespace,
       name,
       body: req.body,
       identity: who,
       now: req.now,
+      userAgent: req.userAgent,
     })
     if (reply.status === 201) ctx.onTokenIssued()
     return reply
@@ -206,21 +550,24 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
   if (path === "/apis/authentication.k8s.io/v1/tokenreviews") {
     return method === "POST" ? tokenReview(ctx, req, who) : Reply.methodNotAllowed()
   }
+  if (path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
+    return method === "POST" ? selfSubjectAccessReview(ctx, req) : Reply.methodNotAllowed()
+  }
   if (path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
     return method === "POST" ? selfSubjectReview(req, who) : Reply.methodNotAllowed()
   }
   if (method === "GET") {
     const ns = namespaced.exec(path)
-    if (ns !== null) return read(ctx, who, ns[2]!, ns[1], ns[3])
+    if (ns !== null) return read(ctx, req, ns[2]!, ns[1], ns[3])
     const cluster = clusterList.exec(path)
     if (cluster !== null) {
       const [, resource = "", name] = cluster
       return resource === "namespaces" || resource === "nodes"
-        ? read(ctx, who, resource, undefined, name)
+        ? read(ctx, req, resource, undefined, name)
         : name === undefined
-        ? read(ctx, who, resource)
+        ? read(ctx, req, resource)
         : Reply.pathNotFound()
     }
   }
-  return Reply.pathNotFound()
+  return isApiPath(path) ? Reply.pathNotFound() : Reply.pageNotFound()
 }

@@ -41,13 +41,37 @@ const union = (a: ReadonlyArray<string>, b: ReadonlyArray<string>): ReadonlyArra
   ...b.filter((g) => !a.includes(g)),
 ]
 
-/** The identity of a verified client certificate, with the groups the state declares for its user. */
-export const certIdentity = (state: DevState, user: string, groups: ReadonlyArray<string>): Identity => ({
+/**
+ * The identity of a verified client certificate, with the groups the state declares for its user and, given the
+ * certificate's SHA-256, the credential ID kube-apiserver puts in the user's extra (`X509SHA256=<hex>`).
+ */
+export const certIdentity = (
+  state: DevState,
+  user: string,
+  groups: ReadonlyArray<string>,
+  fingerprint?: string,
+): Identity => ({
   user,
   groups: withAuthenticated(union(groups, state.userGroups(user))),
+  ...(fingerprint === undefined
+    ? {}
+    : { extra: { "authentication.kubernetes.io/credential-id": [`X509SHA256=${fingerprint}`] } }),
 })
 
 const looksLikeJwt = (token: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token)
+
+/** Whether the token's header names no key ID or this server's (a header that does not parse is left to verify). */
+const knownKey = (signer: Signer, token: string): boolean => {
+  try {
+    const base64 = token.slice(0, token.indexOf(".")).replace(/-/g, "+").replace(/_/g, "/")
+    const header = JSON.parse(globalThis.atob(base64.padEnd(Math.ceil(base64.length / 4) * 4, "="))) as {
+      kid?: unknown
+    }
+    return typeof header.kid !== "string" || header.kid === "" || header.kid === signer.kid
+  } catch {
+    return true
+  }
+}
 
 /**
  * Checks a service-account token issued by this server: signature and issuer, then the times (1-minute leeway), then
@@ -61,11 +85,13 @@ export const checkServiceAccountToken = async (
   nowSeconds: number,
 ): Promise<TokenCheck> => {
   if (!looksLikeJwt(token)) return rejected("invalid bearer token")
+  // keys are looked up by the header's key ID: a token signed with another key finds none
+  if (!knownKey(signer, token)) return rejected("invalid signature, no keys found")
   let claims: Claims
   try {
     claims = await signer.verify(token)
   } catch {
-    return rejected("square/go-jose: error in cryptographic primitive")
+    return rejected("go-jose/go-jose: error in cryptographic primitive")
   }
   if (typeof claims.exp === "number" && nowSeconds > claims.exp + leewaySeconds) {
     return rejected("service account token has expired")
@@ -88,7 +114,8 @@ export const checkServiceAccountToken = async (
     return rejected("service account token claims are missing")
   }
   const sa = state.serviceAccount(k8s.namespace, k8s.serviceaccount.name)
-  if (sa === undefined) return rejected("service account token has been invalidated")
+  // a missing service account is reported as its lookup fails; missing bound objects as an invalidated token
+  if (sa === undefined) return rejected(`serviceaccounts ${JSON.stringify(k8s.serviceaccount.name)} not found`)
   if (sa.uid !== k8s.serviceaccount.uid) {
     return rejected(`service account UID (${sa.uid}) does not match claim (${k8s.serviceaccount.uid})`)
   }
@@ -176,3 +203,61 @@ const allows = (rule: RuleInput, identity: Identity, request: Request): boolean 
 /** Whether the identity may make the request: masters always, others when a rule allows it. */
 export const authorize = (rules: ReadonlyArray<RuleInput>, identity: Identity, request: Request): boolean =>
   identity.groups.includes(mastersGroup) || rules.some((rule) => allows(rule, identity, request))
+
+/** The user of a request without credentials (anonymous authentication is on, as it is by default). */
+export const anonymous: Identity = { user: "system:anonymous", groups: ["system:unauthenticated"] }
+
+/** Paths everyone may read, anonymous callers included (the default `system:public-info-viewer` role). */
+const publicInfoPaths: ReadonlyArray<string> = ["/healthz", "/livez", "/readyz", "/version", "/version/"]
+/** Paths every authenticated user may read (the default `system:discovery` role). */
+const discoveryPaths: ReadonlyArray<string> = [
+  ...publicInfoPaths,
+  "/api",
+  "/api/*",
+  "/apis",
+  "/apis/*",
+  "/openapi",
+  "/openapi/*",
+]
+/** Paths service accounts may read (the default `system:service-account-issuer-discovery` role). */
+const issuerDiscoveryPaths: ReadonlyArray<string> = [
+  "/.well-known/openid-configuration",
+  "/.well-known/openid-configuration/",
+  "/openid/v1/jwks",
+  "/openid/v1/jwks/",
+]
+/** Resources every authenticated user may create (the default `system:basic-user` role). */
+const selfReviews: ReadonlyArray<string> = [
+  "authentication.k8s.io/selfsubjectreviews",
+  "authorization.k8s.io/selfsubjectaccessreviews",
+  "authorization.k8s.io/selfsubjectrulesreviews",
+]
+
+const pathMatches = (patterns: ReadonlyArray<string>, path: string): boolean =>
+  patterns.some((p) => p === path || (p.endsWith("*") && path.startsWith(p.slice(0, -1))))
+
+/** Whether the identity may request a path that is not a resource, under the default roles. */
+export const authorizePath = (identity: Identity, verb: string, path: string): boolean => {
+  if (identity.groups.includes(mastersGroup)) return true
+  if (verb !== "get" && verb !== "head") return false
+  const groups = identity.groups
+  return pathMatches(publicInfoPaths, path) ||
+    (groups.includes("system:authenticated") && pathMatches(discoveryPaths, path)) ||
+    (groups.includes("system:serviceaccounts") && pathMatches(issuerDiscoveryPaths, path)) ||
+    (groups.includes("system:monitoring") && pathMatches(["/metrics", "/healthz/*", "/livez/*", "/readyz/*"], path))
+}
+
+/** A resource request, for {@link authorizeResource}. */
+export interface ResourceRequest extends Request {
+  readonly group: string
+}
+
+/** Whether the identity may make a resource request: the default roles, then {@link authorize}'s rules. */
+export const authorizeResource = (
+  rules: ReadonlyArray<RuleInput>,
+  identity: Identity,
+  request: ResourceRequest,
+): boolean =>
+  (request.verb === "create" && identity.groups.includes("system:authenticated") &&
+    selfReviews.includes(`${request.group}/${request.resource}`)) ||
+  authorize(rules, identity, request)

@@ -1,6 +1,7 @@
 /**
  * The documents of the development API server's discovery surface: `/version`, `/api`, `/api/v1`, `/apis`,
- * `/apis/authentication.k8s.io/v1`, shaped as kube-apiserver serves them for the resources this server has.
+ * `/apis/authentication.k8s.io/v1`, `/apis/authorization.k8s.io/v1`, shaped as kube-apiserver serves them for the
+ * resources this server has.
  *
  * @module
  */
@@ -61,6 +62,7 @@ export const coreV1: Record<string, unknown> = {
 }
 
 const authenticationGroupVersion = { groupVersion: "authentication.k8s.io/v1", version: "v1" }
+const authorizationGroupVersion = { groupVersion: "authorization.k8s.io/v1", version: "v1" }
 
 /** `GET /apis`. */
 export const apiGroups: Record<string, unknown> = {
@@ -72,6 +74,30 @@ export const apiGroups: Record<string, unknown> = {
       versions: [authenticationGroupVersion],
       preferredVersion: authenticationGroupVersion,
     },
+    {
+      name: "authorization.k8s.io",
+      versions: [authorizationGroupVersion],
+      preferredVersion: authorizationGroupVersion,
+    },
+  ],
+}
+
+/** `GET /apis/authorization.k8s.io`. */
+export const authorizationGroup: Record<string, unknown> = {
+  kind: "APIGroup",
+  apiVersion: "v1",
+  name: "authorization.k8s.io",
+  versions: [authorizationGroupVersion],
+  preferredVersion: authorizationGroupVersion,
+}
+
+/** `GET /apis/authorization.k8s.io/v1`: the access review this server answers. */
+export const authorizationV1: Record<string, unknown> = {
+  kind: "APIResourceList",
+  apiVersion: "v1",
+  groupVersion: "authorization.k8s.io/v1",
+  resources: [
+    resource("selfsubjectaccessreviews", "selfsubjectaccessreview", false, "SelfSubjectAccessReview", ["create"]),
   ],
 }
 

@@ -1,25 +1,34 @@
 /**
  * The request pipeline of the development API server: count, apply a matching fault (latency, status with
- * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token), refuse an
- * anonymous request outside the public documents, and only then decode the body (JSON, or kubectl's protobuf), route to
- * the admin API or the Kubernetes API, and render the JSON reply. An anonymous caller never reaches a body parser.
+ * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token; no
+ * credentials make the caller `system:anonymous`, bad ones get 401), apply impersonation headers, authorize from the
+ * method, path and query (403 with kube-apiserver's text), and only then decode the body (JSON, YAML or kubectl's
+ * protobuf; 415 for another media type), route to the admin API or the Kubernetes API, and render the reply. A caller
+ * that may not make a request never reaches a body parser.
  *
  * @module
  */
 import * as Admin from "./Admin.ts"
 import * as Api from "./Api.ts"
 import * as Auth from "./Auth.ts"
+import * as Body from "./Body.ts"
 import type { Faults } from "./Faults.ts"
 import type { Ca, CertIdentity } from "./Pki.ts"
+import * as Impersonation from "./Impersonation.ts"
+import * as Metrics from "./Metrics.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
-import * as Protobuf from "./Protobuf.ts"
 import * as Reply from "./Reply.ts"
+import * as RequestInfo from "./RequestInfo.ts"
 import type { Incoming, Outgoing } from "./Transport.ts"
 
 /** Counters tests can assert on. */
 export interface Counters {
   requests: number
   tokensIssued: number
+  /** Watches open now. */
+  watches: number
+  /** Answered requests by the labels of `apiserver_request_total` (the key is {@link Metrics.requestKey}'s). */
+  readonly answered: Map<string, number>
 }
 
 /** What the pipeline needs. */
@@ -31,8 +40,25 @@ export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
   readonly now: () => Date
 }
 
-const render = (reply: Reply.Reply): Outgoing => {
+const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
+  const watch = reply.watch
+  if (watch !== undefined) {
+    return {
+      status: reply.status,
+      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+      start: (write) => {
+        const stop = watch.start(write)
+        if (counters !== undefined) counters.watches++
+        return () => {
+          if (counters !== undefined) counters.watches--
+          stop()
+        }
+      },
+      timeoutMillis: watch.timeoutMillis,
+    }
+  }
   const isText = typeof reply.body === "string"
+  const isBytes = reply.body instanceof Uint8Array
   return {
     status: reply.status,
     headers: {
@@ -40,7 +66,7 @@ const render = (reply: Reply.Reply): Outgoing => {
       "cache-control": "no-cache, private",
       ...reply.headers,
     },
-    body: isText ? reply.body as string : JSON.stringify(reply.body),
+    body: isText || isBytes ? reply.body as string | Uint8Array : JSON.stringify(reply.body),
   }
 }
 
@@ -61,7 +87,7 @@ const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date):
     const id = await check
     return id === undefined
       ? { _tag: "Unauthorized" }
-      : { _tag: "Ok", identity: Auth.certIdentity(ctx.state, id.user, id.groups) }
+      : { _tag: "Ok", identity: Auth.certIdentity(ctx.state, id.user, id.groups, id.fingerprint) }
   }
   const authorization = incoming.headers.authorization
   if (authorization !== undefined) {
@@ -77,21 +103,6 @@ const authenticate = async (ctx: HandlerContext, incoming: Incoming, now: Date):
     return result._tag === "Ok" ? { _tag: "Ok", identity: result.identity } : { _tag: "Unauthorized" }
   }
   return { _tag: "Ok", identity: undefined }
-}
-
-const decodeBody = (incoming: Incoming): { readonly body: unknown } | Reply.Reply => {
-  if (incoming.body.length === 0) return { body: undefined }
-  const contentType = String(incoming.headers["content-type"] ?? "")
-  try {
-    if (contentType.startsWith(Protobuf.mediaType) || Protobuf.isEnvelope(incoming.body)) {
-      return { body: Protobuf.toJson(incoming.body) }
-    }
-    return { body: JSON.parse(new TextDecoder().decode(incoming.body)) as unknown }
-  } catch (e) {
-    return Reply.badRequest(
-      `couldn't get version/kind; json parse error: ${e instanceof Error ? e.message : String(e)}`,
-    )
-  }
 }
 
 const faulted = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing | undefined> => {
@@ -120,26 +131,60 @@ const faulted = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
 /** Handles one request end to end. */
 export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   ctx.counters.requests++
+  const out = await respond(ctx, incoming)
+  if (out !== "drop") {
+    const info = RequestInfo.of(incoming.method, incoming.path, new URLSearchParams(incoming.query))
+    const key = Metrics.requestKey(info, out.status)
+    ctx.counters.answered.set(key, (ctx.counters.answered.get(key) ?? 0) + 1)
+  }
+  return out
+}
+
+const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   const fault = await faulted(ctx, incoming)
   if (fault !== undefined) return fault
   const now = ctx.now()
   const authn = await authenticate(ctx, incoming, now)
   if (authn._tag === "Unauthorized") return render(Reply.unauthorized())
-  if (authn.identity === undefined && !Api.allowsAnonymous(incoming.method, incoming.path)) {
-    return render(Reply.unauthorized())
+  const requestor = authn.identity ?? Auth.anonymous
+  const query = new URLSearchParams(incoming.query)
+  const info = RequestInfo.of(incoming.method, incoming.path, query)
+  const impersonation = Impersonation.check(ctx.state.rules(), requestor, incoming.headers)
+  if (impersonation._tag === "BadRequest") return render(Reply.badRequest(impersonation.message))
+  if (impersonation._tag === "Forbidden") {
+    return render(Api.forbiddenFor(info, requestor.user, `impersonate-on:${impersonation.mode}:${info.verb}`))
   }
-  const decoded = decodeBody(incoming)
-  if ("status" in decoded) return render(decoded)
+  const identity = impersonation._tag === "Impersonated" ? impersonation.identity : requestor
+  // authorization looks at the method, path and query only: a caller that may not make the request never reaches a
+  // body parser
+  const denied = incoming.path.startsWith("/devserver/")
+    ? Admin.authorize(identity, incoming.method, incoming.path)
+    : Api.authorizeRequest(ctx, identity, info)
+  if (denied !== undefined) return render(denied)
+  const decoded = Body.decode(incoming.headers["content-type"], incoming.body, Api.bodyKind(incoming.path))
+  if (decoded._tag === "Reply") return render(decoded.reply)
   if (incoming.path.startsWith("/devserver/")) {
-    return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity: authn.identity }))
+    return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
+  }
+  if (incoming.method === "GET" && incoming.path === "/metrics") {
+    return {
+      status: 200,
+      headers: { "content-type": Metrics.contentType, "cache-control": "no-cache, private" },
+      body: Metrics.render(ctx.counters.answered, ctx.counters.tokensIssued),
+    }
   }
   return render(
     await Api.route(ctx, {
       method: incoming.method,
       path: incoming.path,
+      query,
+      info,
+      accept: typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined,
       body: decoded.body,
-      identity: authn.identity,
+      identity,
       now,
+      userAgent: incoming.headers["user-agent"],
     }),
+    ctx.counters,
   )
 }

@@ -165,6 +165,8 @@ export const issueClientCertAsync = (
 export interface CertIdentity {
   readonly user: string
   readonly groups: ReadonlyArray<string>
+  /** The SHA-256 of the certificate's DER, lowercase hex (the credential ID kube-apiserver reports). */
+  readonly fingerprint: string
 }
 
 /**
@@ -183,7 +185,9 @@ export const verifyClientCertAsync = async (
     if (!ok) return undefined
     const user = cert.subjectName.getField("CN")[0]
     if (user === undefined || user === "") return undefined
-    return { user, groups: cert.subjectName.getField("O") }
+    const digest = new Uint8Array(await cert.getThumbprint("SHA-256"))
+    const fingerprint = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("")
+    return { user, groups: cert.subjectName.getField("O"), fingerprint }
   } catch {
     return undefined
   }

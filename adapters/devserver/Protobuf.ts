@@ -112,6 +112,40 @@ export const decodeTokenReview = (raw: Uint8Array): Record<string, unknown> => {
   return { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec }
 }
 
+const strings = (bytes: Uint8Array, names: Readonly<Record<number, string>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  read(
+    bytes,
+    Object.fromEntries(Object.entries(names).map(([no, name]) => [no, (r: BinaryReader) => (out[name] = r.string())])),
+  )
+  return emptyToAbsent(out) as Record<string, string>
+}
+
+/**
+ * Decodes an `authorization.k8s.io/v1` SelfSubjectAccessReview message (spec = 2: resourceAttributes = 1 { namespace
+ * = 1, verb = 2, group = 3, version = 4, resource = 5, subresource = 6, name = 7 }, nonResourceAttributes = 2 { path
+ * = 1, verb = 2 }).
+ */
+export const decodeSelfSubjectAccessReview = (raw: Uint8Array): Record<string, unknown> => {
+  const spec: Record<string, unknown> = {}
+  read(raw, {
+    2: (r) =>
+      read(r.bytes(), {
+        1: (s) => (spec.resourceAttributes = strings(s.bytes(), {
+          1: "namespace",
+          2: "verb",
+          3: "group",
+          4: "version",
+          5: "resource",
+          6: "subresource",
+          7: "name",
+        })),
+        2: (s) => (spec.nonResourceAttributes = strings(s.bytes(), { 1: "path", 2: "verb" })),
+      }),
+  })
+  return { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec }
+}
+
 /**
  * Turns a protobuf body into the JSON document a JSON client would have sent, for the kinds this server reads
  * (others become `{ apiVersion, kind }`).
@@ -123,6 +157,8 @@ export const toJson = (body: Uint8Array): Record<string, unknown> => {
       return decodeTokenRequest(unknown.raw)
     case "TokenReview":
       return decodeTokenReview(unknown.raw)
+    case "SelfSubjectAccessReview":
+      return decodeSelfSubjectAccessReview(unknown.raw)
     default:
       return { apiVersion: unknown.apiVersion, kind: unknown.kind }
   }

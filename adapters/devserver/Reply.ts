@@ -7,11 +7,16 @@
 import * as Status from "../../core/Status.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
 
-/** A JSON reply. */
+/** A JSON reply; a watch streams its events instead of a body. */
 export interface Reply {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
   readonly body: unknown
+  readonly watch?: {
+    /** Writes the first events and later ones through `write`; returns what stops it. */
+    readonly start: (write: (chunk: string) => void) => () => void
+    readonly timeoutMillis?: number
+  }
 }
 
 /** A JSON reply with the given status. */
@@ -43,6 +48,13 @@ export const pathNotFound = (): Reply =>
       details: {},
     }),
   )
+
+/** 404 for a path outside the API trees: kube-apiserver's plain-text page. */
+export const pageNotFound = (): Reply => ({
+  status: 404,
+  body: "404 page not found\n",
+  headers: { "content-type": "text/plain; charset=utf-8" },
+})
 
 /** 405 for a known path with a method it does not accept (kube-apiserver's text). */
 export const methodNotAllowed = (): Reply =>
@@ -100,6 +112,8 @@ export interface Attributes {
   readonly group: string
   readonly namespace?: string
   readonly name?: string
+  /** Why an authorizer did not allow it, appended to the message after `: ` (the Node authorizer gives one). */
+  readonly reason?: string
 }
 
 /** 403 with kube-apiserver's RBAC denial text. */
@@ -112,7 +126,9 @@ export const forbidden = (a: Attributes): Reply => {
     Status.failure(
       403,
       "Forbidden",
-      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}`,
+      `${what} is forbidden: User "${a.user}" cannot ${a.verb} resource "${full}" in API group "${a.group}" ${scope}${
+        a.reason === undefined ? "" : `: ${a.reason}`
+      }`,
       { details: { ...(a.name ? { name: a.name } : {}), ...(a.group ? { group: a.group } : {}), kind: a.resource } },
     ),
   )

@@ -24,6 +24,8 @@ export interface StoredPod extends StoredObject {
   readonly serviceAccountName: string
   /** The node the pod is scheduled on. */
   readonly nodeName?: string | undefined
+  /** The audiences of its projected token volumes besides the default one (which has none). */
+  readonly tokenAudiences: ReadonlyArray<string>
 }
 /** A stored static token. */
 export interface StoredToken {
@@ -35,8 +37,20 @@ export interface StoredToken {
   readonly groups: ReadonlyArray<string>
 }
 
+/** A change to the state, as a watch reports it. */
+export interface StateEvent {
+  /** What happened to the object. */
+  readonly type: "ADDED" | "MODIFIED" | "DELETED"
+  /** `namespaces`, `serviceaccounts`, `pods`, `secrets` or `nodes`. */
+  readonly resource: string
+  /** The object as it is now (as it was, for DELETED). */
+  readonly object: StoredObject
+}
+
 /** The live state and its mutators. */
 export interface DevState {
+  /** Calls `listener` on every change until the returned function is called. */
+  readonly watch: (listener: (event: StateEvent) => void) => () => void
   /** The namespace of that name, if it exists. */
   readonly namespace: (name: string) => StoredObject | undefined
   /** Every namespace. */
@@ -109,6 +123,25 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
   const tokens = new Map<string, StoredToken>()
   const users = new Map<string, ReadonlyArray<string>>()
   let rules: Array<RuleInput> = [...(input.rules ?? [])]
+  const listeners = new Set<(event: StateEvent) => void>()
+  const emit = (type: StateEvent["type"], resource: string, object: StoredObject) => {
+    for (const listener of listeners) listener({ type, resource, object })
+  }
+  /** Stores an object and reports it: a new UID under the same name is a deletion and a creation. */
+  const put = <A extends StoredObject>(map: Map<string, A>, k: string, resource: string, stored: A): string => {
+    const previous = map.get(k)
+    map.set(k, stored)
+    if (previous !== undefined && previous.uid !== stored.uid) emit("DELETED", resource, previous)
+    emit(previous !== undefined && previous.uid === stored.uid ? "MODIFIED" : "ADDED", resource, stored)
+    return stored.uid
+  }
+  const remove = <A extends StoredObject>(map: Map<string, A>, k: string, resource: string): boolean => {
+    const previous = map.get(k)
+    if (previous === undefined) return false
+    map.delete(k)
+    emit("DELETED", resource, previous)
+    return true
+  }
 
   const object = (namespace: string, name: string, uid?: string): StoredObject => ({
     namespace,
@@ -120,6 +153,10 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     [...map.values()].filter((o) => namespace === undefined || o.namespace === namespace)
 
   const state: DevState = {
+    watch: (listener) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    },
     namespace: (name) => namespaces.get(name),
     namespaces: () => [...namespaces.values()],
     serviceAccount: (namespace, name) => serviceAccounts.get(key(namespace, name)),
@@ -139,47 +176,44 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     upsertNamespace: (name, uid) => {
       const existing = namespaces.get(name)
       if (existing !== undefined && (uid === undefined || uid === existing.uid)) return existing.uid
-      const stored = object("", name, uid)
-      namespaces.set(name, stored)
-      return stored.uid
+      return put(namespaces, name, "namespaces", object("", name, uid))
     },
     deleteNamespace: (name) => {
-      for (const map of [serviceAccounts, pods, secrets] as const) {
-        for (const [k, o] of map) if (o.namespace === name) map.delete(k)
+      for (
+        const [map, resource] of [[serviceAccounts, "serviceaccounts"], [pods, "pods"], [secrets, "secrets"]] as const
+      ) {
+        for (const [k, o] of map) if (o.namespace === name) remove(map as Map<string, StoredObject>, k, resource)
       }
-      return namespaces.delete(name)
+      return remove(namespaces, name, "namespaces")
     },
     upsertServiceAccount: (namespace, name, uid) => {
       state.upsertNamespace(namespace)
-      const stored = object(namespace, name, uid)
-      serviceAccounts.set(key(namespace, name), stored)
-      return stored.uid
+      return put(serviceAccounts, key(namespace, name), "serviceaccounts", object(namespace, name, uid))
     },
-    deleteServiceAccount: (namespace, name) => serviceAccounts.delete(key(namespace, name)),
+    deleteServiceAccount: (namespace, name) => remove(serviceAccounts, key(namespace, name), "serviceaccounts"),
     upsertPod: (pod) => {
       state.upsertNamespace(pod.namespace)
       const stored: StoredPod = {
         ...object(pod.namespace, pod.name, pod.uid),
         serviceAccountName: pod.serviceAccountName,
         nodeName: pod.nodeName,
+        tokenAudiences: pod.tokenAudiences ?? [],
       }
-      pods.set(key(pod.namespace, pod.name), stored)
-      return stored.uid
+      return put(pods, key(pod.namespace, pod.name), "pods", stored)
     },
-    deletePod: (namespace, name) => pods.delete(key(namespace, name)),
+    deletePod: (namespace, name) => remove(pods, key(namespace, name), "pods"),
     upsertSecret: (secret) => {
       state.upsertNamespace(secret.namespace)
-      const stored = object(secret.namespace, secret.name, secret.uid)
-      secrets.set(key(secret.namespace, secret.name), stored)
-      return stored.uid
+      return put(
+        secrets,
+        key(secret.namespace, secret.name),
+        "secrets",
+        object(secret.namespace, secret.name, secret.uid),
+      )
     },
-    deleteSecret: (namespace, name) => secrets.delete(key(namespace, name)),
-    upsertNode: (node) => {
-      const stored = object("", node.name, node.uid)
-      nodes.set(node.name, stored)
-      return stored.uid
-    },
-    deleteNode: (name) => nodes.delete(name),
+    deleteSecret: (namespace, name) => remove(secrets, key(namespace, name), "secrets"),
+    upsertNode: (node) => put(nodes, node.name, "nodes", object("", node.name, node.uid)),
+    deleteNode: (name) => remove(nodes, name, "nodes"),
     addStaticToken: (token, user, groups = [], uid) => {
       tokens.set(token, { user, groups, uid })
     },
@@ -193,12 +227,13 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     snapshot: () => ({
       namespaces: [...namespaces.values()].map(({ name, uid }) => ({ name, uid })),
       serviceAccounts: [...serviceAccounts.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
-      pods: [...pods.values()].map(({ namespace, name, uid, serviceAccountName, nodeName }) => ({
+      pods: [...pods.values()].map(({ namespace, name, uid, serviceAccountName, nodeName, tokenAudiences }) => ({
         namespace,
         name,
         uid,
         serviceAccountName,
         ...(nodeName === undefined ? {} : { nodeName }),
+        ...(tokenAudiences.length === 0 ? {} : { tokenAudiences }),
       })),
       secrets: [...secrets.values()].map(({ namespace, name, uid }) => ({ namespace, name, uid })),
       nodes: [...nodes.values()].map(({ name, uid }) => ({ name, uid })),

@@ -9,7 +9,7 @@
  * serviceAccounts:
  *   - { namespace: team-a, name: builder, uid: 0a9b8c7d-1111-4e2f-8a3b-556677889900 }
  * pods:
- *   - { namespace: team-a, name: web, serviceAccountName: builder, nodeName: worker-1 }
+ *   - { namespace: team-a, name: web, serviceAccountName: builder, nodeName: worker-1, tokenAudiences: [vault] }
  * nodes: [{ name: worker-1 }]
  * users: [{ name: alice, groups: [system:masters] }]
  * staticTokens: [{ token: s3cret, user: ci, groups: [ci] }]
@@ -50,6 +50,11 @@ export interface PodInput extends ObjectInput {
   readonly serviceAccountName: string
   /** The node the pod is scheduled on. */
   readonly nodeName?: string
+  /**
+   * The audiences of the pod's projected service-account token volumes, besides its default `kube-api-access` volume
+   * (whose token has no audience, meaning the API server's). A node may request tokens for these audiences only.
+   */
+  readonly tokenAudiences?: ReadonlyArray<string>
 }
 /** A node (cluster-scoped). */
 export interface NodeInput {
@@ -142,7 +147,11 @@ export const RuleSchema: Schema.Schema<RuleInput> = Schema.Struct({
 export const StateInputSchema: Schema.Schema<StateInput> = Schema.Struct({
   namespaces: opt(Schema.Array(Schema.Union(Name, Schema.Struct({ name: Name, uid: opt(Name) })))),
   serviceAccounts: opt(Schema.Array(Schema.Struct(ObjectFields))),
-  pods: opt(Schema.Array(Schema.Struct({ ...ObjectFields, serviceAccountName: Name, nodeName: opt(Name) }))),
+  pods: opt(
+    Schema.Array(
+      Schema.Struct({ ...ObjectFields, serviceAccountName: Name, nodeName: opt(Name), tokenAudiences: opt(Names) }),
+    ),
+  ),
   secrets: opt(Schema.Array(Schema.Struct(ObjectFields))),
   nodes: opt(Schema.Array(Schema.Struct({ name: Name, uid: opt(Name) }))),
   users: opt(Schema.Array(UserSchema)),

@@ -9,6 +9,9 @@ import * as Either from "effect/Either"
 import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
+import * as Auth from "./Auth.ts"
+import * as Body from "./Body.ts"
+import * as ManagedFields from "./ManagedFields.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
 import { claimsFor } from "./Signer.ts"
@@ -41,6 +44,41 @@ const renderDuration = (seconds: number): string =>
     ? plural(seconds / 60, "minute")
     : plural(seconds, "second")
 
+/** The Go shape of a TokenRequest body. */
+export const tokenRequestType = {
+  _tag: "Struct",
+  name: "TokenRequest",
+  goType: "v1.TokenRequest",
+  fields: {
+    apiVersion: Body.goString,
+    kind: Body.goString,
+    metadata: Body.goObjectMeta,
+    spec: {
+      _tag: "Struct",
+      name: "TokenRequestSpec",
+      goType: "v1.TokenRequestSpec",
+      fields: {
+        audiences: Body.goStrings,
+        expirationSeconds: Body.goInt64,
+        boundObjectRef: {
+          _tag: "Struct",
+          name: "BoundObjectReference",
+          goType: "*v1.BoundObjectReference",
+          fields: { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
+        },
+      },
+    },
+  },
+} as const satisfies Body.GoType
+
+/** JSON `null` leaves a Go field at its zero value: drop it before decoding. */
+const withoutNulls = (value: unknown): unknown =>
+  Array.isArray(value)
+    ? value.map(withoutNulls)
+    : typeof value === "object" && value !== null
+    ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]))
+    : value
+
 /** The inputs of one TokenRequest. */
 export interface TokenCall {
   readonly namespace: string
@@ -49,6 +87,8 @@ export interface TokenCall {
   readonly identity: Identity
   /** Step 7's `now`, from the server's Clock. */
   readonly now: Date
+  /** The `User-Agent` header, the field manager recorded in the response's `managedFields`. */
+  readonly userAgent?: string | undefined
 }
 
 /** Handles one TokenRequest; the reply is the 201 response or a Status. */
@@ -62,9 +102,11 @@ export const createToken = async (
   // 1. the namespace must be in the URL
   if (namespace === "") return Reply.badRequest("namespace is required")
   const raw = typeof call.body === "object" && call.body !== null ? call.body as Record<string, unknown> : {}
-  const decoded = Schema.decodeUnknownEither(TokenRequestJson)({ ...raw, spec: raw.spec ?? {} })
+  const typeError = Body.goTypeError(raw, tokenRequestType)
+  if (typeError !== undefined) return Body.cannotBeHandled("TokenRequest", typeError)
+  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...raw, spec: raw.spec ?? {} }))
   if (Either.isLeft(decoded)) {
-    return Reply.badRequest(`the body of the request was in an unknown format: ${decoded.left.message.split("\n")[0]}`)
+    return Body.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
   }
   const request = decoded.right
   // 2, 3. body name and namespace must match the URL
@@ -74,15 +116,13 @@ export const createToken = async (
       { field: "metadata.name", value: quote(bodyName), detail: "must match the service account name if specified" },
     ])
   }
+  // a body namespace other than the URL's is refused before anything else looks at the object
   const bodyNamespace = request.metadata?.namespace
   if (bodyNamespace !== undefined && bodyNamespace !== "" && bodyNamespace !== namespace) {
-    return Reply.invalid("TokenRequest", group, name, [{
-      field: "metadata.namespace",
-      value: quote(bodyNamespace),
-      detail: "must match the service account namespace if specified",
-    }])
+    return Reply.badRequest("the namespace of the provided object does not match the namespace sent on the request")
   }
-  // 4. the service account
+  // 4. the namespace, then the service account
+  if (state.namespace(namespace) === undefined) return Reply.notFound("namespaces", namespace)
   const sa = state.serviceAccount(namespace, name)
   if (sa === undefined) return Reply.notFound("serviceaccounts", name)
   // 5. the UID in the request
@@ -101,11 +141,6 @@ export const createToken = async (
     : config.apiAudiences
   let expirationSeconds = request.spec.expirationSeconds ?? 3600
   // 8. static validation
-  if (!Number.isInteger(expirationSeconds)) {
-    return Reply.badRequest(
-      `json: cannot unmarshal number ${expirationSeconds} into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
-    )
-  }
   if (expirationSeconds < config.minTokenExpirationSeconds) {
     return Reply.invalid("TokenRequest", group, "", [{
       field: "spec.expirationSeconds",
@@ -149,6 +184,23 @@ export const createToken = async (
       )
     }
     if (pod.nodeName !== nodeName) return deny("node requested token bound to a pod scheduled on a different node")
+    // the node audience restriction (on by default since 1.33): at most one audience, as sent (none stands for the
+    // API server's), which one of the pod's projected token volumes must name, unless a rule grants the node the verb
+    // request-serviceaccounts-token-audience on that audience as the resource
+    const sent = request.spec.audiences ?? []
+    if (sent.length > 1) return deny("node may only request 0 or 1 audiences")
+    const audience = sent[0] ?? ""
+    const used = audience === "" || pod.tokenAudiences.includes(audience)
+    if (
+      !used && !Auth.authorize(state.rules(), call.identity, {
+        verb: "request-serviceaccounts-token-audience",
+        resource: audience,
+        namespace,
+        name,
+      })
+    ) {
+      return deny(`${call.identity.user} is not authorized to request tokens for audience ${quote(audience)}`)
+    }
   }
   // 10. the bound object
   let binding: Binding = {}
@@ -222,12 +274,24 @@ export const createToken = async (
     warnafter: extended ? iat + warnOnlyBoundTokenExpirationSeconds : undefined,
     jti: globalThis.crypto.randomUUID(),
   }))
-  // 14. the response
+  // 14. the response: the managed fields of the request as sent (defaulted), an absent bound object as null
+  const managed = ManagedFields.entry(ManagedFields.tokenRequestFields(call.body), {
+    userAgent: call.userAgent,
+    apiVersion: "authentication.k8s.io/v1",
+    now,
+    subresource: "token",
+  })
   return Reply.json(201, {
     kind: "TokenRequest",
     apiVersion: "authentication.k8s.io/v1",
-    metadata: { name, namespace, uid: sa.uid, creationTimestamp: formatTime(now) },
-    spec: { audiences, expirationSeconds, ...(ref === undefined ? {} : { boundObjectRef: ref }) },
+    metadata: {
+      name,
+      namespace,
+      uid: sa.uid,
+      creationTimestamp: formatTime(now),
+      ...(managed === undefined ? {} : { managedFields: [managed] }),
+    },
+    spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
     status: {
       token,
       expirationTimestamp: formatTime(new Date(Math.floor(now.getTime() / 1000) * 1000 + expirationSeconds * 1000)),

@@ -17,6 +17,8 @@ import * as Connections from "../platform/Connections.ts"
 export interface Incoming {
   readonly method: string
   readonly path: string
+  /** The query string without its `?` (`""` when there is none). */
+  readonly query: string
   readonly headers: http.IncomingHttpHeaders
   readonly body: Uint8Array
   /** The DER of the client certificate, when one was presented. */
@@ -25,9 +27,22 @@ export interface Incoming {
   readonly connection: object
 }
 
-/** What the handler answers: a response, or `"drop"` to destroy the connection without answering. */
+/**
+ * A response that stays open (a watch): `start` writes the first chunks and later ones through `write` and returns
+ * what stops it. The transport ends it when the client goes away, after `timeoutMillis` when set, and in any case
+ * just before the per-request limit, as a real server ends a watch after its own timeout.
+ */
+export interface Streamed {
+  readonly status: number
+  readonly headers: Readonly<Record<string, string>>
+  readonly start: (write: (chunk: string) => void) => () => void
+  readonly timeoutMillis?: number | undefined
+}
+
+/** What the handler answers: a response, a stream, or `"drop"` to destroy the connection without answering. */
 export type Outgoing =
-  | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string }
+  | { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string | Uint8Array }
+  | Streamed
   | "drop"
 
 /** The transport's options. */
@@ -107,13 +122,16 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
   new Promise((resolve, reject) => {
     const sockets = new Set<net.Socket>()
     const max = options.maxBodyBytes ?? 3 * 1024 * 1024
+    const limits = Connections.resolve(options.connections, defaultConnectionLimits)
     const app = http.createServer((req, res) => {
-      const path = new URL(req.url ?? "/", "https://localhost").pathname
+      const url = new URL(req.url ?? "/", "https://localhost")
+      const path = url.pathname
       readBody(req, max)
         .then((body) =>
           options.handle({
             method: (req.method ?? "GET").toUpperCase(),
             path,
+            query: url.search.replace(/^\?/, ""),
             headers: req.headers,
             body,
             peerCertificate: peerCertificate(req.socket),
@@ -123,6 +141,20 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
         .then((out) => {
           if (out === "drop") {
             req.socket.destroy()
+            return
+          }
+          if ("start" in out) {
+            res.writeHead(out.status, { ...(closeAfterResponse ? { connection: "close" } : {}), ...out.headers })
+            // the status goes out at once, as kube-apiserver's watch does: a client waits for it within its timeout
+            // even when no event comes
+            res.flushHeaders()
+            const stop = out.start((chunk) => res.write(chunk))
+            const limit = Math.max(limits.requestTimeoutMillis - 1000, 1)
+            const timer = setTimeout(() => res.end(), Math.min(out.timeoutMillis ?? limit, limit))
+            res.once("close", () => {
+              clearTimeout(timer)
+              stop()
+            })
             return
           }
           res.writeHead(out.status, {
@@ -151,7 +183,6 @@ export const listen = (options: TransportOptions): Promise<Listening> =>
           }))
         })
     })
-    const limits = Connections.resolve(options.connections, defaultConnectionLimits)
     const server = tls.createServer({
       key: options.keyPem,
       cert: options.certPem,

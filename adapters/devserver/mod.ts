@@ -64,7 +64,7 @@ import type * as Connections from "../platform/Connections.ts"
 export { DevServerError, DevServerErrorBase } from "./DevServerError.ts"
 export type { DevServerErrorFields, DevServerErrorReason } from "./DevServerError.ts"
 export type { Faults, FaultSpec } from "./Faults.ts"
-export type { DevState, StoredObject, StoredPod, StoredToken } from "./State.ts"
+export type { DevState, StateEvent, StoredObject, StoredPod, StoredToken } from "./State.ts"
 export type {
   NamespaceInput,
   NodeInput,
@@ -116,6 +116,8 @@ export interface Stats {
   readonly requests: number
   /** Faults injected so far. */
   readonly faultsInjected: number
+  /** Watches open now. */
+  readonly watches: number
 }
 
 /** A running development API server. */
@@ -213,7 +215,7 @@ export const start = (options: Options = {}): Effect.Effect<DevServer, DevServer
     const signer = yield* makeSigner(issuer)
     const state = State.make(options.state ?? defaultState, now)
     const faults = FaultsModule.make()
-    const counters: Handler.Counters = { requests: 0, tokensIssued: 0 }
+    const counters: Handler.Counters = { requests: 0, tokensIssued: 0, watches: 0, answered: new Map() }
     let url = ""
     const issue = (user: string, groups: ReadonlyArray<string>) =>
       Pki.issueClientCertAsync(ca, { commonName: user, organizations: groups })
@@ -278,6 +280,9 @@ export const start = (options: Options = {}): Effect.Effect<DevServer, DevServer
         },
         get faultsInjected() {
           return faults.injected()
+        },
+        get watches() {
+          return counters.watches
         },
       },
     }

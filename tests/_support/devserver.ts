@@ -37,6 +37,8 @@ export interface Call {
   readonly as?: Credentials
   /** Trust this CA instead of the server's. */
   readonly ca?: string
+  /** More request headers (impersonation, ...). */
+  readonly headers?: Readonly<Record<string, string | Array<string>>>
 }
 
 /** A response. */
@@ -62,6 +64,7 @@ export const send = (server: DevServer.DevServer, call: Call): Promise<Answer> =
         ...("token" in as ? { authorization: `Bearer ${as.token}` } : {}),
         ...(body === undefined ? {} : { "content-type": call.contentType ?? "application/json" }),
         accept: "application/json",
+        ...call.headers,
       },
     }, (res) => {
       const chunks: Array<Uint8Array> = []

@@ -4,6 +4,9 @@
  * `tokenCommand.runtimes.test.ts` runs the three CLIs and kubectl.
  */
 import assert from "node:assert/strict"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { describe, it } from "node:test"
 import * as Command from "@effect/cli/Command"
 import * as NodeContext from "@effect/platform-node/NodeContext"
@@ -11,6 +14,7 @@ import * as Terminal from "@effect/platform/Terminal"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as DevServer from "../../adapters/devserver/mod.ts"
 import * as TokenCommand from "../../adapters/cli/TokenCommand.ts"
 import type { TokenFlags } from "../../adapters/cli/TokenFlags.ts"
 import { validate } from "../../adapters/cli/TokenFlags.ts"
@@ -140,6 +144,33 @@ describe("token against the development API server", () => {
     assert.match(String(context._tag === "Left" && context.left.message), /context "nope" not found/)
     const usage = await execute({ duration: some("-5s") })
     assert.equal(usage._tag === "Left" && usage.left.reason, "Usage")
+  })
+
+  it("leaves the lifetime's lower bound to the server, as kubectl does", async () => {
+    const short = await execute({ duration: some("100s") })
+    assert.equal(
+      short._tag === "Left" && short.left.message,
+      'failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 100: may not specify a duration less than 10 minutes',
+    )
+    // a server configured with a lower minimum issues it
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "token-cmd-min-"))
+    try {
+      const kubeconfig = path.join(dir, "kubeconfig")
+      const result = await Effect.runPromise(
+        Effect.scoped(
+          DevServer.start({ minTokenExpirationSeconds: 60, kubeconfigOut: kubeconfig }).pipe(
+            Effect.zipRight(
+              TokenCommand.execute(flags({ kubeconfig: some(kubeconfig), duration: some("100s") })).pipe(Effect.either),
+            ),
+          ),
+        ).pipe(Effect.provide(platform)),
+      )
+      assert.equal(result._tag, "Right")
+      const claims = payload(result._tag === "Right" ? result.right : "")
+      assert.equal(claims.exp - claims.iat, 100)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it("parses the command line (-n, repeated --audience, -o) and writes to the terminal", async () => {

@@ -42,6 +42,8 @@ export interface ClusterOptions {
   readonly maxTokenExpiration?: string
   /** `--service-account-extend-token-expiration` (the server's default: true). */
   readonly extendTokenExpiration?: boolean
+  /** The service-account signing key: `"rsa"` (the default, as kubeadm makes it: RS256 tokens) or `"ecdsa"` (P-256: ES256). */
+  readonly serviceAccountKey?: "rsa" | "ecdsa"
   /** More kube-apiserver flags, after the harness's own (so they win). */
   readonly apiserverArgs?: ReadonlyArray<string>
   /**
@@ -80,6 +82,7 @@ export const startCluster = (options: ClusterOptions = {}): Promise<Cluster> => 
   if (options.extendTokenExpiration !== undefined) {
     args.push(`--extend-token-expiration=${options.extendTokenExpiration}`)
   }
+  if (options.serviceAccountKey !== undefined) args.push("--service-account-key", options.serviceAccountKey)
   if (options.apiserverArgs?.length) args.push("--", ...options.apiserverArgs)
   const child = spawn("bash", [path.join(root, "tools/cluster/run.sh"), ...args], {
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,11 +4,15 @@
  * connections (a cap, and deadlines for the handshake, the headers and idle kept-alive connections).
  */
 import assert from "node:assert/strict"
+import * as https from "node:https"
 import * as net from "node:net"
 import { describe, it } from "node:test"
 import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
+import * as Api from "../../adapters/devserver/Api.ts"
+import type * as DevServer from "../../adapters/devserver/mod.ts"
 import { parseState } from "../../adapters/devserver/StateFile.ts"
+import * as Table from "../../adapters/devserver/Table.ts"
 import { runTest } from "../_support/harness.ts"
 import * as Connections from "../_support/connections.ts"
 import { call, issuedOf, send, server, statusOf, tokenPath, tokenRequest } from "../_support/devserver.ts"
@@ -37,23 +41,63 @@ describe("devserver discovery and OIDC", () => {
       })
       assert.ok(v1.resources.some((r) => r.name === "serviceaccounts"))
       const apis = (yield* call(s, { path: "/apis" })).json as { groups: ReadonlyArray<{ name: string }> }
-      assert.deepEqual(apis.groups.map((g) => g.name), ["authentication.k8s.io"])
+      assert.deepEqual(apis.groups.map((g) => g.name), ["authentication.k8s.io", "authorization.k8s.io"])
       const auth = (yield* call(s, { path: "/apis/authentication.k8s.io/v1" })).json as {
         resources: ReadonlyArray<{ name: string }>
       }
       assert.deepEqual(auth.resources.map((r) => r.name).sort(), ["selfsubjectreviews", "tokenreviews"])
     })))
 
+  it("lists its health checks with ?verbose, as kube-apiserver does", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const readyz = yield* call(s, { path: "/readyz?verbose", as: { none: true } })
+      assert.equal(readyz.text, "[+]ping ok\n[+]log ok\n[+]signer ok\n[+]shutdown ok\nreadyz check passed\n")
+      assert.match(readyz.headers["content-type"] as string, /^text\/plain/)
+      assert.equal((yield* call(s, { path: "/livez?verbose" })).text.split("\n").at(-2), "livez check passed")
+      assert.equal((yield* call(s, { path: "/healthz?verbose" })).text.split("\n").at(-2), "healthz check passed")
+    })))
+
+  it("serves /metrics to masters and system:monitoring only, in the Prometheus text format", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      yield* call(s, { path: "/api/v1/namespaces/default/pods" })
+      const metrics = yield* call(s, { path: "/metrics" })
+      assert.equal(metrics.status, 200)
+      assert.equal(metrics.headers["content-type"], "text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
+      assert.ok(
+        metrics.text.includes(
+          'apiserver_request_total{code="200",component="apiserver",group="",resource="pods",scope="namespace",subresource="",verb="LIST",version="v1"} 1',
+        ),
+        metrics.text,
+      )
+      const monitor = yield* s.issueClientCert("prometheus", ["system:monitoring"])
+      assert.equal(
+        (yield* call(s, { path: "/metrics", as: { cert: monitor.certPem, key: monitor.keyPem } })).status,
+        200,
+      )
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const denied = yield* call(s, { path: "/metrics", as: { cert: alice.certPem, key: alice.keyPem } })
+      assert.equal(statusOf(denied).message, 'forbidden: User "alice" cannot get path "/metrics"')
+    })))
+
   it("serves the OpenID configuration and a JWKS whose kid signs the tokens", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ issuer: "https://issuer.example", apiAudiences: ["api", "other"] })
-      const config = (yield* call(s, { path: "/.well-known/openid-configuration", as: { none: true } })).json as Record<
-        string,
-        unknown
-      >
+      const config = (yield* call(s, { path: "/.well-known/openid-configuration" })).json as Record<string, unknown>
       assert.equal(config.issuer, "https://issuer.example")
       assert.equal(config.jwks_uri, `${s.url}/openid/v1/jwks`)
-      const jwks = (yield* call(s, { path: "/openid/v1/jwks" })).json as { keys: ReadonlyArray<Record<string, string>> }
+      // application/json alone is not acceptable: the JWKS is served as application/jwk-set+json only
+      const refused = yield* call(s, { path: "/openid/v1/jwks" })
+      assert.deepEqual([refused.status, statusOf(refused).reason, statusOf(refused).message], [
+        406,
+        "NotAcceptable",
+        "406: Not Acceptable\n\nAvailable representations: application/jwk-set+json",
+      ])
+      const jwksAnswer = yield* call(s, { path: "/openid/v1/jwks", headers: { accept: "application/json, */*" } })
+      assert.equal(jwksAnswer.headers["content-type"], "application/jwk-set+json")
+      assert.equal(jwksAnswer.headers["cache-control"], "public, max-age=3600")
+      const jwks = jwksAnswer.json as { keys: ReadonlyArray<Record<string, string>> }
       assert.equal(jwks.keys.length, 1)
       assert.deepEqual([jwks.keys[0]!.kid, jwks.keys[0]!.alg, jwks.keys[0]!.kty], [s.signer.kid, "ES256", "EC"])
       const issued = issuedOf(yield* call(s, { path: issue, body: tokenRequest({}) }))
@@ -62,6 +106,29 @@ describe("devserver discovery and OIDC", () => {
 })
 
 describe("devserver read access and unknown paths", () => {
+  it("lists in storage order (by name) with items bare of kind and apiVersion; namespaces carry their name label", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      for (const name of ["zeta", "alpha"]) s.state.upsertServiceAccount("default", name)
+      const sas = (yield* call(s, { path: "/api/v1/namespaces/default/serviceaccounts" })).json as {
+        items: ReadonlyArray<{ kind?: string; apiVersion?: string; metadata: { name: string } }>
+      }
+      assert.deepEqual(sas.items.map((i) => i.metadata.name), ["alpha", "default", "zeta"])
+      assert.deepEqual(sas.items.map((i) => [i.kind, i.apiVersion]), [[undefined, undefined], [undefined, undefined], [
+        undefined,
+        undefined,
+      ]])
+      // a fieldSelector on the name narrows the list (kubectl get --field-selector metadata.name=zeta)
+      const one = (yield* call(s, {
+        path: "/api/v1/namespaces/default/serviceaccounts?fieldSelector=metadata.name%3Dzeta",
+      })).json as { items: ReadonlyArray<{ metadata: { name: string } }> }
+      assert.deepEqual(one.items.map((i) => i.metadata.name), ["zeta"])
+      const ns = (yield* call(s, { path: "/api/v1/namespaces/default" })).json as {
+        metadata: { labels: Record<string, string> }
+      }
+      assert.deepEqual(ns.metadata.labels, { "kubernetes.io/metadata.name": "default" })
+    })))
+
   it("lists and gets namespaces, service accounts and pods; 404 Status for missing objects and paths", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
@@ -74,7 +141,7 @@ describe("devserver read access and unknown paths", () => {
       const pod = (yield* call(s, { path: "/api/v1/namespaces/default/pods/demo" })).json as {
         spec: { serviceAccountName: string; nodeName: string }
       }
-      assert.deepEqual(pod.spec, { serviceAccountName: "default", nodeName: "node-1" })
+      assert.deepEqual([pod.spec.serviceAccountName, pod.spec.nodeName], ["default", "node-1"])
       const ns = (yield* call(s, { path: "/api/v1/namespaces/default" })).json as { kind: string }
       assert.equal(ns.kind, "Namespace")
       assert.equal(((yield* call(s, { path: "/api/v1/pods" })).json as { items: unknown[] }).items.length, 1)
@@ -83,10 +150,261 @@ describe("devserver read access and unknown paths", () => {
       const unknown = yield* call(s, { path: "/apis/apps/v1/deployments" })
       assert.equal(unknown.status, 404)
       assert.equal(statusOf(unknown).message, "the server could not find the requested resource")
+      // outside /api and /apis a miss is kube-apiserver's plain-text page, not a Status
+      const page = yield* call(s, { path: "/no/such/path" })
+      assert.deepEqual([page.status, page.headers["content-type"], page.text], [
+        404,
+        "text/plain; charset=utf-8",
+        "404 page not found\n",
+      ])
       const wrongMethod = yield* call(s, { path: issue, method: "GET" })
       assert.deepEqual([statusOf(wrongMethod).code, statusOf(wrongMethod).reason], [405, "MethodNotAllowed"])
       const huge = yield* call(s, { path: issue, raw: new Uint8Array(4 * 1024 * 1024).fill(32) })
       assert.deepEqual([huge.status, statusOf(huge).reason], [413, "RequestEntityTooLarge"])
+    })))
+})
+
+/** Opens a watch as the admin and hands out its events one at a time. */
+const openWatch = (s: DevServer.DevServer, path: string, accept = "application/json") => {
+  const lines: Array<string> = []
+  const waiting: Array<(line: string) => void> = []
+  let buffer = ""
+  const req = https.request(`${s.url}${path}`, {
+    ca: s.caPem,
+    cert: s.adminCertPem,
+    key: s.adminKeyPem,
+    agent: false,
+    headers: { accept },
+  }, (res) => {
+    res.setEncoding("utf8")
+    res.on("data", (chunk: string) => {
+      buffer += chunk
+      let newline = buffer.indexOf("\n")
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline)
+        buffer = buffer.slice(newline + 1)
+        const waiter = waiting.shift()
+        if (waiter !== undefined) waiter(line)
+        else lines.push(line)
+        newline = buffer.indexOf("\n")
+      }
+    })
+    res.on("error", () => {})
+  })
+  req.on("error", () => {})
+  req.end()
+  return {
+    next: (): Effect.Effect<{ type: string; object: Record<string, unknown> }> =>
+      Effect.promise(() =>
+        new Promise<string>((resolve) => {
+          const line = lines.shift()
+          if (line !== undefined) resolve(line)
+          else waiting.push(resolve)
+        })
+      ).pipe(Effect.map((line) => JSON.parse(line))),
+    close: () => req.destroy(),
+  }
+}
+
+const until = (condition: () => boolean): Effect.Effect<void> =>
+  Effect.promise(async () => {
+    while (!condition()) await new Promise((resolve) => setImmediate(resolve))
+  })
+
+describe("devserver watch and Table output", () => {
+  it("streams ADDED events, then changes, as newline-delimited JSON; with kubectl's resourceVersion only changes", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const all = openWatch(s, "/api/v1/namespaces/default/pods?watch=true")
+      const first = yield* all.next()
+      assert.equal(first.type, "ADDED")
+      assert.deepEqual([first.object.kind, (first.object.metadata as { name: string }).name], ["Pod", "demo"])
+      const changes = openWatch(s, "/api/v1/namespaces/default/pods?resourceVersion=1&watch=true")
+      yield* until(() => s.stats.watches === 2)
+      s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+      s.state.upsertPod({ namespace: "other", name: "elsewhere", serviceAccountName: "default" })
+      s.state.deletePod("default", "demo")
+      for (const w of [all, changes]) {
+        const added = yield* w.next()
+        assert.deepEqual([added.type, (added.object.metadata as { name: string }).name], ["ADDED", "web"])
+        const deleted = yield* w.next()
+        assert.deepEqual([deleted.type, (deleted.object.metadata as { name: string }).name], ["DELETED", "demo"])
+        w.close()
+      }
+      yield* until(() => s.stats.watches === 0)
+    })))
+
+  it("sends a watch's status before any event; reads the request's timeout as a Go duration", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      // kubectl get --watch --request-timeout 2s waits 2 s for the status of a watch no event may ever come on
+      const status = yield* Effect.promise(() =>
+        new Promise<number>((resolve, reject) => {
+          const req = https.request(`${s.url}/api/v1/namespaces/default/pods?resourceVersion=1&watch=true`, {
+            ca: s.caPem,
+            cert: s.adminCertPem,
+            key: s.adminKeyPem,
+            agent: false,
+          }, (res) => {
+            resolve(res.statusCode ?? 0)
+            res.destroy()
+          })
+          req.on("error", reject)
+          req.end()
+        })
+      )
+      assert.equal(status, 200)
+      assert.deepEqual(
+        ["2s", "1m30s", "500ms", "1h", "", "2", "2x", "s"].map(Api.goDurationSeconds),
+        [2, 90, 0.5, 3600, undefined, undefined, undefined, undefined],
+      )
+    })))
+
+  it("answers a Table when asked, with kube-apiserver's columns, in lists, gets and watch events", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const accept =
+        "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+      const send = (path: string) =>
+        Effect.promise(() =>
+          new Promise<Record<string, unknown>>((resolve, reject) => {
+            https.get(`${s.url}${path}`, {
+              ca: s.caPem,
+              cert: s.adminCertPem,
+              key: s.adminKeyPem,
+              agent: false,
+              headers: { accept },
+            }, (res) => {
+              let text = ""
+              res.setEncoding("utf8")
+              res.on("data", (c: string) => (text += c))
+              res.on("end", () => resolve(JSON.parse(text)))
+            }).on("error", reject)
+          })
+        )
+      const pods = yield* send("/api/v1/namespaces/default/pods")
+      assert.equal(pods.kind, "Table")
+      assert.deepEqual(
+        (pods.columnDefinitions as ReadonlyArray<{ name: string }>).map((c) => c.name),
+        ["Name", "Ready", "Status", "Restarts", "Age", "IP", "Node", "Nominated Node", "Readiness Gates"],
+      )
+      const row = (pods.rows as ReadonlyArray<{ cells: ReadonlyArray<string>; object: Record<string, unknown> }>)[0]!
+      assert.deepEqual(row.cells, ["demo", "1/1", "Running", "0", "0s", "<none>", "node-1", "<none>", "<none>"])
+      assert.equal(row.object.kind, "PartialObjectMetadata")
+      const ns = yield* send("/api/v1/namespaces/default")
+      assert.deepEqual((ns.rows as ReadonlyArray<{ cells: unknown }>).map((r) => r.cells), [[
+        "default",
+        "Active",
+        "0s",
+      ]])
+      const sa = yield* send("/api/v1/namespaces/default/serviceaccounts")
+      assert.deepEqual((sa.columnDefinitions as ReadonlyArray<{ name: string }>).map((c) => c.name), ["Name", "Age"])
+      const w = openWatch(s, "/api/v1/namespaces/default/pods?watch=true", accept)
+      const event = yield* w.next()
+      assert.equal(event.object.kind, "Table")
+      assert.ok(Array.isArray(event.object.columnDefinitions))
+      s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+      const later = yield* w.next()
+      assert.equal(later.object.columnDefinitions, null)
+      assert.deepEqual((later.object.rows as ReadonlyArray<{ cells: ReadonlyArray<string> }>)[0]!.cells.slice(0, 3), [
+        "web",
+        "0/1",
+        "Pending",
+      ])
+      w.close()
+    })))
+
+  it("renders ages as Go's HumanDuration", () => {
+    const cases: ReadonlyArray<readonly [number, string]> = [
+      [-5_000, "<invalid>"],
+      [-1_000, "0s"],
+      [119_000, "119s"],
+      [200_000, "3m20s"],
+      [300_000, "5m"],
+      [42 * 60_000, "42m"],
+      [(5 * 60 + 10) * 60_000, "5h10m"],
+      [12 * 3_600_000, "12h"],
+      [(3 * 24 + 4) * 3_600_000, "3d4h"],
+      [120 * 86_400_000, "120d"],
+      [(2 * 365 + 30) * 86_400_000, "2y30d"],
+      [9 * 365 * 86_400_000, "9y"],
+    ]
+    for (const [millis, text] of cases) assert.equal(Table.humanDuration(millis), text, String(millis))
+  })
+})
+
+describe("devserver OpenAPI and field validation", () => {
+  it("serves OpenAPI v3 per group-version (with fieldValidation on creates), a v2 without definitions, 404 otherwise", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const indexAnswer = yield* call(s, { path: "/openapi/v3" })
+      // kube-apiserver serves the index with http.ServeContent, which sniffs JSON as plain text
+      assert.equal(indexAnswer.headers["content-type"], "text/plain; charset=utf-8")
+      const index = indexAnswer.json as {
+        paths: Record<string, { serverRelativeURL: string }>
+      }
+      assert.deepEqual(Object.keys(index.paths), [
+        "api/v1",
+        "apis/authentication.k8s.io/v1",
+        "apis/authorization.k8s.io/v1",
+      ])
+      const auth = (yield* call(s, { path: index.paths["apis/authentication.k8s.io/v1"]!.serverRelativeURL }))
+        .json as {
+          openapi: string
+          paths: Record<string, { parameters?: ReadonlyArray<{ name: string }> }>
+          components: { schemas: Record<string, Record<string, unknown>> }
+        }
+      assert.equal(auth.openapi, "3.0.0")
+      assert.ok(
+        auth.paths["/apis/authentication.k8s.io/v1/tokenreviews"]!.parameters!.some((p) =>
+          p.name === "fieldValidation"
+        ),
+      )
+      assert.deepEqual(
+        auth.components.schemas["io.k8s.api.authentication.v1.TokenReview"]!["x-kubernetes-group-version-kind"],
+        [
+          { group: "authentication.k8s.io", version: "v1", kind: "TokenReview" },
+        ],
+      )
+      const core = (yield* call(s, { path: "/openapi/v3/api/v1" })).json as {
+        components: { schemas: Record<string, { required?: ReadonlyArray<string> }> }
+      }
+      assert.deepEqual(core.components.schemas["io.k8s.api.core.v1.PodSpec"]!.required, ["containers"])
+      const missing = yield* call(s, { path: "/openapi/v3/apis/apps/v1" })
+      assert.deepEqual([missing.status, missing.text], [404, ""])
+      const v2 = yield* call(s, { path: "/openapi/v2" })
+      assert.deepEqual((v2.json as { swagger: string }).swagger, "2.0")
+      const anonymous = yield* call(s, { path: "/openapi/v3", as: { none: true } })
+      assert.equal(statusOf(anonymous).message, 'forbidden: User "system:anonymous" cannot get path "/openapi/v3"')
+    })))
+
+  it("honours fieldValidation on creates: Strict refuses unknown fields, Warn (the default) warns, others 422", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const review = (query: string) =>
+        call(s, {
+          path: `/apis/authentication.k8s.io/v1/tokenreviews${query}`,
+          body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "a", bogus: 1 }, x: 2 },
+        })
+      const strict = yield* review("?fieldValidation=Strict")
+      assert.deepEqual([strict.status, statusOf(strict).message], [
+        400,
+        'TokenReview in version "v1" cannot be handled as a TokenReview: strict decoding error: unknown field "spec.bogus", unknown field "x"',
+      ])
+      const warn = yield* review("")
+      assert.equal(warn.status, 201)
+      assert.equal(warn.headers.warning, '299 - "unknown field \\"spec.bogus\\"", 299 - "unknown field \\"x\\""')
+      assert.equal((yield* review("?fieldValidation=Ignore")).headers.warning, undefined)
+      const bad = yield* review("?fieldValidation=Nope")
+      assert.deepEqual([bad.status, statusOf(bad).message], [
+        422,
+        'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Nope": supported values: "", "Ignore", "Strict", "Warn"',
+      ])
+      const token = yield* call(s, {
+        path: `${tokenPath("default", "default")}?fieldValidation=Strict`,
+        body: tokenRequest({ audiences: ["a"], expirationSeconds: 600 }, { name: "default", labels: { a: "b" } }),
+      })
+      assert.equal(token.status, 201)
     })))
 })
 

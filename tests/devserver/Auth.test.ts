@@ -5,6 +5,7 @@
  * SelfSubjectReview.
  */
 import assert from "node:assert/strict"
+import { createHash, X509Certificate } from "node:crypto"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as TestClock from "effect/TestClock"
@@ -12,7 +13,7 @@ import * as Pki from "../../adapters/devserver/Pki.ts"
 import type { DevServer } from "../../adapters/devserver/mod.ts"
 import { runTest } from "../_support/harness.ts"
 import { call, issuedOf, server, statusOf, tokenPath, tokenRequest } from "../_support/devserver.ts"
-import type { Credentials } from "../_support/devserver.ts"
+import type { Answer, Credentials } from "../_support/devserver.ts"
 
 const issue = (s: DevServer, spec: Record<string, unknown> = {}, name = "default") =>
   call(s, { path: tokenPath("default", name), body: tokenRequest(spec) }).pipe(
@@ -45,7 +46,7 @@ const review = (s: DevServer, token: string, audiences?: ReadonlyArray<string>) 
   }))
 
 describe("devserver authentication", () => {
-  it("answers 401 Unauthorized without credentials, with a bad token or a certificate from another CA", () =>
+  it("answers 401 Unauthorized for a bad token or a certificate from another CA", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
       const stranger = yield* Effect.promise(async () => {
@@ -53,7 +54,6 @@ describe("devserver authentication", () => {
         return Pki.issueClientCertAsync(ca, { commonName: "kubernetes-admin", organizations: ["system:masters"] })
       })
       const credentials: ReadonlyArray<Credentials> = [
-        { none: true },
         { token: "nope" },
         { token: "a.b.c" },
         { cert: stranger.certPem, key: stranger.keyPem },
@@ -64,13 +64,75 @@ describe("devserver authentication", () => {
         const status = statusOf(answer)
         assert.deepEqual([status.reason, status.message, status.code], ["Unauthorized", "Unauthorized", 401])
       }
-      // public endpoints answer anonymous requests
-      assert.equal((yield* call(s, { path: "/healthz", as: { none: true } })).text, "ok")
     })))
 
-  it("authenticates before parsing a body: an anonymous malformed protobuf or JSON body gets 401, not 400", () =>
+  it("treats a request without credentials as system:anonymous: public-info paths only, else kube-apiserver's 403", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
+      const none: Credentials = { none: true }
+      for (const path of ["/healthz", "/livez", "/readyz"]) {
+        assert.equal((yield* call(s, { path, as: none })).text, "ok", path)
+      }
+      assert.equal((yield* call(s, { path: "/version", as: none })).status, 200)
+      const denied: ReadonlyArray<readonly [string, string]> = [
+        ["/api", 'forbidden: User "system:anonymous" cannot get path "/api"'],
+        ["/openid/v1/jwks", 'forbidden: User "system:anonymous" cannot get path "/openid/v1/jwks"'],
+        [
+          "/.well-known/openid-configuration",
+          'forbidden: User "system:anonymous" cannot get path "/.well-known/openid-configuration"',
+        ],
+        ["/metrics", 'forbidden: User "system:anonymous" cannot get path "/metrics"'],
+        ["/foo", 'forbidden: User "system:anonymous" cannot get path "/foo"'],
+        [
+          "/api/v1/namespaces",
+          'namespaces is forbidden: User "system:anonymous" cannot list resource "namespaces" in API group "" at the cluster scope',
+        ],
+      ]
+      for (const [path, message] of denied) {
+        const answer: Answer = yield* call(s, { path, as: none })
+        assert.equal(answer.status, 403, path)
+        assert.deepEqual([statusOf(answer).reason, statusOf(answer).message], ["Forbidden", message])
+      }
+      const token = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), as: none })
+      assert.deepEqual(statusOf(token), {
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message:
+          'serviceaccounts "default" is forbidden: User "system:anonymous" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default"',
+        reason: "Forbidden",
+        details: { name: "default", kind: "serviceaccounts" },
+        code: 403,
+      })
+      const self = yield* whoami(s, none)
+      assert.deepEqual([self.status, statusOf(self).message, statusOf(self).details], [
+        403,
+        'selfsubjectreviews.authentication.k8s.io is forbidden: User "system:anonymous" cannot create resource "selfsubjectreviews" in API group "authentication.k8s.io" at the cluster scope',
+        { group: "authentication.k8s.io", kind: "selfsubjectreviews" },
+      ])
+    })))
+
+  it("serves OIDC discovery and the JWKS to service accounts and masters, not to other users", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const sa = yield* issue(s)
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      for (const path of ["/.well-known/openid-configuration", "/openid/v1/jwks"]) {
+        const headers = { accept: "*/*" }
+        assert.equal((yield* call(s, { path, as: { token: sa }, headers })).status, 200, path)
+        assert.equal((yield* call(s, { path, headers })).status, 200, path)
+        const other = yield* call(s, { path, as: { cert: alice.certPem, key: alice.keyPem } })
+        assert.equal(statusOf(other).message, `forbidden: User "alice" cannot get path "${path}"`)
+      }
+      // every authenticated user may read discovery
+      assert.equal((yield* call(s, { path: "/api", as: { cert: alice.certPem, key: alice.keyPem } })).status, 200)
+    })))
+
+  it("authorizes before parsing a body: an anonymous or unauthorized malformed body gets 403, a bad token 401", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const alice = yield* s.issueClientCert("alice", ["dev"])
       const malformed: ReadonlyArray<readonly [Uint8Array, string]> = [
         [
           new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]),
@@ -78,6 +140,8 @@ describe("devserver authentication", () => {
         ],
         [new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x12, 0x05, 0x01]), "application/json"],
         [new TextEncoder().encode('{"kind":'), "application/json"],
+        [new TextEncoder().encode("a: ["), "application/yaml"],
+        [new TextEncoder().encode("{}"), "text/plain"],
       ]
       const paths = [
         tokenPath("default", "default"),
@@ -87,15 +151,17 @@ describe("devserver authentication", () => {
       ]
       for (const [raw, contentType] of malformed) {
         for (const path of paths) {
-          const anonymous = yield* call(s, { path, raw, contentType, as: { none: true } })
-          assert.equal(anonymous.status, 401, `${path} ${contentType}`)
-          assert.equal(statusOf(anonymous).reason, "Unauthorized")
+          for (const as of [{ none: true }, { cert: alice.certPem, key: alice.keyPem }] as const) {
+            const answer = yield* call(s, { path, raw, contentType, as })
+            assert.equal(answer.status, 403, `${path} ${contentType}`)
+            assert.equal(statusOf(answer).reason, "Forbidden")
+          }
           const badToken = yield* call(s, { path, raw, contentType, as: { token: "nope" } })
           assert.equal(badToken.status, 401, `${path} ${contentType} with a bad token`)
         }
-        // an authenticated caller still learns that its body is malformed
+        // an authorized caller still learns that its body cannot be read
         const admin = yield* call(s, { path: tokenPath("default", "default"), raw, contentType })
-        assert.equal(admin.status, 400)
+        assert.equal(admin.status, contentType === "text/plain" ? 415 : 400)
       }
     })))
 
@@ -107,7 +173,14 @@ describe("devserver authentication", () => {
       assert.equal(answer.status, 201)
       const body = answer.json as { kind: string; status: { userInfo: unknown } }
       assert.equal(body.kind, "SelfSubjectReview")
-      assert.deepEqual(body.status.userInfo, { username: "alice", groups: ["dev", "qa", "system:authenticated"] })
+      // the credential ID is the SHA-256 of the certificate's DER, as kube-apiserver reports it
+      const der = new X509Certificate(alice.certPem).raw
+      const fingerprint = createHash("sha256").update(der).digest("hex")
+      assert.deepEqual(body.status.userInfo, {
+        username: "alice",
+        groups: ["dev", "qa", "system:authenticated"],
+        extra: { "authentication.kubernetes.io/credential-id": [`X509SHA256=${fingerprint}`] },
+      })
     })))
 
   it("adds the groups the state declares for a user to its certificate's and static token's groups", () =>
@@ -117,10 +190,8 @@ describe("devserver authentication", () => {
       })
       const bob = yield* s.issueClientCert("bob", ["dev"])
       const answer = yield* whoami(s, { cert: bob.certPem, key: bob.keyPem })
-      assert.deepEqual((answer.json as { status: { userInfo: unknown } }).status.userInfo, {
-        username: "bob",
-        groups: ["dev", "system:masters", "system:authenticated"],
-      })
+      const userInfo = (answer.json as { status: { userInfo: { username: string; groups: unknown } } }).status.userInfo
+      assert.deepEqual([userInfo.username, userInfo.groups], ["bob", ["dev", "system:masters", "system:authenticated"]])
       assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 200)
       s.state.upsertUser("bob", [])
       assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { token: "b0b" } })).status, 403)
@@ -239,12 +310,204 @@ describe("devserver authorization", () => {
       })
       assert.equal(answer.status, 403)
       assert.equal(statusOf(answer).message, 'forbidden: User "alice" cannot post path "/devserver/v1/faults"')
-      assert.equal((yield* call(s, { path: "/devserver/v1/stats", as: { none: true } })).status, 401)
+      const anonymous = yield* call(s, { path: "/devserver/v1/stats", as: { none: true } })
+      assert.equal(
+        statusOf(anonymous).message,
+        'forbidden: User "system:anonymous" cannot get path "/devserver/v1/stats"',
+      )
       assert.deepEqual(s.faults.active(), [])
     })))
 })
 
+describe("devserver SelfSubjectAccessReview", () => {
+  it("answers whether the caller may make a request, by the same rules, and 422 without exactly one attribute set", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const asAlice: Credentials = { cert: alice.certPem, key: alice.keyPem }
+      const review = (spec: Record<string, unknown>, as: Credentials = asAlice) =>
+        call(s, {
+          path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+          body: { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", spec },
+          as,
+        })
+      const allowed = (answer: Answer) => (answer.json as { status: { allowed: boolean } }).status.allowed
+      const token = {
+        resourceAttributes: {
+          namespace: "default",
+          verb: "create",
+          resource: "serviceaccounts",
+          subresource: "token",
+          name: "default",
+        },
+      }
+      const first = yield* review(token)
+      assert.equal(first.status, 201)
+      const { metadata, ...rest } = first.json as {
+        metadata: { managedFields: ReadonlyArray<Record<string, unknown>> }
+      }
+      assert.deepEqual(rest, {
+        kind: "SelfSubjectAccessReview",
+        apiVersion: "authorization.k8s.io/v1",
+        spec: token,
+        status: { allowed: false },
+      })
+      // the create handler's managedFields entry, as for any object a create returns
+      const { manager: _manager, time, ...entry } = metadata.managedFields[0]!
+      assert.match(String(time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/)
+      assert.deepEqual(entry, {
+        operation: "Update",
+        apiVersion: "authorization.k8s.io/v1",
+        fieldsType: "FieldsV1",
+        fieldsV1: {
+          "f:spec": {
+            "f:resourceAttributes": {
+              ".": {},
+              "f:name": {},
+              "f:namespace": {},
+              "f:resource": {},
+              "f:subresource": {},
+              "f:verb": {},
+            },
+          },
+        },
+      })
+      // masters are allowed without a reason; a rule's allowance gives one (RBAC names the binding)
+      const status = (answer: Answer) => (answer.json as { status: Record<string, unknown> }).status
+      assert.deepEqual(status(yield* review(token, { admin: true })), { allowed: true })
+      s.state.addRule({ groups: ["dev"], namespaces: ["default"], names: ["default"] })
+      assert.equal(typeof status(yield* review(token)).reason, "string")
+      assert.equal(allowed(yield* review(token)), true)
+      assert.equal(allowed(yield* review({ nonResourceAttributes: { path: "/api", verb: "get" } })), true)
+      assert.equal(allowed(yield* review({ nonResourceAttributes: { path: "/openid/v1/jwks", verb: "get" } })), false)
+      const invalid = yield* review({})
+      assert.deepEqual([invalid.status, statusOf(invalid).message], [
+        422,
+        '.authorization.k8s.io "" is invalid: spec: Invalid value: null: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      ])
+      const discovery = (yield* call(s, { path: "/apis/authorization.k8s.io/v1" })).json as {
+        resources: ReadonlyArray<{ name: string }>
+      }
+      assert.deepEqual(discovery.resources.map((r) => r.name), ["selfsubjectaccessreviews"])
+    })))
+})
+
+describe("devserver impersonation", () => {
+  it("runs the request as the impersonated user when the caller may impersonate it, else answers kube-apiserver's 403", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const alice = yield* s.issueClientCert("alice", ["dev"])
+      const asAlice: Credentials = { cert: alice.certPem, key: alice.keyPem }
+      const userInfo = (answer: { readonly json: unknown }) =>
+        (answer.json as { status: { userInfo: Record<string, unknown> } }).status.userInfo
+      // masters may impersonate anyone: kubectl --as bob --as-group g auth whoami
+      const bob = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        body: {},
+        headers: { "impersonate-user": "bob", "impersonate-group": ["g1", "g2"] },
+      })
+      assert.deepEqual(userInfo(bob), { username: "bob", groups: ["g1", "g2", "system:authenticated"] })
+      const sa = yield* whoami(s, { admin: true }).pipe(Effect.zipRight(call(s, {
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        body: {},
+        headers: { "impersonate-user": "system:serviceaccount:default:default" },
+      })))
+      assert.deepEqual(userInfo(sa), {
+        username: "system:serviceaccount:default:default",
+        groups: ["system:serviceaccounts", "system:serviceaccounts:default", "system:authenticated"],
+      })
+      // a caller without the impersonate verb is refused, naming the impersonation mode and the request's verb
+      const refused: ReadonlyArray<readonly [string, string, string]> = [
+        [
+          "bob",
+          "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+          'selfsubjectreviews.authentication.k8s.io is forbidden: User "alice" cannot impersonate-on:user-info:create resource "selfsubjectreviews" in API group "authentication.k8s.io" at the cluster scope',
+        ],
+        [
+          "system:node:n1",
+          "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+          'selfsubjectreviews.authentication.k8s.io is forbidden: User "alice" cannot impersonate-on:arbitrary-node:create resource "selfsubjectreviews" in API group "authentication.k8s.io" at the cluster scope',
+        ],
+        [
+          "bob",
+          tokenPath("default", "default"),
+          'serviceaccounts "default" is forbidden: User "alice" cannot impersonate-on:user-info:create resource "serviceaccounts/token" in API group "" in the namespace "default"',
+        ],
+      ]
+      for (const [user, path, message] of refused) {
+        const answer: Answer = yield* call(s, {
+          path,
+          body: {},
+          as: asAlice,
+          headers: { "impersonate-user": user },
+        })
+        assert.deepEqual([answer.status, statusOf(answer).message], [403, message])
+      }
+      const sameGet = yield* call(s, {
+        path: "/api",
+        as: asAlice,
+        headers: { "impersonate-user": "system:serviceaccount:default:default" },
+      })
+      assert.equal(
+        statusOf(sameGet).message,
+        'forbidden: User "alice" cannot impersonate-on:serviceaccount:get path "/api"',
+      )
+      // groups without a user are a bad request
+      const groupsOnly = yield* call(s, { path: "/api", as: asAlice, headers: { "impersonate-group": "g1" } })
+      assert.deepEqual([groupsOnly.status, statusOf(groupsOnly).message], [
+        400,
+        'requested &user.DefaultInfo{Name:"", UID:"", Groups:[]string{"g1"}, Extra:map[string][]string(nil)} without impersonating a user name',
+      ])
+      // a rule granting impersonate on users/bob lets alice act as bob, and bob's permissions apply
+      s.state.addRule({ users: ["alice"], verbs: ["impersonate"], resources: ["users"], names: ["bob"] })
+      const asBob = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        body: {},
+        as: asAlice,
+        headers: { "impersonate-user": "bob" },
+      })
+      assert.deepEqual(userInfo(asBob), { username: "bob", groups: ["system:authenticated"] })
+      const bobsToken = yield* call(s, {
+        path: tokenPath("default", "default"),
+        body: tokenRequest({}),
+        as: asAlice,
+        headers: { "impersonate-user": "bob" },
+      })
+      assert.equal(
+        statusOf(bobsToken).message,
+        'serviceaccounts "default" is forbidden: User "bob" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default"',
+      )
+    })))
+})
+
 describe("devserver TokenReview", () => {
+  it("rejects a token signed with another key ID as kube-apiserver does: no keys found", () =>
+    runTest(Effect.gen(function* () {
+      const mine = yield* server()
+      const theirs = yield* server()
+      const foreign = yield* issue(theirs)
+      assert.equal((yield* review(mine, foreign)).error, "[invalid bearer token, invalid signature, no keys found]")
+    })))
+
+  it("records the fields the review set in managedFields, with no creationTimestamp, as kube-apiserver does", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const answer = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/tokenreviews",
+        body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "x", audiences: [] } },
+      })
+      assert.deepEqual((answer.json as { metadata: unknown }).metadata, {
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:audiences": {}, "f:token": {} } },
+        }],
+      })
+    })))
+
   it("reviews its tokens with user, extra and audiences, and reports Kubernetes' rejection texts", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
@@ -274,7 +537,7 @@ describe("devserver TokenReview", () => {
       s.state.deleteServiceAccount("default", "default")
       assert.equal(
         (yield* review(s, pod, ["vault"])).error,
-        "[invalid bearer token, service account token has been invalidated]",
+        '[invalid bearer token, serviceaccounts "default" not found]',
       )
       assert.equal((yield* review(s, "not-a-jwt")).error, "invalid bearer token")
       const empty = yield* call(s, { path: "/apis/authentication.k8s.io/v1/tokenreviews", body: { spec: {} } })
@@ -285,7 +548,7 @@ describe("devserver TokenReview", () => {
       const forged = `${pod.slice(0, pod.lastIndexOf(".") + 1)}${"A".repeat(86)}`
       assert.equal(
         (yield* review(s, forged, ["vault"])).error,
-        "[invalid bearer token, square/go-jose: error in cryptographic primitive]",
+        "[invalid bearer token, go-jose/go-jose: error in cryptographic primitive]",
       )
     })))
 })

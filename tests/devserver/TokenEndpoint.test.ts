@@ -34,7 +34,7 @@ const state = {
 
 const verify = (s: DevServer, token: string, audience: string) =>
   Effect.gen(function* () {
-    const jwks = yield* call(s, { path: "/openid/v1/jwks", as: { none: true } })
+    const jwks = yield* call(s, { path: "/openid/v1/jwks", headers: { accept: "application/jwk-set+json" } })
     const { payload, protectedHeader } = yield* Effect.promise(() =>
       jose.jwtVerify(token, jose.createLocalJWKSet(jwks.json as jose.JSONWebKeySet), {
         issuer: s.issuer,
@@ -60,10 +60,21 @@ describe("devserver TokenRequest: success", () => {
         namespace: "team-a",
         uid: "0a9b8c7d-1111-4e2f-8a3b-556677889900",
         creationTimestamp: "2025-03-01T10:00:00Z",
+        // as kube-apiserver records a create: the defaulted spec fields, the manager from the User-Agent (none here)
+        managedFields: [{
+          manager: "unknown",
+          operation: "Update",
+          apiVersion: "authentication.k8s.io/v1",
+          time: "2025-03-01T10:00:00Z",
+          fieldsType: "FieldsV1",
+          fieldsV1: { "f:spec": { "f:expirationSeconds": {} } },
+          subresource: "token",
+        }],
       })
       assert.deepEqual(body.spec, {
         audiences: ["https://kubernetes.default.svc.cluster.local"],
         expirationSeconds: 3600,
+        boundObjectRef: null,
       })
       assert.equal(body.status.expirationTimestamp, "2025-03-01T11:00:00Z")
       assert.equal(body.kind, "TokenRequest")
@@ -94,6 +105,16 @@ describe("devserver TokenRequest: success", () => {
       )
       assert.equal(pod.status, 201)
       assert.deepEqual(issuedOf(pod).spec.boundObjectRef, { kind: "Pod", apiVersion: "v1", name: "web" })
+      assert.deepEqual(
+        (issuedOf(pod).metadata as unknown as { managedFields: [{ fieldsV1: unknown }] }).managedFields[0].fieldsV1,
+        {
+          "f:spec": {
+            "f:audiences": {},
+            "f:boundObjectRef": { "f:apiVersion": {}, "f:kind": {}, "f:name": {} },
+            "f:expirationSeconds": {},
+          },
+        },
+      )
       const claims = (yield* verify(s, issuedOf(pod).status.token, "vault")).payload["kubernetes.io"] as KubernetesClaim
       assert.deepEqual(claims.pod, { name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" })
       assert.deepEqual(claims.node, { name: "worker-3", uid: "9e8d7c6b-2222-4a1b-8c9d-aabbccddeeff" })
@@ -234,12 +255,21 @@ describe("devserver TokenRequest: errors in processing order", () => {
       },
     },
     {
+      // kube-apiserver's create handler refuses the object before the TokenRequest rules see it
       title: "3. metadata.namespace differs from the URL",
       body: tokenRequest({}, { namespace: "team-b" }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "builder" is invalid: metadata.namespace: Invalid value: "team-b": must match the service account namespace if specified',
+      code: 400,
+      reason: "BadRequest",
+      message: "the namespace of the provided object does not match the namespace sent on the request",
+    },
+    {
+      title: "4. namespace not found",
+      path: tokenPath("nowhere", "builder"),
+      body: tokenRequest({}),
+      code: 404,
+      reason: "NotFound",
+      message: 'namespaces "nowhere" not found',
+      details: { name: "nowhere", kind: "namespaces" },
     },
     {
       title: "4. service account not found",
@@ -369,12 +399,91 @@ describe("devserver TokenRequest: errors in processing order", () => {
       assert.equal(statusOf(validationFirst).reason, "Invalid")
     })))
 
-  it("rejects a body that is not JSON with 400", () =>
+  it("reads YAML bodies, answers 415 for other media types, and words body errors as kube-apiserver does", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ state })
-      const answer = yield* call(s, { path: tokenPath("team-a", "builder"), raw: new TextEncoder().encode("{nope") })
-      assert.equal(answer.status, 400)
-      assert.equal(statusOf(answer).reason, "BadRequest")
+      const path = tokenPath("team-a", "builder")
+      const post = (text: string, contentType = "application/json") =>
+        call(s, { path, raw: new TextEncoder().encode(text), contentType })
+      const yaml = yield* post(
+        "apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec:\n  expirationSeconds: 700\n",
+        "application/yaml",
+      )
+      assert.deepEqual([yaml.status, issuedOf(yaml).spec.expirationSeconds], [201, 700])
+      const plain = yield* post("{}", "text/plain")
+      assert.deepEqual([plain.status, statusOf(plain).reason, statusOf(plain).message], [
+        415,
+        "UnsupportedMediaType",
+        "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf",
+      ])
+      const unrecognized = "the object provided is unrecognized (must be of type TokenRequest): "
+      const handled = 'TokenRequest in version "v1" cannot be handled as a TokenRequest: json: cannot unmarshal '
+      const cases: ReadonlyArray<readonly [string, string, string]> = [
+        [
+          '{"kind":',
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: unexpected end of JSON input ({"kind":)`,
+        ],
+        [
+          "{nope",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: invalid character 'n' looking for beginning of object key string ({nope)`,
+        ],
+        [
+          "[1]",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: json: cannot unmarshal array into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" } (5b315d)`,
+        ],
+        ["a: [", "application/yaml", `${unrecognized}yaml: line 1: did not find expected node content (613a205b)`],
+        [
+          '{"spec":{"expirationSeconds":"x"}}',
+          "application/json",
+          `${handled}string into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
+        ],
+        [
+          '{"spec":{"expirationSeconds":1.5}}',
+          "application/json",
+          `${handled}number 1.5 into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64`,
+        ],
+        [
+          '{"spec":{"audiences":"x"}}',
+          "application/json",
+          `${handled}string into Go struct field TokenRequestSpec.spec.audiences of type []string`,
+        ],
+        [
+          '{"spec":{"boundObjectRef":{"name":1}}}',
+          "application/json",
+          `${handled}number into Go struct field BoundObjectReference.spec.boundObjectRef.name of type string`,
+        ],
+        [
+          '{"metadata":[]}',
+          "application/json",
+          `${handled}array into Go struct field TokenRequest.metadata of type v1.ObjectMeta`,
+        ],
+        [
+          "",
+          "application/json",
+          `${unrecognized}couldn't get version/kind; json parse error: unexpected end of JSON input (<empty>)`,
+        ],
+        [
+          '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"x"}}',
+          "application/json",
+          'TokenReview in version "v1" cannot be handled as a TokenRequest: converting (v1.TokenReview) to (authentication.TokenRequest): unknown conversion',
+        ],
+        [
+          '{"apiVersion":"v1","kind":"TokenRequest","spec":{}}',
+          "application/json",
+          'TokenRequest in version "v1" cannot be handled as a TokenRequest: no kind "TokenRequest" is registered for version "v1" in scheme "pkg/runtime/scheme.go:111"',
+        ],
+      ]
+      for (const [text, contentType, message] of cases) {
+        const answer = yield* post(text, contentType)
+        assert.deepEqual([answer.status, statusOf(answer).reason, statusOf(answer).message], [
+          400,
+          "BadRequest",
+          message,
+        ])
+      }
     })))
 
   it("honours --min-token-expiration for demos", () =>
@@ -421,6 +530,91 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         ])
       }
       assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
+    })))
+  it("authorizes a node, without any rule, for the service accounts of its pods only (the Node authorizer)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state })
+      s.state.upsertServiceAccount("team-a", "lonely")
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const as = { cert: c.certPem, key: c.keyPem }
+      const web = { kind: "Pod", apiVersion: "v1", name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" }
+      const ok = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as,
+      })
+      assert.equal(ok.status, 201)
+      const denied = statusOf(yield* call(s, { path: tokenPath("team-a", "lonely"), body: tokenRequest({}), as }))
+      assert.deepEqual([denied.code, denied.reason, denied.message], [
+        403,
+        "Forbidden",
+        `serviceaccounts "lonely" is forbidden: User "system:node:worker-3" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": node: no relationship found between node 'worker-3' and this object`,
+      ])
+      // another node has no pod of builder's
+      const other = yield* s.issueClientCert("system:node:worker-9", ["system:nodes"])
+      const far = yield* call(s, {
+        path: tokenPath("team-a", "builder"),
+        body: tokenRequest({ boundObjectRef: web }),
+        as: { cert: other.certPem, key: other.keyPem },
+      })
+      assert.equal(far.status, 403)
+    })))
+
+  it("lets a node request only an audience one of the pod's token volumes names (1.33+ audience restriction)", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server({ state: { ...state, rules: [{ groups: ["system:nodes"] }] } })
+      const uid = s.state.upsertPod({
+        namespace: "team-a",
+        name: "vaulted",
+        serviceAccountName: "builder",
+        nodeName: "worker-3",
+        tokenAudiences: ["vault"],
+      })
+      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const attempt = (audiences?: ReadonlyArray<string>) =>
+        call(s, {
+          path: tokenPath("team-a", "builder"),
+          body: tokenRequest({
+            ...(audiences === undefined ? {} : { audiences }),
+            boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "vaulted", uid },
+          }),
+          as: { cert: c.certPem, key: c.keyPem },
+        })
+      // no audience stands for the default kube-api-access volume's; "vault" is named by a volume
+      assert.equal((yield* attempt()).status, 201)
+      assert.deepEqual(issuedOf(yield* attempt(["vault"])).spec.audiences, ["vault"])
+      const denied: ReadonlyArray<readonly [ReadonlyArray<string>, string]> = [
+        [["other"], 'system:node:worker-3 is not authorized to request tokens for audience "other"'],
+        [["api"], 'system:node:worker-3 is not authorized to request tokens for audience "api"'],
+        [["a", "b"], "node may only request 0 or 1 audiences"],
+      ]
+      for (const [audiences, text] of denied) {
+        const status = statusOf(yield* attempt(audiences))
+        assert.deepEqual([status.code, status.reason, status.message], [
+          403,
+          "Forbidden",
+          `serviceaccounts "builder" is forbidden: ${text}`,
+        ])
+      }
+      // a rule granting request-serviceaccounts-token-audience on the audience lets the node ask for it
+      s.state.addRule({
+        groups: ["system:nodes"],
+        verbs: ["request-serviceaccounts-token-audience"],
+        resources: ["other"],
+      })
+      assert.equal((yield* attempt(["other"])).status, 201)
+      // the pod shows its containers and token volumes
+      const pod = (yield* call(s, { path: "/api/v1/namespaces/team-a/pods/vaulted" })).json as {
+        spec: { containers: ReadonlyArray<{ name: string }>; volumes: ReadonlyArray<unknown> }
+      }
+      assert.equal(pod.spec.containers[0]!.name, "main")
+      assert.deepEqual(pod.spec.volumes[1], {
+        name: "token-0",
+        projected: {
+          sources: [{ serviceAccountToken: { audience: "vault", expirationSeconds: 3600, path: "token" } }],
+          defaultMode: 420,
+        },
+      })
     })))
 })
 

@@ -4,7 +4,7 @@
  * gives. kubectl sends protobuf bodies, so this also checks their decoding. Runs once, under Node.
  */
 import assert from "node:assert/strict"
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -104,13 +104,120 @@ describe("kubectl against the development API server", () => {
       assert.deepEqual(JSON.parse(jwks.stdout), s.signer.jwks)
       const whoami = yield* kubectl(file, "auth", "whoami", "-o", "json")
       assert.equal(whoami.code, 0, whoami.stderr)
-      assert.deepEqual(JSON.parse(whoami.stdout).status.userInfo, {
-        username: "kubernetes-admin",
-        groups: ["system:masters", "system:authenticated"],
-      })
+      const userInfo = JSON.parse(whoami.stdout).status.userInfo
+      assert.deepEqual([userInfo.username, userInfo.groups], ["kubernetes-admin", [
+        "system:masters",
+        "system:authenticated",
+      ]])
+      assert.match(userInfo.extra["authentication.kubernetes.io/credential-id"][0], /^X509SHA256=[0-9a-f]{64}$/)
       const table = yield* kubectl(file, "auth", "whoami")
       assert.match(table.stdout, /Username\s+kubernetes-admin/)
     })))
+
+  it(
+    "auth can-i and --as: answers from the same rules, impersonation needs the impersonate verb",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { s, file } = yield* started()
+        const admin = yield* kubectl(file, "auth", "can-i", "create", "serviceaccounts", "--subresource=token")
+        assert.deepEqual([admin.code, admin.stdout.trim()], [0, "yes"])
+        const alice = yield* s.issueClientCert("alice", ["dev"])
+        const aliceFile = path.join(dir, "alice-can-i")
+        fs.writeFileSync(aliceFile, Kubeconfig.render({ server: s.url, caPem: s.caPem, ...alice, user: "alice" }))
+        const no = yield* kubectl(aliceFile, "auth", "can-i", "create", "serviceaccounts/token")
+        assert.deepEqual([no.code, no.stdout.trim()], [1, "no"])
+        const discovery = yield* kubectl(aliceFile, "auth", "can-i", "get", "/api")
+        assert.equal(discovery.stdout.trim(), "yes")
+        const jwks = yield* kubectl(aliceFile, "auth", "can-i", "get", "/openid/v1/jwks")
+        assert.equal(jwks.stdout.trim(), "no")
+        const asBob = yield* kubectl(file, "--as", "bob", "--as-group", "g", "auth", "whoami", "-o", "json")
+        assert.equal(asBob.code, 0, asBob.stderr)
+        assert.deepEqual(JSON.parse(asBob.stdout).status.userInfo, {
+          username: "bob",
+          groups: ["g", "system:authenticated"],
+        })
+        const bobCan = yield* kubectl(file, "--as", "bob", "auth", "can-i", "create", "serviceaccounts/token")
+        assert.equal(bobCan.stdout.trim(), "no")
+        const refused = yield* kubectl(aliceFile, "--as", "bob", "auth", "whoami")
+        assert.deepEqual([refused.code, refused.stderr.trim()], [
+          1,
+          "error: the selfsubjectreviews API is not enabled in the cluster or you do not have permission to call it",
+        ])
+      })),
+  )
+
+  it(
+    "get prints the server's Table; get -w decodes the watch and prints changes",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { s, file } = yield* started()
+        const get = yield* kubectl(file, "get", "pods", "-o", "wide")
+        assert.equal(get.code, 0, get.stderr)
+        assert.match(
+          get.stdout,
+          /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE\s+NOMINATED NODE\s+READINESS GATES\n/,
+        )
+        assert.match(get.stdout, /\ndemo\s+1\/1\s+Running\s+0\s+\S+\s+<none>\s+node-1\s+<none>\s+<none>\n/)
+        const child = spawn("kubectl", ["--kubeconfig", file, "get", "pods", "-w"])
+        let stdout = ""
+        let stderr = ""
+        child.stderr.on("data", (c: Buffer) => (stderr += c.toString()))
+        const seen = (pattern: RegExp) =>
+          Effect.async<void>((resume) => {
+            const check = () => {
+              if (pattern.test(stdout)) {
+                child.stdout.off("data", onData)
+                resume(Effect.void)
+              }
+            }
+            const onData = (c: Buffer) => {
+              stdout += c.toString()
+              check()
+            }
+            child.stdout.on("data", onData)
+            check()
+          })
+        try {
+          yield* seen(/\ndemo\s+1\/1\s+Running/)
+          yield* Effect.promise(async () => {
+            while (s.stats.watches === 0) await new Promise((resolve) => setImmediate(resolve))
+          })
+          s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+          yield* seen(/\nweb\s+0\/1\s+Pending/)
+          assert.equal(stderr, "")
+        } finally {
+          child.kill()
+        }
+      })),
+  )
+
+  it(
+    "create -f validates on the server through OpenAPI v3; explain reads the schemas",
+    { skip },
+    () =>
+      runTest(Effect.gen(function* () {
+        const { file } = yield* started()
+        const review = path.join(dir, "tokenreview.yaml")
+        fs.writeFileSync(review, "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n")
+        const created = yield* kubectl(file, "create", "-f", review, "-o", "jsonpath={.status.error}")
+        assert.deepEqual([created.code, created.stdout, created.stderr], [0, "invalid bearer token", ""])
+        fs.writeFileSync(
+          review,
+          "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n  bogus: 1\n",
+        )
+        const strict = yield* kubectl(file, "create", "-f", review)
+        assert.equal(strict.code, 1)
+        assert.match(strict.stderr, /strict decoding error: unknown field "spec\.bogus"/)
+        const explain = yield* kubectl(file, "explain", "pods.spec.containers.name")
+        assert.equal(explain.code, 0, explain.stderr)
+        assert.match(explain.stdout, /KIND:\s+Pod\n/)
+        assert.match(explain.stdout, /FIELD: name <string>/)
+        const access = yield* kubectl(file, "explain", "selfsubjectaccessreview.spec")
+        assert.match(access.stdout, /resourceAttributes\s+<ResourceAttributes>/)
+      })),
+  )
 
   it("shows the errors a real cluster gives", { skip }, () =>
     runTest(Effect.gen(function* () {

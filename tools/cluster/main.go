@@ -83,6 +83,7 @@ type config struct {
 	maxTokenExpiration    time.Duration
 	extendTokenExpiration bool
 	readyTimeout          time.Duration
+	serviceAccountKey     string
 	apiserverArgs         []string
 }
 
@@ -115,6 +116,8 @@ func parseFlags(args []string) (config, error) {
 		"kube-apiserver --service-account-max-token-expiration (0: unset; otherwise between 1h and 2^32 s)")
 	fs.BoolVar(&cfg.extendTokenExpiration, "extend-token-expiration", true,
 		"kube-apiserver --service-account-extend-token-expiration")
+	fs.StringVar(&cfg.serviceAccountKey, "service-account-key", "rsa",
+		"the service-account signing key: rsa (2048 bits, as kubeadm makes it; RS256 tokens) or ecdsa (P-256; ES256 tokens)")
 	fs.DurationVar(&cfg.readyTimeout, "ready-timeout", 2*time.Minute, "how long to wait for /readyz before giving up")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -156,7 +159,7 @@ func run(cfg config) error {
 		return err
 	}
 
-	certs, err := newPKI(serviceIP)
+	certs, err := newPKI(serviceIP, cfg.serviceAccountKey)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -29,11 +31,13 @@ type pki struct {
 	ca          keyPair
 	serving     keyPair
 	admin       keyPair
-	saKeyPEM    []byte // RSA PRIVATE KEY: signs service-account tokens
+	saKeyPEM    []byte // RSA PRIVATE KEY (or EC PRIVATE KEY): signs service-account tokens
 	saPublicPEM []byte // PUBLIC KEY: verifies them
 }
 
-func newPKI(serviceIP net.IP) (*pki, error) {
+// newPKI creates the CA, the serving and admin certificates, and a service-account signing key: RSA 2048 as kubeadm
+// makes it (tokens signed RS256), or ECDSA P-256 when saKeyType is "ecdsa" (tokens signed ES256).
+func newPKI(serviceIP net.IP, saKeyType string) (*pki, error) {
 	now := time.Now()
 	ca, err := newKeyPair(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: "kubernetes"},
@@ -72,21 +76,42 @@ func newPKI(serviceIP net.IP) (*pki, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin client certificate: %w", err)
 	}
-	saKey, err := rsa.GenerateKey(rand.Reader, 2048)
+	saKeyPEM, saPublicPEM, err := newServiceAccountKey(saKeyType)
 	if err != nil {
 		return nil, fmt.Errorf("service-account key: %w", err)
 	}
-	saPublic, err := x509.MarshalPKIXPublicKey(&saKey.PublicKey)
-	if err != nil {
-		return nil, fmt.Errorf("service-account key: %w", err)
+	return &pki{ca: ca, serving: serving, admin: admin, saKeyPEM: saKeyPEM, saPublicPEM: saPublicPEM}, nil
+}
+
+// newServiceAccountKey returns a private key (PKCS #1 for RSA, SEC 1 for ECDSA) and its PKIX public key, PEM.
+func newServiceAccountKey(keyType string) ([]byte, []byte, error) {
+	var private *pem.Block
+	var public crypto.PublicKey
+	switch keyType {
+	case "rsa":
+		key, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			return nil, nil, err
+		}
+		private, public = &pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}, &key.PublicKey
+	case "ecdsa":
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return nil, nil, err
+		}
+		der, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			return nil, nil, err
+		}
+		private, public = &pem.Block{Type: "EC PRIVATE KEY", Bytes: der}, &key.PublicKey
+	default:
+		return nil, nil, fmt.Errorf("unknown key type %q (rsa or ecdsa)", keyType)
 	}
-	return &pki{
-		ca:          ca,
-		serving:     serving,
-		admin:       admin,
-		saKeyPEM:    pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(saKey)}),
-		saPublicPEM: pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: saPublic}),
-	}, nil
+	der, err := x509.MarshalPKIXPublicKey(public)
+	if err != nil {
+		return nil, nil, err
+	}
+	return pem.EncodeToMemory(private), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
 // newKeyPair creates an RSA 2048 key and a certificate for it from template, signed by parent (self-signed when
