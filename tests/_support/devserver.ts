@@ -4,6 +4,7 @@
  * shared by a whole suite.
  */
 import * as fs from "node:fs"
+import type * as http from "node:http"
 import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -49,6 +50,24 @@ export interface Answer {
   readonly json: unknown
 }
 
+/** Reads a whole response: its status, headers, text and, when the text is JSON, the parsed value. */
+export const answer = (res: http.IncomingMessage): Promise<Answer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Uint8Array> = []
+    res.on("data", (c: Uint8Array) => chunks.push(c))
+    res.on("end", () => {
+      const text = Buffer.concat(chunks).toString("utf8")
+      let json: unknown = undefined
+      try {
+        json = JSON.parse(text)
+      } catch {
+        json = undefined
+      }
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
+    })
+    res.on("error", reject)
+  })
+
 /** Sends one request on a fresh connection. */
 export const send = (server: DevServer.DevServer, call: Call): Promise<Answer> =>
   new Promise((resolve, reject) => {
@@ -66,21 +85,7 @@ export const send = (server: DevServer.DevServer, call: Call): Promise<Answer> =
         accept: "application/json",
         ...call.headers,
       },
-    }, (res) => {
-      const chunks: Array<Uint8Array> = []
-      res.on("data", (c: Uint8Array) => chunks.push(c))
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8")
-        let json: unknown = undefined
-        try {
-          json = JSON.parse(text)
-        } catch {
-          json = undefined
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
-      })
-      res.on("error", reject)
-    })
+    }, (res) => answer(res).then(resolve, reject))
     req.on("error", reject)
     if (body !== undefined) req.write(body)
     req.end()

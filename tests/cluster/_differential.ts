@@ -10,16 +10,15 @@ import * as fs from "node:fs"
 import * as https from "node:https"
 import * as os from "node:os"
 import * as path from "node:path"
-import * as crypto from "node:crypto"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as DevServer from "../../adapters/devserver/mod.ts"
 import * as Pki from "../../adapters/devserver/Pki.ts"
 import { type Run, run } from "../_support/clis.ts"
+import { answer } from "../_support/devserver.ts"
 import { type Cluster, startCluster } from "./_cluster.ts"
-import * as x509 from "@peculiar/x509"
-import { type ClientCertificate, kubectlInput } from "./_tokens.ts"
+import { type ClientCertificate, kubectlInput, signClientCertificate } from "./_tokens.ts"
 
 /** The namespace every fixture lives in. */
 export const ns = "diff"
@@ -202,21 +201,7 @@ export const send = (side: Side, as: IdentityName, request: Request): Promise<Re
         ...("token" in credentials ? { authorization: `Bearer ${credentials.token}` } : {}),
         ...request.headers,
       },
-    }, (res) => {
-      const chunks: Array<Uint8Array> = []
-      res.on("data", (c: Uint8Array) => chunks.push(c))
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8")
-        let json: unknown = undefined
-        try {
-          json = JSON.parse(text)
-        } catch {
-          json = undefined
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
-      })
-      res.on("error", reject)
-    })
+    }, (res) => answer(res).then(resolve, reject))
     req.on("error", reject)
     if (request.body !== undefined) req.write(request.body)
     req.end()
@@ -389,53 +374,14 @@ export const expirationAfterIat = (json: unknown): number | undefined => {
   return Date.parse(status.expirationTimestamp) / 1000 - (claims.iat as number)
 }
 
-/**
- * A client certificate for `commonName` in `organizations`, signed by the CA given as PEM (RSA or EC P-256 key, any
- * PEM encoding); valid from an hour ago for a day unless `notBefore`/`notAfter` say otherwise.
- */
-const signClientCert = async (
-  caCertPem: string,
-  caKeyPem: string,
-  commonName: string,
-  options: { readonly organizations?: ReadonlyArray<string>; readonly notBefore?: Date; readonly notAfter?: Date } = {},
-): Promise<ClientCertificate> => {
-  const subtle = globalThis.crypto.subtle
-  const caKeyObject = crypto.createPrivateKey(caKeyPem)
-  const algorithm = caKeyObject.asymmetricKeyType === "ec"
-    ? { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" }
-    : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-  const caKeyDer = caKeyObject.export({ type: "pkcs8", format: "der" })
-  const caKey = await subtle.importKey("pkcs8", new Uint8Array(caKeyDer), algorithm, false, ["sign"])
-  const ca = new x509.X509Certificate(caCertPem)
-  const keys = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])
-  const now = Date.now()
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: crypto.randomBytes(8).toString("hex").replace(/^[89a-f]/, "1"),
-    subject: [`CN=${commonName}`, ...(options.organizations ?? []).map((o) => `O=${o}`)].join(", "),
-    issuer: ca.subject,
-    notBefore: options.notBefore ?? new Date(now - 3600_000),
-    notAfter: options.notAfter ?? new Date(now + 24 * 3600_000),
-    signingAlgorithm: algorithm,
-    publicKey: keys.publicKey,
-    signingKey: caKey,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-    ],
-  })
-  const keyDer = await subtle.exportKey("pkcs8", keys.privateKey)
-  return { certPem: cert.toString("pem") + "\n", keyPem: x509.PemConverter.encode(keyDer, "PRIVATE KEY") + "\n" }
-}
-
 /** The client certificates of the users, signed by one server's CA. */
 const userCerts = async (caCertPem: string, caKeyPem: string) => {
   const [admin, alice, bob, node, expired] = await Promise.all([
-    signClientCert(caCertPem, caKeyPem, "kubernetes-admin", { organizations: ["system:masters"] }),
-    signClientCert(caCertPem, caKeyPem, "alice", { organizations: ["team"] }),
-    signClientCert(caCertPem, caKeyPem, "bob"),
-    signClientCert(caCertPem, caKeyPem, "system:node:node-a", { organizations: ["system:nodes"] }),
-    signClientCert(caCertPem, caKeyPem, "alice", {
+    signClientCertificate(caCertPem, caKeyPem, "kubernetes-admin", { organizations: ["system:masters"] }),
+    signClientCertificate(caCertPem, caKeyPem, "alice", { organizations: ["team"] }),
+    signClientCertificate(caCertPem, caKeyPem, "bob"),
+    signClientCertificate(caCertPem, caKeyPem, "system:node:node-a", { organizations: ["system:nodes"] }),
+    signClientCertificate(caCertPem, caKeyPem, "alice", {
       organizations: ["team"],
       notBefore: new Date(Date.now() - 48 * 3600_000),
       notAfter: new Date(Date.now() - 24 * 3600_000),

@@ -198,24 +198,23 @@ export interface ClientCertificate {
 }
 
 /**
- * A client certificate for user `commonName` in `organizations` (the user's groups), signed by the cluster's CA; valid
- * from an hour ago for a day unless `notBefore`/`notAfter` say otherwise.
+ * A client certificate for `commonName` in `organizations`, signed by the CA given as PEM (RSA or EC P-256 key, any
+ * PEM encoding); valid from an hour ago for a day unless `notBefore`/`notAfter` say otherwise.
  */
-export const clientCertificate = async (
-  cluster: Cluster,
+export const signClientCertificate = async (
+  caCertPem: string,
+  caKeyPem: string,
   commonName: string,
-  options: {
-    readonly organizations?: ReadonlyArray<string>
-    readonly notBefore?: Date
-    readonly notAfter?: Date
-  } = {},
+  options: { readonly organizations?: ReadonlyArray<string>; readonly notBefore?: Date; readonly notAfter?: Date } = {},
 ): Promise<ClientCertificate> => {
   const subtle = globalThis.crypto.subtle
-  const rsa = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
-  // The harness writes the CA key as PKCS #1; WebCrypto imports PKCS #8.
-  const caKeyDer = crypto.createPrivateKey(fs.readFileSync(cluster.caKeyFile)).export({ type: "pkcs8", format: "der" })
-  const caKey = await subtle.importKey("pkcs8", new Uint8Array(caKeyDer), rsa, false, ["sign"])
-  const ca = new x509.X509Certificate(fs.readFileSync(cluster.caFile, "utf8"))
+  const caKeyObject = crypto.createPrivateKey(caKeyPem)
+  const algorithm = caKeyObject.asymmetricKeyType === "ec"
+    ? { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" }
+    : { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }
+  const caKeyDer = caKeyObject.export({ type: "pkcs8", format: "der" })
+  const caKey = await subtle.importKey("pkcs8", new Uint8Array(caKeyDer), algorithm, false, ["sign"])
+  const ca = new x509.X509Certificate(caCertPem)
   const keys = await subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])
   const now = Date.now()
   const escape = (value: string) => value.replace(/([,+"\\<>;=])/g, "\\$1")
@@ -225,7 +224,7 @@ export const clientCertificate = async (
     issuer: ca.subject,
     notBefore: options.notBefore ?? new Date(now - 3600_000),
     notAfter: options.notAfter ?? new Date(now + 24 * 3600_000),
-    signingAlgorithm: rsa,
+    signingAlgorithm: algorithm,
     publicKey: keys.publicKey,
     signingKey: caKey,
     extensions: [
@@ -237,6 +236,26 @@ export const clientCertificate = async (
   const keyDer = await subtle.exportKey("pkcs8", keys.privateKey)
   return { certPem: cert.toString("pem") + "\n", keyPem: x509.PemConverter.encode(keyDer, "PRIVATE KEY") + "\n" }
 }
+
+/**
+ * A client certificate for user `commonName` in `organizations` (the user's groups), signed by the cluster's CA; valid
+ * from an hour ago for a day unless `notBefore`/`notAfter` say otherwise.
+ */
+export const clientCertificate = (
+  cluster: Cluster,
+  commonName: string,
+  options: {
+    readonly organizations?: ReadonlyArray<string>
+    readonly notBefore?: Date
+    readonly notAfter?: Date
+  } = {},
+): Promise<ClientCertificate> =>
+  signClientCertificate(
+    fs.readFileSync(cluster.caFile, "utf8"),
+    fs.readFileSync(cluster.caKeyFile, "utf8"),
+    commonName,
+    options,
+  )
 
 /** A kubeconfig `user` entry. */
 export type KubeUser = Readonly<Record<string, unknown>>
