@@ -14,6 +14,7 @@ import * as ManagedFields from "./ManagedFields.ts"
 import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as OpenApi from "./OpenApi.ts"
+import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
@@ -150,16 +151,11 @@ export const accepts = (accept: string | undefined, produced: string): boolean =
 const oidc = (accept: string | undefined, body: unknown, contentType: string): Reply.Reply =>
   accepts(accept, contentType)
     ? Reply.json(200, body, { "content-type": contentType, "cache-control": "public, max-age=3600" })
-    : Reply.status({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: `406: Not Acceptable\n\nAvailable representations: ${contentType}`,
-      reason: "NotAcceptable",
-      details: {},
-      code: 406,
-    })
+    : Reply.status(
+      Status.failure(406, "NotAcceptable", `406: Not Acceptable\n\nAvailable representations: ${contentType}`, {
+        details: {},
+      }),
+    )
 
 const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
   const { path, query } = req
@@ -335,19 +331,14 @@ const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply 
   const n = spec.nonResourceAttributes ?? undefined
   if ((r === undefined) === (n === undefined)) {
     const detail = "exactly one of nonResourceAttributes or resourceAttributes must be specified"
-    return Reply.status({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: `.authorization.k8s.io "" is invalid: spec: Invalid value: null: ${detail}`,
-      reason: "Invalid",
-      details: {
-        group: "authorization.k8s.io",
-        causes: [{ reason: "FieldValueInvalid", message: `Invalid value: null: ${detail}`, field: "spec" }],
-      },
-      code: 422,
-    })
+    return Reply.status(
+      Status.failure(422, "Invalid", `.authorization.k8s.io "" is invalid: spec: Invalid value: null: ${detail}`, {
+        details: {
+          group: "authorization.k8s.io",
+          causes: [{ reason: "FieldValueInvalid", message: `Invalid value: null: ${detail}`, field: "spec" }],
+        },
+      }),
+    )
   }
   const allowed = r !== undefined
     ? Auth.authorizeResource(ctx.state.rules(), req.identity, {

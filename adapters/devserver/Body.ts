@@ -8,6 +8,7 @@
  */
 import { parseDocument } from "yaml"
 import * as Protobuf from "./Protobuf.ts"
+import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 
 /** A decoded body (`undefined` when empty), or the reply refusing it. */
@@ -226,17 +227,15 @@ export const decode = (
   }
   return {
     _tag: "Reply",
-    reply: Reply.status({
-      kind: "Status",
-      apiVersion: "v1",
-      metadata: {},
-      status: "Failure",
-      message: `the body of the request was in an unknown format - accepted media types include: ${
-        acceptedMediaTypes.join(", ")
-      }`,
-      reason: "UnsupportedMediaType",
-      code: 415,
-    }),
+    reply: Reply.status(
+      Status.failure(
+        415,
+        "UnsupportedMediaType",
+        `the body of the request was in an unknown format - accepted media types include: ${
+          acceptedMediaTypes.join(", ")
+        }`,
+      ),
+    ),
   }
 }
 
@@ -361,20 +360,15 @@ export const fieldValidation = (
     const detail = `Unsupported value: ${JSON.stringify(directive)}: supported values: "", "Ignore", "Strict", "Warn"`
     return {
       _tag: "Reply",
-      reply: Reply.status({
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Failure",
-        message: `CreateOptions.meta.k8s.io "" is invalid: fieldValidation: ${detail}`,
-        reason: "Invalid",
-        details: {
-          group: "meta.k8s.io",
-          kind: "CreateOptions",
-          causes: [{ reason: "FieldValueNotSupported", message: detail, field: "fieldValidation" }],
-        },
-        code: 422,
-      }),
+      reply: Reply.status(
+        Status.failure(422, "Invalid", `CreateOptions.meta.k8s.io "" is invalid: fieldValidation: ${detail}`, {
+          details: {
+            group: "meta.k8s.io",
+            kind: "CreateOptions",
+            causes: [{ reason: "FieldValueNotSupported", message: detail, field: "fieldValidation" }],
+          },
+        }),
+      ),
     }
   }
   const unknown = directive === "Ignore" ? [] : unknownFields(value, type)

@@ -12,6 +12,7 @@ import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Body from "./Body.ts"
 import * as ManagedFields from "./ManagedFields.ts"
+import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 import type { Binding, Signer } from "./Signer.ts"
 import { claimsFor } from "./Signer.ts"
@@ -162,16 +163,11 @@ export const createToken = async (
     : undefined
   if (nodeName !== undefined) {
     const deny = (text: string) =>
-      Reply.status({
-        kind: "Status",
-        apiVersion: "v1",
-        metadata: {},
-        status: "Failure",
-        message: `serviceaccounts "${name}" is forbidden: ${text}`,
-        reason: "Forbidden",
-        details: { name, kind: "serviceaccounts" },
-        code: 403,
-      })
+      Reply.status(
+        Status.failure(403, "Forbidden", `serviceaccounts "${name}" is forbidden: ${text}`, {
+          details: { name, kind: "serviceaccounts" },
+        }),
+      )
     if (ref === undefined || ref.apiVersion !== "v1" || ref.kind !== "Pod" || !ref.name) {
       return deny("node requested token not bound to a pod")
     }
