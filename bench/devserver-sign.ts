@@ -2,7 +2,8 @@
  * Signing throughput of the development API server on one core (one JavaScript thread):
  *
  * - baseline: a bare WebCrypto ECDSA P-256 signature over a payload of a token's size;
- * - sign: the server's ES256 signer (jose) over the claims of §5;
+ * - sign: the server's ES256 signer (jose) over a service-account token's claims (iss, sub, aud, iat, nbf, exp and the
+ *   kubernetes.io block);
  * - TokenRequest: the whole handler (lookups, validation, claims, signing, response body), without HTTP.
  *
  * Run: `node --import tsx bench/devserver-sign.ts` (also `npx deno run -A` / `npx bun` with the same file).
