@@ -366,12 +366,21 @@ export const normalizeJson = (side: Side, value: unknown, fixtureUids: ReadonlyM
   return value
 }
 
-/** The seconds between a TokenRequest's `status.expirationTimestamp` and its token's `iat`. */
-export const expirationAfterIat = (json: unknown): number | undefined => {
+/**
+ * How a TokenRequest's lifetime shows: the token's `exp - iat`, and whether `status.expirationTimestamp` lies within
+ * five seconds before `exp`. The real server reads its clock twice (once for the status, once more for the claims),
+ * so a second boundary between the reads makes the status one second earlier than `exp` now and then; comparing
+ * the status against `iat` exactly made the suite fail on that race.
+ */
+export const tokenLifetime = (
+  json: unknown,
+): { "exp - iat": number; "status within 5 s before exp": boolean } | undefined => {
   const status = (json as { status?: { token?: string; expirationTimestamp?: string } } | undefined)?.status
   if (typeof status?.token !== "string" || typeof status.expirationTimestamp !== "string") return undefined
   const { claims } = decodeJwt(status.token)
-  return Date.parse(status.expirationTimestamp) / 1000 - (claims.iat as number)
+  const exp = claims.exp as number
+  const early = exp - Date.parse(status.expirationTimestamp) / 1000
+  return { "exp - iat": exp - (claims.iat as number), "status within 5 s before exp": early >= 0 && early <= 5 }
 }
 
 /** The client certificates of the users, signed by one server's CA. */
