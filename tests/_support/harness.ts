@@ -38,13 +38,7 @@ export const tokenOf = (response: TokenRequest): string | undefined =>
   response.status ? Redacted.value(response.status.token) : undefined
 
 /** kubelet's `getTokenRequest()`: audiences foo1/foo2, 2000 s, bound to pod foo-pod/foo-uid (lowercase kind). */
-export const GTR: TokenRequest = {
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 2000,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-}
+export { GTR } from "./kubeletTables.ts"
 
 export type Respond = (
   namespace: string,
