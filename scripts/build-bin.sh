@@ -3,8 +3,9 @@
 # Node loads it in about a third of the time it takes to resolve and load the hundreds of files of dist/ and
 # node_modules, which kubectl pays on every `exec-credential` call. Everything the bin uses is bundled, so it runs with
 # no node_modules beside it (its dependencies are optional peers of the package): @kubernetes/client-node lands in a
-# chunk loaded only when a kubeconfig is read, and only its kubeconfig module (KubeConfig) is taken, not its generated
-# API clients (a seventh of the size). `require` is provided for the CommonJS dependencies bundled into it.
+# chunk loaded only when a kubeconfig is read, and only its kubeconfig module (KubeConfig) is taken, not the whole
+# package with its generated API clients (0.8 MB minified instead of 3.5 MB). `require` is provided for the CommonJS
+# dependencies bundled into it.
 set -euo pipefail
 out="${1:-dist/bin}"
 cd "$(dirname "$0")/.."

@@ -11,112 +11,30 @@
  * only; it starts Bun and Deno itself.
  */
 import assert from "node:assert/strict"
-import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
-import { fileURLToPath } from "node:url"
-import { promisify } from "node:util"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import * as DevServer from "../../adapters/devserver/mod.ts"
+import {
+  attempt,
+  bin,
+  effects,
+  install,
+  installTable,
+  manifest,
+  measure,
+  optionalPeers,
+  pack,
+  program,
+  repo,
+  sh,
+} from "./pack/npm.ts"
 
-const run = promisify(execFile)
 const isNode = !("Deno" in globalThis) && process.versions.bun === undefined
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
-const bin = (name: string): string => path.join(repo, "node_modules", ".bin", name)
-const env = { ...process.env, NO_COLOR: "1", npm_config_update_notifier: "false", npm_config_fund: "false" }
-
-/** Runs a command to its end: exit status and output, whatever the status. */
-const attempt = (file: string, args: ReadonlyArray<string>, cwd: string, timeout = 60_000) =>
-  run(file, [...args], { cwd, env, timeout, maxBuffer: 16 * 1024 * 1024 }).then(
-    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-    (e: { code?: number | string; stdout?: string; stderr?: string }) => ({
-      code: e.code ?? -1,
-      stdout: e.stdout ?? "",
-      stderr: e.stderr ?? "",
-    }),
-  )
-
-/** Runs a command, failing with its output when it exits non-zero. */
-const sh = async (file: string, args: ReadonlyArray<string>, cwd: string, timeout = 60_000): Promise<string> => {
-  try {
-    const { stdout } = await run(file, [...args], { cwd, env, timeout, maxBuffer: 16 * 1024 * 1024 })
-    return stdout
-  } catch (e) {
-    const error = e as { message: string; stdout?: string; stderr?: string }
-    throw new Error(`${file} ${args.join(" ")} failed: ${error.message}\n${error.stdout ?? ""}\n${error.stderr ?? ""}`)
-  }
-}
-
-/** Bytes of the files under a directory (symbolic links not followed) and the packages in it (nested ones too). */
-const measure = (dir: string): { bytes: number; packages: number } => {
-  let bytes = 0
-  let packages = 0
-  const walk = (at: string, inNodeModules: boolean): void => {
-    for (const entry of fs.readdirSync(at, { withFileTypes: true })) {
-      const full = path.join(at, entry.name)
-      if (entry.isFile()) bytes += fs.statSync(full).size
-      if (!entry.isDirectory()) continue
-      if (inNodeModules && entry.name.startsWith("@")) {
-        walk(full, true)
-        continue
-      }
-      if (inNodeModules && fs.existsSync(path.join(full, "package.json"))) packages++
-      walk(full, entry.name === "node_modules")
-    }
-  }
-  walk(dir, true)
-  return { bytes, packages }
-}
-
-/** The README's install table: subpath to the command that installs what it needs. */
-const installTable = (): ReadonlyMap<string, string> =>
-  new Map(
-    [
-      ...fs.readFileSync(path.join(repo, "README.md"), "utf8").matchAll(
-        /^\| `(sa-token-manager\/\w+)` +\| `(npm install [^`]+)` +\|$/gm,
-      ),
-    ]
-      .map((m) => [m[1]!, m[2]!]),
-  )
-
-const manifest = JSON.parse(fs.readFileSync(path.join(repo, "package.json"), "utf8")) as {
-  readonly exports: Record<string, unknown>
-  readonly devDependencies: Record<string, string>
-  readonly peerDependenciesMeta: Record<string, { readonly optional?: boolean }>
-}
-/** `name@version` as this repository pins it. */
-const pinned = (name: string): string => `${name}@${manifest.devDependencies[name]}`
-const effects = [pinned("effect"), pinned("@effect/platform")]
-const optionalPeers = Object.keys(manifest.peerDependenciesMeta).map(pinned)
-
-/** A TokenManager program using only the package's "." export and its peer `effect`. */
-const program = `
-import { TokenFetcher, TokenManager } from "sa-token-manager"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-
-let calls = 0
-const fetcher = TokenFetcher.layer((_namespace, _name, request) =>
-  Effect.sync(() => ({
-    ...request,
-    status: { token: Redacted.make("token-" + ++calls), expirationTimestamp: new Date(Date.now() + 3600_000) },
-  }))
-)
-const tokens = Effect.gen(function* () {
-  const manager = yield* TokenManager.TokenManager
-  const request = { spec: { audiences: ["vault"], expirationSeconds: 3600 } }
-  const first = yield* manager.getServiceAccountToken("default", "builder", request)
-  const second = yield* manager.getServiceAccountToken("default", "builder", request)
-  return [Redacted.value(first.status.token), Redacted.value(second.status.token), yield* manager.size]
-})
-const result = await Effect.runPromise(Effect.scoped(tokens.pipe(Effect.provide(TokenManager.layer.pipe(Layer.provide(fetcher))))))
-console.log(JSON.stringify({ result, calls }))
-`
 
 describe(
   "npm package (pack, install, run)",
@@ -134,30 +52,11 @@ describe(
 
     before(async () => {
       work = fs.mkdtempSync(path.join(os.tmpdir(), "sa-token-pack-"))
-      // A staging copy holds what `npm pack` reads: package.json, README, LICENSE and a fresh build.
-      staging = path.join(work, "staging")
-      fs.mkdirSync(staging)
-      for (const file of ["package.json", "README.md", "LICENSE"]) {
-        fs.copyFileSync(path.join(repo, file), path.join(staging, file))
-      }
-      await sh(bin("tsc"), ["-p", "tsconfig.json", "--outDir", path.join(staging, "dist")], repo)
-      await sh(process.execPath, ["--import", "tsx", "scripts/build-entries.ts", path.join(staging, "dist")], repo)
-      await sh("bash", ["scripts/build-bin.sh", path.join(staging, "dist", "bin")], repo)
-      const packed = await sh("npm", ["pack", "--json", "--pack-destination", work, staging], work)
-      tarball = path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename)
-      // Plain projects: no overrides, so what installs is what a user on this Node gets.
-      const install = async (name: string, packages: ReadonlyArray<string>): Promise<string> => {
-        const dir = path.join(work, name)
-        fs.mkdirSync(dir)
-        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, private: true, type: "module" }))
-        const flags = ["--prefer-offline", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error"]
-        await sh("npm", ["install", ...flags, ...packages], dir, 180_000)
-        return dir
-      }
+      ;({ staging, tarball } = await pack(work))
       ;[project, baseline, full] = await Promise.all([
-        install("project", [tarball, ...effects]),
-        install("baseline", effects),
-        install("full", [tarball, ...effects, ...optionalPeers]),
+        install(work, "project", [tarball, ...effects]),
+        install(work, "baseline", effects),
+        install(work, "full", [tarball, ...effects, ...optionalPeers]),
       ])
       fs.writeFileSync(path.join(project, "program.mjs"), program)
 
