@@ -79,10 +79,11 @@ import type { TokenRequest } from "../../core/TokenRequest.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as Adopt from "./Adopt.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
-import type { AgentState, TokenStatus } from "./AgentState.ts"
+import type { AgentState } from "./AgentState.ts"
 import type { TokenSpec } from "./Config.ts"
 import * as FileSink from "./FileSink.ts"
 import * as Hooks from "./Hooks.ts"
+import * as TokenState from "./TokenState.ts"
 
 /** The agent's scheduler: the {@link AgentState} plus reconciliation. */
 export interface Scheduler extends AgentState {
@@ -135,47 +136,12 @@ export const refreshAt = (
 export const paced = <R>(delay: Effect.Effect<Duration.Duration, never, R>): Schedule.Schedule<number, unknown, R> =>
   Schedule.forever.pipe(Schedule.modifyDelayEffect(() => delay))
 
-/** What the scheduler knows about one token; it lives in a `Ref` and is replaced, never mutated. */
-interface TokenState {
-  readonly status: Omit<TokenStatus, "phase">
-  /** The response in force (written to the file), if any. */
-  readonly current: TokenRequest | undefined
-  readonly consecutiveFailures: number
-  /** The server's `Retry-After` on the last failure, if it sent one. */
-  readonly retryAfterSeconds: number | undefined
-}
-
 /** A declared token: its spec (and the spec's identity, to tell a changed token on reload) and its state. */
 interface Entry {
   readonly spec: TokenSpec
   readonly identity: string
-  readonly state: Ref.Ref<TokenState>
+  readonly state: Ref.Ref<TokenState.TokenState>
 }
-
-const initialState = (spec: TokenSpec): TokenState => ({
-  status: {
-    name: spec.name,
-    namespace: spec.namespace,
-    serviceAccount: spec.serviceAccount,
-    key: spec.key,
-    refreshes: 0,
-    failures: 0,
-  },
-  current: undefined,
-  consecutiveFailures: 0,
-  retryAfterSeconds: undefined,
-})
-
-const phaseOf = (state: TokenState, now: number): TokenStatus["phase"] =>
-  state.current === undefined
-    ? state.consecutiveFailures > 0 ? "failed" : "pending"
-    : RefreshPolicy.expired(state.current, now)
-    ? "expired"
-    : state.consecutiveFailures > 0
-    ? "stale"
-    : "valid"
-
-const statusOf = (state: TokenState, now: number): TokenStatus => ({ ...state.status, phase: phaseOf(state, now) })
 
 /** Builds a scheduler with no tokens; its fibers live in the given scope. */
 export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, never, SchedulerContext> =>
@@ -207,25 +173,10 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           yield* FileSink.ensureDirectory(sink.path)
           yield* FileSink.write(sink, token, RefreshPolicy.expiresAt(response))
         }
-        const expiresAt = response.status!.expirationTimestamp
-        const lastRefresh = rotated
-          ? new Date(yield* Clock.currentTimeMillis)
-          : new Date(RefreshPolicy.issuedAt(response))
-        yield* Ref.update(entry.state, (state) => ({
-          ...state,
-          current: response,
-          consecutiveFailures: 0,
-          status: {
-            ...state.status,
-            fingerprint: print,
-            expiresAt,
-            lastRefresh,
-            lastError: undefined,
-            refreshes: state.status.refreshes + (rotated ? 1 : 0),
-          },
-        }))
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.update(entry.state, (state) => TokenState.installed(state, response, print, rotated, now))
         yield* Effect.logInfo(rotated ? "token refreshed" : "token adopted").pipe(
-          Effect.annotateLogs({ fingerprint: print, expiresAt: expiresAt.toISOString() }),
+          Effect.annotateLogs({ fingerprint: print, expiresAt: response.status!.expirationTimestamp.toISOString() }),
         )
         if (rotated) {
           yield* AgentMetrics.countFor(AgentMetrics.refreshes, spec.name)
@@ -235,12 +186,8 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
 
     const recordFailure = (entry: Entry, message: string, retryAfterSeconds?: number) =>
       Effect.gen(function* () {
-        const state = yield* Ref.updateAndGet(entry.state, (state) => ({
-          ...state,
-          consecutiveFailures: state.consecutiveFailures + 1,
-          retryAfterSeconds,
-          status: { ...state.status, lastError: message, failures: state.status.failures + 1 },
-        }))
+        const state = yield* Ref.updateAndGet(entry.state, (state) =>
+          TokenState.failed(state, message, retryAfterSeconds))
         yield* AgentMetrics.countFor(AgentMetrics.failures, entry.spec.name)
         yield* Effect.logWarning("token refresh failed").pipe(
           Effect.annotateLogs({ fingerprint: state.status.fingerprint ?? "", err: message }),
@@ -261,7 +208,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           : state.current !== undefined
           ? refreshAt(state.current, entry.spec.jitter, u, now, policy)
           : now
-        yield* Ref.update(entry.state, (state) => ({ ...state, status: { ...state.status, refreshAt: new Date(at) } }))
+        yield* Ref.update(entry.state, (state) => TokenState.scheduled(state, at))
         return Duration.millis(Math.max(0, at - now))
       })
 
@@ -327,7 +274,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           const existing = previous.get(spec.name)
           return existing !== undefined && existing.identity === identity
             ? Effect.succeed(existing)
-            : Effect.map(Ref.make(initialState(spec)), (state): Entry => ({ spec, identity, state }))
+            : Effect.map(Ref.make(TokenState.initial(spec)), (state): Entry => ({ spec, identity, state }))
         })
         const kept = new Set(next.filter((entry) => previous.get(entry.spec.name) === entry))
         const files = new Set(tokens.flatMap((spec) => spec.file === undefined ? [] : [spec.file.path]))
@@ -361,7 +308,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
         const now = yield* Clock.currentTimeMillis
         return yield* Effect.forEach(
           yield* Ref.get(entries),
-          (entry) => Effect.map(Ref.get(entry.state), (state) => statusOf(state, now)),
+          (entry) => Effect.map(Ref.get(entry.state), (state) => TokenState.statusOf(state, now)),
         )
       }),
       token: (name) =>
@@ -370,13 +317,13 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           if (entry === undefined) return Option.none()
           const now = yield* Clock.currentTimeMillis
           const response = Option.filter(yield* manager.peek(entry.spec.key), (r) => !RefreshPolicy.expired(r, now))
-          const status = statusOf(yield* Ref.get(entry.state), now)
+          const status = TokenState.statusOf(yield* Ref.get(entry.state), now)
           return Option.map(response, (response) => ({ response, status }))
         }),
       ready: Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const states = yield* Effect.forEach(yield* Ref.get(entries), (entry) => Ref.get(entry.state))
-        return states.every((state) => state.current !== undefined && !RefreshPolicy.expired(state.current, now))
+        return states.every((state) => TokenState.isValid(state, now))
       }),
     }
   })
