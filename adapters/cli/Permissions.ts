@@ -19,8 +19,6 @@ export interface Needs {
   readonly net: ReadonlyArray<string>
   /** Environment variables read. */
   readonly env: ReadonlyArray<string>
-  /** Every environment variable may be read (a dependency enumerates them all). */
-  readonly allEnv: boolean
   /** Programs run. */
   readonly run: ReadonlyArray<string>
   /** Any process may be signalled (Deno has no narrower permission for it). */
@@ -74,7 +72,7 @@ export const hostPort = (url: string): string | undefined => {
 const unique = (items: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(items)]
 
 /** An empty set of needs. */
-export const none: Needs = { read: [], write: [], net: [], env: [], allEnv: false, run: [], allRun: false, sys: [] }
+export const none: Needs = { read: [], write: [], net: [], env: [], run: [], allRun: false, sys: [] }
 
 /** The union of needs. */
 export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
@@ -82,7 +80,6 @@ export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
   write: unique(all.flatMap((n) => n.write)),
   net: unique(all.flatMap((n) => n.net)),
   env: unique(all.flatMap((n) => n.env)),
-  allEnv: all.some((n) => n.allEnv),
   run: unique(all.flatMap((n) => n.run)),
   allRun: all.some((n) => n.allRun),
   sys: unique(all.flatMap((n) => n.sys)),
@@ -90,8 +87,8 @@ export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
 
 /**
  * What reaching the API server through a kubeconfig needs: its files and those it names, the server's address,
- * and the exec plugin's program. `@kubernetes/client-node` loads the `debug` package, which enumerates every
- * environment variable when it is imported: Deno then needs `--allow-env` without a list.
+ * and the exec plugin's program. The dependencies of `@kubernetes/client-node` that read the environment as they load
+ * (`debug` lists every variable) see only the granted variables, so `--allow-env` stays a list.
  */
 export const kubeconfig = (target: KubeconfigTarget): Needs => {
   const server = target.server !== undefined ? hostPort(target.server) : undefined
@@ -100,7 +97,6 @@ export const kubeconfig = (target: KubeconfigTarget): Needs => {
     read: [...target.files, ...target.named],
     net: server !== undefined ? [server] : [],
     env: [...environmentVariables, ...yamlVariables],
-    allEnv: true,
     run: target.exec !== undefined ? [target.exec] : [],
   }
 }
@@ -141,7 +137,7 @@ export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): Re
     ...list("--allow-read", unique([...needs.read, ...needs.write])),
     ...list("--allow-write", needs.write),
     ...list("--allow-net", needs.net),
-    ...(needs.allEnv ? ["--allow-env"] : list("--allow-env", needs.env)),
+    ...list("--allow-env", needs.env),
     ...list("--allow-sys", needs.sys),
     ...(needs.allRun ? ["--allow-run"] : list("--allow-run", needs.run)),
   ]

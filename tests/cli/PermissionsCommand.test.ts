@@ -134,7 +134,11 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     timeout: 300_000,
   }, async () => {
     const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
-    assert.deepEqual(flags, [`--allow-read=${fixture.kubeconfig}`, `--allow-net=${server()}`, "--allow-env"])
+    assert.deepEqual(flags, [
+      `--allow-read=${fixture.kubeconfig}`,
+      `--allow-net=${server()}`,
+      `--allow-env=${[...Permissions.environmentVariables, ...Permissions.yamlVariables].join(",")}`,
+    ])
     const args = [main, "token", "default", "--kubeconfig", fixture.kubeconfig]
     const ok = await run(["run", ...flags, ...args])
     assert.equal(ok.code, 0, ok.stderr)
@@ -145,7 +149,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     const expected: Record<string, RegExp> = {
       "--allow-read": new RegExp(`^missing Deno permission: --allow-read=${fixture.kubeconfig}\n$`),
       "--allow-net": new RegExp(`^missing Deno permission: --allow-net=${server()}\n$`),
-      "--allow-env": /^missing Deno permission: --allow-env(=\w+)?\n$/,
+      "--allow-env": /^missing Deno permission: --allow-env=\w+\n$/,
     }
     for (const flag of flags) {
       const name = flag.split("=")[0]!
