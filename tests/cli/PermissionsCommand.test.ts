@@ -42,9 +42,24 @@ describe("permission flags", () => {
     assert.deepEqual(Permissions.render(needs, "node"), [
       "--experimental-permission",
       "--allow-fs-read=/c/agent.yaml",
-      "--allow-fs-read=/c/tokens/",
-      "--allow-fs-write=/c/tokens/",
+      "--allow-fs-read=/c/tokens/*",
+      "--allow-fs-write=/c/tokens/*",
       "--allow-child-process",
+    ])
+    // Node 20 refuses a granted directory itself when a directory inside it is granted too: only the outer one is named.
+    const nested: Permissions.Needs = {
+      ...Permissions.none,
+      read: ["/c/agent.yaml", "/c/kubeconfig", "/etc/ca.crt", "/d"],
+      write: ["/c/tokens", "/c", "/d/"],
+    }
+    assert.deepEqual(Permissions.render(nested, "node", "/pkg"), [
+      "--experimental-permission",
+      "--allow-fs-read=/pkg/*",
+      "--allow-fs-read=/etc/ca.crt",
+      "--allow-fs-read=/c/*",
+      "--allow-fs-read=/d/*",
+      "--allow-fs-write=/c/*",
+      "--allow-fs-write=/d/*",
     ])
     assert.deepEqual(Permissions.render(Permissions.none, "deno"), [])
     assert.equal(Permissions.hostPort("https://10.0.0.1"), "10.0.0.1:443")
@@ -94,12 +109,12 @@ const flagsFor = (flags: Partial<PermissionsCommand.PermissionsFlags>): Promise<
     ...flags,
   }).pipe(Effect.provide(NodeContext.layer), Effect.runPromise)
 
-const waitFor = async (condition: () => boolean, what: string) => {
+const waitFor = async (condition: () => boolean, what: string, output: () => string = () => "") => {
   for (let i = 0; i < 6000; i++) {
     if (condition()) return
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
-  throw new Error(`timed out waiting for ${what}`)
+  throw new Error(`timed out waiting for ${what}\n${output()}`)
 }
 
 const freePort = (): Promise<number> =>
@@ -110,9 +125,15 @@ const freePort = (): Promise<number> =>
     })
   })
 
-/** The agent under Deno with `flags`; resolves its exit once `stop` was called. */
-const startAgent = (flags: ReadonlyArray<string>, config: string) => {
-  const child = spawn(deno, ["run", ...flags, main, "agent", "--config", config], { stdio: ["ignore", "pipe", "pipe"] })
+/** The agent under Deno with `flags` (or `command` and its arguments); resolves its exit once `stop` was called. */
+const startAgent = (
+  flags: ReadonlyArray<string>,
+  config: string,
+  command: ReadonlyArray<string> = [deno, "run", ...flags, main],
+) => {
+  const child = spawn(command[0]!, [...command.slice(1), "agent", "--config", config], {
+    stdio: ["ignore", "pipe", "pipe"],
+  })
   let stderr = ""
   child.stderr!.on("data", (chunk) => (stderr += String(chunk)))
   child.stdout!.resume()
@@ -129,6 +150,26 @@ const startAgent = (flags: ReadonlyArray<string>, config: string) => {
 describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-cli-")
   const server = () => Permissions.hostPort(fixture.server.kubeconfig.match(/server: (\S+)/)![1]!)!
+
+  /** A directory holding an agent config: one token file under `tokens/`, a unix or TCP endpoint. */
+  const agentConfig = async (endpoint: "unix" | "tcp") => {
+    const dir = fs.mkdtempSync(nodePath.join(fixture.dir, `agent-${endpoint}-`))
+    const config = nodePath.join(dir, "agent.yaml")
+    const address = endpoint === "unix"
+      ? `{ unix: { path: ${nodePath.join(dir, "agent.sock")} } }`
+      : `{ tcp: { address: "127.0.0.1:${await freePort()}", bearerToken: "${"0123456789abcdef".repeat(2)}" } }`
+    fs.writeFileSync(
+      config,
+      [
+        `cluster: { kubeconfig: ${fixture.kubeconfig} }`,
+        "tokens:",
+        "  - { name: default, namespace: default, serviceAccount: default, file: { path: tokens/default } }",
+        `endpoint: ${address}`,
+      ].join("\n"),
+      { mode: 0o600 },
+    )
+    return { dir, config }
+  }
 
   it("token runs under exactly the printed flags; each flag left out is named on one line, exit 77", {
     timeout: 300_000,
@@ -163,21 +204,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     timeout: 300_000,
   }, async () => {
     for (const endpoint of ["unix", "tcp"] as const) {
-      const dir = fs.mkdtempSync(nodePath.join(fixture.dir, `agent-${endpoint}-`))
-      const config = nodePath.join(dir, "agent.yaml")
-      const address = endpoint === "unix"
-        ? `{ unix: { path: ${nodePath.join(dir, "agent.sock")} } }`
-        : `{ tcp: { address: "127.0.0.1:${await freePort()}", bearerToken: "${"0123456789abcdef".repeat(2)}" } }`
-      fs.writeFileSync(
-        config,
-        [
-          `cluster: { kubeconfig: ${fixture.kubeconfig} }`,
-          "tokens:",
-          "  - { name: default, namespace: default, serviceAccount: default, file: { path: tokens/default } }",
-          `endpoint: ${address}`,
-        ].join("\n"),
-        { mode: 0o600 },
-      )
+      const { dir, config } = await agentConfig(endpoint)
       const flags = await flagsFor({ config: Option.some(config) })
       assert.ok(flags.includes("--allow-sys=uid,getegid"), flags.join(" "))
       assert.ok(!flags.some((f) => f.startsWith("--allow-run")), flags.join(" "))
@@ -249,41 +276,82 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     assert.equal(fs.readdirSync(cache).length, 1)
   })
 
-  it("the npm bin's token runs under Node's permission model with the flags of --runtime node", {
-    timeout: 300_000,
-  }, async () => {
-    // The bin as npm installs it: a bundle two levels below the package's root, its dependencies in node_modules.
-    const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
-    fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
-    const bin = nodePath.join(installed, "dist", "bin")
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        "bash",
-        [nodePath.join(root, "scripts", "build-bin.sh"), bin],
-        { cwd: root },
-        (error) => error ? reject(error) : resolve(),
-      )
-    )
-    const node = (args: ReadonlyArray<string>) =>
-      new Promise<Run>((resolve) =>
+  /** The bin as npm installs it, built once: a bundle two levels below the package's root, its dependencies in node_modules. */
+  let built: Promise<string> | undefined
+  const npmBin = () =>
+    built ??= (async () => {
+      const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
+      fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
+      const bin = nodePath.join(installed, "dist", "bin")
+      await new Promise<void>((resolve, reject) =>
         execFile(
-          "/usr/bin/env",
-          ["node", ...args],
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+          "bash",
+          [nodePath.join(root, "scripts", "build-bin.sh"), bin],
+          { cwd: root },
+          (error) => error ? reject(error) : resolve(),
         )
       )
-    const saToken = nodePath.join(bin, "sa-token.js")
-    const printed = await node([saToken, "permissions", "--kubeconfig", fixture.kubeconfig, "--runtime", "node"])
+      return nodePath.join(bin, "sa-token.js")
+    })()
+  const node = (args: ReadonlyArray<string>) =>
+    new Promise<Run>((resolve) =>
+      execFile(
+        "/usr/bin/env",
+        ["node", ...args],
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      )
+    )
+  /** The flags `permissions --runtime node` prints for `args`: Node's permission model, file system and children only. */
+  const nodeFlags = async (args: ReadonlyArray<string>) => {
+    const printed = await node([await npmBin(), "permissions", ...args, "--runtime", "node"])
     assert.equal(printed.code, 0, printed.stderr)
     const flags = printed.stdout.trim().split(" ")
     assert.equal(flags[0], "--experimental-permission")
-    assert.ok(flags.slice(1).every((f) => f.startsWith("--allow-fs-read=")), printed.stdout)
-    const args = [saToken, "token", "default", "--kubeconfig", fixture.kubeconfig]
+    assert.ok(flags.slice(1).every((f) => /^--allow-fs-(read|write)=/.test(f)), printed.stdout)
+    return flags
+  }
+
+  it("the npm bin's token runs under Node's permission model with the flags of --runtime node", {
+    timeout: 300_000,
+  }, async () => {
+    const flags = await nodeFlags(["--kubeconfig", fixture.kubeconfig])
+    assert.ok(flags.slice(1).every((f) => f.startsWith("--allow-fs-read=")), flags.join(" "))
+    const args = [await npmBin(), "token", "default", "--kubeconfig", fixture.kubeconfig]
     const result = await node([...flags, ...args])
     assert.equal(result.code, 0, result.stderr)
     assert.match(result.stdout, /^eyJ/)
     const denied = await node([...flags.filter((f) => !f.endsWith(fixture.kubeconfig)), ...args])
     assert.notEqual(denied.code, 0)
+  })
+
+  it("the npm bin's agent, unix and TCP endpoint, and exec-credential asking it, run under Node's permission model", {
+    timeout: 300_000,
+  }, async () => {
+    const bin = await npmBin()
+    for (const endpoint of ["unix", "tcp"] as const) {
+      const { dir, config } = await agentConfig(endpoint)
+      const flags = await nodeFlags(["--config", config])
+      const tokens = `${nodePath.join(dir, "tokens")}/*`
+      const written = flags.filter((f) => f.startsWith("--allow-fs-write=")).map((f) => f.split("=")[1]!)
+      assert.deepEqual(written, [endpoint === "unix" ? `${dir}/*` : tokens])
+      const agent = startAgent(flags, config, ["/usr/bin/env", "node", ...flags, bin])
+      const file = nodePath.join(dir, "tokens", "default")
+      try {
+        await waitFor(() => fs.existsSync(file) || agent.stderr().includes("error"), "the token file", agent.stderr)
+        assert.ok(fs.existsSync(file), agent.stderr())
+        assert.equal(fs.statSync(file).mode & 0o7777, 0o600)
+        assert.match(fs.readFileSync(file, "utf8"), /^eyJ/)
+        const execFlags = await nodeFlags(["--config", config, "--for", "exec-credential"])
+        const credential = await node([...execFlags, bin, "exec-credential", "--config", config, "--name", "default"])
+        assert.equal(credential.code, 0, credential.stderr)
+        assert.equal(JSON.parse(credential.stdout).kind, "ExecCredential")
+      } finally {
+        const code = await agent.stop()
+        assert.equal(code, 0, agent.stderr())
+      }
+      assert.doesNotMatch(agent.stderr(), /error|ERR_ACCESS_DENIED/)
+      assert.deepEqual(fs.readdirSync(nodePath.dirname(file)), ["default"])
+    }
   })
 
   it(
