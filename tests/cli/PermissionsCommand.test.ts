@@ -254,6 +254,17 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       ])
       assert.equal(noNet.code, permissionExitCode, noNet.stderr)
       assert.match(noNet.stderr, /^missing Deno permission: --allow-net=\S+\n$/m)
+      // Without write: the token directory is named at the start, not logged on every refresh.
+      const noWrite = await run([
+        "run",
+        ...flags.filter((f) => !f.startsWith("--allow-write")),
+        main,
+        "agent",
+        "--config",
+        config,
+      ])
+      assert.equal(noWrite.code, permissionExitCode, noWrite.stderr)
+      assert.equal(noWrite.stderr, `missing Deno permission: --allow-write=${nodePath.join(dir, "tokens")}\n`)
     }
   })
 
