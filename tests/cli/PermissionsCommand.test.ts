@@ -9,6 +9,7 @@ import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as nodePath from "node:path"
+import process from "node:process"
 import { describe, it } from "node:test"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
@@ -93,7 +94,7 @@ const run = (args: ReadonlyArray<string>, cwd = root): Promise<Run> =>
     execFile(
       deno,
       [...args],
-      { cwd },
+      { cwd, maxBuffer: 1 << 28 },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     )
   )
@@ -365,28 +366,90 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     }
   })
 
-  it(
-    "the ./cli export, from the files deno publish would upload, is the runnable CLI",
-    { timeout: 300_000 },
-    async () => {
-      const dry = await run(["publish", "--dry-run", "--allow-dirty"])
+  /**
+   * The package as JSR serves it, in a local directory: the files `deno publish` would upload, with each bare specifier
+   * rewritten as publishing rewrites it (its debug log names each one), and no configuration: Deno applies none of a
+   * remote package's, and fetches its npm dependencies into its own cache.
+   */
+  let mirrored: Promise<{ readonly mirror: string; readonly entry: string }> | undefined
+  const jsrMirror = () =>
+    mirrored ??= (async () => {
+      const dry = await run(["publish", "--dry-run", "--allow-dirty", "--log-level=debug"])
       assert.equal(dry.code, 0, dry.stderr)
-      const files = [...`${dry.stdout}\n${dry.stderr}`.matchAll(/file:\/\/(\S+) \(/g)].map((m) => m[1]!)
+      const output = `${dry.stdout}\n${dry.stderr}`
+      const files = [...output.matchAll(/file:\/\/(\S+) \(/g)].map((m) => m[1]!)
       const entry = JSON.parse(fs.readFileSync(nodePath.join(root, "deno.json"), "utf8")).exports["./cli"]
       assert.ok(files.includes(nodePath.join(root, entry)), `${entry} is published`)
+      const rewrites = new Map<string, Array<readonly [string, string]>>()
+      for (
+        const [, specifier, referrer, target] of output.matchAll(
+          /Unfurled specifier: (\S+) from file:\/\/(\S+) -> (\S+)/g,
+        )
+      ) {
+        rewrites.set(referrer!, [...(rewrites.get(referrer!) ?? []), [specifier!, target!]])
+      }
+      assert.ok(rewrites.has(nodePath.join(root, "adapters", "cli", "Cli.ts")), "publishing rewrites bare specifiers")
       const mirror = fs.mkdtempSync(nodePath.join(fixture.dir, "jsr-"))
       for (const file of files) {
+        if (nodePath.basename(file) === "deno.json") continue
         const target = nodePath.join(mirror, nodePath.relative(root, file))
         fs.mkdirSync(nodePath.dirname(target), { recursive: true })
-        fs.copyFileSync(file, target)
+        let text = fs.readFileSync(file, "utf8")
+        for (const [specifier, unfurled] of rewrites.get(file) ?? []) {
+          const quoted = JSON.stringify(specifier).replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")
+          text = text.replace(
+            new RegExp(`((?:from|import)\\s*\\(?\\s*)${quoted}`, "g"),
+            `$1${JSON.stringify(unfurled)}`,
+          )
+        }
+        fs.writeFileSync(target, text)
       }
-      // The npm dependencies, which JSR resolves from the npm registry, come from this checkout.
-      fs.copyFileSync(nodePath.join(root, "package.json"), nodePath.join(mirror, "package.json"))
-      fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(mirror, "node_modules"))
+      return { mirror, entry }
+    })()
+
+  it(
+    "the ./cli export, as JSR serves it, is the runnable CLI under the printed flags",
+    { timeout: 300_000 },
+    async () => {
+      const { mirror, entry } = await jsrMirror()
+      assert.doesNotMatch(fs.readFileSync(nodePath.join(mirror, "adapters", "cli", "Cli.ts"), "utf8"), /^import .* from "effect\//m)
       const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
       const result = await run(["run", ...flags, entry, "token", "default", "--kubeconfig", fixture.kubeconfig], mirror)
       assert.equal(result.code, 0, result.stderr)
       assert.match(result.stdout, /^eyJ/)
     },
   )
+
+  it("deno install -g of the ./cli export installs sa-token with the printed flags, and it runs", {
+    timeout: 300_000,
+  }, async () => {
+    const { mirror, entry } = await jsrMirror()
+    const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
+    const installRoot = fs.mkdtempSync(nodePath.join(fixture.dir, "install-"))
+    const installed = await run(
+      ["install", "-g", "--quiet", "--root", installRoot, "-n", "sa-token", ...flags, nodePath.join(mirror, entry)],
+      fixture.dir,
+    )
+    assert.equal(installed.code, 0, installed.stderr)
+    const script = nodePath.join(installRoot, "bin", "sa-token")
+    const text = fs.readFileSync(script, "utf8")
+    assert.doesNotMatch(text, /(^|\s)-A(\s|$)|--allow-all/)
+    for (const flag of flags) assert.ok(text.includes(flag), `${flag} in ${text}`)
+    // The installed script runs the `deno` found in PATH.
+    const sa = (args: ReadonlyArray<string>) =>
+      new Promise<Run>((resolve) =>
+        execFile(
+          script,
+          [...args],
+          { cwd: fixture.dir, env: { ...process.env, PATH: `${nodePath.dirname(deno)}:${process.env.PATH ?? ""}` } },
+          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+        )
+      )
+    const token = await sa(["token", "default", "--kubeconfig", fixture.kubeconfig])
+    assert.equal(token.code, 0, token.stderr)
+    assert.match(token.stdout, /^eyJ/)
+    const printed = await sa(["permissions", "--kubeconfig", fixture.kubeconfig])
+    assert.equal(printed.code, 0, printed.stderr)
+    assert.equal(printed.stdout, `${flags.join(" ")}\n`)
+  })
 })
