@@ -323,7 +323,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     return flags
   }
 
-  it("the npm bin's token runs under Node's permission model with the flags of --runtime node", {
+  it("the npm bin's token and exec-credential run under Node's permission model with the flags of --runtime node", {
     timeout: 300_000,
   }, async () => {
     const flags = await nodeFlags(["--kubeconfig", fixture.kubeconfig])
@@ -334,6 +334,16 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     assert.match(result.stdout, /^eyJ/)
     const denied = await node([...flags.filter((f) => !f.endsWith(fixture.kubeconfig)), ...args])
     assert.notEqual(denied.code, 0)
+    // exec-credential and its cache, which it writes as a private file: a miss, then a hit.
+    const cache = nodePath.join(fs.mkdtempSync(nodePath.join(fixture.dir, "node-cache-")), "cache")
+    const cacheArgs = ["--kubeconfig", fixture.kubeconfig, "--cache-dir", cache]
+    const execFlags = await nodeFlags([...cacheArgs, "--for", "exec-credential"])
+    for (let i = 0; i < 2; i++) {
+      const credential = await node([...execFlags, await npmBin(), "exec-credential", "default", ...cacheArgs])
+      assert.equal(credential.code, 0, credential.stderr)
+      assert.equal(JSON.parse(credential.stdout).kind, "ExecCredential")
+    }
+    assert.equal(fs.readdirSync(cache).length, 1)
   })
 
   it("the npm bin's agent, unix and TCP endpoint, and exec-credential asking it, run under Node's permission model", {
@@ -412,7 +422,10 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     { timeout: 300_000 },
     async () => {
       const { mirror, entry } = await jsrMirror()
-      assert.doesNotMatch(fs.readFileSync(nodePath.join(mirror, "adapters", "cli", "Cli.ts"), "utf8"), /^import .* from "effect\//m)
+      assert.doesNotMatch(
+        fs.readFileSync(nodePath.join(mirror, "adapters", "cli", "Cli.ts"), "utf8"),
+        /^import .* from "effect\//m,
+      )
       const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
       const result = await run(["run", ...flags, entry, "token", "default", "--kubeconfig", fixture.kubeconfig], mirror)
       assert.equal(result.code, 0, result.stderr)
