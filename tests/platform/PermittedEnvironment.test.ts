@@ -6,7 +6,7 @@
 import assert from "node:assert/strict"
 import process from "node:process"
 import { describe, it } from "node:test"
-import * as PermittedEnvironment from "../../adapters/kube/PermittedEnvironment.ts"
+import * as PermittedEnvironment from "../../adapters/platform/PermittedEnvironment.ts"
 
 class NotCapable extends Error {
   override readonly name = "NotCapable"
