@@ -19,6 +19,11 @@ export interface Needs {
   readonly net: ReadonlyArray<string>
   /** Environment variables read. */
   readonly env: ReadonlyArray<string>
+  /**
+   * Every environment variable is read: a program run inherits the whole environment (kubectl's exec plugins do, and
+   * so do the agent's hook commands), and Deno checks the listing of it as access to every variable.
+   */
+  readonly allEnv: boolean
   /** Programs run. */
   readonly run: ReadonlyArray<string>
   /** Any process may be signalled (Deno has no narrower permission for it). */
@@ -72,7 +77,7 @@ export const hostPort = (url: string): string | undefined => {
 const unique = (items: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(items)]
 
 /** An empty set of needs. */
-export const none: Needs = { read: [], write: [], net: [], env: [], run: [], allRun: false, sys: [] }
+export const none: Needs = { read: [], write: [], net: [], env: [], allEnv: false, run: [], allRun: false, sys: [] }
 
 /** The union of needs. */
 export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
@@ -80,6 +85,7 @@ export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
   write: unique(all.flatMap((n) => n.write)),
   net: unique(all.flatMap((n) => n.net)),
   env: unique(all.flatMap((n) => n.env)),
+  allEnv: all.some((n) => n.allEnv),
   run: unique(all.flatMap((n) => n.run)),
   allRun: all.some((n) => n.allRun),
   sys: unique(all.flatMap((n) => n.sys)),
@@ -88,7 +94,8 @@ export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
 /**
  * What reaching the API server through a kubeconfig needs: its files and those it names, the server's address,
  * and the exec plugin's program. The dependencies of `@kubernetes/client-node` that read the environment as they load
- * (`debug` lists every variable) see only the granted variables, so `--allow-env` stays a list.
+ * (`debug` lists every variable) see only the granted variables, so `--allow-env` stays a list, unless an exec plugin
+ * runs: it inherits the whole environment.
  */
 export const kubeconfig = (target: KubeconfigTarget): Needs => {
   const server = target.server !== undefined ? hostPort(target.server) : undefined
@@ -97,6 +104,7 @@ export const kubeconfig = (target: KubeconfigTarget): Needs => {
     read: [...target.files, ...target.named],
     net: server !== undefined ? [server] : [],
     env: [...environmentVariables, ...yamlVariables],
+    allEnv: target.exec !== undefined,
     run: target.exec !== undefined ? [target.exec] : [],
   }
 }
@@ -144,7 +152,7 @@ export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): Re
     ...list("--allow-read", unique([...needs.read, ...needs.write])),
     ...list("--allow-write", needs.write),
     ...list("--allow-net", needs.net),
-    ...list("--allow-env", needs.env),
+    ...(needs.allEnv ? ["--allow-env"] : list("--allow-env", needs.env)),
     ...list("--allow-sys", needs.sys),
     ...(needs.allRun ? ["--allow-run"] : list("--allow-run", needs.run)),
   ]

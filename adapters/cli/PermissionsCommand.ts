@@ -134,6 +134,8 @@ export const agentNeeds = (
       // The owner checks of the token files and their directories compare with the agent's user and group.
       sys: ["uid", "getegid"],
       run: hooks,
+      // A hook command inherits the agent's whole environment.
+      allEnv: hooks.length > 0,
       // Signalling a process by PID (a signal hook) needs Deno's unrestricted --allow-run.
       allRun: pidFiles.length > 0,
     })

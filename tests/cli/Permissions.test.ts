@@ -48,6 +48,19 @@ describe("permission flags", () => {
       "--allow-fs-write=/d/*",
     ])
     assert.deepEqual(Permissions.render(Permissions.none, "deno"), [])
+    // An exec plugin inherits the whole environment: --allow-env is then unrestricted, and only then.
+    const target = { files: ["/c/kubeconfig"], server: "https://10.0.0.1:6443", named: [] }
+    assert.deepEqual(Permissions.render(Permissions.kubeconfig(target), "deno"), [
+      "--allow-read=/c/kubeconfig",
+      "--allow-net=10.0.0.1:6443",
+      `--allow-env=${[...Permissions.environmentVariables, ...Permissions.yamlVariables].join(",")}`,
+    ])
+    assert.deepEqual(Permissions.render(Permissions.kubeconfig({ ...target, exec: "/bin/plugin" }), "deno"), [
+      "--allow-read=/c/kubeconfig",
+      "--allow-net=10.0.0.1:6443",
+      "--allow-env",
+      "--allow-run=/bin/plugin",
+    ])
     assert.equal(Permissions.hostPort("https://10.0.0.1"), "10.0.0.1:443")
     assert.equal(Permissions.hostPort("https://[::1]:6443/"), "[::1]:6443")
   })

@@ -116,6 +116,59 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     }
   })
 
+  it(
+    "token with an exec plugin runs under its printed flags: the plugin is named, the environment it inherits granted",
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const field = (name: string) => fixture.server.kubeconfig.match(new RegExp(`${name}: (\\S+)`))![1]!
+      const pem = (name: string) => Buffer.from(field(name), "base64").toString("utf8")
+      const dir = fs.mkdtempSync(nodePath.join(fixture.dir, "exec-"))
+      // The plugin hands out the admin's client certificate, as a plugin of a real cluster would hand out a credential.
+      const credential = nodePath.join(dir, "credential.json")
+      fs.writeFileSync(
+        credential,
+        JSON.stringify({
+          apiVersion: "client.authentication.k8s.io/v1",
+          kind: "ExecCredential",
+          status: { clientCertificateData: pem("client-certificate-data"), clientKeyData: pem("client-key-data") },
+        }),
+      )
+      const plugin = nodePath.join(dir, "plugin.sh")
+      fs.writeFileSync(plugin, `#!/bin/sh\ncat ${credential}\n`, { mode: 0o755 })
+      const kubeconfig = nodePath.join(dir, "kubeconfig")
+      fs.writeFileSync(
+        kubeconfig,
+        [
+          "apiVersion: v1",
+          "kind: Config",
+          `clusters: [{ name: dev, cluster: { server: "${field("server")}", certificate-authority-data: ${
+            field("certificate-authority-data")
+          } } }]`,
+          "users: [{ name: plugin, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh, " +
+          "interactiveMode: Never } } }]",
+          "contexts: [{ name: dev, context: { cluster: dev, user: plugin } }]",
+          "current-context: dev",
+        ].join("\n"),
+      )
+      const flags = await flagsFor({ kubeconfig: Option.some(kubeconfig) })
+      assert.deepEqual(flags, [
+        `--allow-read=${kubeconfig}`,
+        `--allow-net=${server()}`,
+        "--allow-env",
+        `--allow-run=${plugin}`,
+      ])
+      const args = [main, "token", "default", "--kubeconfig", kubeconfig]
+      const ok = await runDeno(["run", ...flags, ...args])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.match(ok.stdout, /^eyJ/)
+      const noRun = await runDeno(["run", ...flags.filter((f) => !f.startsWith("--allow-run")), ...args])
+      assert.equal(noRun.code, permissionExitCode, noRun.stderr)
+      assert.match(noRun.stderr, /^missing Deno permission: --allow-run=\S*plugin\.sh\n$/)
+    },
+  )
+
   it("exec-credential with a kubeconfig and its cache runs under its printed flags, twice (miss, then hit)", {
     timeout: 300_000,
   }, async () => {
