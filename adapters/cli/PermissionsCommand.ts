@@ -119,10 +119,14 @@ export const agentNeeds = (
     const sinks = config.tokens.flatMap((t) => t.file !== undefined ? [path.dirname(t.file.path)] : [])
     const hooks = config.tokens.flatMap((t) => t.hooks?.command !== undefined ? [t.hooks.command[0]!] : [])
     const pidFiles = config.tokens.flatMap((t) => t.hooks?.signal !== undefined ? [t.hooks.signal.pidFile] : [])
+    // An owner or group given by name is resolved through the account database.
+    const accounts = config.tokens.some((t) => typeof t.file?.owner === "string" || typeof t.file?.group === "string")
+      ? ["/etc/passwd", "/etc/group"]
+      : []
     const endpoint = config.endpoint
     return Permissions.merge(cluster, {
       ...Permissions.none,
-      read: [config.file, ...pidFiles],
+      read: [config.file, ...pidFiles, ...accounts],
       // The socket is bound under a temporary name in its directory, then renamed into place.
       write: [...sinks, ...(endpoint?._tag === "Unix" ? [path.dirname(endpoint.path)] : [])],
       // Deno checks a unix socket's bind and connect (the probe of a stale socket) as net access to `unix:PATH`.

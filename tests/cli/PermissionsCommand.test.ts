@@ -19,6 +19,24 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-cli-")
   const server = () => Permissions.hostPort(fixture.server.kubeconfig.match(/server: (\S+)/)![1]!)!
 
+  it("an owner or group given by name adds the account database to what the agent reads", async () => {
+    const { dir, config } = await agentConfig(fixture.dir, fixture.kubeconfig, "tcp")
+    const read = async () =>
+      (await flagsFor({ config: Option.some(config) })).find((f) => f.startsWith("--allow-read="))!
+    assert.doesNotMatch(await read(), /\/etc\/passwd/)
+    fs.writeFileSync(
+      config,
+      fs.readFileSync(config, "utf8").replace(
+        "file: { path: tokens/default }",
+        "file: { path: tokens/default, group: root }",
+      ),
+    )
+    assert.equal(
+      await read(),
+      `--allow-read=${fixture.kubeconfig},${config},/etc/passwd,/etc/group,${nodePath.join(dir, "tokens")}`,
+    )
+  })
+
   it("token runs under exactly the printed flags; each flag left out is named on one line, exit 77", {
     timeout: 300_000,
   }, async () => {
