@@ -10,6 +10,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as PermissionsCommand from "../../adapters/cli/PermissionsCommand.ts"
+import * as NodePrivateFile from "../../adapters/platform/NodePrivateFile.ts"
 import { main, root } from "./agentProcess.ts"
 
 /** How a child process ended and what it printed. */
@@ -52,7 +53,7 @@ export const flagsFor = (flags: Partial<PermissionsCommand.PermissionsFlags>): P
     for: "auto",
     runtime: "deno",
     ...flags,
-  }).pipe(Effect.provide(NodeContext.layer), Effect.runPromise)
+  }).pipe(Effect.provide(NodePrivateFile.layer), Effect.provide(NodeContext.layer), Effect.runPromise)
 
 /** Polls `condition` every 10 ms for a minute; the timeout's message ends with `output()`. */
 export const waitFor = async (condition: () => boolean, what: string, output: () => string = () => "") => {

@@ -37,6 +37,19 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     )
   })
 
+  it("refuses a config whose token directory lies below a directory other users can write", async () => {
+    // Under the printed flags the agent may not look above its own directories; permissions makes that check for it.
+    const open = fs.mkdtempSync(nodePath.join(fixture.dir, "open-"))
+    fs.chmodSync(open, 0o777)
+    const { config } = await agentConfig(open, fixture.kubeconfig, "tcp")
+    await assert.rejects(flagsFor({ config: Option.some(config) }), (error: Error) => {
+      assert.match(error.message, new RegExp(`${open} is writable by every user`))
+      return true
+    })
+    fs.chmodSync(open, 0o755)
+    assert.ok((await flagsFor({ config: Option.some(config) })).length > 0)
+  })
+
   it("token runs under exactly the printed flags; each flag left out is named on one line, exit 77", {
     timeout: 300_000,
   }, async () => {
