@@ -14,6 +14,7 @@ import * as ManagedFields from "./ManagedFields.ts"
 import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as OpenApi from "./OpenApi.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
 import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
@@ -305,7 +306,7 @@ const accessReviewType = {
           name: "ResourceAttributes",
           goType: "*v1.ResourceAttributes",
           fields: Object.fromEntries(
-            ["namespace", "verb", "group", "version", "resource", "subresource", "name"].map((f) => [f, Body.goString]),
+            ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString]),
           ),
         },
         nonResourceAttributes: {

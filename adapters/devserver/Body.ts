@@ -8,6 +8,7 @@
  */
 import { parseDocument } from "yaml"
 import * as Protobuf from "./Protobuf.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
 import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 
@@ -183,7 +184,7 @@ export const decode = (
   const mediaType = mediaTypeOf(contentType)
   if (mediaType === Protobuf.mediaType) {
     try {
-      return { _tag: "Body", body: Protobuf.toJson(body) }
+      return { _tag: "Body", body: Protobuf.decode(body, ProtobufTypes.messageOf, { omitZero: true }) }
     } catch {
       return {
         _tag: "Reply",

@@ -16,6 +16,8 @@ import type { Faults } from "./Faults.ts"
 import type { Ca, CertIdentity } from "./Pki.ts"
 import * as Impersonation from "./Impersonation.ts"
 import * as Metrics from "./Metrics.ts"
+import * as Protobuf from "./Protobuf.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
 import * as Reply from "./Reply.ts"
 import * as RequestInfo from "./RequestInfo.ts"
@@ -67,6 +69,21 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
       ...reply.headers,
     },
     body: isText || isBytes ? reply.body as string | Uint8Array : JSON.stringify(reply.body),
+  }
+}
+
+/**
+ * A reply in protobuf when `Accept` prefers it (kubectl's does) and its kind has a message; others stay JSON, as
+ * watches, documents and plain text do.
+ */
+const negotiate = (reply: Reply.Reply, accept: string | undefined): Reply.Reply => {
+  const body = reply.body as Record<string, unknown> | null
+  const message = typeof body?.kind === "string" ? ProtobufTypes.messageOf(body.kind) : undefined
+  if (reply.watch !== undefined || message === undefined || !Protobuf.preferred(accept)) return reply
+  return {
+    ...reply,
+    body: Protobuf.encode(body!, message),
+    headers: { ...reply.headers, "content-type": Protobuf.mediaType },
   }
 }
 
@@ -143,29 +160,31 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
 const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   const fault = await faulted(ctx, incoming)
   if (fault !== undefined) return fault
+  const accept = typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined
+  const admin = incoming.path.startsWith("/devserver/")
+  // the admin API speaks JSON only; the Kubernetes API answers in the media type the client prefers
+  const answer = (reply: Reply.Reply, counters?: Counters) => render(admin ? reply : negotiate(reply, accept), counters)
   const now = ctx.now()
   const authn = await authenticate(ctx, incoming, now)
-  if (authn._tag === "Unauthorized") return render(Reply.unauthorized())
+  if (authn._tag === "Unauthorized") return answer(Reply.unauthorized())
   const requestor = authn.identity ?? Auth.anonymous
   const query = new URLSearchParams(incoming.query)
   const info = RequestInfo.of(incoming.method, incoming.path, query)
   const impersonation = Impersonation.check(ctx.state.rules(), requestor, incoming.headers)
-  if (impersonation._tag === "BadRequest") return render(Reply.badRequest(impersonation.message))
+  if (impersonation._tag === "BadRequest") return answer(Reply.badRequest(impersonation.message))
   if (impersonation._tag === "Forbidden") {
-    return render(Api.forbiddenFor(info, requestor.user, `impersonate-on:${impersonation.mode}:${info.verb}`))
+    return answer(Api.forbiddenFor(info, requestor.user, `impersonate-on:${impersonation.mode}:${info.verb}`))
   }
   const identity = impersonation._tag === "Impersonated" ? impersonation.identity : requestor
   // authorization looks at the method, path and query only: a caller that may not make the request never reaches a
   // body parser
-  const denied = incoming.path.startsWith("/devserver/")
+  const denied = admin
     ? Admin.authorize(identity, incoming.method, incoming.path)
     : Api.authorizeRequest(ctx, identity, info)
-  if (denied !== undefined) return render(denied)
+  if (denied !== undefined) return answer(denied)
   const decoded = Body.decode(incoming.headers["content-type"], incoming.body, Api.bodyKind(incoming.path))
-  if (decoded._tag === "Reply") return render(decoded.reply)
-  if (incoming.path.startsWith("/devserver/")) {
-    return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
-  }
+  if (decoded._tag === "Reply") return answer(decoded.reply)
+  if (admin) return answer(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
   if (incoming.method === "GET" && incoming.path === "/metrics") {
     return {
       status: 200,
@@ -173,13 +192,13 @@ const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
       body: Metrics.render(ctx.counters.answered, ctx.counters.tokensIssued),
     }
   }
-  return render(
+  return answer(
     await Api.route(ctx, {
       method: incoming.method,
       path: incoming.path,
       query,
       info,
-      accept: typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined,
+      accept,
       body: decoded.body,
       identity,
       now,

@@ -69,6 +69,8 @@ export const tokenRequestType = {
         },
       },
     },
+    // written by the server; a body may carry it (kubectl's protobuf always does, empty)
+    status: { _tag: "Any" },
   },
 } as const satisfies Body.GoType
 
@@ -105,7 +107,9 @@ export const createToken = async (
   const raw = typeof call.body === "object" && call.body !== null ? call.body as Record<string, unknown> : {}
   const typeError = Body.goTypeError(raw, tokenRequestType)
   if (typeError !== undefined) return Body.cannotBeHandled("TokenRequest", typeError)
-  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...raw, spec: raw.spec ?? {} }))
+  // the server writes the status: whatever a body carries there is dropped, as the Go handler overwrites it
+  const { status: _sent, ...unsent } = raw
+  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...unsent, spec: raw.spec ?? {} }))
   if (Either.isLeft(decoded)) {
     return Body.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
   }
