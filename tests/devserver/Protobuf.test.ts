@@ -1,0 +1,148 @@
+/**
+ * Kubernetes protobuf: the codec against bytes a real kube-apiserver (v1.34) sent, the `Accept` negotiation, and the
+ * server answering kubectl's `Accept` in protobuf (TokenRequest, SelfSubjectReview, Status) while JSON clients, watches
+ * and the admin API keep JSON.
+ */
+import assert from "node:assert/strict"
+import { describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
+import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
+import { call, server, T, tokenPath, tokenRequest } from "../_support/devserver.ts"
+import { runTest } from "../_support/harness.ts"
+
+const kubectlAccept = "application/vnd.kubernetes.protobuf,application/json"
+const fromHex = (hex: string): Uint8Array => new Uint8Array(hex.match(/../g)!.map((b) => parseInt(b, 16)))
+const decode = (bytes: Uint8Array) => Protobuf.decode(bytes, ProtobufTypes.messageOf, { keepUnknown: true })
+
+/** kube-apiserver's 401 to a bad bearer token, asked for with kubectl's `Accept`. */
+const realUnauthorized =
+  "6b3873000a0c0a027631120653746174757312300a060a0012001a0012074661696c7572651a0c556e617574686f72697a6564220c556e617574686f72697a65643091031a002200"
+
+/** kube-apiserver's 403 to user bob creating builder's token in namespace diff. */
+const realForbidden =
+  "6b3873000a0c0a027631120653746174757312cd010a060a0012001a0012074661696c7572651a8901736572766963656163636f756e747320226275696c6465722220697320666f7262696464656e3a20557365722022626f62222063616e6e6f7420637265617465207265736f757263652022736572766963656163636f756e74732f746f6b656e2220696e204150492067726f757020222220696e20746865206e616d657370616365202264696666222209466f7262696464656e2a200a076275696c64657212001a0f736572766963656163636f756e7473280032003093031a002200"
+
+describe("devserver protobuf codec", () => {
+  it("writes a Status byte for byte as kube-apiserver does, and reads it back", () => {
+    for (const hex of [realUnauthorized, realForbidden]) {
+      const status = decode(fromHex(hex))
+      // the JSON shape a JSON client gets, zero values left out
+      const json = Protobuf.decode(fromHex(hex), ProtobufTypes.messageOf, { omitZero: true })
+      assert.equal(status.kind, "Status")
+      assert.deepEqual(Protobuf.encode(json, ProtobufTypes.status), fromHex(hex))
+    }
+    assert.deepEqual(decode(fromHex(realForbidden)).details, {
+      name: "builder",
+      group: "",
+      kind: "serviceaccounts",
+      retryAfterSeconds: 0,
+      uid: "",
+    })
+  })
+
+  it("writes non-pointer fields even when zero, pointers only when set, map entries by key; skips unknown fields", () => {
+    const bytes = Protobuf.encode({
+      apiVersion: "authentication.k8s.io/v1",
+      kind: "SelfSubjectReview",
+      metadata: {},
+      status: { userInfo: { username: "u", groups: ["g"], extra: { z: ["1"], a: ["2", "3"] } } },
+    }, ProtobufTypes.selfSubjectReview)
+    const decoded = decode(bytes)
+    assert.deepEqual(decoded.metadata, {
+      name: "",
+      generateName: "",
+      namespace: "",
+      selfLink: "",
+      uid: "",
+      resourceVersion: "",
+      generation: 0,
+      creationTimestamp: null,
+    })
+    const userInfo = (decoded.status as { userInfo: Record<string, unknown> }).userInfo
+    assert.deepEqual(userInfo, { username: "u", uid: "", groups: ["g"], extra: { a: ["2", "3"], z: ["1"] } })
+    assert.deepEqual(Object.keys(userInfo.extra as object), ["a", "z"])
+    const spec = { audiences: [], expirationSeconds: 0 }
+    const request = decode(
+      Protobuf.encode(
+        { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec },
+        ProtobufTypes.tokenRequest,
+      ),
+    )
+    // expirationSeconds is a pointer: set to 0, it is written; boundObjectRef, unset, is not
+    assert.deepEqual(request.spec, { expirationSeconds: 0 })
+    // a field the table does not name: kept when asked, else skipped
+    const withUnknown = new Uint8Array([0x12, 0x01, 0x78, 0x48, 0x07])
+    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufTypes.status, { keepUnknown: true }), {
+      status: "x",
+      "#9": "07",
+    })
+    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufTypes.status), { status: "x" })
+  })
+
+  it("prefers protobuf only when the first plain media type of Accept is protobuf", () => {
+    const cases: ReadonlyArray<readonly [string | undefined, boolean]> = [
+      [kubectlAccept, true],
+      ["application/vnd.kubernetes.protobuf, */*", true],
+      ["application/json, application/vnd.kubernetes.protobuf", false],
+      ["application/vnd.kubernetes.protobuf;q=0.5, application/json", false],
+      ["*/*, application/vnd.kubernetes.protobuf", true],
+      ["application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json", false],
+      ["*/*", false],
+      [undefined, false],
+    ]
+    for (const [accept, expected] of cases) assert.equal(Protobuf.preferred(accept), expected, String(accept))
+  })
+})
+
+describe("devserver protobuf replies", () => {
+  it("answers kubectl's Accept in protobuf: TokenRequest, SelfSubjectReview and Status errors", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const headers = { accept: kubectlAccept }
+      const issued = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}), headers })
+      assert.equal(issued.status, 201)
+      assert.equal(issued.headers["content-type"], "application/vnd.kubernetes.protobuf")
+      const token = decode(issued.bytes)
+      assert.equal(token.kind, "TokenRequest")
+      const status = token.status as { token: string; expirationTimestamp: string }
+      assert.match(status.token, /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/)
+      assert.equal(status.expirationTimestamp, new Date(T + 3600_000).toISOString().replace(".000", ""))
+      assert.deepEqual(token.spec, {
+        audiences: ["https://kubernetes.default.svc.cluster.local"],
+        expirationSeconds: 3600,
+      })
+      assert.equal((token.metadata as { generateName?: string }).generateName, "")
+
+      const review = yield* call(s, {
+        path: "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+        body: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" },
+        headers,
+      })
+      const userInfo = (decode(review.bytes).status as { userInfo: { groups: ReadonlyArray<string> } }).userInfo
+      assert.ok(userInfo.groups.includes("system:masters"))
+
+      const denied = yield* call(s, {
+        path: tokenPath("default", "default"),
+        body: tokenRequest({}),
+        headers,
+        as: { none: true },
+      })
+      assert.equal(denied.status, 403)
+      assert.deepEqual([decode(denied.bytes).kind, decode(denied.bytes).code], ["Status", 403])
+      const unauthorized = yield* call(s, { path: "/api/v1/namespaces", headers, as: { token: "not-a-token" } })
+      assert.deepEqual(unauthorized.bytes, fromHex(realUnauthorized))
+    })))
+
+  it("keeps JSON for JSON clients, lists and the admin API", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const json = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}) })
+      assert.equal(json.headers["content-type"], "application/json")
+      assert.equal((json.json as { kind: string }).kind, "TokenRequest")
+      for (const path of ["/api/v1/namespaces", "/devserver/state"]) {
+        const answer = yield* call(s, { path, headers: { accept: kubectlAccept } })
+        assert.equal(answer.headers["content-type"], "application/json", path)
+      }
+    })))
+})
