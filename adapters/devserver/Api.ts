@@ -158,6 +158,10 @@ const oidc = (accept: string | undefined, body: unknown, contentType: string): R
       }),
     )
 
+/** Aggregated discovery, public and varying with `Accept` as kube-apiserver serves it. */
+const aggregated = (body: unknown): Reply.Reply =>
+  Reply.json(200, body, { "content-type": Discovery.aggregatedMediaType, "cache-control": "public", vary: "Accept" })
+
 const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
   const { path, query } = req
   switch (path) {
@@ -180,20 +184,14 @@ const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined 
     case "/openid/v1/jwks":
       return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
-      return ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
-    case "/api/v1":
-      return ok(Discovery.coreV1)
+      return Discovery.aggregatedWanted(req.accept)
+        ? aggregated(Discovery.aggregatedApi)
+        : ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/apis":
-      return ok(Discovery.apiGroups)
-    case "/apis/authentication.k8s.io":
-      return ok(Discovery.authenticationGroup)
-    case "/apis/authentication.k8s.io/v1":
-      return ok(Discovery.authenticationV1)
-    case "/apis/authorization.k8s.io":
-      return ok(Discovery.authorizationGroup)
-    case "/apis/authorization.k8s.io/v1":
-      return ok(Discovery.authorizationV1)
+      return Discovery.aggregatedWanted(req.accept) ? aggregated(Discovery.aggregatedApis) : ok(Discovery.apiGroups)
     default: {
+      const discovery = Discovery.document(path)
+      if (discovery !== undefined) return ok(discovery)
       if (!path.startsWith("/openapi/v3/")) return undefined
       const doc = OpenApi.documents[path.slice("/openapi/v3/".length)]
       // kube-apiserver answers a group-version it has no document for with an empty 404
@@ -216,6 +214,7 @@ const tokenReviewType = {
       goType: "v1.TokenReviewSpec",
       fields: { token: Body.goString, audiences: Body.goStrings },
     },
+    status: { _tag: "Any" },
   },
 } as const satisfies Body.GoType
 
@@ -317,6 +316,8 @@ const accessReviewType = {
         },
       },
     },
+    // written by the server; kubectl's protobuf body carries it, empty
+    status: { _tag: "Any" },
   },
 } as const satisfies Body.GoType
 
