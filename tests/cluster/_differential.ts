@@ -178,6 +178,7 @@ export interface Response {
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
   readonly text: string
   readonly json: unknown
+  readonly bytes: Uint8Array
 }
 
 /** One request to one server. */

@@ -281,11 +281,50 @@ export const scenarios: ReadonlyArray<Scenario> = [
   post("protobuf TokenRequest of 10 s", "admin", token("builder"), { protobuf: { spec: { expirationSeconds: 10 } } }, {
     headers: { accept: "application/json" },
   }),
+  // protobuf replies, where the client's Accept prefers them
   post("protobuf TokenRequest, kubectl's Accept header", "admin", token("builder"), { protobuf: { spec: {} } }, {
     headers: { accept: kubectlAccept },
-    view: "head",
-    outOfScope:
-      "protobuf responses: kubectl's Accept lists application/json, so the development server answers JSON (a valid negotiation kubectl decodes); the real server picks protobuf",
+  }),
+  post("protobuf TokenRequest bound to Pod web, kubectl's Accept", "admin", token("builder"), {
+    protobuf: {
+      spec: {
+        audiences: ["vault"],
+        expirationSeconds: 600,
+        boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web" },
+      },
+    },
+  }, { headers: { accept: kubectlAccept } }),
+  post("protobuf TokenRequest, Accept protobuf then */*", "admin", token("builder"), { protobuf: { spec: {} } }, {
+    headers: { accept: "application/vnd.kubernetes.protobuf, */*" },
+  }),
+  post("protobuf TokenRequest of 10 s, kubectl's Accept (422 Status)", "admin", token("builder"), {
+    protobuf: { spec: { expirationSeconds: 10 } },
+  }, { headers: { accept: kubectlAccept } }),
+  post("protobuf TokenRequest by bob, kubectl's Accept (403 Status)", "bob", token("builder"), {
+    protobuf: { spec: {} },
+  }, { headers: { accept: kubectlAccept } }),
+  post("TokenRequest for a missing account, kubectl's Accept (404 Status)", "admin", token("ghost"), tr({}), {
+    headers: { accept: kubectlAccept },
+  }),
+  get("a malformed bearer token, kubectl's Accept (401 Status)", "bad-bearer", `/api/v1/namespaces/${ns}/pods`, {
+    headers: { accept: kubectlAccept },
+  }),
+  post("SelfSubjectReview, kubectl's Accept", "alice", ssrPath, ssr, { headers: { accept: kubectlAccept } }),
+  post("SelfSubjectReview as the static token, kubectl's Accept", "ci", ssrPath, ssr, {
+    headers: { accept: kubectlAccept },
+  }),
+  post(
+    "SelfSubjectAccessReview, kubectl's Accept",
+    "alice",
+    ssarPath,
+    ssar("create", "serviceaccounts", ns, "token", "builder"),
+    {
+      headers: { accept: kubectlAccept },
+    },
+  ),
+  post("TokenReview, kubectl's Accept", "ci", tokenReviews, review("{{sa}}"), { headers: { accept: kubectlAccept } }),
+  post("TokenReview of garbage, kubectl's Accept", "ci", tokenReviews, review("garbage"), {
+    headers: { accept: kubectlAccept },
   }),
   post("YAML TokenRequest body", "admin", token("builder"), {
     raw: `apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec:\n  expirationSeconds: 1200\n`,
@@ -434,11 +473,18 @@ export const scenarios: ReadonlyArray<Scenario> = [
   get("/apis/authentication.k8s.io", "alice", "/apis/authentication.k8s.io"),
   get("/apis/authentication.k8s.io/v1", "alice", "/apis/authentication.k8s.io/v1"),
   get("/apis/authorization.k8s.io/v1", "alice", "/apis/authorization.k8s.io/v1", { view: "discovery" }),
-  get("/apis with aggregated discovery", "alice", "/apis", {
+  get("/apis with aggregated discovery", "alice", "/apis", { headers: { accept: aggregated }, view: "discovery" }),
+  get("/api with aggregated discovery", "alice", "/api", { headers: { accept: aggregated }, view: "discovery" }),
+  get("/apis with aggregated discovery as anonymous", "anonymous", "/apis", {
     headers: { accept: aggregated },
-    view: "head",
-    outOfScope:
-      "aggregated discovery: the development server answers the legacy APIGroupList, as a server without aggregated discovery does; kubectl falls back to it",
+    view: "discovery",
+  }),
+  get("/apis asking for v2beta1 first, then v2", "alice", "/apis", {
+    headers: {
+      accept:
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+    },
+    view: "discovery",
   }),
   get("/api as anonymous", "anonymous", "/api"),
   get("/openapi/v2", "admin", "/openapi/v2", { view: "head" }),
