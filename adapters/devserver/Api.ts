@@ -395,7 +395,8 @@ const read = (
   if (!asTable || reply.status !== 200) return reply
   const body = reply.body as Record<string, unknown>
   const objects = name === undefined ? body.items as ReadonlyArray<Record<string, unknown>> : [body]
-  return Reply.json(200, Table.table(resource, objects, req.now))
+  const resourceVersion = (body.metadata as { resourceVersion: string }).resourceVersion
+  return Reply.json(200, Table.table(resource, objects, req.now, resourceVersion))
 }
 
 /** Whether a path is under the API trees, where a miss is a 404 Status; elsewhere it is the plain-text 404 page. */
@@ -418,8 +419,8 @@ const nameSelected = (query: URLSearchParams): string | undefined =>
 /**
  * A watch: newline-delimited `{"type","object"}` events (objects as Tables when asked, the columns in the first one
  * only). Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
- * with one (kubectl's, from its list) it reports only later changes. `fieldSelector=metadata.name=N` narrows it to
- * one object; `timeoutSeconds` ends it.
+ * with one (kubectl's, from its list) it reports the changes after that revision, those made between the list and the
+ * watch included. `fieldSelector=metadata.name=N` narrows it to one object; `timeoutSeconds` ends it.
  */
 const watch = (
   ctx: ApiContext,
@@ -445,22 +446,25 @@ const watch = (
       start: (write) => {
         let headers = true
         const send = (type: string, o: Record<string, unknown>) => {
-          const object = asTable ? Table.table(resource, [o], ctx.now(), headers) : o
+          const resourceVersion = (o.metadata as { resourceVersion: string }).resourceVersion
+          const object = asTable ? Table.table(resource, [o], ctx.now(), resourceVersion, headers) : o
           if (asTable && !headers) (object as Record<string, unknown>).columnDefinitions = null
           headers = false
           write(JSON.stringify({ type, object }) + "\n")
         }
-        if (rv === null || rv === "" || rv === "0") {
+        const fromNow = rv === null || rv === "" || rv === "0"
+        if (fromNow) {
           // each event's object is whole, with its kind and apiVersion (unlike a list's items)
           for (const o of Objects.list(ctx.state, resource, namespace)) {
             if (matches(o)) send("ADDED", Objects.render(resource, o))
           }
         }
+        const since = Number(rv)
         return ctx.state.watch((event) => {
           if (event.resource === resource && matches(event.object)) {
             send(event.type, Objects.render(resource, event.object))
           }
-        })
+        }, fromNow || !Number.isInteger(since) ? undefined : since)
       },
     },
   }
