@@ -200,23 +200,9 @@ const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined 
   }
 }
 
-const tokenReviewType = {
-  _tag: "Struct",
-  name: "TokenReview",
-  goType: "v1.TokenReview",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "TokenReviewSpec",
-      goType: "v1.TokenReviewSpec",
-      fields: { token: Body.goString, audiences: Body.goStrings },
-    },
-    status: { _tag: "Any" },
-  },
-} as const satisfies Body.GoType
+const tokenReviewType = Body.goKind("TokenReview", {
+  spec: Body.goStruct("TokenReviewSpec", { token: Body.goString, audiences: Body.goStrings }),
+})
 
 const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity): Promise<Reply.Reply> => {
   if (!Auth.authorize(ctx.state.rules(), identity, { verb: "create", resource: "tokenreviews" })) {
@@ -287,39 +273,16 @@ const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Reply =>
     },
   })
 
-const accessReviewType = {
-  _tag: "Struct",
-  name: "SelfSubjectAccessReview",
-  goType: "v1.SelfSubjectAccessReview",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "SelfSubjectAccessReviewSpec",
-      goType: "v1.SelfSubjectAccessReviewSpec",
-      fields: {
-        resourceAttributes: {
-          _tag: "Struct",
-          name: "ResourceAttributes",
-          goType: "*v1.ResourceAttributes",
-          fields: Object.fromEntries(
-            ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString]),
-          ),
-        },
-        nonResourceAttributes: {
-          _tag: "Struct",
-          name: "NonResourceAttributes",
-          goType: "*v1.NonResourceAttributes",
-          fields: { path: Body.goString, verb: Body.goString },
-        },
-      },
-    },
-    // written by the server; kubectl's protobuf body carries it, empty
-    status: { _tag: "Any" },
-  },
-} as const satisfies Body.GoType
+const accessReviewType = Body.goKind("SelfSubjectAccessReview", {
+  spec: Body.goStruct("SelfSubjectAccessReviewSpec", {
+    resourceAttributes: Body.goStruct(
+      "ResourceAttributes",
+      Object.fromEntries(ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString])),
+      true,
+    ),
+    nonResourceAttributes: Body.goStruct("NonResourceAttributes", { path: Body.goString, verb: Body.goString }, true),
+  }),
+})
 
 /** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
 const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
@@ -470,12 +433,7 @@ const watch = (
   }
 }
 
-const selfSubjectReviewType = {
-  _tag: "Struct",
-  name: "SelfSubjectReview",
-  goType: "v1.SelfSubjectReview",
-  fields: { apiVersion: Body.goString, kind: Body.goString, metadata: Body.goObjectMeta, status: { _tag: "Any" } },
-} as const satisfies Body.GoType
+const selfSubjectReviewType = Body.goKind("SelfSubjectReview", {})
 
 const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
   TokenRequest: tokenRequestType,

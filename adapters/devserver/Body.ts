@@ -295,6 +295,23 @@ export const goInt64: GoType = { _tag: "Scalar", goType: "int64" }
 export const goStrings: GoType = { _tag: "Slice", goType: "[]string", element: goString }
 const goAny: GoType = { _tag: "Any" }
 
+/** A Go struct of package `v1` (`*v1.<name>` as a pointer, as the optional parts of a spec are). */
+export const goStruct = (
+  name: string,
+  fields: Readonly<Record<string, GoType>>,
+  pointer = false,
+): GoType & { readonly _tag: "Struct" } => ({ _tag: "Struct", name, goType: `${pointer ? "*" : ""}v1.${name}`, fields })
+
+/**
+ * The Go type of a kind's body: type and object metadata, then its own fields; its status, written by the server, is
+ * accepted as anything (kubectl's protobuf bodies carry it, empty).
+ */
+export const goKind = (
+  name: string,
+  fields: Readonly<Record<string, GoType>>,
+): GoType & { readonly _tag: "Struct" } =>
+  goStruct(name, { apiVersion: goString, kind: goString, metadata: goObjectMeta, ...fields, status: goAny })
+
 /** The `ObjectMeta` fields (those this server reads are typed). */
 export const goObjectMeta: GoType = {
   _tag: "Struct",

@@ -46,33 +46,17 @@ const renderDuration = (seconds: number): string =>
     : plural(seconds, "second")
 
 /** The Go shape of a TokenRequest body. */
-export const tokenRequestType = {
-  _tag: "Struct",
-  name: "TokenRequest",
-  goType: "v1.TokenRequest",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "TokenRequestSpec",
-      goType: "v1.TokenRequestSpec",
-      fields: {
-        audiences: Body.goStrings,
-        expirationSeconds: Body.goInt64,
-        boundObjectRef: {
-          _tag: "Struct",
-          name: "BoundObjectReference",
-          goType: "*v1.BoundObjectReference",
-          fields: { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
-        },
-      },
-    },
-    // written by the server; a body may carry it (kubectl's protobuf always does, empty)
-    status: { _tag: "Any" },
-  },
-} as const satisfies Body.GoType
+export const tokenRequestType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("TokenRequest", {
+  spec: Body.goStruct("TokenRequestSpec", {
+    audiences: Body.goStrings,
+    expirationSeconds: Body.goInt64,
+    boundObjectRef: Body.goStruct(
+      "BoundObjectReference",
+      { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
+      true,
+    ),
+  }),
+})
 
 /** JSON `null` leaves a Go field at its zero value: drop it before decoding. */
 const withoutNulls = (value: unknown): unknown =>
