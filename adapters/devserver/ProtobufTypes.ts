@@ -52,6 +52,15 @@ export const objectMeta: Message = message(
   f(17, "managedFields", managedFieldsEntry, "repeated"),
 )
 
+/** A kind: metadata = 1, spec = 2, status = 3 (as every kind here numbers them; a kind without a spec skips 2). */
+const kind = (name: string, spec: Message | undefined, status: Message): Message =>
+  message(
+    name,
+    f(1, "metadata", objectMeta),
+    ...(spec === undefined ? [] : [f(2, "spec", spec)]),
+    f(spec === undefined ? 2 : 3, "status", status),
+  )
+
 const listMeta = message(
   "ListMeta",
   f(1, "selfLink"),
@@ -85,25 +94,20 @@ export const status: Message = message(
 )
 
 /** `authentication/v1` TokenRequest. */
-export const tokenRequest: Message = message(
+export const tokenRequest: Message = kind(
   "TokenRequest",
-  f(1, "metadata", objectMeta),
-  f(
-    2,
-    "spec",
-    message(
-      "TokenRequestSpec",
-      f(1, "audiences", "string", "repeated"),
-      f(
-        3,
-        "boundObjectRef",
-        message("BoundObjectReference", f(1, "kind"), f(2, "apiVersion"), f(3, "name"), f(4, "uid")),
-        "optional",
-      ),
-      f(4, "expirationSeconds", "int64", "optional"),
+  message(
+    "TokenRequestSpec",
+    f(1, "audiences", "string", "repeated"),
+    f(
+      3,
+      "boundObjectRef",
+      message("BoundObjectReference", f(1, "kind"), f(2, "apiVersion"), f(3, "name"), f(4, "uid")),
+      "optional",
     ),
+    f(4, "expirationSeconds", "int64", "optional"),
   ),
-  f(3, "status", message("TokenRequestStatus", f(1, "token"), f(2, "expirationTimestamp", "time"))),
+  message("TokenRequestStatus", f(1, "token"), f(2, "expirationTimestamp", "time")),
 )
 
 const userInfo = message(
@@ -115,28 +119,23 @@ const userInfo = message(
 )
 
 /** `authentication/v1` TokenReview. */
-export const tokenReview: Message = message(
+export const tokenReview: Message = kind(
   "TokenReview",
-  f(1, "metadata", objectMeta),
-  f(2, "spec", message("TokenReviewSpec", f(1, "token"), f(2, "audiences", "string", "repeated"))),
-  f(
-    3,
-    "status",
-    message(
-      "TokenReviewStatus",
-      f(1, "authenticated", "bool"),
-      f(2, "user", userInfo),
-      f(3, "error"),
-      f(4, "audiences", "string", "repeated"),
-    ),
+  message("TokenReviewSpec", f(1, "token"), f(2, "audiences", "string", "repeated")),
+  message(
+    "TokenReviewStatus",
+    f(1, "authenticated", "bool"),
+    f(2, "user", userInfo),
+    f(3, "error"),
+    f(4, "audiences", "string", "repeated"),
   ),
 )
 
 /** `authentication/v1` SelfSubjectReview. */
-export const selfSubjectReview: Message = message(
+export const selfSubjectReview: Message = kind(
   "SelfSubjectReview",
-  f(1, "metadata", objectMeta),
-  f(2, "status", message("SelfSubjectReviewStatus", f(1, "userInfo", userInfo))),
+  undefined,
+  message("SelfSubjectReviewStatus", f(1, "userInfo", userInfo)),
 )
 
 /** The attributes of a resource request an access review asks about, in field-number order. */
@@ -151,33 +150,24 @@ export const resourceAttributeNames: ReadonlyArray<string> = [
 ]
 
 /** `authorization/v1` SelfSubjectAccessReview. */
-export const selfSubjectAccessReview: Message = message(
+export const selfSubjectAccessReview: Message = kind(
   "SelfSubjectAccessReview",
-  f(1, "metadata", objectMeta),
-  f(
-    2,
-    "spec",
-    message(
-      "SelfSubjectAccessReviewSpec",
-      f(
-        1,
-        "resourceAttributes",
-        message("ResourceAttributes", ...resourceAttributeNames.map((n, i) => f(i + 1, n))),
-        "optional",
-      ),
-      f(2, "nonResourceAttributes", message("NonResourceAttributes", f(1, "path"), f(2, "verb")), "optional"),
+  message(
+    "SelfSubjectAccessReviewSpec",
+    f(
+      1,
+      "resourceAttributes",
+      message("ResourceAttributes", ...resourceAttributeNames.map((n, i) => f(i + 1, n))),
+      "optional",
     ),
+    f(2, "nonResourceAttributes", message("NonResourceAttributes", f(1, "path"), f(2, "verb")), "optional"),
   ),
-  f(
-    3,
-    "status",
-    message(
-      "SubjectAccessReviewStatus",
-      f(1, "allowed", "bool"),
-      f(2, "reason"),
-      f(3, "evaluationError"),
-      f(4, "denied", "bool"),
-    ),
+  message(
+    "SubjectAccessReviewStatus",
+    f(1, "allowed", "bool"),
+    f(2, "reason"),
+    f(3, "evaluationError"),
+    f(4, "denied", "bool"),
   ),
 )
 
