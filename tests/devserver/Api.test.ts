@@ -293,22 +293,7 @@ describe("devserver watch and Table output", () => {
       const accept =
         "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
       const send = (path: string) =>
-        Effect.promise(() =>
-          new Promise<Record<string, unknown>>((resolve, reject) => {
-            https.get(`${s.url}${path}`, {
-              ca: s.caPem,
-              cert: s.adminCertPem,
-              key: s.adminKeyPem,
-              agent: false,
-              headers: { accept },
-            }, (res) => {
-              let text = ""
-              res.setEncoding("utf8")
-              res.on("data", (c: string) => (text += c))
-              res.on("end", () => resolve(JSON.parse(text)))
-            }).on("error", reject)
-          })
-        )
+        call(s, { path, headers: { accept } }).pipe(Effect.map((answer) => answer.json as Record<string, unknown>))
       const pods = yield* send("/api/v1/namespaces/default/pods")
       assert.equal(pods.kind, "Table")
       assert.deepEqual(
