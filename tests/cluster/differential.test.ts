@@ -251,7 +251,8 @@ interface Result {
   readonly equal: boolean
 }
 
-const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+/** A table cell: pipes and asterisks escaped (the wildcard media range would read as emphasis), on one line. */
+const cell = (text: string): string => text.replace(/[|*]/g, (c) => `\\${c}`).replace(/\n/g, " ")
 
 const request = (s: Scenario): string =>
   s.kind === "kubectl"
