@@ -307,9 +307,12 @@ const conformance = (results: ReadonlyArray<Result>): string => {
         "`Content-Type`, warnings, the whole body (Status `message` word for word; JWTs by header, claim keys " +
         "and types, iss/sub/aud, the `kubernetes.io` block and the offsets of exp, nbf and warnafter from " +
         "iat; `status.expirationTimestamp` within five seconds before exp, because the real server reads " +
-        "its clock once for the status and again for the claims), and for kubectl commands the exit code, stdout and stderr. Discovery lists are compared on the " +
-        "resources and groups the development server serves (its verbs a subset of the real ones); `/version` " +
-        "by keys and types.",
+        "its clock once for the status and again for the claims), and for kubectl commands the exit code, " +
+        "stdout and stderr. Protobuf replies (asked for with kubectl's `Accept`) are decoded on both sides and " +
+        "compared field by field, zero values and fields of numbers the decoder does not know included. " +
+        "Discovery documents, legacy and aggregated (`apidiscovery.k8s.io/v2`), are compared on the groups, " +
+        "versions, resources and subresources the development server serves (its verbs a subset of the real " +
+        "ones); `/version` by keys and types.",
       ].join(""),
     ),
     "",
