@@ -9,6 +9,8 @@
  * @module
  */
 import { BinaryReader, BinaryWriter, WireType } from "@bufbuild/protobuf/wire"
+import * as Either from "effect/Either"
+import * as Encoding from "effect/Encoding"
 import { formatTime } from "../../core/TokenRequest.ts"
 
 /** The media type of Kubernetes protobuf. */
@@ -20,10 +22,10 @@ const magic = [0x6b, 0x38, 0x73, 0x00]
 export const isEnvelope = (body: Uint8Array): boolean => body.length >= 4 && magic.every((b, i) => body[i] === b)
 
 /**
- * What a field holds: a scalar, a `meta/v1` Time (`{ seconds = 1, nanos = 2 }`, an RFC 3339 string in JSON), bytes
- * holding JSON text (a `FieldsV1`'s raw), or a message.
+ * What a field holds: a scalar, bytes (base64 in JSON), a `meta/v1` Time (`{ seconds = 1, nanos = 2 }`, an RFC 3339
+ * string in JSON), bytes holding JSON text (a `FieldsV1`'s raw), or a message.
  */
-export type FieldType = "string" | "int64" | "int32" | "bool" | "time" | "jsonBytes" | Message
+export type FieldType = "string" | "int64" | "int32" | "bool" | "bytes" | "time" | "jsonBytes" | Message
 
 /** One field of a message. */
 export interface Field {
@@ -65,6 +67,9 @@ const writeValue = (w: BinaryWriter, no: number, type: FieldType, value: unknown
       return
     case "bool":
       w.bool(value === true)
+      return
+    case "bytes":
+      w.bytes(Either.getOrElse(Encoding.decodeBase64(typeof value === "string" ? value : ""), () => new Uint8Array()))
       return
     case "jsonBytes":
       w.bytes(new TextEncoder().encode(JSON.stringify(value)))
@@ -157,6 +162,8 @@ const readValue = (r: BinaryReader, type: FieldType, options: DecodeOptions): un
       return r.int32()
     case "bool":
       return r.bool()
+    case "bytes":
+      return Encoding.encodeBase64(r.bytes())
     case "jsonBytes":
       return JSON.parse(new TextDecoder().decode(r.bytes()))
     case "time": {

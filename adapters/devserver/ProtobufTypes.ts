@@ -1,56 +1,14 @@
 /**
  * The protobuf messages of the kinds this server reads and answers, with the field numbers of Kubernetes'
- * `generated.proto` files (`meta/v1`, `authentication/v1`, `authorization/v1`): the tables {@link Protobuf}'s codec
- * reads requests and writes replies with.
+ * `generated.proto` files (`authentication/v1`, `authorization/v1`, and through {@link ProtobufMeta} and
+ * {@link ProtobufCore} `meta/v1` and `core/v1`): the tables {@link Protobuf}'s codec reads requests and writes replies
+ * with.
  *
  * @module
  */
-import type { Field, FieldType, Message } from "./Protobuf.ts"
-
-const f = (no: number, json: string, type: FieldType = "string", label?: Field["label"]): Field =>
-  label === undefined ? { no, json, type } : { no, json, type, label }
-const message = (name: string, ...fields: ReadonlyArray<Field>): Message => ({ name, fields })
-
-const managedFieldsEntry = message(
-  "ManagedFieldsEntry",
-  f(1, "manager"),
-  f(2, "operation"),
-  f(3, "apiVersion"),
-  f(4, "time", "time", "optional"),
-  f(6, "fieldsType"),
-  f(7, "fieldsV1", { name: "FieldsV1", fields: [f(1, "raw", "jsonBytes")], wrapped: true }, "optional"),
-  f(8, "subresource"),
-)
-
-const ownerReference = message(
-  "OwnerReference",
-  f(1, "kind"),
-  f(3, "name"),
-  f(4, "uid"),
-  f(5, "apiVersion"),
-  f(6, "controller", "bool", "optional"),
-  f(7, "blockOwnerDeletion", "bool", "optional"),
-)
-
-/** `meta/v1` ObjectMeta. */
-export const objectMeta: Message = message(
-  "ObjectMeta",
-  f(1, "name"),
-  f(2, "generateName"),
-  f(3, "namespace"),
-  f(4, "selfLink"),
-  f(5, "uid"),
-  f(6, "resourceVersion"),
-  f(7, "generation", "int64"),
-  f(8, "creationTimestamp", "time"),
-  f(9, "deletionTimestamp", "time", "optional"),
-  f(10, "deletionGracePeriodSeconds", "int64", "optional"),
-  f(11, "labels", "string", "map"),
-  f(12, "annotations", "string", "map"),
-  f(13, "ownerReferences", ownerReference, "repeated"),
-  f(14, "finalizers", "string", "repeated"),
-  f(17, "managedFields", managedFieldsEntry, "repeated"),
-)
+import type { Message } from "./Protobuf.ts"
+import * as ProtobufCore from "./ProtobufCore.ts"
+import { f, message, objectMeta, status } from "./ProtobufMeta.ts"
 
 /** A kind: metadata = 1, spec = 2, status = 3 (as every kind here numbers them; a kind without a spec skips 2). */
 const kind = (name: string, spec: Message | undefined, status: Message): Message =>
@@ -60,38 +18,6 @@ const kind = (name: string, spec: Message | undefined, status: Message): Message
     ...(spec === undefined ? [] : [f(2, "spec", spec)]),
     f(spec === undefined ? 2 : 3, "status", status),
   )
-
-const listMeta = message(
-  "ListMeta",
-  f(1, "selfLink"),
-  f(2, "resourceVersion"),
-  f(3, "continue"),
-  f(4, "remainingItemCount", "int64", "optional"),
-)
-
-/** `meta/v1` Status. */
-export const status: Message = message(
-  "Status",
-  f(1, "metadata", listMeta),
-  f(2, "status"),
-  f(3, "message"),
-  f(4, "reason"),
-  f(
-    5,
-    "details",
-    message(
-      "StatusDetails",
-      f(1, "name"),
-      f(2, "group"),
-      f(3, "kind"),
-      f(4, "causes", message("StatusCause", f(1, "reason"), f(2, "message"), f(3, "field")), "repeated"),
-      f(5, "retryAfterSeconds", "int32"),
-      f(6, "uid"),
-    ),
-    "optional",
-  ),
-  f(6, "code", "int32"),
-)
 
 /** `authentication/v1` TokenRequest. */
 export const tokenRequest: Message = kind(
@@ -173,6 +99,7 @@ export const selfSubjectAccessReview: Message = kind(
 
 /** The messages by kind. */
 export const byKind: Readonly<Record<string, Message>> = {
+  ...ProtobufCore.byKind,
   Status: status,
   TokenRequest: tokenRequest,
   TokenReview: tokenReview,

@@ -7,12 +7,23 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
+import * as ProtobufMeta from "../../adapters/devserver/ProtobufMeta.ts"
 import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
 import { call, server, T, tokenPath, tokenRequest } from "../_support/devserver.ts"
 import { runTest } from "../_support/harness.ts"
 
 const kubectlAccept = "application/vnd.kubernetes.protobuf,application/json"
 const fromHex = (hex: string): Uint8Array => new Uint8Array(hex.match(/../g)!.map((b) => parseInt(b, 16)))
+/** A document without its zero values ("", 0, false, null) and the objects left empty by their removal. */
+const withoutZeros = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(withoutZeros)
+  if (typeof value !== "object" || value === null) return value
+  const entries = Object.entries(value).map(([k, v]) => [k, withoutZeros(v)] as const)
+  return Object.fromEntries(entries.filter(([, v]) =>
+    !(v === "" || v === 0 || v === false || v === null ||
+      (typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0))
+  ))
+}
 const decode = (bytes: Uint8Array) => Protobuf.decode(bytes, ProtobufTypes.messageOf, { keepUnknown: true })
 
 /** kube-apiserver's 401 to a bad bearer token, asked for with kubectl's `Accept`. */
@@ -30,7 +41,7 @@ describe("devserver protobuf codec", () => {
       // the JSON shape a JSON client gets, zero values left out
       const json = Protobuf.decode(fromHex(hex), ProtobufTypes.messageOf, { omitZero: true })
       assert.equal(status.kind, "Status")
-      assert.deepEqual(Protobuf.encode(json, ProtobufTypes.status), fromHex(hex))
+      assert.deepEqual(Protobuf.encode(json, ProtobufMeta.status), fromHex(hex))
     }
     assert.deepEqual(decode(fromHex(realForbidden)).details, {
       name: "builder",
@@ -73,11 +84,11 @@ describe("devserver protobuf codec", () => {
     assert.deepEqual(request.spec, { expirationSeconds: 0 })
     // a field the table does not name: kept when asked, else skipped
     const withUnknown = new Uint8Array([0x12, 0x01, 0x78, 0x48, 0x07])
-    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufTypes.status, { keepUnknown: true }), {
+    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufMeta.status, { keepUnknown: true }), {
       status: "x",
       "#9": "07",
     })
-    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufTypes.status), { status: "x" })
+    assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufMeta.status), { status: "x" })
   })
 
   it("prefers protobuf only when the first plain media type of Accept is protobuf", () => {
@@ -134,14 +145,40 @@ describe("devserver protobuf replies", () => {
       assert.deepEqual(unauthorized.bytes, fromHex(realUnauthorized))
     })))
 
-  it("keeps JSON for JSON clients, lists and the admin API", () =>
+  it("answers objects, lists and discovery documents in protobuf with what their JSON says", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const paths = [
+        "/api/v1/namespaces/default/serviceaccounts",
+        "/api/v1/namespaces/default",
+        "/api/v1/nodes/node-1",
+        "/api",
+        "/api/v1",
+        "/apis",
+        "/apis/authentication.k8s.io",
+      ]
+      for (const path of paths) {
+        const json = (yield* call(s, { path })).json as Record<string, unknown>
+        const answer = yield* call(s, { path, headers: { accept: kubectlAccept } })
+        assert.equal(answer.headers["content-type"], "application/vnd.kubernetes.protobuf", path)
+        // the same document, once the Go zero values protobuf writes and JSON leaves out are set aside
+        assert.deepEqual(withoutZeros(decode(answer.bytes)), withoutZeros(json), path)
+      }
+    })))
+
+  it("keeps JSON for JSON clients, Tables, kinds without a table (pods) and the admin API", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
       const json = yield* call(s, { path: tokenPath("default", "default"), body: tokenRequest({}) })
       assert.equal(json.headers["content-type"], "application/json")
       assert.equal((json.json as { kind: string }).kind, "TokenRequest")
-      for (const path of ["/api/v1/namespaces", "/devserver/state"]) {
-        const answer = yield* call(s, { path, headers: { accept: kubectlAccept } })
+      const accepts = [
+        ["/api/v1/namespaces/default/serviceaccounts", `application/json;as=Table;v=v1;g=meta.k8s.io,${kubectlAccept}`],
+        ["/api/v1/namespaces/default/pods", kubectlAccept],
+        ["/devserver/state", kubectlAccept],
+      ]
+      for (const [path, accept] of accepts) {
+        const answer = yield* call(s, { path: path!, headers: { accept: accept! } })
         assert.equal(answer.headers["content-type"], "application/json", path)
       }
     })))
