@@ -321,6 +321,33 @@ export const scenarios: ReadonlyArray<Scenario> = [
   post("TokenReview of garbage, kubectl's Accept", "ci", tokenReviews, review("garbage"), {
     headers: { accept: kubectlAccept },
   }),
+  get(
+    "alice gets service account builder, kubectl's Accept",
+    "alice",
+    `/api/v1/namespaces/${ns}/serviceaccounts/builder`,
+    {
+      headers: { accept: kubectlAccept },
+    },
+  ),
+  get("alice lists service accounts, kubectl's Accept", "alice", `/api/v1/namespaces/${ns}/serviceaccounts`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get("admin gets namespace diff, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get("admin lists secrets, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}/secrets`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get("/api, kubectl's Accept", "alice", "/api", { headers: { accept: kubectlAccept } }),
+  get("/api/v1, kubectl's Accept", "alice", "/api/v1", { headers: { accept: kubectlAccept }, view: "discovery" }),
+  get("/apis, kubectl's Accept", "alice", "/apis", { headers: { accept: kubectlAccept }, view: "discovery" }),
+  get("/apis/authentication.k8s.io, kubectl's Accept", "alice", "/apis/authentication.k8s.io", {
+    headers: { accept: kubectlAccept },
+  }),
+  get("/apis/authorization.k8s.io/v1, kubectl's Accept", "alice", "/apis/authorization.k8s.io/v1", {
+    headers: { accept: kubectlAccept },
+    view: "discovery",
+  }),
   post("YAML TokenRequest body", "admin", token("builder"), {
     raw: `apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec:\n  expirationSeconds: 1200\n`,
     contentType: "application/yaml",
