@@ -205,7 +205,13 @@ export const decodeMessage = (
         fields: [{ no: 1, json: "key", type: "string" }, { no: 2, json: "value", type: field.type }],
       }, options)
       const map = (out[field.json] ?? {}) as Record<string, unknown>
-      map[String(entry.key ?? "")] = entry.value
+      // an own property whatever the key (a key `__proto__` must not replace the map's prototype), as JSON.parse does
+      Object.defineProperty(map, String(entry.key ?? ""), {
+        value: entry.value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
       out[field.json] = map
       continue
     }

@@ -73,6 +73,13 @@ describe("devserver protobuf codec", () => {
     const userInfo = (decoded.status as { userInfo: Record<string, unknown> }).userInfo
     assert.deepEqual(userInfo, { username: "u", uid: "", groups: ["g"], extra: { a: ["2", "3"], z: ["1"] } })
     assert.deepEqual(Object.keys(userInfo.extra as object), ["a", "z"])
+    // a map key `__proto__` is a key like any other, as in JSON
+    const hostile = decode(Protobuf.encode(
+      { apiVersion: "v1", kind: "Secret", metadata: { labels: JSON.parse('{"__proto__":"x","a":"b"}') } },
+      ProtobufTypes.byKind.Secret!,
+    ))
+    const labels = (hostile.metadata as { labels: Record<string, string> }).labels
+    assert.deepEqual([Object.getPrototypeOf(labels), Object.keys(labels)], [Object.prototype, ["__proto__", "a"]])
     const spec = { audiences: [], expirationSeconds: 0 }
     const request = decode(
       Protobuf.encode(
