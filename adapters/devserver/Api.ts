@@ -380,8 +380,8 @@ const nameSelected = (query: URLSearchParams): string | undefined =>
   /^metadata\.name=(.+)$/.exec(query.get("fieldSelector") ?? "")?.[1]
 
 /**
- * A watch: newline-delimited `{"type","object"}` events (objects as Tables when asked, the columns in the first one
- * only). Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
+ * A watch: `{ type, object }` events (objects as Tables when asked, the columns in the first one only), which the
+ * handler writes as newline-delimited JSON or protobuf frames. Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
  * with one (kubectl's, from its list) it reports the changes after that revision, those made between the list and the
  * watch included. `fieldSelector=metadata.name=N` narrows it to one object; `timeoutSeconds` ends it.
  */
@@ -405,15 +405,16 @@ const watch = (
     status: 200,
     body: undefined,
     watch: {
+      kind: asTable ? "Table" : Objects.kindOf(resource),
       ...(timeout > 0 ? { timeoutMillis: Math.round(timeout * 1000) } : {}),
-      start: (write) => {
+      start: (emit) => {
         let headers = true
         const send = (type: string, o: Record<string, unknown>) => {
           const resourceVersion = (o.metadata as { resourceVersion: string }).resourceVersion
           const object = asTable ? Table.table(resource, [o], ctx.now(), resourceVersion, headers) : o
-          if (asTable && !headers) (object as Record<string, unknown>).columnDefinitions = null
+          if (asTable && !headers) object.columnDefinitions = null
           headers = false
-          write(JSON.stringify({ type, object }) + "\n")
+          emit({ type, object })
         }
         const fromNow = rv === null || rv === "" || rv === "0"
         if (fromNow) {

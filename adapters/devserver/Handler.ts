@@ -42,14 +42,24 @@ export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
   readonly now: () => Date
 }
 
-const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
+const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgoing => {
   const watch = reply.watch
   if (watch !== undefined) {
+    const message = Protobuf.preferred(accept) ? ProtobufTypes.messageOf(watch.kind) : undefined
     return {
       status: reply.status,
-      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+      headers: {
+        "content-type": message === undefined ? "application/json" : Protobuf.watchMediaType,
+        "cache-control": "no-cache, private",
+      },
       start: (write) => {
-        const stop = watch.start(write)
+        const stop = watch.start((event) =>
+          write(
+            message === undefined
+              ? JSON.stringify(event) + "\n"
+              : Protobuf.watchFrame(event.type, event.object, message),
+          )
+        )
         if (counters !== undefined) counters.watches++
         return () => {
           if (counters !== undefined) counters.watches--
@@ -74,7 +84,7 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
 
 /**
  * A reply in protobuf when `Accept` prefers it (kubectl's does) and its kind has a message; others stay JSON, as
- * watches, documents and plain text do.
+ * documents and plain text do. A watch is negotiated the same way when it is rendered, event by event.
  */
 const negotiate = (reply: Reply.Reply, accept: string | undefined): Reply.Reply => {
   const body = reply.body as Record<string, unknown> | null
@@ -163,7 +173,8 @@ const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
   const accept = typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined
   const admin = incoming.path.startsWith("/devserver/")
   // the admin API speaks JSON only; the Kubernetes API answers in the media type the client prefers
-  const answer = (reply: Reply.Reply, counters?: Counters) => render(admin ? reply : negotiate(reply, accept), counters)
+  const answer = (reply: Reply.Reply, counters?: Counters) =>
+    admin ? render(reply, counters) : render(negotiate(reply, accept), counters, accept)
   const now = ctx.now()
   const authn = await authenticate(ctx, incoming, now)
   if (authn._tag === "Unauthorized") return answer(Reply.unauthorized())

@@ -16,6 +16,9 @@ const kinds: Record<string, string> = {
   nodes: "Node",
 }
 
+/** The kind of a resource's objects (`ServiceAccount` for `serviceaccounts`). */
+export const kindOf = (resource: string): string => kinds[resource] ?? ""
+
 const metadata = (o: StoredObject): Record<string, unknown> => ({
   name: o.name,
   ...(o.namespace === "" ? {} : { namespace: o.namespace }),

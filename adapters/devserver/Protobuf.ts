@@ -137,6 +137,26 @@ export const encode = (object: Record<string, unknown>, message: Message): Uint8
   return out
 }
 
+/** The media type of a watch stream in protobuf. */
+export const watchMediaType = "application/vnd.kubernetes.protobuf;stream=watch"
+
+/**
+ * One event of a protobuf watch stream: a 4-byte big-endian length, then a `meta/v1` WatchEvent (type = 1, object = 2
+ * { raw = 1 }) whose raw is the object's own envelope.
+ */
+export const watchFrame = (type: string, object: Record<string, unknown>, message: Message): Uint8Array => {
+  const w = new BinaryWriter()
+  writeValue(w, 1, "string", type)
+  w.tag(2, WireType.LengthDelimited).fork()
+  w.tag(1, WireType.LengthDelimited).bytes(encode(object, message))
+  w.join()
+  const event = w.finish()
+  const frame = new Uint8Array(4 + event.length)
+  new DataView(frame.buffer).setUint32(0, event.length)
+  frame.set(event, 4)
+  return frame
+}
+
 // --- decoding -----------------------------------------------------------------------------------------------------
 
 /** How {@link decodeMessage} renders what it reads. */
@@ -263,6 +283,32 @@ export const decode = (
   const { apiVersion, kind, raw } = decodeUnknown(body)
   const message = messageOf(kind)
   return { apiVersion, kind, ...(message === undefined ? {} : decodeMessage(raw, message, options)) }
+}
+
+const watchEvent: Message = {
+  name: "WatchEvent",
+  fields: [{ no: 1, json: "type", type: "string" }, {
+    no: 2,
+    json: "object",
+    type: { name: "RawExtension", fields: [{ no: 1, json: "raw", type: "bytes" }], wrapped: true },
+  }],
+}
+
+/** Splits a protobuf watch stream into its events, each object decoded as {@link decode} does. */
+export const decodeWatch = (
+  stream: Uint8Array,
+  messageOf: (kind: string) => Message | undefined,
+  options: DecodeOptions = {},
+): ReadonlyArray<{ readonly type: string; readonly object: Record<string, unknown> }> => {
+  const events = []
+  for (let at = 0; at + 4 <= stream.length;) {
+    const length = new DataView(stream.buffer, stream.byteOffset + at).getUint32(0)
+    const event = decodeMessage(stream.subarray(at + 4, at + 4 + length), watchEvent)
+    const raw = Either.getOrElse(Encoding.decodeBase64(String(event.object ?? "")), () => new Uint8Array())
+    events.push({ type: String(event.type ?? ""), object: decode(raw, messageOf, options) })
+    at += 4 + length
+  }
+  return events
 }
 
 // --- negotiation --------------------------------------------------------------------------------------------------

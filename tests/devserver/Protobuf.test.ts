@@ -4,11 +4,13 @@
  * and the admin API keep JSON.
  */
 import assert from "node:assert/strict"
+import * as https from "node:https"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
 import * as ProtobufMeta from "../../adapters/devserver/ProtobufMeta.ts"
 import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
+import type { DevServer } from "../../adapters/devserver/mod.ts"
 import { call, server, T, tokenPath, tokenRequest } from "../_support/devserver.ts"
 import { runTest } from "../_support/harness.ts"
 
@@ -33,6 +35,42 @@ const realUnauthorized =
 /** kube-apiserver's 403 to user bob creating builder's token in namespace diff. */
 const realForbidden =
   "6b3873000a0c0a027631120653746174757312cd010a060a0012001a0012074661696c7572651a8901736572766963656163636f756e747320226275696c6465722220697320666f7262696464656e3a20557365722022626f62222063616e6e6f7420637265617465207265736f757263652022736572766963656163636f756e74732f746f6b656e2220696e204150492067726f757020222220696e20746865206e616d657370616365202264696666222209466f7262696464656e2a200a076275696c64657212001a0f736572766963656163636f756e7473280032003093031a002200"
+
+/** Opens a watch with kubectl's `Accept`; `read(n)` waits for the stream's first `n` events. */
+const protobufWatch = (s: DevServer, path: string) => {
+  let received: Uint8Array = new Uint8Array()
+  let contentType = ""
+  let waiting: (() => void) | undefined
+  const req = https.get(`${s.url}${path}`, {
+    ca: s.caPem,
+    cert: s.adminCertPem,
+    key: s.adminKeyPem,
+    agent: false,
+    headers: { accept: kubectlAccept },
+  }, (res) => {
+    contentType = String(res.headers["content-type"])
+    res.on("data", (chunk: Uint8Array) => {
+      received = new Uint8Array([...received, ...chunk])
+      waiting?.()
+    })
+    res.on("error", () => {})
+  })
+  req.on("error", () => {})
+  const events = () => Protobuf.decodeWatch(received, ProtobufTypes.messageOf, { omitZero: true })
+  return {
+    read: (n: number) =>
+      Effect.promise(() =>
+        new Promise<{ contentType: string; events: ReturnType<typeof events> }>((resolve) => {
+          const check = () => {
+            if (events().length >= n) resolve({ contentType, events: events() })
+          }
+          waiting = check
+          check()
+        })
+      ),
+    close: () => req.destroy(),
+  }
+}
 
 describe("devserver protobuf codec", () => {
   it("writes a Status byte for byte as kube-apiserver does, and reads it back", () => {
@@ -171,6 +209,23 @@ describe("devserver protobuf replies", () => {
         // the same document, once the Go zero values protobuf writes and JSON leaves out are set aside
         assert.deepEqual(withoutZeros(decode(answer.bytes)), withoutZeros(json), path)
       }
+    })))
+
+  it("streams a watch as protobuf frames when Accept prefers protobuf", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const w = protobufWatch(s, "/api/v1/namespaces/default/serviceaccounts?watch=true")
+      const first = yield* w.read(1)
+      assert.equal(first.contentType, "application/vnd.kubernetes.protobuf;stream=watch")
+      const json = (yield* call(s, { path: "/api/v1/namespaces/default/serviceaccounts/default" })).json
+      assert.deepEqual(first.events[0], { type: "ADDED", object: { apiVersion: "v1", ...json as object } })
+      s.state.deleteServiceAccount("default", "default")
+      const second = yield* w.read(2)
+      assert.deepEqual(
+        [second.events[1]!.type, (second.events[1]!.object.metadata as { name: string }).name],
+        ["DELETED", "default"],
+      )
+      w.close()
     })))
 
   it("keeps JSON for JSON clients, Tables, kinds without a table (pods) and the admin API", () =>
