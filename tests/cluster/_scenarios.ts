@@ -338,6 +338,12 @@ export const scenarios: ReadonlyArray<Scenario> = [
   get("admin lists secrets, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}/secrets`, {
     headers: { accept: kubectlAccept },
   }),
+  get(
+    "watch service accounts, kubectl's Accept",
+    "admin",
+    `/api/v1/namespaces/${ns}/serviceaccounts?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dbuilder`,
+    { headers: { accept: kubectlAccept } },
+  ),
   get("/api, kubectl's Accept", "alice", "/api", { headers: { accept: kubectlAccept } }),
   get("/api/v1, kubectl's Accept", "alice", "/api/v1", { headers: { accept: kubectlAccept }, view: "discovery" }),
   get("/apis, kubectl's Accept", "alice", "/apis", { headers: { accept: kubectlAccept }, view: "discovery" }),

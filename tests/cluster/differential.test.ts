@@ -173,13 +173,19 @@ const httpOutcome = (side: Side, response: Response, view: HttpScenario["view"],
 }
 
 /**
- * A protobuf body read into its JSON shape, every field as sent: zero values and fields the tables do not name (as
- * `#<number>`) included, so that what one server writes and the other does not shows.
+ * A protobuf body (or watch stream, as its list of events) read into its JSON shape, every field as sent: zero values
+ * and fields the tables do not name (as `#<number>`) included, so that what one server writes and the other does not
+ * shows.
  */
-const withProtobuf = (response: Response): Response =>
-  header(response, "content-type") === Protobuf.mediaType
-    ? { ...response, json: Protobuf.decode(response.bytes, ProtobufTypes.messageOf, { keepUnknown: true }) }
+const withProtobuf = (response: Response): Response => {
+  const contentType = header(response, "content-type")
+  const options = { keepUnknown: true }
+  return contentType === Protobuf.mediaType
+    ? { ...response, json: Protobuf.decode(response.bytes, ProtobufTypes.messageOf, options) }
+    : contentType === Protobuf.watchMediaType
+    ? { ...response, json: Protobuf.decodeWatch(response.bytes, ProtobufTypes.messageOf, options) }
     : response
+}
 
 const runHttp = async (pair: Pair, scenario: HttpScenario): Promise<[Outcome, Outcome]> => {
   const request = (side: Side) => {
