@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { acceptClauses } from "./Protobuf.ts"
+import { acceptClauses } from "./Accept.ts"
 
 /** The Kubernetes version this server imitates. */
 export const version: Record<string, string> = {

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import * as Accept from "./Accept.ts"
 import * as Admin from "./Admin.ts"
 import * as Api from "./Api.ts"
 import * as Auth from "./Auth.ts"
@@ -18,6 +19,7 @@ import * as Impersonation from "./Impersonation.ts"
 import * as Metrics from "./Metrics.ts"
 import * as Protobuf from "./Protobuf.ts"
 import * as ProtobufTypes from "./ProtobufTypes.ts"
+import * as ProtobufWatch from "./ProtobufWatch.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
 import * as Reply from "./Reply.ts"
 import * as RequestInfo from "./RequestInfo.ts"
@@ -45,11 +47,11 @@ export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
 const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgoing => {
   const watch = reply.watch
   if (watch !== undefined) {
-    const message = Protobuf.preferred(accept) ? ProtobufTypes.messageOf(watch.kind) : undefined
+    const message = Accept.prefersProtobuf(accept) ? ProtobufTypes.messageOf(watch.kind) : undefined
     return {
       status: reply.status,
       headers: {
-        "content-type": message === undefined ? "application/json" : Protobuf.watchMediaType,
+        "content-type": message === undefined ? "application/json" : ProtobufWatch.mediaType,
         "cache-control": "no-cache, private",
       },
       start: (write) => {
@@ -57,7 +59,7 @@ const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgo
           write(
             message === undefined
               ? JSON.stringify(event) + "\n"
-              : Protobuf.watchFrame(event.type, event.object, message),
+              : ProtobufWatch.frame(event.type, event.object, message),
           )
         )
         if (counters !== undefined) counters.watches++
@@ -89,7 +91,7 @@ const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgo
 const negotiate = (reply: Reply.Reply, accept: string | undefined): Reply.Reply => {
   const body = reply.body as Record<string, unknown> | null
   const message = typeof body?.kind === "string" ? ProtobufTypes.messageOf(body.kind) : undefined
-  if (reply.watch !== undefined || message === undefined || !Protobuf.preferred(accept)) return reply
+  if (reply.watch !== undefined || message === undefined || !Accept.prefersProtobuf(accept)) return reply
   return {
     ...reply,
     body: Protobuf.encode(body!, message),

@@ -137,26 +137,6 @@ export const encode = (object: Record<string, unknown>, message: Message): Uint8
   return out
 }
 
-/** The media type of a watch stream in protobuf. */
-export const watchMediaType = "application/vnd.kubernetes.protobuf;stream=watch"
-
-/**
- * One event of a protobuf watch stream: a 4-byte big-endian length, then a `meta/v1` WatchEvent (type = 1, object = 2
- * { raw = 1 }) whose raw is the object's own envelope.
- */
-export const watchFrame = (type: string, object: Record<string, unknown>, message: Message): Uint8Array => {
-  const w = new BinaryWriter()
-  writeValue(w, 1, "string", type)
-  w.tag(2, WireType.LengthDelimited).fork()
-  w.tag(1, WireType.LengthDelimited).bytes(encode(object, message))
-  w.join()
-  const event = w.finish()
-  const frame = new Uint8Array(4 + event.length)
-  new DataView(frame.buffer).setUint32(0, event.length)
-  frame.set(event, 4)
-  return frame
-}
-
 // --- decoding -----------------------------------------------------------------------------------------------------
 
 /** How {@link decodeMessage} renders what it reads. */
@@ -284,64 +264,3 @@ export const decode = (
   const message = messageOf(kind)
   return { apiVersion, kind, ...(message === undefined ? {} : decodeMessage(raw, message, options)) }
 }
-
-const watchEvent: Message = {
-  name: "WatchEvent",
-  fields: [{ no: 1, json: "type", type: "string" }, {
-    no: 2,
-    json: "object",
-    type: { name: "RawExtension", fields: [{ no: 1, json: "raw", type: "bytes" }], wrapped: true },
-  }],
-}
-
-/** Splits a protobuf watch stream into its events, each object decoded as {@link decode} does. */
-export const decodeWatch = (
-  stream: Uint8Array,
-  messageOf: (kind: string) => Message | undefined,
-  options: DecodeOptions = {},
-): ReadonlyArray<{ readonly type: string; readonly object: Record<string, unknown> }> => {
-  const events = []
-  for (let at = 0; at + 4 <= stream.length;) {
-    const length = new DataView(stream.buffer, stream.byteOffset + at).getUint32(0)
-    const event = decodeMessage(stream.subarray(at + 4, at + 4 + length), watchEvent)
-    const raw = Either.getOrElse(Encoding.decodeBase64(String(event.object ?? "")), () => new Uint8Array())
-    events.push({ type: String(event.type ?? ""), object: decode(raw, messageOf, options) })
-    at += 4 + length
-  }
-  return events
-}
-
-// --- negotiation --------------------------------------------------------------------------------------------------
-
-interface Clause {
-  readonly type: string
-  readonly params: Readonly<Record<string, string>>
-  readonly q: number
-}
-
-/**
- * The clauses of an `Accept` header in the order a server weighs them: by `q`, then the more specific first (no
- * wildcard subtype, no wildcard type, more parameters), else as written.
- */
-export const acceptClauses = (accept: string | undefined): ReadonlyArray<Clause> => {
-  const clauses = (accept ?? "").split(",").map((part): Clause => {
-    const [type = "", ...rest] = part.split(";").map((s) => s.trim())
-    const params = Object.fromEntries(rest.map((p) => p.split("=").map((s) => s.trim()) as [string, string]))
-    const { q = "1", ...others } = params
-    return { type: type.toLowerCase(), params: others, q: Number(q) }
-  }).filter((c) => c.type !== "" && c.q > 0)
-  const wildcards = (c: Clause) => c.type === "*/*" ? 2 : c.type.endsWith("/*") ? 1 : 0
-  return clauses.map((c, i) => ({ c, i })).sort((a, b) =>
-    b.c.q - a.c.q || wildcards(a.c) - wildcards(b.c) ||
-    Object.keys(b.c.params).length - Object.keys(a.c.params).length || a.i - b.i
-  ).map(({ c }) => c)
-}
-
-const plain = ["application/json", "application/yaml", mediaType, "application/*", "*/*"]
-
-/**
- * Whether a reply should be protobuf: the first clause of `Accept` that names a plain object (not a Table or another
- * `as=` conversion) is protobuf, as kubectl's `application/vnd.kubernetes.protobuf,application/json` is.
- */
-export const preferred = (accept: string | undefined): boolean =>
-  acceptClauses(accept).find((c) => plain.includes(c.type) && c.params.as === undefined)?.type === mediaType

@@ -11,6 +11,7 @@ import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
 import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
+import * as ProtobufWatch from "../../adapters/devserver/ProtobufWatch.ts"
 import { root } from "./_cluster.ts"
 import {
   fixtureUids,
@@ -182,8 +183,8 @@ const withProtobuf = (response: Response): Response => {
   const options = { keepUnknown: true }
   return contentType === Protobuf.mediaType
     ? { ...response, json: Protobuf.decode(response.bytes, ProtobufTypes.messageOf, options) }
-    : contentType === Protobuf.watchMediaType
-    ? { ...response, json: Protobuf.decodeWatch(response.bytes, ProtobufTypes.messageOf, options) }
+    : contentType === ProtobufWatch.mediaType
+    ? { ...response, json: ProtobufWatch.decodeStream(response.bytes, ProtobufTypes.messageOf, options) }
     : response
 }
 

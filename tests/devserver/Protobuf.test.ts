@@ -1,7 +1,7 @@
 /**
- * Kubernetes protobuf: the codec against bytes a real kube-apiserver (v1.34) sent, the `Accept` negotiation, and the
- * server answering kubectl's `Accept` in protobuf (TokenRequest, SelfSubjectReview, Status) while JSON clients, watches
- * and the admin API keep JSON.
+ * Kubernetes protobuf: the codec against bytes a real kube-apiserver sent, and the server answering kubectl's `Accept`
+ * in protobuf (reviews, tokens, Status errors, objects, lists, discovery documents, watch streams) while JSON clients,
+ * Tables, pods and the admin API keep JSON.
  */
 import assert from "node:assert/strict"
 import * as https from "node:https"
@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
 import * as ProtobufMeta from "../../adapters/devserver/ProtobufMeta.ts"
 import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
+import * as ProtobufWatch from "../../adapters/devserver/ProtobufWatch.ts"
 import type { DevServer } from "../../adapters/devserver/mod.ts"
 import { call, server, T, tokenPath, tokenRequest } from "../_support/devserver.ts"
 import { runTest } from "../_support/harness.ts"
@@ -56,7 +57,7 @@ const protobufWatch = (s: DevServer, path: string) => {
     res.on("error", () => {})
   })
   req.on("error", () => {})
-  const events = () => Protobuf.decodeWatch(received, ProtobufTypes.messageOf, { omitZero: true })
+  const events = () => ProtobufWatch.decodeStream(received, ProtobufTypes.messageOf, { omitZero: true })
   return {
     read: (n: number) =>
       Effect.promise(() =>
@@ -134,20 +135,6 @@ describe("devserver protobuf codec", () => {
       "#9": "07",
     })
     assert.deepEqual(Protobuf.decodeMessage(withUnknown, ProtobufMeta.status), { status: "x" })
-  })
-
-  it("prefers protobuf only when the first plain media type of Accept is protobuf", () => {
-    const cases: ReadonlyArray<readonly [string | undefined, boolean]> = [
-      [kubectlAccept, true],
-      ["application/vnd.kubernetes.protobuf, */*", true],
-      ["application/json, application/vnd.kubernetes.protobuf", false],
-      ["application/vnd.kubernetes.protobuf;q=0.5, application/json", false],
-      ["*/*, application/vnd.kubernetes.protobuf", true],
-      ["application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json", false],
-      ["*/*", false],
-      [undefined, false],
-    ]
-    for (const [accept, expected] of cases) assert.equal(Protobuf.preferred(accept), expected, String(accept))
   })
 })
 
