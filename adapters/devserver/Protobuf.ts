@@ -35,9 +35,10 @@ export interface Field {
   readonly type: FieldType
   /**
    * `single` (the default): a Go value, written even when zero; `optional`: a Go pointer, written only when set;
-   * `repeated`: one field per element; `map`: one `{ key = 1, value = 2 }` entry per key, keys sorted.
+   * `repeated`: one field per element; `map`: one `{ key = 1, value = 2 }` entry per key, keys sorted; `inline`: an
+   * embedded Go struct, a message whose fields are the enclosing object's own in JSON (a Volume's VolumeSource).
    */
-  readonly label?: "single" | "optional" | "repeated" | "map"
+  readonly label?: "single" | "optional" | "repeated" | "map" | "inline"
 }
 
 /** A message: its fields in number order. */
@@ -96,6 +97,9 @@ const writeMessage = (w: BinaryWriter, message: Message, value: unknown): void =
   for (const field of message.fields) {
     const v = message.wrapped ? value : (value as Record<string, unknown> | null | undefined)?.[field.json]
     switch (field.label ?? "single") {
+      case "inline":
+        writeValue(w, field.no, field.type, value)
+        break
       case "single":
         writeValue(w, field.no, field.type, v)
         break
@@ -191,7 +195,7 @@ export const decodeMessage = (
     const label = field?.label ?? "single"
     const expected = field === undefined
       ? undefined
-      : label === "map"
+      : label === "map" || label === "inline"
       ? WireType.LengthDelimited
       : wireTypeOf(field.type)
     if (field === undefined || wireType !== expected) {
@@ -216,7 +220,8 @@ export const decodeMessage = (
       continue
     }
     const value = readValue(reader, field.type, options)
-    if (label === "repeated") out[field.json] = [...((out[field.json] ?? []) as Array<unknown>), value]
+    if (label === "inline") Object.assign(out, value)
+    else if (label === "repeated") out[field.json] = [...((out[field.json] ?? []) as Array<unknown>), value]
     else if (!(options.omitZero && label === "single" && isZero(value))) out[field.json] = value
   }
   if (!message.wrapped) return out

@@ -1,5 +1,5 @@
 /**
- * The protobuf messages of the core objects this server serves (ServiceAccount, Namespace, Secret, Node and their
+ * The protobuf messages of the core objects this server serves (ServiceAccount, Namespace, Secret, Node, Pod and their
  * lists) and of the discovery documents (`APIVersions`, `APIGroupList`, `APIGroup`, `APIResourceList`), with the
  * field numbers of Kubernetes' `core/v1` and `meta/v1` `generated.proto`. Only the fields this server writes or a
  * client needs are named; a Go value field is written even when zero, so a Node without a status still carries the
@@ -125,6 +125,102 @@ export const node: Message = message(
   ),
 )
 
+const container = message(
+  "Container",
+  f(1, "name"),
+  f(2, "image"),
+  f(5, "workingDir"),
+  f(8, "resources", message("ResourceRequirements")),
+  f(
+    9,
+    "volumeMounts",
+    message(
+      "VolumeMount",
+      f(1, "name"),
+      f(2, "readOnly", "bool"),
+      f(3, "mountPath"),
+      f(4, "subPath"),
+      f(5, "mountPropagation", "string", "optional"),
+      f(6, "subPathExpr"),
+      f(7, "recursiveReadOnly", "string", "optional"),
+    ),
+    "repeated",
+  ),
+  f(13, "terminationMessagePath"),
+  f(14, "imagePullPolicy"),
+  f(16, "stdin", "bool"),
+  f(17, "stdinOnce", "bool"),
+  f(18, "tty", "bool"),
+  f(20, "terminationMessagePolicy"),
+)
+
+const serviceAccountTokenProjection = message(
+  "ServiceAccountTokenProjection",
+  f(1, "audience"),
+  f(2, "expirationSeconds", "int64", "optional"),
+  f(3, "path"),
+)
+
+const projectedVolumeSource = message(
+  "ProjectedVolumeSource",
+  f(
+    1,
+    "sources",
+    message("VolumeProjection", f(4, "serviceAccountToken", serviceAccountTokenProjection, "optional")),
+    "repeated",
+  ),
+  f(2, "defaultMode", "int32", "optional"),
+)
+
+const volume = message(
+  "Volume",
+  f(1, "name"),
+  f(2, "volumeSource", message("VolumeSource", f(26, "projected", projectedVolumeSource, "optional")), "inline"),
+)
+
+/** `core/v1` Pod (the volumes, containers and status this server's pods have, and every Go value field). */
+export const pod: Message = message(
+  "Pod",
+  f(1, "metadata", objectMeta),
+  f(
+    2,
+    "spec",
+    message(
+      "PodSpec",
+      f(1, "volumes", volume, "repeated"),
+      f(2, "containers", container, "repeated"),
+      f(3, "restartPolicy"),
+      f(6, "dnsPolicy"),
+      f(8, "serviceAccountName"),
+      f(9, "serviceAccount"),
+      f(10, "nodeName"),
+      f(11, "hostNetwork", "bool"),
+      f(12, "hostPID", "bool"),
+      f(13, "hostIPC", "bool"),
+      f(16, "hostname"),
+      f(17, "subdomain"),
+      f(19, "schedulerName"),
+      f(24, "priorityClassName"),
+    ),
+  ),
+  f(
+    3,
+    "status",
+    message(
+      "PodStatus",
+      f(1, "phase"),
+      f(3, "message"),
+      f(4, "reason"),
+      f(5, "hostIP"),
+      f(6, "podIP"),
+      f(9, "qosClass"),
+      f(11, "nominatedNodeName"),
+      f(14, "resize"),
+      f(17, "observedGeneration", "int64"),
+    ),
+  ),
+)
+
 const groupVersion = message("GroupVersionForDiscovery", f(1, "groupVersion"), f(2, "version"))
 const serverAddress = message("ServerAddressByClientCIDR", f(1, "clientCIDR"), f(2, "serverAddress"))
 const apiGroup = message(
@@ -145,6 +241,8 @@ export const byKind: Readonly<Record<string, Message>> = {
   SecretList: list("SecretList", secret),
   Node: node,
   NodeList: list("NodeList", node),
+  Pod: pod,
+  PodList: list("PodList", pod),
   APIVersions: message(
     "APIVersions",
     f(1, "versions", "string", "repeated"),
