@@ -52,6 +52,8 @@ export interface ApiRequest {
   readonly now: Date
   /** The `User-Agent` header (the field manager of the objects a create returns). */
   readonly userAgent?: string | undefined
+  /** The `If-None-Match` header (aggregated discovery answers 304 to its entity tag). */
+  readonly ifNoneMatch?: string | undefined
 }
 
 /** The kind a request's body must be, for the messages about a body that cannot be read. */
@@ -159,10 +161,15 @@ const oidc = (accept: string | undefined, body: unknown, contentType: string): R
     )
 
 /** Aggregated discovery, public and varying with `Accept` as kube-apiserver serves it. */
-const aggregated = (body: unknown): Reply.Reply =>
-  Reply.json(200, body, { "content-type": Discovery.aggregatedMediaType, "cache-control": "public", vary: "Accept" })
+const aggregated = async (document: Record<string, unknown>, req: ApiRequest): Promise<Reply.Reply> => {
+  const etag = await Discovery.etag(document)
+  const headers = { "cache-control": "public", etag, vary: "Accept" }
+  return req.ifNoneMatch === etag
+    ? { status: 304, body: undefined, headers }
+    : Reply.json(200, document, { "content-type": Discovery.aggregatedMediaType, ...headers })
+}
 
-const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
+const nonResource = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply | undefined> => {
   const { path, query } = req
   switch (path) {
     case "/healthz":
@@ -185,10 +192,12 @@ const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined 
       return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
       return Discovery.aggregatedWanted(req.accept)
-        ? aggregated(Discovery.aggregatedApi)
+        ? aggregated(Discovery.aggregatedApi, req)
         : ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/apis":
-      return Discovery.aggregatedWanted(req.accept) ? aggregated(Discovery.aggregatedApis) : ok(Discovery.apiGroups)
+      return Discovery.aggregatedWanted(req.accept)
+        ? aggregated(Discovery.aggregatedApis, req)
+        : ok(Discovery.apiGroups)
     default: {
       const discovery = Discovery.document(path)
       if (discovery !== undefined) return ok(discovery)
@@ -484,7 +493,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
 const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
   if (method === "GET") {
-    const doc = nonResource(ctx, req)
+    const doc = await nonResource(ctx, req)
     if (doc !== undefined) return doc
   }
   const who = identity

@@ -240,6 +240,23 @@ const discoveryList = (items: ReadonlyArray<GroupVersion>): Record<string, unkno
   items: items.map(discoveryItem),
 })
 
+const etags = new Map<object, Promise<string>>()
+
+/**
+ * The entity tag of an aggregated discovery document, as kube-apiserver makes it: the SHA-512 of the document's JSON in
+ * upper-case hex, quoted. Computed once per document.
+ */
+export const etag = (document: Record<string, unknown>): Promise<string> => {
+  let tag = etags.get(document)
+  if (tag === undefined) {
+    tag = globalThis.crypto.subtle.digest("SHA-512", new TextEncoder().encode(JSON.stringify(document))).then((d) =>
+      `"${[...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase()}"`
+    )
+    etags.set(document, tag)
+  }
+  return tag
+}
+
 /** `GET /api` with aggregated discovery: the core group. */
 export const aggregatedApi: Record<string, unknown> = discoveryList(served.filter((gv) => gv.group === ""))
 

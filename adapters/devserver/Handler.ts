@@ -71,6 +71,8 @@ const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgo
       timeoutMillis: watch.timeoutMillis,
     }
   }
+  // 304 Not Modified: the headers only
+  if (reply.status === 304) return { status: 304, headers: { ...reply.headers }, body: "" }
   const isText = typeof reply.body === "string"
   const isBytes = reply.body instanceof Uint8Array
   return {
@@ -216,6 +218,9 @@ const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
       identity,
       now,
       userAgent: incoming.headers["user-agent"],
+      ifNoneMatch: typeof incoming.headers["if-none-match"] === "string"
+        ? incoming.headers["if-none-match"]
+        : undefined,
     }),
     ctx.counters,
   )

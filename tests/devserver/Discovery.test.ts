@@ -80,4 +80,24 @@ describe("devserver aggregated discovery", () => {
       assert.equal((plain.json as Json).kind, "APIGroupList")
       assert.equal(((yield* call(s, { path: "/api" })).json as Json).kind, "APIVersions")
     })))
+
+  it("tags aggregated discovery with an entity tag and answers 304 to a client that has it", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const accept = kubectlDiscovery
+      const first = yield* call(s, { path: "/apis", headers: { accept } })
+      const etag = String(first.headers.etag)
+      // the SHA-512 of the document, upper-case hex, quoted
+      assert.match(etag, /^"[0-9A-F]{128}"$/)
+      assert.equal((yield* call(s, { path: "/api", headers: { accept } })).headers.etag === etag, false)
+      const cached = yield* call(s, { path: "/apis", headers: { accept, "if-none-match": etag } })
+      assert.deepEqual([cached.status, cached.text, cached.headers["content-type"]], [304, "", undefined])
+      assert.deepEqual([cached.headers.etag, cached.headers["cache-control"], cached.headers.vary], [
+        etag,
+        "public",
+        "Accept",
+      ])
+      const stale = yield* call(s, { path: "/apis", headers: { accept, "if-none-match": '"0123"' } })
+      assert.deepEqual([stale.status, (stale.json as Json).kind], [200, "APIGroupDiscoveryList"])
+    })))
 })
