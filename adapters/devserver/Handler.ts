@@ -3,8 +3,9 @@
  * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token; no
  * credentials make the caller `system:anonymous`, bad ones get 401), apply impersonation headers, authorize from the
  * method, path and query (403 with kube-apiserver's text), and only then decode the body (JSON, YAML or kubectl's
- * protobuf; 415 for another media type), route to the admin API or the Kubernetes API, and render the reply. A caller
- * that may not make a request never reaches a body parser.
+ * protobuf; 415 for another media type), route to the admin API or the Kubernetes API, and render the reply (in
+ * protobuf when `Accept` prefers it and the kind has a table, else JSON). A caller that may not make a request never
+ * reaches a body parser.
  *
  * @module
  */
