@@ -72,6 +72,7 @@ import { TokenManager } from "../../core/TokenManager.ts"
 import { fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as Adopt from "./Adopt.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import type { AgentState, TokenStatus } from "./AgentState.ts"
@@ -100,6 +101,7 @@ export type SchedulerContext =
   | Path.Path
   | CommandExecutor.CommandExecutor
   | PrivateFile
+  | ProcessControl
   | Scope.Scope
 
 /**
@@ -159,7 +161,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
     const manager = yield* TokenManager
     const scope = yield* Effect.scope
     const context = yield* Effect.context<
-      FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
+      FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile | ProcessControl
     >()
     const backoff = options.backoff ?? Backoff.standard
     const policy = options.policy ?? RefreshPolicy.kubelet

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import * as AgentConfig from "../agent/Config.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as Endpoint from "../agent/Endpoint.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import { locate } from "../kube/KubeconfigFiles.ts"
@@ -225,26 +226,30 @@ const optional = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
 /** The `permissions` subcommand. */
-export const command: Command.Command<"permissions", FileSystem.FileSystem | Path.Path, never, PermissionsFlags> =
-  Command.make(
-    "permissions",
-    {
-      config: optional("config", "the agent's configuration file"),
-      kubeconfig: optional("kubeconfig", "the kubeconfig of the token command"),
-      context: optional("context", "the kubeconfig context of the token command"),
-      cacheDir: optional("cache-dir", "the token cache directory of exec-credential"),
-      for: Options.choice("for", ["auto", "token", "agent", "exec-credential"]).pipe(
-        Options.withDescription("the command to run (default: agent with --config, else token)"),
-        Options.withDefault("auto" as const),
-      ),
-      runtime: Options.choice("runtime", ["deno", "node"]).pipe(
-        Options.withDescription("print Deno's flags (default) or those of Node's permission model"),
-        Options.withDefault("deno" as const),
-      ),
-    },
-    (flags) =>
-      compute(flags).pipe(
-        Effect.flatMap((list) => Console.log(list.join(" "))),
-        Effect.catchTag("ConfigError", (error) => exitWith(configExitCode, error.message)),
-      ),
-  ).pipe(Command.withDescription("Print the least-privilege permission flags a command needs on Deno or Node"))
+export const command: Command.Command<
+  "permissions",
+  FileSystem.FileSystem | Path.Path | ProcessControl,
+  never,
+  PermissionsFlags
+> = Command.make(
+  "permissions",
+  {
+    config: optional("config", "the agent's configuration file"),
+    kubeconfig: optional("kubeconfig", "the kubeconfig of the token command"),
+    context: optional("context", "the kubeconfig context of the token command"),
+    cacheDir: optional("cache-dir", "the token cache directory of exec-credential"),
+    for: Options.choice("for", ["auto", "token", "agent", "exec-credential"]).pipe(
+      Options.withDescription("the command to run (default: agent with --config, else token)"),
+      Options.withDefault("auto" as const),
+    ),
+    runtime: Options.choice("runtime", ["deno", "node"]).pipe(
+      Options.withDescription("print Deno's flags (default) or those of Node's permission model"),
+      Options.withDefault("deno" as const),
+    ),
+  },
+  (flags) =>
+    compute(flags).pipe(
+      Effect.flatMap((list) => Console.log(list.join(" "))),
+      Effect.catchTag("ConfigError", (error) => exitWith(configExitCode, error.message)),
+    ),
+).pipe(Command.withDescription("Print the least-privilege permission flags a command needs on Deno or Node"))
