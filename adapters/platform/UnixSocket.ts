@@ -86,7 +86,8 @@ const clearStale = async (socketPath: string): Promise<void> => {
 
 /** Removes a leftover private directory of our own: its socket, then the (then empty) directory. */
 const removeLeftover = async (socketPath: string, dir: string): Promise<void> => {
-  const stat = await fs.lstat(dir)
+  const stat = await missing(fs.lstat(dir))
+  if (stat === undefined) return
   if (!stat.isDirectory() || stat.uid !== (ownUid() ?? stat.uid)) {
     const what = stat.isSymbolicLink()
       ? "a symlink"
@@ -100,7 +101,7 @@ const removeLeftover = async (socketPath: string, dir: string): Promise<void> =>
     )
   }
   await missing(fs.unlink(path.join(dir, "s")))
-  await fs.rmdir(dir).catch((error) => {
+  await missing(fs.rmdir(dir)).catch((error) => {
     throw refuse(
       socketPath,
       "UnsafeDirectory",
@@ -111,19 +112,21 @@ const removeLeftover = async (socketPath: string, dir: string): Promise<void> =>
 
 /** Creates the private directory, replacing a leftover of our own. */
 const makePrivateDirectory = async (socketPath: string, dir: string): Promise<void> => {
-  for (let attempt = 0;; attempt++) {
+  for (let attempt = 0; attempt < 3; attempt++) {
     try {
       await fs.mkdir(dir, { mode: 0o700 })
-      break
     } catch (error) {
-      if (codeOf(error) !== "EEXIST" || attempt > 0) throw error
+      if (codeOf(error) !== "EEXIST") throw error
       await removeLeftover(socketPath, dir)
+      continue
     }
+    const stat = await fs.lstat(dir)
+    if (!stat.isDirectory() || stat.uid !== (ownUid() ?? stat.uid) || (stat.mode & 0o077) !== 0) {
+      throw refuse(socketPath, "UnsafeDirectory", `${dir} changed while it was being created`)
+    }
+    return
   }
-  const stat = await fs.lstat(dir)
-  if (!stat.isDirectory() || stat.uid !== (ownUid() ?? stat.uid) || (stat.mode & 0o077) !== 0) {
-    throw refuse(socketPath, "UnsafeDirectory", `${dir} changed while it was being created`)
-  }
+  throw refuse(socketPath, "UnsafeDirectory", `${dir} keeps reappearing: another process is creating it`)
 }
 
 const listen = (server: http.Server, socketPath: string): Promise<void> =>
