@@ -29,7 +29,7 @@ const limits = { maxConnections: 8, headersTimeoutMillis: 2000, idleTimeoutMilli
 const ok: LocalHttp.Response = { status: 200, headers: { "content-type": "text/plain" }, body: "ok\n" }
 
 /** Serves on `path` with `mode`, runs `body` while it listens, and returns how it ended. */
-const serve = (path: string, mode = 0o600, body: () => Promise<void> = async () => {}) =>
+const serve = (path: string, mode = 0o600, body: () => void = () => {}) =>
   Effect.runPromise(Effect.exit(Effect.scoped(Effect.gen(function* () {
     const http = NodeLocalHttp.make()
     const address = yield* http.serve({
@@ -40,7 +40,7 @@ const serve = (path: string, mode = 0o600, body: () => Promise<void> = async () 
     })
     const reply = yield* http.get(address, "/", { headers: {}, timeoutMillis: 2000, maxBytes: 1024 })
     assert.equal(reply.body, "ok\n")
-    yield* Effect.promise(body)
+    yield* Effect.sync(body)
   }))))
 
 const refusal = (exit: Exit.Exit<void, LocalHttpError>): LocalHttpError => {
@@ -63,7 +63,7 @@ describe("LocalHttp over node:http: the unix socket's directory", () => {
       fs.renameSync(nodePath.join(leftover, "s"), nodePath.join(dir, "kept"))
       await new Promise<void>((resolve) => stale.close(() => resolve()))
       fs.renameSync(nodePath.join(dir, "kept"), nodePath.join(leftover, "s"))
-      const exit = await serve(path, 0o640, async () => {
+      const exit = await serve(path, 0o640, () => {
         const stat = fs.lstatSync(path)
         assert.ok(stat.isSocket())
         assert.equal(stat.mode & 0o777, 0o640)
@@ -187,7 +187,7 @@ describe("LocalHttp over node:http: a second local user attacks the socket", () 
         try {
           const outcomes = new Set<string>()
           for (let round = 0; round < 20; round++) {
-            const exit = await serve(path, 0o666, async () => {
+            const exit = await serve(path, 0o666, () => {
               const stat = fs.lstatSync(path)
               assert.ok(stat.isSocket() && stat.uid === process.getuid!(), "the served path is our socket")
             })
