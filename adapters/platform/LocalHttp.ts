@@ -130,6 +130,12 @@ export const make = (implementation: LocalHttp): LocalHttp => implementation
 /** A layer providing a {@link LocalHttp} implementation. */
 export const layer = (implementation: LocalHttp): Layer.Layer<LocalHttp> => Layer.succeed(LocalHttp, implementation)
 
+/** The errno name of a system error (`ECONNREFUSED`), or an empty string. */
+export const errnoOf = (error: unknown): string => {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === "string" ? code : ""
+}
+
 /** An address as text: `unix:PATH` or `HOST:PORT`. */
 export const describe = (address: Address | ListenAddress): string =>
   address._tag === "Unix" ? `unix:${address.path}` : `${address.host}:${address.port}`

@@ -9,14 +9,9 @@ import * as Layer from "effect/Layer"
 import * as Runtime from "effect/Runtime"
 import * as http from "node:http"
 import * as Connections from "./Connections.ts"
-import { describe, LocalHttp, LocalHttpError } from "./LocalHttp.ts"
+import { describe, errnoOf as codeOf, LocalHttp, LocalHttpError } from "./LocalHttp.ts"
 import type { Address, ListenAddress, Reply, Request, Response, ServeOptions } from "./LocalHttp.ts"
 import * as UnixSocket from "./UnixSocket.ts"
-
-const codeOf = (error: unknown): string => {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === "string" ? code : ""
-}
 
 const messageOf = (error: unknown): string => String((error as Error | null)?.message ?? error)
 

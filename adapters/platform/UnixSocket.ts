@@ -17,16 +17,11 @@ import * as fs from "node:fs/promises"
 import * as http from "node:http"
 import * as path from "node:path"
 import process from "node:process"
-import { LocalHttpError } from "./LocalHttp.ts"
+import { errnoOf as codeOf, LocalHttpError } from "./LocalHttp.ts"
 import type { LocalHttpErrorReason } from "./LocalHttp.ts"
 
-const codeOf = (error: unknown): string => {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === "string" ? code : ""
-}
-
-const refuse = (socketPath: string, reason: LocalHttpErrorReason, detail: string, code = ""): LocalHttpError =>
-  new LocalHttpError({ reason, address: `unix:${socketPath}`, code, detail })
+const refuse = (socketPath: string, reason: LocalHttpErrorReason, detail: string): LocalHttpError =>
+  new LocalHttpError({ reason, address: `unix:${socketPath}`, code: "", detail })
 
 const missing = <A>(promise: Promise<A>): Promise<A | undefined> =>
   promise.catch((error) => {
@@ -39,8 +34,19 @@ const ownUid = (): number | undefined => process.geteuid?.()
 /** Whether a file of `uid` is beyond the reach of other users (its owner is us or root). */
 const trusted = (uid: number): boolean => uid === 0 || uid === (ownUid() ?? uid)
 
-/** Refuses a directory other users can rename entries in. */
+/**
+ * Refuses a directory other users can rename entries in, or reached through a symlink of another user (who could point
+ * it elsewhere between two steps). The directories above it are trusted, as every path of the configuration is.
+ */
 const checkParent = async (socketPath: string, parent: string): Promise<void> => {
+  const link = await fs.lstat(parent)
+  if (link.isSymbolicLink() && !trusted(link.uid)) {
+    throw refuse(
+      socketPath,
+      "UnsafeDirectory",
+      `the socket's directory ${parent} is a symlink of uid ${link.uid}, who could point it elsewhere; name the directory itself`,
+    )
+  }
   const stat = await fs.stat(parent)
   if (!stat.isDirectory()) throw refuse(socketPath, "UnsafeDirectory", `${parent} is not a directory`)
   if (!trusted(stat.uid)) {

@@ -102,7 +102,9 @@ describe("LocalHttp over node:http: the unix socket's directory", () => {
 })
 
 describe("LocalHttp over node:http: a second local user attacks the socket", () => {
-  it("a directory the user owns is refused before anything is created in it", { skip: needsSecondUser }, async () => {
+  it("a directory the user owns, or reaches through their symlink, is refused before anything is created in it", {
+    skip: needsSecondUser,
+  }, async () => {
     await withUser("sock", async (user) => {
       const root = tempDir("sock")
       const victim = victimFile()
@@ -123,6 +125,14 @@ describe("LocalHttp over node:http: a second local user attacks the socket", () 
         assert.match(error.message, new RegExp(`belongs to uid ${user.uid}`))
         assert.deepEqual(snapshot(victim), before)
         assert.deepEqual(fs.readdirSync(theirs).sort(), [".a.sock.sat", "bait"])
+        // Their symlink to a directory of root's: they could point it elsewhere mid-bind.
+        const safe = nodePath.join(root, "safe")
+        fs.mkdirSync(safe, { mode: 0o755 })
+        assert.equal(user.run(["ln", "-s", safe, nodePath.join(theirs, "link")]).status, 0)
+        const linked = refusal(await serve(nodePath.join(theirs, "link", "a.sock"), 0o666))
+        assert.equal(linked.reason, "UnsafeDirectory")
+        assert.match(linked.message, new RegExp(`is a symlink of uid ${user.uid}`))
+        assert.deepEqual(fs.readdirSync(safe), [])
       } finally {
         fs.rmSync(root, { recursive: true, force: true })
         fs.rmSync(nodePath.dirname(victim), { recursive: true, force: true })
