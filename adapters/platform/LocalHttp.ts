@@ -64,6 +64,16 @@ export interface ServeOptions {
   readonly handle: (request: Request, address: Address) => Effect.Effect<Response>
 }
 
+/** How a GET is sent. */
+export interface GetOptions {
+  /** The request headers. */
+  readonly headers: Readonly<Record<string, string>>
+  /** How long to wait for the whole answer, in milliseconds. */
+  readonly timeoutMillis: number
+  /** The largest body accepted, in characters. */
+  readonly maxBytes: number
+}
+
 /** A server's answer to a GET. */
 export interface Reply {
   /** The HTTP status code. */
@@ -107,16 +117,8 @@ export class LocalHttpError extends LocalHttpErrorBase {}
 export interface LocalHttp {
   /** Starts a server; it stops (and removes its socket) when the scope closes. */
   readonly serve: (options: ServeOptions) => Effect.Effect<Address, LocalHttpError, Scope.Scope>
-  /** Sends `GET path` with `headers`; fails when no answer came within `timeoutMillis` or it exceeded `maxBytes`. */
-  readonly get: (
-    address: Address,
-    path: string,
-    options: {
-      readonly headers: Readonly<Record<string, string>>
-      readonly timeoutMillis: number
-      readonly maxBytes: number
-    },
-  ) => Effect.Effect<Reply, LocalHttpError>
+  /** Sends `GET path`; fails when no answer came within `timeoutMillis` or it exceeded `maxBytes`. */
+  readonly get: (address: Address, path: string, options: GetOptions) => Effect.Effect<Reply, LocalHttpError>
 }
 
 /** The tag of the {@link LocalHttp} service. */

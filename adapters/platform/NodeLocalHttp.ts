@@ -10,7 +10,7 @@ import * as Runtime from "effect/Runtime"
 import * as http from "node:http"
 import * as Connections from "./Connections.ts"
 import { describe, errnoOf as codeOf, LocalHttp, LocalHttpError } from "./LocalHttp.ts"
-import type { Address, ListenAddress, Reply, Request, Response, ServeOptions } from "./LocalHttp.ts"
+import type { Address, GetOptions, ListenAddress, Reply, Request, Response, ServeOptions } from "./LocalHttp.ts"
 import * as UnixSocket from "./UnixSocket.ts"
 
 const messageOf = (error: unknown): string => String((error as Error | null)?.message ?? error)
@@ -120,15 +120,7 @@ const serve = (options: ServeOptions) =>
     return started.address
   })
 
-const send = (
-  address: Address,
-  path: string,
-  options: {
-    readonly headers: Readonly<Record<string, string>>
-    readonly timeoutMillis: number
-    readonly maxBytes: number
-  },
-): Promise<Reply> =>
+const send = (address: Address, path: string, options: GetOptions): Promise<Reply> =>
   new Promise((resolve, reject) => {
     const where = address._tag === "Unix" ? { socketPath: address.path } : { host: address.host, port: address.port }
     const fail = (reason: "Timeout" | "TooLarge", detail: string) =>
