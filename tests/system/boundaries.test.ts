@@ -2,7 +2,8 @@
  * The feature folders (`core/`, `adapters/kube`, `adapters/agent`, `adapters/cli`) use no runtime API: no `node:`
  * module (nor a bare Node built-in), no `Deno.`, `Bun.` or `process`, and no import of a runtime folder
  * (`adapters/deno|node|bun`). They reach the machine through the ports of `adapters/platform/`. The bin entry
- * `adapters/cli/main.ts`, which picks the runtime layer, is the one exception. Each source file is compiled with esbuild
+ * `adapters/cli/main.ts`, which picks the runtime layer, is the one exception. The runtime folders load nothing of
+ * ours but `core/` and `adapters/platform/`, and no import cycle runs through the sources. Each source file is compiled with esbuild
  * first, so that comments and type-only imports (which never load) are not counted.
  */
 import assert from "node:assert/strict"
@@ -61,30 +62,62 @@ const rules: ReadonlyArray<{ readonly what: string; readonly pattern: RegExp }> 
   { what: "a runtime folder", pattern: /["'](?:\.\.\/)+(?:adapters\/)?(?:deno|node|bun)\/[\w./-]*["']/ },
 ]
 
-/** The forbidden uses in one TypeScript source, as `what: line`. */
-const violations = (source: string): ReadonlyArray<string> => {
-  const code = esbuild.transformSync(source, {
+/** A TypeScript source as the JavaScript that runs: no comments, no type-only imports. */
+const compile = (source: string): string =>
+  esbuild.transformSync(source, {
     loader: "ts",
     format: "esm",
     target: "esnext",
     legalComments: "none",
     // every import but `import type` is kept, as Deno runs it: an unused import still loads its module
     tsconfigRaw: { compilerOptions: { verbatimModuleSyntax: true } },
-  })
-    .code
+  }).code
+
+/** The forbidden uses in one TypeScript source, as `what: line`. */
+const violations = (source: string): ReadonlyArray<string> => {
+  const code = compile(source)
   return code.split("\n").flatMap((line) =>
     rules.filter((rule) => rule.pattern.test(line)).map((rule) => `${rule.what}: ${line.trim()}`)
   )
 }
 
-const sources = (folder: string): ReadonlyArray<string> =>
+const allSources = (folder: string): ReadonlyArray<string> =>
   fs.readdirSync(nodePath.join(root, folder), { recursive: true, encoding: "utf8" })
     .filter((name) => name.endsWith(".ts"))
     .map((name) => nodePath.posix.join(folder, name.split(nodePath.sep).join("/")))
-    .filter((file) => !exceptions.has(file))
     .sort()
 
-describe("no runtime API in the feature folders", () => {
+const sources = (folder: string): ReadonlyArray<string> => allSources(folder).filter((file) => !exceptions.has(file))
+
+/** The files of this repository that `file` loads (relative imports that run, static or dynamic). */
+const imports = (file: string): ReadonlyArray<string> =>
+  Array.from(
+    compile(fs.readFileSync(nodePath.join(root, file), "utf8")).matchAll(
+      /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s*)["'](\.{1,2}\/[^"']+)["']/gm,
+    ),
+    (match) => nodePath.posix.normalize(nodePath.posix.join(nodePath.posix.dirname(file), match[1]!)),
+  )
+
+/** The import cycles among `files`, each as the files around it. */
+const cycles = (files: ReadonlyArray<string>): ReadonlyArray<ReadonlyArray<string>> => {
+  const graph = new Map(files.map((file) => [file, imports(file)]))
+  const state = new Map<string, "open" | "done">()
+  const found: Array<ReadonlyArray<string>> = []
+  const visit = (file: string, path: Array<string>): void => {
+    state.set(file, "open")
+    path.push(file)
+    for (const next of graph.get(file) ?? []) {
+      if (state.get(next) === "open") found.push([...path.slice(path.indexOf(next)), next])
+      else if (state.get(next) === undefined && graph.has(next)) visit(next, path)
+    }
+    path.pop()
+    state.set(file, "done")
+  }
+  for (const file of graph.keys()) if (state.get(file) === undefined) visit(file, [])
+  return found
+}
+
+describe("the boundaries of the source tree", () => {
   it("finds each kind of forbidden use, and nothing in comments, strings or type-only imports", () => {
     const bad = [
       `import * as fs from "node:fs"`,
@@ -107,6 +140,24 @@ describe("no runtime API in the feature folders", () => {
       `import * as Node from "../platform/NodeLocalHttp.ts"\nexport const n = Node`,
     ]
     for (const source of fine) assert.deepEqual(violations(source), [], source)
+  })
+
+  it("the runtime folders load nothing of ours but core/ and adapters/platform/", () => {
+    for (const runtime of ["adapters/deno", "adapters/node", "adapters/bun"]) {
+      for (const file of allSources(runtime)) {
+        const foreign = imports(file).filter((target) =>
+          !target.startsWith("core/") && !target.startsWith("adapters/platform/") && !target.startsWith(`${runtime}/`)
+        )
+        assert.deepEqual(foreign, [], file)
+      }
+    }
+  })
+
+  it("no module loads itself through a cycle of imports", () => {
+    const files = ["mod.ts", ...allSources("core"), ...allSources("adapters")]
+    assert.ok(files.length > 50)
+    assert.ok(imports("adapters/agent/Endpoint.ts").includes("adapters/platform/LocalHttp.ts"), "imports are found")
+    assert.deepEqual(cycles(files), [])
   })
 
   for (const folder of featureFolders) {
