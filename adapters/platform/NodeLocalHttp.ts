@@ -132,7 +132,11 @@ const send = (address: Address, path: string, options: GetOptions): Promise<Repl
         res.setEncoding("utf8")
         res.on("data", (chunk: string) => {
           body += chunk
-          if (body.length > options.maxBytes) req.destroy(fail("TooLarge", "response too large"))
+          if (body.length > options.maxBytes) {
+            // rejected before the destroyed response can end: what was read so far is not an answer
+            reject(fail("TooLarge", `the answer exceeds ${options.maxBytes} characters`))
+            req.destroy()
+          }
         })
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
         res.on("error", reject)
