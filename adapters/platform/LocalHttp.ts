@@ -5,9 +5,10 @@
  * layer provides that implementation.
  *
  * A unix socket is bound so that no other local user can redirect it or connect before its mode applies: the
- * socket's directory must not be writable by another user (unless it is sticky, as `/tmp` is); the socket is created
- * in a fresh 0700 directory `.NAME.sat` beside its final path, given its mode, and renamed into place. A `.NAME.sat`
- * that is not a directory of the agent's own user is refused, never followed, emptied or removed.
+ * socket's directory must not be writable by another user (unless it is sticky, as `/tmp` is) nor be named through
+ * another user's symlink; the socket is created in a fresh 0700 directory `.NAME.sat` beside its final path, given its
+ * mode, and renamed into place. A `.NAME.sat` that is not a directory of the agent's own user is refused, never
+ * followed, emptied or removed.
  *
  * @module
  */

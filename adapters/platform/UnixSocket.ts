@@ -1,9 +1,10 @@
 /**
  * Binding a `node:http` server to a unix socket when the agent runs as root next to hostile local users.
  *
- * - The socket's directory must belong to the agent's user or to root and must not be writable by anyone else, unless
- *   it is sticky (as `/tmp` is): whoever can rename entries there could swap the private directory for a symlink
- *   between two steps, and redirect the bind, the `chmod` of the socket, or the rename.
+ * - The socket's directory must belong to the agent's user or to root, must not be writable by anyone else unless it
+ *   is sticky (as `/tmp` is), and must not be named through another user's symlink: whoever can rename entries there
+ *   (or repoint the symlink) could swap the private directory for a symlink between two steps, and redirect the bind,
+ *   the `chmod` of the socket, or the rename. The directories above it are trusted, as every configured path is.
  * - The socket is bound as `s` in a fresh 0700 directory `.NAME.sat` beside its final path, its mode is set there,
  *   where nobody else can reach it, and it is renamed into place, so nobody can connect before the mode applies.
  * - A `.NAME.sat` left by a killed agent of the same user is emptied of its socket and removed, entry by entry (no
