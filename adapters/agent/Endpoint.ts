@@ -70,7 +70,7 @@ import * as Connections from "../platform/Connections.ts"
 import * as LocalHttp from "../platform/LocalHttp.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
-import * as Metrics from "./Metrics.ts"
+import * as AgentMetrics from "./AgentMetrics.ts"
 import { authorized, hostMatches, originAllowed } from "./EndpointGuard.ts"
 import { isLoopback } from "./Loopback.ts"
 
@@ -218,7 +218,7 @@ const handle = (config: EndpointConfig, request: LocalHttp.Request, address: Loc
       ...response,
       headers: { "x-content-type-options": "nosniff", ...response.headers },
     })),
-    Effect.tap((response) => Metrics.recordEndpointRequest(EndpointRoutes.routeOf(request.url), response.status)),
+    Effect.tap((response) => AgentMetrics.recordEndpointRequest(EndpointRoutes.routeOf(request.url), response.status)),
   )
 
 const describe = (config: EndpointConfig): string =>

@@ -13,8 +13,17 @@ import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
-import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest } from "../../../mod.ts"
-import { cleanupCases, deleteCases, deleteCatalogue, keyCases, refreshCases } from "../../_support/kubeletTables.ts"
+import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest, TokenStore } from "../../../mod.ts"
+import {
+  cachingCases,
+  cleanupCases,
+  deleteCases,
+  deleteCatalogue,
+  GTR,
+  keyCases,
+  refreshCases,
+  withUid,
+} from "../../_support/kubeletTables.ts"
 import type { CatalogueEntry } from "../../_support/kubeletTables.ts"
 
 /** What the host gives the VM (see harness.ts). */
@@ -67,14 +76,6 @@ const T0 = -62133004800000
 /** Go's zero time plus 24 hours (0001-01-02T00:00:00Z). */
 const goZeroPlusDay = -62135510400000
 
-const GTR: TokenRequest.TokenRequest = {
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 2000,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-}
-
 const checks: Array<Check> = []
 const expect = (table: string, name: string, actual: unknown, expected: unknown): void => {
   const a = JSON.stringify(actual)
@@ -112,10 +113,16 @@ const fetcher: TokenFetcher.TokenFetcher = TokenFetcher.make((namespace, name, r
     )
 )
 
-/** A fresh manager with upstream kubelet's policy, at the given time. */
-const freshManager = (at: number): Effect.Effect<TokenManager.TokenManager, never, Scope.Scope> =>
+/**
+ * A fresh manager with upstream kubelet's policy, at the given time, over a store holding `saved` (by kubelet's key):
+ * `manager.lookup` caches a saved response the way kubelet's tests `set` one.
+ */
+const freshManager = (
+  at: number,
+  saved: ReadonlyArray<readonly [string, TokenRequest.TokenRequest]> = [],
+): Effect.Effect<TokenManager.TokenManager, never, Scope.Scope> =>
   TestClock.setTime(at).pipe(
-    Effect.zipRight(TokenManager.make({ policy: RefreshPolicy.upstream, gc: false })),
+    Effect.zipRight(TokenManager.make({ policy: RefreshPolicy.upstream, gc: false, store: TokenStore.memory(saved) })),
     Effect.provideService(TokenFetcher.TokenFetcher, fetcher),
   )
 
@@ -139,70 +146,23 @@ const cachingCase = (
     yield* body(manager, c0)
   }))
 
-const withUid = (uid: string): TokenRequest.TokenRequest => ({
-  metadata: { uid },
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 3600,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-})
-
 const caching = Effect.gen(function* () {
   const table = "caching"
-  yield* cachingCase(
-    "rotate hour token expires in the last 12 minutes",
-    hour,
-    (manager, c0) =>
+  for (const { name, lifetime, steps } of cachingCases) {
+    yield* cachingCase(name, lifetime, (manager, c0) =>
       Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 50 * minute)
-        yield* manager.getServiceAccountToken("a", "b", GTR)
-        expect(table, "rotate hour token expires in the last 12 minutes", (yield* calls) - c0, 2)
-      }),
-  )
-  yield* cachingCase(
-    "rotate 24 hour token that expires in 40 hours",
-    40 * hour,
-    (manager, c0) =>
-      Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 25 * hour)
-        yield* manager.getServiceAccountToken("a", "b", GTR)
-        expect(table, "rotate 24 hour token that expires in 40 hours", (yield* calls) - c0, 2)
-      }),
-  )
-  yield* cachingCase(
-    "rotate hour token fails, old token is still valid, doesn't error",
-    hour,
-    (manager) =>
-      Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 50 * minute)
-        yield* program({ kind: "fail", message: "err" })
-        const response = yield* Effect.either(manager.getServiceAccountToken("a", "b", GTR))
-        expect(
-          "fallback",
-          "rotate hour token fails, old token is still valid, doesn't error",
-          Either.map(response, tokenOf),
-          Either.right("foo"),
-        )
-      }),
-  )
-  yield* cachingCase(
-    "service account recreated - cache miss due to different UID",
-    hour,
-    (manager, c0) =>
-      Effect.gen(function* () {
-        yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-1"))
-        expect(table, "service account recreated: after R1", (yield* calls) - c0, 2)
-        yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-2"))
-        expect(table, "service account recreated: after R2", (yield* calls) - c0, 3)
-      }),
-  )
-  yield* cachingCase("service account UID consistent - cache hit", hour, (manager, c0) =>
-    Effect.gen(function* () {
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      expect(table, "service account UID consistent - cache hit", (yield* calls) - c0, 2)
-    }))
+        for (const [index, step] of steps.entries()) {
+          if (step.at !== undefined) yield* TestClock.setTime(T0 + step.at)
+          if (step.fails) yield* program({ kind: "fail", message: "err" })
+          const request = step.uid === undefined ? GTR : withUid(step.uid)
+          const response = yield* Effect.either(manager.getServiceAccountToken("a", "b", request))
+          expect(table, `${name}: step ${index + 1}: fetches`, (yield* calls) - c0, step.calls)
+          if (step.token !== undefined) {
+            expect(table, `${name}: step ${index + 1}: token`, Either.map(response, tokenOf), Either.right(step.token))
+          } else expect(table, `${name}: step ${index + 1}: succeeds`, Either.isRight(response), true)
+        }
+      }))
+  }
 
   // TestServiceAccountRecreationCacheInvalidation
   yield* Effect.scoped(Effect.gen(function* () {
@@ -248,9 +208,9 @@ const refresh = Effect.gen(function* () {
 
     yield* Effect.scoped(Effect.gen(function* () {
       yield* program({ kind: "echo", ttlMillis: hour, expirationSeconds: 3600 })
-      const manager = yield* freshManager(start)
       const request: TokenRequest.TokenRequest = { spec }
-      yield* manager.set(TokenRequest.cacheKey("sa", "ns", request), cached)
+      const manager = yield* freshManager(start, [[TokenRequest.cacheKey("sa", "ns", request), cached]])
+      yield* manager.lookup("ns", "sa", request)
       yield* TestClock.setTime(c.now)
       const c0 = yield* calls
       const response = yield* manager.getServiceAccountToken("ns", "sa", request)
@@ -341,11 +301,17 @@ const cleanup = Effect.forEach(
   cleanupCases,
   (c) =>
     Effect.scoped(Effect.gen(function* () {
-      const manager = yield* freshManager(goZeroPlusDay)
-      yield* manager.set("key", {
-        spec: {},
-        status: { token: Redacted.make("t"), expirationTimestamp: new Date(goZeroPlusDay + c.relativeExp) },
-      })
+      // Cached while valid, then the clock moves on to the test's time.
+      const request: TokenRequest.TokenRequest = { spec: {} }
+      const manager = yield* freshManager(Math.min(goZeroPlusDay, goZeroPlusDay + c.relativeExp) - minute, [[
+        TokenRequest.cacheKey("sa", "ns", request),
+        {
+          spec: {},
+          status: { token: Redacted.make("t"), expirationTimestamp: new Date(goZeroPlusDay + c.relativeExp) },
+        },
+      ]])
+      yield* manager.lookup("ns", "sa", request)
+      yield* TestClock.setTime(goZeroPlusDay)
       yield* manager.cleanup
       expect("cleanup", c.name, yield* manager.size, c.expected)
     })),
@@ -354,11 +320,12 @@ const cleanup = Effect.forEach(
 
 /** The garbage collector of `TokenManager.layer` runs under TestClock: once at start, then every minute. */
 const collector = Effect.scoped(Effect.gen(function* () {
-  const manager = yield* freshManager(T0)
-  yield* manager.set("short", {
-    spec: {},
-    status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 30 * second) },
-  })
+  const request: TokenRequest.TokenRequest = { spec: {} }
+  const manager = yield* freshManager(T0, [[
+    TokenRequest.cacheKey("sa", "ns", request),
+    { spec: {}, status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 30 * second) } },
+  ]])
+  yield* manager.lookup("ns", "sa", request)
   yield* TokenManager.runGarbageCollector(manager, RefreshPolicy.upstream.gcPeriodMillis)
   yield* TestClock.adjust(45 * second)
   const before = yield* manager.size
@@ -371,13 +338,14 @@ const collector = Effect.scoped(Effect.gen(function* () {
 
 const keys = Effect.forEach(keyCases, (c) =>
   Effect.scoped(Effect.gen(function* () {
-    const manager = yield* freshManager(T0)
-    for (const unit of c.stored) {
-      yield* manager.set(TokenRequest.cacheKey(unit.name, unit.namespace, unit.request), {
+    const manager = yield* freshManager(
+      T0,
+      c.stored.map((unit) => [TokenRequest.cacheKey(unit.name, unit.namespace, unit.request), {
         ...unit.request,
         status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 50 * minute) },
-      })
-    }
+      }]),
+    )
+    for (const unit of c.stored) yield* manager.lookup(unit.namespace, unit.name, unit.request)
     const found = yield* manager.peek(TokenRequest.cacheKey(c.target.name, c.target.namespace, c.target.request))
     expect("key", c.name, Option.isSome(found), c.hit)
   })), { discard: true })
