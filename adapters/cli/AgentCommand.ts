@@ -12,6 +12,7 @@ import * as Effect from "effect/Effect"
 import { ProcessControl } from "../platform/ProcessControl.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as Agent from "../agent/Agent.ts"
+import * as AgentConfig from "../agent/Config.ts"
 import * as MissingPermission from "./MissingPermission.ts"
 
 /** The flags of the command. */
@@ -29,7 +30,9 @@ export const exitWith = (code: number, message: string): Effect.Effect<never, ne
   )
 
 const handler = ({ config }: AgentFlags) =>
-  Agent.run(config).pipe(
+  AgentConfig.load(config).pipe(
+    Effect.flatMap(MissingPermission.checkWritable),
+    Effect.zipRight(Agent.run(config)),
     Effect.catchTag("ConfigError", (error) =>
       MissingPermission.report(error, "").pipe(Effect.zipRight(exitWith(configExitCode, error.message)))),
     Effect.tapError((error) =>

@@ -5,8 +5,11 @@
  *
  * @module
  */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import type { AgentConfig } from "../agent/Config.ts"
 import { exitOnUncaught } from "../platform/NodeProcessControl.ts"
 import { ProcessControl } from "../platform/ProcessControl.ts"
 import { missingFlag } from "./Permissions.ts"
@@ -55,4 +58,26 @@ export const reportUncaught = (): void =>
     return line !== undefined
       ? { line, code: permissionExitCode }
       : { line: `error: internal error: ${text.split("\n")[0]}`, code: 1 }
+  })
+
+/**
+ * Checks at the agent's start that it may write each token file's directory: `mkdir -p` with mode 0700, which changes
+ * nothing where the directory exists and creates it as the first write would otherwise. Deno checks a write when it
+ * happens, so without this a missing `--allow-write` would only surface in the refresh loop, which logs it and
+ * retries forever; here it is the one line and {@link permissionExitCode}. Any other failure is left to the refresh
+ * loop, which logs and retries it as before.
+ */
+export const checkWritable = (
+  config: AgentConfig,
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | ProcessControl> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const directories = [
+      ...new Set(config.tokens.flatMap((t) => t.file !== undefined ? [path.dirname(t.file.path)] : [])),
+    ]
+    yield* Effect.forEach(directories, (directory) =>
+      fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+        Effect.catchAll((error) => describe(messages(error)) === undefined ? Effect.void : report(error, "")),
+      ), { discard: true })
   })

@@ -48,6 +48,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { ProcessControl } from "../platform/ProcessControl.ts"
 import * as YAML from "yaml"
+import * as PermittedEnvironment from "../platform/PermittedEnvironment.ts"
 import * as ExecPlugin from "./ExecPlugin.ts"
 import type { Entry } from "./ExecPlugin.ts"
 import { isObject } from "./ExecPlugin.ts"
@@ -63,10 +64,11 @@ export type { Description } from "./KubeconfigFiles.ts"
  * Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. Its
  * node-fetch 2 requires the deprecated `punycode` module, which Deno reports as DEP0040 on every run; the warning
  * is about a dependency, not something a user can act on, so it is muted for the duration of the import only, where
- * the runtime's {@link ProcessControl} is provided (muting a warning is no reason to require it).
+ * the runtime's {@link ProcessControl} is provided (muting a warning is no reason to require it). Its dependencies read
+ * the environment as they load: they see only the variables the runtime grants.
  */
 const loadClientNode = Effect.tryPromise({
-  try: () => import("@kubernetes/client-node"),
+  try: () => PermittedEnvironment.load(() => import("@kubernetes/client-node")),
   catch: (error) =>
     new KubeConnectionError({
       reason: "ReadFailed",
