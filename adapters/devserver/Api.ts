@@ -192,11 +192,11 @@ const nonResource = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Repl
       return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
       return Discovery.aggregatedWanted(req.accept)
-        ? aggregated(Discovery.aggregatedApi, req)
+        ? await aggregated(Discovery.aggregatedApi, req)
         : ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/apis":
       return Discovery.aggregatedWanted(req.accept)
-        ? aggregated(Discovery.aggregatedApis, req)
+        ? await aggregated(Discovery.aggregatedApis, req)
         : ok(Discovery.apiGroups)
     default: {
       const discovery = Discovery.document(path)
