@@ -1,7 +1,8 @@
 /**
- * Fixtures shared by the development API server's suites: client-certificate credentials and the managedFields entry
- * kube-apiserver records for a create.
+ * Fixtures shared by the development API server's suites: client-certificate credentials, the managedFields entry
+ * kube-apiserver records for a create, and a table-driven check of decisions taken on an `Accept` header.
  */
+import assert from "node:assert/strict"
 import * as Effect from "effect/Effect"
 import type { DevServer, DevServerError } from "../../adapters/devserver/mod.ts"
 import type { Credentials } from "../_support/devserver.ts"
@@ -27,3 +28,12 @@ export const managedFieldsEntry = (fieldsV1: unknown, subresource?: string): Rec
   fieldsV1,
   ...(subresource === undefined ? {} : { subresource }),
 })
+
+/** Asserts that `decide` answers true for each Accept header of `yes` and false for each of `no` (`undefined`: none). */
+export const assertDecidesOn = (
+  decide: (accept: string | undefined) => boolean,
+  table: { readonly yes: ReadonlyArray<string>; readonly no: ReadonlyArray<string | undefined> },
+): void => {
+  for (const accept of table.yes) assert.equal(decide(accept), true, accept)
+  for (const accept of table.no) assert.equal(decide(accept), false, String(accept))
+}
