@@ -86,39 +86,33 @@ export const goJsonSyntaxError = (text: string): string | undefined => {
       while (/[0-9]/.test(text[i] ?? "")) i++
     }
   }
+  /** An object's or array's members from its opening bracket to `close`: none, or `member`s separated by commas. */
+  const members = (close: string, member: () => void, afterMember: string) => {
+    i++
+    ws()
+    if (text[i] === close) return void i++
+    while (true) {
+      member()
+      ws()
+      if (text[i] === close) return void i++
+      if (text[i] !== ",") fail(afterMember)
+      i++
+    }
+  }
+  const keyValue = () => {
+    ws()
+    if (text[i] !== '"') fail("looking for beginning of object key string")
+    string()
+    ws()
+    if (text[i] !== ":") fail("after object key")
+    i++
+    value()
+  }
   const value = (): void => {
     ws()
     const c = text[i]
-    if (c === "{") {
-      i++
-      ws()
-      if (text[i] === "}") return void i++
-      while (true) {
-        ws()
-        if (text[i] !== '"') fail("looking for beginning of object key string")
-        string()
-        ws()
-        if (text[i] !== ":") fail("after object key")
-        i++
-        value()
-        ws()
-        if (text[i] === "}") return void i++
-        if (text[i] !== ",") fail("after object key:value pair")
-        i++
-      }
-    }
-    if (c === "[") {
-      i++
-      ws()
-      if (text[i] === "]") return void i++
-      while (true) {
-        value()
-        ws()
-        if (text[i] === "]") return void i++
-        if (text[i] !== ",") fail("after array element")
-        i++
-      }
-    }
+    if (c === "{") return members("}", keyValue, "after object key:value pair")
+    if (c === "[") return members("]", value, "after array element")
     if (c === '"') return string()
     if (c === "t") return literal("true")
     if (c === "f") return literal("false")

@@ -23,6 +23,8 @@ interface Definition {
 }
 
 const str = (description: string): Field => ({ type: "string", description })
+const refTo = (definition: string, description: string): Field => ({ ref: definition, description })
+const arrayOf = (items: string, description: string): Field => ({ array: items, description })
 const int = (description: string): Field => ({ type: "integer", description, format: "int64" })
 
 const meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
@@ -30,7 +32,7 @@ const typeMeta = {
   apiVersion: str("The versioned schema of this representation of an object."),
   kind: str("The REST resource this object represents, in CamelCase."),
 }
-const metadataField: Field = { ref: meta, description: "Standard object's metadata." }
+const metadataField: Field = refTo(meta, "Standard object's metadata.")
 
 const objectMeta: Definition = {
   description: "Metadata that all persisted resources must have.",
@@ -45,6 +47,12 @@ const objectMeta: Definition = {
     annotations: { map: "string", description: "Key/value pairs for arbitrary, non-identifying metadata." },
   },
 }
+
+/** A status whose only field is the phase, one of `phases`. */
+const phaseStatus = (description: string, phases: string): Definition => ({
+  description,
+  properties: { phase: str(phases) },
+})
 
 const kind = (group: string, version: string, k: string) => ({ group, version, kind: k })
 
@@ -64,17 +72,14 @@ const kindDefinition = (
 const coreDefinitions: Readonly<Record<string, Definition>> = {
   [meta]: objectMeta,
   "io.k8s.api.core.v1.Namespace": kindDefinition(kind("", "v1", "Namespace"), "Namespace provides a scope for names.", {
-    spec: { ref: "io.k8s.api.core.v1.NamespaceSpec", description: "The behavior of the namespace." },
-    status: { ref: "io.k8s.api.core.v1.NamespaceStatus", description: "The observed status of the namespace." },
+    spec: refTo("io.k8s.api.core.v1.NamespaceSpec", "The behavior of the namespace."),
+    status: refTo("io.k8s.api.core.v1.NamespaceStatus", "The observed status of the namespace."),
   }),
   "io.k8s.api.core.v1.NamespaceSpec": {
     description: "The attributes of a namespace.",
-    properties: { finalizers: { array: "string", description: "Finalizers that must run before it is removed." } },
+    properties: { finalizers: arrayOf("string", "Finalizers that must run before it is removed.") },
   },
-  "io.k8s.api.core.v1.NamespaceStatus": {
-    description: "The status of a namespace.",
-    properties: { phase: str("Active or Terminating.") },
-  },
+  "io.k8s.api.core.v1.NamespaceStatus": phaseStatus("The status of a namespace.", "Active or Terminating."),
   "io.k8s.api.core.v1.ServiceAccount": kindDefinition(
     kind("", "v1", "ServiceAccount"),
     "ServiceAccount binds a name, understood by users and systems, to an identity that can be authenticated.",
@@ -89,16 +94,16 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     kind("", "v1", "Pod"),
     "Pod is a collection of containers that can run on a host.",
     {
-      spec: { ref: "io.k8s.api.core.v1.PodSpec", description: "The desired behavior of the pod." },
-      status: { ref: "io.k8s.api.core.v1.PodStatus", description: "The most recently observed status of the pod." },
+      spec: refTo("io.k8s.api.core.v1.PodSpec", "The desired behavior of the pod."),
+      status: refTo("io.k8s.api.core.v1.PodStatus", "The most recently observed status of the pod."),
     },
   ),
   "io.k8s.api.core.v1.PodSpec": {
     description: "A description of a pod.",
     required: ["containers"],
     properties: {
-      containers: { array: "io.k8s.api.core.v1.Container", description: "The containers of the pod; at least one." },
-      volumes: { array: "io.k8s.api.core.v1.Volume", description: "Volumes the pod's containers can mount." },
+      containers: arrayOf("io.k8s.api.core.v1.Container", "The containers of the pod; at least one."),
+      volumes: arrayOf("io.k8s.api.core.v1.Volume", "Volumes the pod's containers can mount."),
       serviceAccountName: str("The name of the service account the pod runs as."),
       serviceAccount: str("A deprecated alias of serviceAccountName."),
       nodeName: str("The node the pod is scheduled on."),
@@ -110,7 +115,7 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     properties: {
       name: str("The name of the container, unique within the pod."),
       image: str("The container image."),
-      volumeMounts: { array: "io.k8s.api.core.v1.VolumeMount", description: "Volumes mounted into the container." },
+      volumeMounts: arrayOf("io.k8s.api.core.v1.VolumeMount", "Volumes mounted into the container."),
     },
   },
   "io.k8s.api.core.v1.VolumeMount": {
@@ -127,23 +132,23 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     required: ["name"],
     properties: {
       name: str("The name of the volume."),
-      projected: { ref: "io.k8s.api.core.v1.ProjectedVolumeSource", description: "Items projected into one volume." },
+      projected: refTo("io.k8s.api.core.v1.ProjectedVolumeSource", "Items projected into one volume."),
     },
   },
   "io.k8s.api.core.v1.ProjectedVolumeSource": {
     description: "A projected volume.",
     properties: {
-      sources: { array: "io.k8s.api.core.v1.VolumeProjection", description: "The projections." },
+      sources: arrayOf("io.k8s.api.core.v1.VolumeProjection", "The projections."),
       defaultMode: { type: "integer", format: "int32", description: "The file mode of the projected files." },
     },
   },
   "io.k8s.api.core.v1.VolumeProjection": {
     description: "One projection of a projected volume.",
     properties: {
-      serviceAccountToken: {
-        ref: "io.k8s.api.core.v1.ServiceAccountTokenProjection",
-        description: "A service-account token the kubelet requests and refreshes.",
-      },
+      serviceAccountToken: refTo(
+        "io.k8s.api.core.v1.ServiceAccountTokenProjection",
+        "A service-account token the kubelet requests and refreshes.",
+      ),
     },
   },
   "io.k8s.api.core.v1.ServiceAccountTokenProjection": {
@@ -155,16 +160,16 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
       path: str("The file the token is written to, relative to the mount point."),
     },
   },
-  "io.k8s.api.core.v1.PodStatus": {
-    description: "The observed status of a pod.",
-    properties: { phase: str("Pending, Running, Succeeded, Failed or Unknown.") },
-  },
+  "io.k8s.api.core.v1.PodStatus": phaseStatus(
+    "The observed status of a pod.",
+    "Pending, Running, Succeeded, Failed or Unknown.",
+  ),
   "io.k8s.api.authentication.v1.TokenRequest": kindDefinition(
     kind("authentication.k8s.io", "v1", "TokenRequest"),
     "TokenRequest requests a token for a given service account.",
     {
-      spec: { ref: "io.k8s.api.authentication.v1.TokenRequestSpec", description: "The parameters of the request." },
-      status: { ref: "io.k8s.api.authentication.v1.TokenRequestStatus", description: "The issued token." },
+      spec: refTo("io.k8s.api.authentication.v1.TokenRequestSpec", "The parameters of the request."),
+      status: refTo("io.k8s.api.authentication.v1.TokenRequestStatus", "The issued token."),
     },
     ["spec"],
   ),
@@ -172,12 +177,12 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     description: "The parameters of a token request.",
     required: ["audiences"],
     properties: {
-      audiences: { array: "string", description: "The intended audiences; the API server's when empty." },
+      audiences: arrayOf("string", "The intended audiences; the API server's when empty."),
       expirationSeconds: int("The requested lifetime in seconds, at least 600; the server may shorten it."),
-      boundObjectRef: {
-        ref: "io.k8s.api.authentication.v1.BoundObjectReference",
-        description: "An object the token is bound to: it is invalid once the object is deleted.",
-      },
+      boundObjectRef: refTo(
+        "io.k8s.api.authentication.v1.BoundObjectReference",
+        "An object the token is bound to: it is invalid once the object is deleted.",
+      ),
     },
   },
   "io.k8s.api.authentication.v1.BoundObjectReference": {
@@ -204,7 +209,7 @@ const userInfo: Definition = {
   properties: {
     username: str("The name that uniquely identifies the user."),
     uid: str("A unique value that identifies the user across time."),
-    groups: { array: "string", description: "The groups the user is in." },
+    groups: arrayOf("string", "The groups the user is in."),
     extra: { map: "string", description: "Further information the authenticator gives." },
   },
 }
@@ -215,8 +220,8 @@ const authenticationDefinitions: Readonly<Record<string, Definition>> = {
     kind("authentication.k8s.io", "v1", "TokenReview"),
     "TokenReview authenticates a token to a known user.",
     {
-      spec: { ref: "io.k8s.api.authentication.v1.TokenReviewSpec", description: "The request being evaluated." },
-      status: { ref: "io.k8s.api.authentication.v1.TokenReviewStatus", description: "The result of the review." },
+      spec: refTo("io.k8s.api.authentication.v1.TokenReviewSpec", "The request being evaluated."),
+      status: refTo("io.k8s.api.authentication.v1.TokenReviewStatus", "The result of the review."),
     },
     ["spec"],
   ),
@@ -224,15 +229,15 @@ const authenticationDefinitions: Readonly<Record<string, Definition>> = {
     description: "A description of the token authentication request.",
     properties: {
       token: str("The opaque bearer token."),
-      audiences: { array: "string", description: "Audiences the token must be valid for; the API server's if none." },
+      audiences: arrayOf("string", "Audiences the token must be valid for; the API server's if none."),
     },
   },
   "io.k8s.api.authentication.v1.TokenReviewStatus": {
     description: "The result of a token review.",
     properties: {
       authenticated: { type: "boolean", description: "Whether the token is valid." },
-      user: { ref: "io.k8s.api.authentication.v1.UserInfo", description: "The user the token belongs to." },
-      audiences: { array: "string", description: "The audiences the token is valid for." },
+      user: refTo("io.k8s.api.authentication.v1.UserInfo", "The user the token belongs to."),
+      audiences: arrayOf("string", "The audiences the token is valid for."),
       error: str("Why the token could not be checked."),
     },
   },
@@ -241,15 +246,12 @@ const authenticationDefinitions: Readonly<Record<string, Definition>> = {
     kind("authentication.k8s.io", "v1", "SelfSubjectReview"),
     "SelfSubjectReview returns the user attributes the server holds for the caller.",
     {
-      status: {
-        ref: "io.k8s.api.authentication.v1.SelfSubjectReviewStatus",
-        description: "The user attributes of the caller.",
-      },
+      status: refTo("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", "The user attributes of the caller."),
     },
   ),
   "io.k8s.api.authentication.v1.SelfSubjectReviewStatus": {
     description: "The user attributes of the caller.",
-    properties: { userInfo: { ref: "io.k8s.api.authentication.v1.UserInfo", description: "The caller." } },
+    properties: { userInfo: refTo("io.k8s.api.authentication.v1.UserInfo", "The caller.") },
   },
 }
 
@@ -259,28 +261,25 @@ const authorizationDefinitions: Readonly<Record<string, Definition>> = {
     kind("authorization.k8s.io", "v1", "SelfSubjectAccessReview"),
     "SelfSubjectAccessReview checks whether the caller can perform an action.",
     {
-      spec: {
-        ref: "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
-        description: "The action being evaluated; exactly one of its attributes must be set.",
-      },
-      status: {
-        ref: "io.k8s.api.authorization.v1.SubjectAccessReviewStatus",
-        description: "Whether the action is allowed.",
-      },
+      spec: refTo(
+        "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
+        "The action being evaluated; exactly one of its attributes must be set.",
+      ),
+      status: refTo("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", "Whether the action is allowed."),
     },
     ["spec"],
   ),
   "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec": {
     description: "A description of the access request.",
     properties: {
-      resourceAttributes: {
-        ref: "io.k8s.api.authorization.v1.ResourceAttributes",
-        description: "The attributes of a resource request.",
-      },
-      nonResourceAttributes: {
-        ref: "io.k8s.api.authorization.v1.NonResourceAttributes",
-        description: "The attributes of a request for a path that is not a resource.",
-      },
+      resourceAttributes: refTo(
+        "io.k8s.api.authorization.v1.ResourceAttributes",
+        "The attributes of a resource request.",
+      ),
+      nonResourceAttributes: refTo(
+        "io.k8s.api.authorization.v1.NonResourceAttributes",
+        "The attributes of a request for a path that is not a resource.",
+      ),
     },
   },
   "io.k8s.api.authorization.v1.ResourceAttributes": {

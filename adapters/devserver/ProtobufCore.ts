@@ -8,21 +8,19 @@
  * @module
  */
 import type { Message } from "./Protobuf.ts"
-import { f, listMeta, message, objectMeta } from "./ProtobufMeta.ts"
+import { f, listMeta, message, objectMeta, strings } from "./ProtobufMeta.ts"
 
 /** A list kind: metadata = 1 (ListMeta), items = 2. */
 const list = (name: string, item: Message): Message =>
   message(name, f(1, "metadata", listMeta), f(2, "items", item, "repeated"))
 
+/** An object kind with metadata = 1, spec = 2 and status = 3. */
+const specAndStatus = (name: string, spec: Message, status: Message): Message =>
+  message(name, f(1, "metadata", objectMeta), f(2, "spec", spec), f(3, "status", status))
+
 const objectReference = message(
   "ObjectReference",
-  f(1, "kind"),
-  f(2, "namespace"),
-  f(3, "name"),
-  f(4, "uid"),
-  f(5, "apiVersion"),
-  f(6, "resourceVersion"),
-  f(7, "fieldPath"),
+  ...strings({ kind: 1, namespace: 2, name: 3, uid: 4, apiVersion: 5, resourceVersion: 6, fieldPath: 7 }),
 )
 
 /** `core/v1` ServiceAccount. */
@@ -34,32 +32,29 @@ export const serviceAccount: Message = message(
   f(4, "automountServiceAccountToken", "bool", "optional"),
 )
 
-/** `core/v1` Namespace. */
-export const namespace: Message = message(
-  "Namespace",
-  f(1, "metadata", objectMeta),
-  f(2, "spec", message("NamespaceSpec", f(1, "finalizers", "string", "repeated"))),
+const namespaceStatus = message(
+  "NamespaceStatus",
+  f(1, "phase"),
   f(
-    3,
-    "status",
+    2,
+    "conditions",
     message(
-      "NamespaceStatus",
-      f(1, "phase"),
-      f(
-        2,
-        "conditions",
-        message(
-          "NamespaceCondition",
-          f(1, "type"),
-          f(2, "status"),
-          f(4, "lastTransitionTime", "time"),
-          f(5, "reason"),
-          f(6, "message"),
-        ),
-        "repeated",
-      ),
+      "NamespaceCondition",
+      f(1, "type"),
+      f(2, "status"),
+      f(4, "lastTransitionTime", "time"),
+      f(5, "reason"),
+      f(6, "message"),
     ),
+    "repeated",
   ),
+)
+
+/** `core/v1` Namespace. */
+export const namespace: Message = specAndStatus(
+  "Namespace",
+  message("NamespaceSpec", f(1, "finalizers", "string", "repeated")),
+  namespaceStatus,
 )
 
 /** `core/v1` Secret. */
@@ -88,42 +83,30 @@ const nodeSystemInfo = message(
   ].map((name, i) => f(i + 1, name)),
 )
 
-/** `core/v1` Node (the parts of its spec and status this server's nodes can have, and every Go value field). */
-export const node: Message = message(
-  "Node",
-  f(1, "metadata", objectMeta),
-  f(
-    2,
-    "spec",
-    message(
-      "NodeSpec",
-      f(1, "podCIDR"),
-      f(2, "externalID"),
-      f(3, "providerID"),
-      f(4, "unschedulable", "bool"),
-      f(5, "taints", message("Taint", f(1, "key"), f(2, "value"), f(3, "effect")), "repeated"),
-      f(7, "podCIDRs", "string", "repeated"),
-    ),
-  ),
-  f(
-    3,
-    "status",
-    message(
-      "NodeStatus",
-      f(3, "phase"),
-      f(5, "addresses", message("NodeAddress", f(1, "type"), f(2, "address")), "repeated"),
-      f(
-        6,
-        "daemonEndpoints",
-        message(
-          "NodeDaemonEndpoints",
-          f(1, "kubeletEndpoint", message("DaemonEndpoint", f(1, "Port", "int32"))),
-        ),
-      ),
-      f(7, "nodeInfo", nodeSystemInfo),
-    ),
-  ),
+const nodeSpec = message(
+  "NodeSpec",
+  f(1, "podCIDR"),
+  f(2, "externalID"),
+  f(3, "providerID"),
+  f(4, "unschedulable", "bool"),
+  f(5, "taints", message("Taint", f(1, "key"), f(2, "value"), f(3, "effect")), "repeated"),
+  f(7, "podCIDRs", "string", "repeated"),
 )
+
+const nodeStatus = message(
+  "NodeStatus",
+  f(3, "phase"),
+  f(5, "addresses", message("NodeAddress", f(1, "type"), f(2, "address")), "repeated"),
+  f(
+    6,
+    "daemonEndpoints",
+    message("NodeDaemonEndpoints", f(1, "kubeletEndpoint", message("DaemonEndpoint", f(1, "Port", "int32")))),
+  ),
+  f(7, "nodeInfo", nodeSystemInfo),
+)
+
+/** `core/v1` Node (the parts of its spec and status this server's nodes can have, and every Go value field). */
+export const node: Message = specAndStatus("Node", nodeSpec, nodeStatus)
 
 const container = message(
   "Container",
@@ -178,48 +161,25 @@ const volume = message(
   f(2, "volumeSource", message("VolumeSource", f(26, "projected", projectedVolumeSource, "optional")), "inline"),
 )
 
-/** `core/v1` Pod (the volumes, containers and status this server's pods have, and every Go value field). */
-export const pod: Message = message(
-  "Pod",
-  f(1, "metadata", objectMeta),
-  f(
-    2,
-    "spec",
-    message(
-      "PodSpec",
-      f(1, "volumes", volume, "repeated"),
-      f(2, "containers", container, "repeated"),
-      f(3, "restartPolicy"),
-      f(6, "dnsPolicy"),
-      f(8, "serviceAccountName"),
-      f(9, "serviceAccount"),
-      f(10, "nodeName"),
-      f(11, "hostNetwork", "bool"),
-      f(12, "hostPID", "bool"),
-      f(13, "hostIPC", "bool"),
-      f(16, "hostname"),
-      f(17, "subdomain"),
-      f(19, "schedulerName"),
-      f(24, "priorityClassName"),
-    ),
-  ),
-  f(
-    3,
-    "status",
-    message(
-      "PodStatus",
-      f(1, "phase"),
-      f(3, "message"),
-      f(4, "reason"),
-      f(5, "hostIP"),
-      f(6, "podIP"),
-      f(9, "qosClass"),
-      f(11, "nominatedNodeName"),
-      f(14, "resize"),
-      f(17, "observedGeneration", "int64"),
-    ),
-  ),
+const podSpec = message(
+  "PodSpec",
+  f(1, "volumes", volume, "repeated"),
+  f(2, "containers", container, "repeated"),
+  ...strings({ restartPolicy: 3, dnsPolicy: 6, serviceAccountName: 8, serviceAccount: 9, nodeName: 10 }),
+  f(11, "hostNetwork", "bool"),
+  f(12, "hostPID", "bool"),
+  f(13, "hostIPC", "bool"),
+  ...strings({ hostname: 16, subdomain: 17, schedulerName: 19, priorityClassName: 24 }),
 )
+
+const podStatus = message(
+  "PodStatus",
+  ...strings({ phase: 1, message: 3, reason: 4, hostIP: 5, podIP: 6, qosClass: 9, nominatedNodeName: 11, resize: 14 }),
+  f(17, "observedGeneration", "int64"),
+)
+
+/** `core/v1` Pod (the volumes, containers and status this server's pods have, and every Go value field). */
+export const pod: Message = specAndStatus("Pod", podSpec, podStatus)
 
 const groupVersion = message("GroupVersionForDiscovery", f(1, "groupVersion"), f(2, "version"))
 const serverAddress = message("ServerAddressByClientCIDR", f(1, "clientCIDR"), f(2, "serverAddress"))

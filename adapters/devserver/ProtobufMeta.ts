@@ -9,6 +9,9 @@ import type { Field, FieldType, Message } from "./Protobuf.ts"
 /** A field (a Go value unless `label` says otherwise). */
 export const f = (no: number, json: string, type: FieldType = "string", label?: Field["label"]): Field =>
   label === undefined ? { no, json, type } : { no, json, type, label }
+/** Plain string fields, given as `{ jsonName: number }` in number order. */
+export const strings = (fields: Readonly<Record<string, number>>): ReadonlyArray<Field> =>
+  Object.entries(fields).map(([json, no]) => f(no, json))
 /** A message of fields in number order. */
 export const message = (name: string, ...fields: ReadonlyArray<Field>): Message => ({ name, fields })
 
@@ -36,12 +39,7 @@ const ownerReference = message(
 /** `meta/v1` ObjectMeta. */
 export const objectMeta: Message = message(
   "ObjectMeta",
-  f(1, "name"),
-  f(2, "generateName"),
-  f(3, "namespace"),
-  f(4, "selfLink"),
-  f(5, "uid"),
-  f(6, "resourceVersion"),
+  ...strings({ name: 1, generateName: 2, namespace: 3, selfLink: 4, uid: 5, resourceVersion: 6 }),
   f(7, "generation", "int64"),
   f(8, "creationTimestamp", "time"),
   f(9, "deletionTimestamp", "time", "optional"),

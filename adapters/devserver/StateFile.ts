@@ -100,25 +100,27 @@ export interface RuleInput {
   /** Object names the rule covers. @default ["*"] */
   readonly names?: ReadonlyArray<string>
 }
-/** The whole state. Every list is optional. */
-export interface StateInput {
+/** What each list of a state file holds, by key. */
+export interface StateEntries {
   /** Namespaces (names or objects). */
-  readonly namespaces?: ReadonlyArray<string | NamespaceInput>
+  readonly namespaces: string | NamespaceInput
   /** Service accounts. */
-  readonly serviceAccounts?: ReadonlyArray<ObjectInput>
+  readonly serviceAccounts: ObjectInput
   /** Pods (bound-token targets). */
-  readonly pods?: ReadonlyArray<PodInput>
+  readonly pods: PodInput
   /** Secrets (bound-token targets). */
-  readonly secrets?: ReadonlyArray<ObjectInput>
+  readonly secrets: ObjectInput
   /** Nodes (bound-token targets). */
-  readonly nodes?: ReadonlyArray<NodeInput>
+  readonly nodes: NodeInput
   /** Users and their extra groups. */
-  readonly users?: ReadonlyArray<UserInput>
+  readonly users: UserInput
   /** Static bearer tokens. */
-  readonly staticTokens?: ReadonlyArray<StaticTokenInput>
+  readonly staticTokens: StaticTokenInput
   /** Authorization rules (members of `system:masters` need none). */
-  readonly rules?: ReadonlyArray<RuleInput>
+  readonly rules: RuleInput
 }
+/** The whole state: a list of each kind of entry. Every list is optional. */
+export type StateInput = { readonly [K in keyof StateEntries]?: ReadonlyArray<StateEntries[K]> }
 
 const ObjectFields = { namespace: Name, name: Name, uid: opt(Name) }
 

@@ -71,6 +71,7 @@ export type {
   ObjectInput,
   PodInput,
   RuleInput,
+  StateEntries,
   StateInput,
   StaticTokenInput,
   UserInput,

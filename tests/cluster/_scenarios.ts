@@ -65,6 +65,17 @@ const post = (
   body?: Body,
   extra: Partial<HttpScenario> = {},
 ): HttpScenario => ({ kind: "http", name, as, method: "POST", path, ...(body ? { body } : {}), ...extra })
+/** A TokenRequest sent by `as` for service account `account`. */
+const tokenFor = (
+  name: string,
+  as: IdentityName,
+  account: string,
+  spec: Record<string, unknown>,
+  metadata?: Record<string, unknown>,
+): HttpScenario => post(name, as, token(account), tr(spec, metadata))
+/** The most common case: admin asks for a token of `builder`. */
+const builderToken = (name: string, spec: Record<string, unknown>, metadata?: Record<string, unknown>): HttpScenario =>
+  tokenFor(name, "admin", "builder", spec, metadata)
 const get = (name: string, as: IdentityName, path: string, extra: Partial<HttpScenario> = {}): HttpScenario => ({
   kind: "http",
   name,
@@ -80,10 +91,17 @@ const kubectl = (
   args: string | ReadonlyArray<string>,
   extra: Partial<KubectlScenario> = {},
 ): KubectlScenario => ({ kind: "kubectl", name, as, args: typeof args === "string" ? args.split(" ") : args, ...extra })
+/** `kubectl create token builder` as admin with these flags, named after them. */
+const createToken = (name: string, flags: string): KubectlScenario =>
+  kubectl(`kubectl create token ${name}`, "admin", `create token builder ${flags}`)
+/** kubectl's flags binding the token to an object. */
+const boundTo = (kind: string, name: string) => `--bound-object-kind ${kind} --bound-object-name ${name}`
 const ref = (kind: string, name: string, extra: Record<string, string> = {}) => ({
   boundObjectRef: { kind, apiVersion: "v1", name, ...extra },
 })
 const uid = (key: string) => `{{uid:${key}}}`
+/** A binding to a pod, with the pod's UID. */
+const boundPod = (name: string) => ref("Pod", name, { uid: uid(`Pod/${name}`) })
 const wrongUid = "00000000-0000-4000-8000-000000000000"
 const review = (tokenRef: string, audiences?: ReadonlyArray<string>) => ({
   json: {
@@ -92,6 +110,12 @@ const review = (tokenRef: string, audiences?: ReadonlyArray<string>) => ({
     spec: { token: tokenRef, ...(audiences === undefined ? {} : { audiences }) },
   },
 })
+/** `kubectl create -f -` as admin, given a TokenReview of `tokenRef` on stdin. */
+const createReview = (name: string, tokenRef: string, args = "create -f - -o json"): KubectlScenario =>
+  kubectl(name, "admin", args, { stdin: JSON.stringify(review(tokenRef).json) })
+const canCreateToken = "auth can-i create serviceaccounts/token"
+/** kubectl's flags watching service account builder for two seconds. */
+const watchBuilder = "--field-selector metadata.name=builder --watch --request-timeout 2s"
 const ssr = { json: { apiVersion: "authentication.k8s.io/v1", kind: "SelfSubjectReview" } }
 const ssar = (verb: string, resource: string, namespace?: string, subresource?: string, name?: string) => ({
   json: {
@@ -109,6 +133,9 @@ const ssar = (verb: string, resource: string, namespace?: string, subresource?: 
   },
 })
 const kubectlAccept = "application/vnd.kubernetes.protobuf,application/json"
+const kubectlAccepts: Partial<HttpScenario> = { headers: { accept: kubectlAccept } }
+/** A TokenRequest body in protobuf with this spec. */
+const proto = (spec: ProtoTokenRequest["spec"]): Body => ({ protobuf: { spec } })
 const aggregated =
   "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
 const notServed =
@@ -120,48 +147,28 @@ const ssarPath = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 /** The scenarios, in the order of the table. */
 export const scenarios: ReadonlyArray<Scenario> = [
   // TokenRequest: defaults, validation and the order of the checks
-  post("TokenRequest with an empty spec (defaults)", "admin", token("builder"), tr({})),
-  post(
-    "TokenRequest with audiences and 1200 s",
-    "admin",
-    token("builder"),
-    tr({ audiences: ["vault", "api"], expirationSeconds: 1200 }),
-  ),
-  post("TokenRequest with an empty audience list", "admin", token("builder"), tr({ audiences: [] })),
-  post("TokenRequest of exactly 600 s", "admin", token("builder"), tr({ expirationSeconds: 600 })),
-  post("TokenRequest of 599 s (too short)", "admin", token("builder"), tr({ expirationSeconds: 599 })),
-  post("TokenRequest of 10 s (too short)", "admin", token("builder"), tr({ expirationSeconds: 10 })),
-  post("TokenRequest of 0 s", "admin", token("builder"), tr({ expirationSeconds: 0 })),
-  post("TokenRequest of -5 s", "admin", token("builder"), tr({ expirationSeconds: -5 })),
-  post("TokenRequest longer than 2^32 s", "admin", token("builder"), tr({ expirationSeconds: 4294967297 })),
-  post("TokenRequest of exactly the maximum (7200 s)", "admin", token("builder"), tr({ expirationSeconds: 7200 })),
-  post(
-    "TokenRequest of 3 h, capped to 2 h with a warning",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 10800 }),
-  ),
-  post("TokenRequest of 1200.5 s (not an integer)", "admin", token("builder"), tr({ expirationSeconds: 1200.5 })),
-  post("TokenRequest with expirationSeconds as a string", "admin", token("builder"), tr({ expirationSeconds: "1200" })),
-  post("TokenRequest with audiences as a string", "admin", token("builder"), tr({ audiences: "vault" })),
-  post("TokenRequest whose metadata.name differs from the URL", "admin", token("builder"), tr({}, { name: "other" })),
-  post("TokenRequest whose metadata.name matches the URL", "admin", token("builder"), tr({}, { name: "builder" })),
-  post("TokenRequest whose metadata.namespace differs", "admin", token("builder"), tr({}, { namespace: "default" })),
-  post(
-    "TokenRequest with a wrong service-account UID",
-    "admin",
-    token("builder"),
-    tr({}, { uid: wrongUid }),
-  ),
-  post(
-    "TokenRequest with the right service-account UID",
-    "admin",
-    token("builder"),
-    tr({}, { uid: uid("ServiceAccount/builder") }),
-  ),
-  post("TokenRequest with expirationSeconds null", "admin", token("builder"), tr({ expirationSeconds: null })),
-  post("TokenRequest with an empty boundObjectRef", "admin", token("builder"), tr({ boundObjectRef: {} })),
-  post("TokenRequest with an empty-string audience", "admin", token("builder"), tr({ audiences: [""] })),
+  builderToken("TokenRequest with an empty spec (defaults)", {}),
+  builderToken("TokenRequest with audiences and 1200 s", { audiences: ["vault", "api"], expirationSeconds: 1200 }),
+  builderToken("TokenRequest with an empty audience list", { audiences: [] }),
+  builderToken("TokenRequest of exactly 600 s", { expirationSeconds: 600 }),
+  builderToken("TokenRequest of 599 s (too short)", { expirationSeconds: 599 }),
+  builderToken("TokenRequest of 10 s (too short)", { expirationSeconds: 10 }),
+  builderToken("TokenRequest of 0 s", { expirationSeconds: 0 }),
+  builderToken("TokenRequest of -5 s", { expirationSeconds: -5 }),
+  builderToken("TokenRequest longer than 2^32 s", { expirationSeconds: 4294967297 }),
+  builderToken("TokenRequest of exactly the maximum (7200 s)", { expirationSeconds: 7200 }),
+  builderToken("TokenRequest of 3 h, capped to 2 h with a warning", { expirationSeconds: 10800 }),
+  builderToken("TokenRequest of 1200.5 s (not an integer)", { expirationSeconds: 1200.5 }),
+  builderToken("TokenRequest with expirationSeconds as a string", { expirationSeconds: "1200" }),
+  builderToken("TokenRequest with audiences as a string", { audiences: "vault" }),
+  builderToken("TokenRequest whose metadata.name differs from the URL", {}, { name: "other" }),
+  builderToken("TokenRequest whose metadata.name matches the URL", {}, { name: "builder" }),
+  builderToken("TokenRequest whose metadata.namespace differs", {}, { namespace: "default" }),
+  builderToken("TokenRequest with a wrong service-account UID", {}, { uid: wrongUid }),
+  builderToken("TokenRequest with the right service-account UID", {}, { uid: uid("ServiceAccount/builder") }),
+  builderToken("TokenRequest with expirationSeconds null", { expirationSeconds: null }),
+  builderToken("TokenRequest with an empty boundObjectRef", { boundObjectRef: {} }),
+  builderToken("TokenRequest with an empty-string audience", { audiences: [""] }),
   post("TokenRequest with a charset in the Content-Type", "admin", token("builder"), {
     raw: JSON.stringify(tr({ expirationSeconds: 700 }).json),
     contentType: "application/json; charset=utf-8",
@@ -176,19 +183,9 @@ export const scenarios: ReadonlyArray<Scenario> = [
     tr({}),
   ),
   post("order: missing service account and 10 s", "admin", token("ghost"), tr({ expirationSeconds: 10 })),
-  post("order: name mismatch and 10 s", "admin", token("builder"), tr({ expirationSeconds: 10 }, { name: "other" })),
-  post(
-    "order: wrong UID and 10 s",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 10 }, { uid: wrongUid }),
-  ),
-  post(
-    "order: 10 s and a missing bound pod",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 10, ...ref("Pod", "ghost") }),
-  ),
+  builderToken("order: name mismatch and 10 s", { expirationSeconds: 10 }, { name: "other" }),
+  builderToken("order: wrong UID and 10 s", { expirationSeconds: 10 }, { uid: wrongUid }),
+  builderToken("order: 10 s and a missing bound pod", { expirationSeconds: 10, ...ref("Pod", "ghost") }),
   post("order: missing service account and a missing bound pod", "admin", token("ghost"), tr(ref("Pod", "ghost"))),
   get("GET on the token subresource", "admin", token("builder")),
   {
@@ -203,68 +200,34 @@ export const scenarios: ReadonlyArray<Scenario> = [
   // binding
   // each kind of object: the object, a missing one, the object with a wrong UID
   ...([["Pod", "web"], ["Secret", "creds"], ["Node", "node-a"]] as const).flatMap(([kind, name]) => [
-    post(`bound to ${kind} ${name}`, "admin", token("builder"), tr(ref(kind, name))),
-    post(`bound to a missing ${kind}`, "admin", token("builder"), tr(ref(kind, "ghost"))),
-    post(
-      `bound to ${kind} ${name} with a wrong UID`,
-      "admin",
-      token("builder"),
-      tr(ref(kind, name, { uid: wrongUid })),
-    ),
+    builderToken(`bound to ${kind} ${name}`, ref(kind, name)),
+    builderToken(`bound to a missing ${kind}`, ref(kind, "ghost")),
+    builderToken(`bound to ${kind} ${name} with a wrong UID`, ref(kind, name, { uid: wrongUid })),
   ]),
-  post("bound to Pod web with its UID", "admin", token("builder"), tr(ref("Pod", "web", { uid: uid("Pod/web") }))),
-  post("bound to a Pod of another service account", "admin", token("builder"), tr(ref("Pod", "stray"))),
-  post("bound to a ConfigMap", "admin", token("builder"), tr(ref("ConfigMap", "settings"))),
-  post(
-    "bound to an apps/v1 Deployment",
-    "admin",
-    token("builder"),
-    tr({ boundObjectRef: { kind: "Deployment", apiVersion: "apps/v1", name: "web" } }),
-  ),
-  post(
-    "bound to a Pod without apiVersion",
-    "admin",
-    token("builder"),
-    tr({ boundObjectRef: { kind: "Pod", name: "web" } }),
-  ),
+  builderToken("bound to Pod web with its UID", boundPod("web")),
+  builderToken("bound to a Pod of another service account", ref("Pod", "stray")),
+  builderToken("bound to a ConfigMap", ref("ConfigMap", "settings")),
+  builderToken("bound to an apps/v1 Deployment", {
+    boundObjectRef: { kind: "Deployment", apiVersion: "apps/v1", name: "web" },
+  }),
+  builderToken("bound to a Pod without apiVersion", { boundObjectRef: { kind: "Pod", name: "web" } }),
   // capping and the 3607-second extension
-  post("3607 s unbound: not extended", "admin", token("builder"), tr({ expirationSeconds: 3607 })),
-  post(
-    "3607 s bound to a Pod: extended, warnafter",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 3607, ...ref("Pod", "web") }),
-  ),
-  post(
-    "3607 s bound to a Pod with a foreign audience: not extended",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 3607, audiences: ["vault"], ...ref("Pod", "web") }),
-  ),
-  post(
-    "3607 s bound to a Secret: not extended",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 3607, ...ref("Secret", "creds") }),
-  ),
-  post(
-    "3608 s bound to a Pod: not extended",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 3608, ...ref("Pod", "web") }),
-  ),
-  post(
-    "3 h bound to a Pod: capped, not extended",
-    "admin",
-    token("builder"),
-    tr({ expirationSeconds: 10800, ...ref("Pod", "web") }),
-  ),
+  builderToken("3607 s unbound: not extended", { expirationSeconds: 3607 }),
+  builderToken("3607 s bound to a Pod: extended, warnafter", { expirationSeconds: 3607, ...ref("Pod", "web") }),
+  builderToken("3607 s bound to a Pod with a foreign audience: not extended", {
+    expirationSeconds: 3607,
+    audiences: ["vault"],
+    ...ref("Pod", "web"),
+  }),
+  builderToken("3607 s bound to a Secret: not extended", { expirationSeconds: 3607, ...ref("Secret", "creds") }),
+  builderToken("3608 s bound to a Pod: not extended", { expirationSeconds: 3608, ...ref("Pod", "web") }),
+  builderToken("3 h bound to a Pod: capped, not extended", { expirationSeconds: 10800, ...ref("Pod", "web") }),
   // protobuf and other bodies
   post(
     "protobuf TokenRequest, no fields (kubectl create token)",
     "admin",
     token("builder"),
-    { protobuf: { spec: {} } },
+    proto({}),
     { headers: { accept: "application/json" } },
   ),
   post("protobuf TokenRequest with audience and 600 s", "admin", token("builder"), {
@@ -273,13 +236,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
   post("protobuf TokenRequest bound to Pod web", "admin", token("builder"), {
     protobuf: { spec: { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web" } } },
   }, { headers: { accept: "application/json" } }),
-  post("protobuf TokenRequest of 10 s", "admin", token("builder"), { protobuf: { spec: { expirationSeconds: 10 } } }, {
+  post("protobuf TokenRequest of 10 s", "admin", token("builder"), proto({ expirationSeconds: 10 }), {
     headers: { accept: "application/json" },
   }),
   // protobuf replies, where the client's Accept prefers them
-  post("protobuf TokenRequest, kubectl's Accept header", "admin", token("builder"), { protobuf: { spec: {} } }, {
-    headers: { accept: kubectlAccept },
-  }),
+  post("protobuf TokenRequest, kubectl's Accept header", "admin", token("builder"), proto({}), kubectlAccepts),
   post("protobuf TokenRequest bound to Pod web, kubectl's Accept", "admin", token("builder"), {
     protobuf: {
       spec: {
@@ -288,68 +249,64 @@ export const scenarios: ReadonlyArray<Scenario> = [
         boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web" },
       },
     },
-  }, { headers: { accept: kubectlAccept } }),
-  post("protobuf TokenRequest, Accept protobuf then */*", "admin", token("builder"), { protobuf: { spec: {} } }, {
+  }, kubectlAccepts),
+  post("protobuf TokenRequest, Accept protobuf then */*", "admin", token("builder"), proto({}), {
     headers: { accept: "application/vnd.kubernetes.protobuf, */*" },
   }),
   post("protobuf TokenRequest of 10 s, kubectl's Accept (422 Status)", "admin", token("builder"), {
     protobuf: { spec: { expirationSeconds: 10 } },
-  }, { headers: { accept: kubectlAccept } }),
+  }, kubectlAccepts),
   post("protobuf TokenRequest by bob, kubectl's Accept (403 Status)", "bob", token("builder"), {
     protobuf: { spec: {} },
-  }, { headers: { accept: kubectlAccept } }),
-  post("TokenRequest for a missing account, kubectl's Accept (404 Status)", "admin", token("ghost"), tr({}), {
-    headers: { accept: kubectlAccept },
-  }),
-  get("a malformed bearer token, kubectl's Accept (401 Status)", "bad-bearer", `/api/v1/namespaces/${ns}/pods`, {
-    headers: { accept: kubectlAccept },
-  }),
-  post("SelfSubjectReview, kubectl's Accept", "alice", ssrPath, ssr, { headers: { accept: kubectlAccept } }),
-  post("SelfSubjectReview as the static token, kubectl's Accept", "ci", ssrPath, ssr, {
-    headers: { accept: kubectlAccept },
-  }),
+  }, kubectlAccepts),
+  post(
+    "TokenRequest for a missing account, kubectl's Accept (404 Status)",
+    "admin",
+    token("ghost"),
+    tr({}),
+    kubectlAccepts,
+  ),
+  get(
+    "a malformed bearer token, kubectl's Accept (401 Status)",
+    "bad-bearer",
+    `/api/v1/namespaces/${ns}/pods`,
+    kubectlAccepts,
+  ),
+  post("SelfSubjectReview, kubectl's Accept", "alice", ssrPath, ssr, kubectlAccepts),
+  post("SelfSubjectReview as the static token, kubectl's Accept", "ci", ssrPath, ssr, kubectlAccepts),
   post(
     "SelfSubjectAccessReview, kubectl's Accept",
     "alice",
     ssarPath,
     ssar("create", "serviceaccounts", ns, "token", "builder"),
-    {
-      headers: { accept: kubectlAccept },
-    },
+    kubectlAccepts,
   ),
-  post("TokenReview, kubectl's Accept", "ci", tokenReviews, review("{{sa}}"), { headers: { accept: kubectlAccept } }),
-  post("TokenReview of garbage, kubectl's Accept", "ci", tokenReviews, review("garbage"), {
-    headers: { accept: kubectlAccept },
-  }),
+  post("TokenReview, kubectl's Accept", "ci", tokenReviews, review("{{sa}}"), kubectlAccepts),
+  post("TokenReview of garbage, kubectl's Accept", "ci", tokenReviews, review("garbage"), kubectlAccepts),
   get(
     "alice gets service account builder, kubectl's Accept",
     "alice",
     `/api/v1/namespaces/${ns}/serviceaccounts/builder`,
-    {
-      headers: { accept: kubectlAccept },
-    },
+    kubectlAccepts,
   ),
-  get("alice lists service accounts, kubectl's Accept", "alice", `/api/v1/namespaces/${ns}/serviceaccounts`, {
-    headers: { accept: kubectlAccept },
-  }),
-  get("admin gets namespace diff, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}`, {
-    headers: { accept: kubectlAccept },
-  }),
-  get("admin lists secrets, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}/secrets`, {
-    headers: { accept: kubectlAccept },
-  }),
+  get(
+    "alice lists service accounts, kubectl's Accept",
+    "alice",
+    `/api/v1/namespaces/${ns}/serviceaccounts`,
+    kubectlAccepts,
+  ),
+  get("admin gets namespace diff, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}`, kubectlAccepts),
+  get("admin lists secrets, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}/secrets`, kubectlAccepts),
   get(
     "watch service accounts, kubectl's Accept",
     "admin",
     `/api/v1/namespaces/${ns}/serviceaccounts?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dbuilder`,
-    { headers: { accept: kubectlAccept } },
+    kubectlAccepts,
   ),
-  get("/api, kubectl's Accept", "alice", "/api", { headers: { accept: kubectlAccept } }),
+  get("/api, kubectl's Accept", "alice", "/api", kubectlAccepts),
   get("/api/v1, kubectl's Accept", "alice", "/api/v1", { headers: { accept: kubectlAccept }, view: "discovery" }),
   get("/apis, kubectl's Accept", "alice", "/apis", { headers: { accept: kubectlAccept }, view: "discovery" }),
-  get("/apis/authentication.k8s.io, kubectl's Accept", "alice", "/apis/authentication.k8s.io", {
-    headers: { accept: kubectlAccept },
-  }),
+  get("/apis/authentication.k8s.io, kubectl's Accept", "alice", "/apis/authentication.k8s.io", kubectlAccepts),
   get("/apis/authorization.k8s.io/v1, kubectl's Accept", "alice", "/apis/authorization.k8s.io/v1", {
     headers: { accept: kubectlAccept },
     view: "discovery",
@@ -381,38 +338,19 @@ export const scenarios: ReadonlyArray<Scenario> = [
   post("the other server's token asks for builder", "foreign-sa-token", token("builder"), tr({})),
   post("a deleted service account's token asks for builder", "deleted-sa-token", token("builder"), tr({})),
   // the Node authorizer and NodeRestriction
-  post(
-    "node-a: builder bound to its pod web",
-    "node-a",
-    token("builder"),
-    tr(ref("Pod", "web", { uid: uid("Pod/web") })),
-  ),
-  post(
-    "node-a: builder bound to web, audience vault (in the pod spec)",
-    "node-a",
-    token("builder"),
-    tr({ audiences: ["vault"], ...ref("Pod", "web", { uid: uid("Pod/web") }) }),
-  ),
-  post(
-    "node-a: builder bound to web, audience elsewhere (not in the pod spec)",
-    "node-a",
-    token("builder"),
-    tr({ audiences: ["elsewhere"], ...ref("Pod", "web", { uid: uid("Pod/web") }) }),
-  ),
+  tokenFor("node-a: builder bound to its pod web", "node-a", "builder", boundPod("web")),
+  tokenFor("node-a: builder bound to web, audience vault (in the pod spec)", "node-a", "builder", {
+    audiences: ["vault"],
+    ...boundPod("web"),
+  }),
+  tokenFor("node-a: builder bound to web, audience elsewhere (not in the pod spec)", "node-a", "builder", {
+    audiences: ["elsewhere"],
+    ...boundPod("web"),
+  }),
   post("node-a: builder, not bound", "node-a", token("builder"), tr({})),
   post("node-a: builder bound to web without a UID", "node-a", token("builder"), tr(ref("Pod", "web"))),
-  post(
-    "node-a: builder bound to far (on node-b)",
-    "node-a",
-    token("builder"),
-    tr(ref("Pod", "far", { uid: uid("Pod/far") })),
-  ),
-  post(
-    "node-a: other bound to stray (on node-a)",
-    "node-a",
-    token("other"),
-    tr(ref("Pod", "stray", { uid: uid("Pod/stray") })),
-  ),
+  tokenFor("node-a: builder bound to far (on node-b)", "node-a", "builder", boundPod("far")),
+  tokenFor("node-a: other bound to stray (on node-a)", "node-a", "other", boundPod("stray")),
   post("node-a: default (no pod on the node)", "node-a", token("default"), tr({})),
   // reads
   get("alice gets service account builder", "alice", `/api/v1/namespaces/${ns}/serviceaccounts/builder`),
@@ -527,23 +465,11 @@ export const scenarios: ReadonlyArray<Scenario> = [
   get("JWKS as anonymous", "anonymous", "/openid/v1/jwks"),
   // kubectl
   kubectl("kubectl create token builder", "admin", "create token builder"),
-  kubectl(
-    "kubectl create token -o json, audience and 10m",
-    "admin",
-    "create token builder --audience vault --duration 10m -o json",
-  ),
-  kubectl("kubectl create token --duration 5m", "admin", "create token builder --duration 5m"),
-  kubectl("kubectl create token --duration 3h (capped)", "admin", "create token builder --duration 3h -o json"),
-  kubectl(
-    "kubectl create token --duration 1h0m7s bound to a pod",
-    "admin",
-    "create token builder --duration 3607s --bound-object-kind Pod --bound-object-name web -o json",
-  ),
-  kubectl(
-    "kubectl create token bound to a missing secret",
-    "admin",
-    "create token builder --bound-object-kind Secret --bound-object-name ghost",
-  ),
+  createToken("-o json, audience and 10m", "--audience vault --duration 10m -o json"),
+  createToken("--duration 5m", "--duration 5m"),
+  createToken("--duration 3h (capped)", "--duration 3h -o json"),
+  createToken("--duration 1h0m7s bound to a pod", `--duration 3607s ${boundTo("Pod", "web")} -o json`),
+  createToken("bound to a missing secret", boundTo("Secret", "ghost")),
   kubectl("kubectl create token ghost", "admin", "create token ghost"),
   kubectl("kubectl create token other as alice", "alice", "create token other"),
   kubectl("kubectl create token as anonymous", "anonymous", "create token builder"),
@@ -551,39 +477,17 @@ export const scenarios: ReadonlyArray<Scenario> = [
   kubectl("kubectl auth whoami as the static token", "ci", "auth whoami"),
   kubectl("kubectl auth whoami as a service account", "sa", "auth whoami -o json"),
   kubectl("kubectl auth whoami --as alice", "admin", "auth whoami --as alice --as-group team"),
-  kubectl(
-    "kubectl auth can-i create serviceaccounts/token (alice)",
-    "alice",
-    "auth can-i create serviceaccounts/token",
-  ),
-  kubectl("kubectl auth can-i --as alice", "admin", "auth can-i create serviceaccounts/token --as alice"),
-  kubectl("kubectl create token --as alice", "admin", "create token builder --as alice"),
-  kubectl("kubectl create -f TokenReview", "admin", "create -f - -o json", {
-    stdin: JSON.stringify(review("{{sa}}").json),
-  }),
-  kubectl("kubectl create -f TokenReview of garbage", "admin", "create -f - -o json", {
-    stdin: JSON.stringify(review("garbage").json),
-  }),
-  kubectl("kubectl create -f TokenReview --validate=false", "admin", "create --validate=false -f - -o json", {
-    stdin: JSON.stringify(review("{{pod}}").json),
-  }),
-  kubectl(
-    "kubectl create token bound to a node",
-    "admin",
-    "create token builder --bound-object-kind Node --bound-object-name node-a -o json",
-  ),
-  kubectl(
-    "kubectl create token bound to a secret",
-    "admin",
-    "create token builder --bound-object-kind Secret --bound-object-name creds -o json",
-  ),
+  kubectl(`kubectl ${canCreateToken} (alice)`, "alice", canCreateToken),
+  kubectl("kubectl auth can-i --as alice", "admin", `${canCreateToken} --as alice`),
+  createToken("--as alice", "--as alice"),
+  createReview("kubectl create -f TokenReview", "{{sa}}"),
+  createReview("kubectl create -f TokenReview of garbage", "garbage"),
+  createReview("kubectl create -f TokenReview --validate=false", "{{pod}}", "create --validate=false -f - -o json"),
+  createToken("bound to a node", `${boundTo("Node", "node-a")} -o json`),
+  createToken("bound to a secret", `${boundTo("Secret", "creds")} -o json`),
   kubectl("kubectl get --raw OIDC discovery as a service account", "sa", "get --raw /.well-known/openid-configuration"),
   kubectl("kubectl get serviceaccounts (Table)", "alice", "get serviceaccounts"),
   kubectl("kubectl get serviceaccount builder -o name", "alice", "get serviceaccount builder -o name"),
-  kubectl(
-    "kubectl get --watch",
-    "alice",
-    "get serviceaccounts --field-selector metadata.name=builder --watch --request-timeout 2s -o name",
-  ),
+  kubectl("kubectl get --watch", "alice", `get serviceaccounts ${watchBuilder} -o name`),
   kubectl("kubectl get --raw /openid/v1/jwks", "sa", "get --raw /openid/v1/jwks"),
 ]

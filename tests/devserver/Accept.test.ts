@@ -4,6 +4,7 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import * as Accept from "../../adapters/devserver/Accept.ts"
+import { assertDecidesOn } from "./_fixtures.ts"
 
 const kubectlAccept = "application/vnd.kubernetes.protobuf,application/json"
 
@@ -18,16 +19,15 @@ describe("devserver Accept negotiation", () => {
   })
 
   it("prefers protobuf only when the first plain media type of Accept is protobuf", () => {
-    const cases: ReadonlyArray<readonly [string | undefined, boolean]> = [
-      [kubectlAccept, true],
-      ["application/vnd.kubernetes.protobuf, */*", true],
-      ["application/json, application/vnd.kubernetes.protobuf", false],
-      ["application/vnd.kubernetes.protobuf;q=0.5, application/json", false],
-      ["*/*, application/vnd.kubernetes.protobuf", true],
-      ["application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json", false],
-      ["*/*", false],
-      [undefined, false],
-    ]
-    for (const [accept, expected] of cases) assert.equal(Accept.prefersProtobuf(accept), expected, String(accept))
+    assertDecidesOn(Accept.prefersProtobuf, {
+      yes: [kubectlAccept, "application/vnd.kubernetes.protobuf, */*", "*/*, application/vnd.kubernetes.protobuf"],
+      no: [
+        "application/json, application/vnd.kubernetes.protobuf",
+        "application/vnd.kubernetes.protobuf;q=0.5, application/json",
+        "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json",
+        "*/*",
+        undefined,
+      ],
+    })
   })
 })

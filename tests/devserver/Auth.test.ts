@@ -14,6 +14,7 @@ import type { DevServer } from "../../adapters/devserver/mod.ts"
 import { runTest } from "../_support/harness.ts"
 import { call, issuedOf, server, statusOf, tokenPath, tokenRequest } from "../_support/devserver.ts"
 import type { Answer, Credentials } from "../_support/devserver.ts"
+import { clientCert, managedFieldsEntry } from "./_fixtures.ts"
 
 const issue = (s: DevServer, spec: Record<string, unknown> = {}, name = "default") =>
   call(s, { path: tokenPath("default", name), body: tokenRequest(spec) }).pipe(
@@ -323,8 +324,7 @@ describe("devserver SelfSubjectAccessReview", () => {
   it("answers whether the caller may make a request, by the same rules, and 422 without exactly one attribute set", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
-      const alice = yield* s.issueClientCert("alice", ["dev"])
-      const asAlice: Credentials = { cert: alice.certPem, key: alice.keyPem }
+      const asAlice = yield* clientCert(s, "alice", ["dev"])
       const review = (spec: Record<string, unknown>, as: Credentials = asAlice) =>
         call(s, {
           path: "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
@@ -396,8 +396,7 @@ describe("devserver impersonation", () => {
   it("runs the request as the impersonated user when the caller may impersonate it, else answers kube-apiserver's 403", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
-      const alice = yield* s.issueClientCert("alice", ["dev"])
-      const asAlice: Credentials = { cert: alice.certPem, key: alice.keyPem }
+      const asAlice = yield* clientCert(s, "alice", ["dev"])
       const userInfo = (answer: { readonly json: unknown }) =>
         (answer.json as { status: { userInfo: Record<string, unknown> } }).status.userInfo
       // masters may impersonate anyone: kubectl --as bob --as-group g auth whoami
@@ -497,14 +496,7 @@ describe("devserver TokenReview", () => {
         body: { apiVersion: "authentication.k8s.io/v1", kind: "TokenReview", spec: { token: "x", audiences: [] } },
       })
       assert.deepEqual((answer.json as { metadata: unknown }).metadata, {
-        managedFields: [{
-          manager: "unknown",
-          operation: "Update",
-          apiVersion: "authentication.k8s.io/v1",
-          time: "2025-03-01T10:00:00Z",
-          fieldsType: "FieldsV1",
-          fieldsV1: { "f:spec": { "f:audiences": {}, "f:token": {} } },
-        }],
+        managedFields: [managedFieldsEntry({ "f:spec": { "f:audiences": {}, "f:token": {} } })],
       })
     })))
 

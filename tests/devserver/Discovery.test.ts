@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Discovery from "../../adapters/devserver/Discovery.ts"
 import { call, server } from "../_support/devserver.ts"
 import { runTest } from "../_support/harness.ts"
+import { assertDecidesOn } from "./_fixtures.ts"
 
 /** What kubectl and client-go send for discovery. */
 const kubectlDiscovery =
@@ -18,17 +19,20 @@ type Item = { metadata: { name?: string }; versions: Array<{ version: string; re
 
 describe("devserver aggregated discovery", () => {
   it("is chosen when the first answerable clause of Accept asks for apidiscovery.k8s.io/v2", () => {
-    const cases: ReadonlyArray<readonly [string | undefined, boolean]> = [
-      [kubectlDiscovery, true],
-      // with parameters, the aggregated clause ranks before plain JSON of the same q
-      ["application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList", true],
-      ["application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0.5, application/json", false],
-      // v2beta1 is not served: the next clause decides
-      ["application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList, application/json", false],
-      ["application/json", false],
-      [undefined, false],
-    ]
-    for (const [accept, expected] of cases) assert.equal(Discovery.aggregatedWanted(accept), expected, String(accept))
+    assertDecidesOn(Discovery.aggregatedWanted, {
+      yes: [
+        kubectlDiscovery,
+        // with parameters, the aggregated clause ranks before plain JSON of the same q
+        "application/json, application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+      ],
+      no: [
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList;q=0.5, application/json",
+        // v2beta1 is not served: the next clause decides
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList, application/json",
+        "application/json",
+        undefined,
+      ],
+    })
   })
 
   it("serves /apis and /api as APIGroupDiscoveryList, the legacy documents otherwise", () =>

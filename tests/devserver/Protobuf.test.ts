@@ -99,16 +99,10 @@ describe("devserver protobuf codec", () => {
       status: { userInfo: { username: "u", groups: ["g"], extra: { z: ["1"], a: ["2", "3"] } } },
     }, ProtobufTypes.selfSubjectReview)
     const decoded = decode(bytes)
-    assert.deepEqual(decoded.metadata, {
-      name: "",
-      generateName: "",
-      namespace: "",
-      selfLink: "",
-      uid: "",
-      resourceVersion: "",
-      generation: 0,
-      creationTimestamp: null,
-    })
+    // ObjectMeta's value fields, all zero: its strings empty, generation 0, creationTimestamp null
+    const strings = ["name", "generateName", "namespace", "selfLink", "uid", "resourceVersion"]
+    const emptyStrings = Object.fromEntries(strings.map((k) => [k, ""]))
+    assert.deepEqual(decoded.metadata, { ...emptyStrings, generation: 0, creationTimestamp: null })
     const userInfo = (decoded.status as { userInfo: Record<string, unknown> }).userInfo
     assert.deepEqual(userInfo, { username: "u", uid: "", groups: ["g"], extra: { a: ["2", "3"], z: ["1"] } })
     assert.deepEqual(Object.keys(userInfo.extra as object), ["a", "z"])

@@ -10,8 +10,10 @@ import * as Effect from "effect/Effect"
 import * as jose from "jose"
 import { runTest } from "../_support/harness.ts"
 import { call, issuedOf, server, statusOf, T, tokenPath, tokenRequest } from "../_support/devserver.ts"
+import type { Answer } from "../_support/devserver.ts"
 import type { KubernetesClaim } from "../../adapters/devserver/Signer.ts"
 import type { DevServer } from "../../adapters/devserver/mod.ts"
+import { clientCert, managedFieldsEntry } from "./_fixtures.ts"
 
 /** A TokenRequest bound to a `v1` object. */
 const boundTo = (kind: string, name: string) => tokenRequest({ boundObjectRef: { kind, apiVersion: "v1", name } })
@@ -64,15 +66,7 @@ describe("devserver TokenRequest: success", () => {
         uid: "0a9b8c7d-1111-4e2f-8a3b-556677889900",
         creationTimestamp: "2025-03-01T10:00:00Z",
         // as kube-apiserver records a create: the defaulted spec fields, the manager from the User-Agent (none here)
-        managedFields: [{
-          manager: "unknown",
-          operation: "Update",
-          apiVersion: "authentication.k8s.io/v1",
-          time: "2025-03-01T10:00:00Z",
-          fieldsType: "FieldsV1",
-          fieldsV1: { "f:spec": { "f:expirationSeconds": {} } },
-          subresource: "token",
-        }],
+        managedFields: [managedFieldsEntry({ "f:spec": { "f:expirationSeconds": {} } }, "token")],
       })
       assert.deepEqual(body.spec, {
         audiences: ["https://kubernetes.default.svc.cluster.local"],
@@ -221,7 +215,7 @@ describe("devserver TokenRequest: capping and extension", () => {
 })
 
 describe("devserver TokenRequest: errors in processing order", () => {
-  const cases: ReadonlyArray<{
+  interface Case {
     readonly title: string
     readonly path?: string
     readonly name?: string
@@ -230,146 +224,104 @@ describe("devserver TokenRequest: errors in processing order", () => {
     readonly reason: string
     readonly message: string
     readonly details?: unknown
-  }> = [
-    {
-      title: "1. empty namespace in the URL",
+  }
+  /** A case answered by a Status of this code and reason; `more` has the path, the account name and the details. */
+  const failure =
+    (code: number, reason: string) =>
+    (title: string, body: unknown, message: string, more: Pick<Case, "path" | "name" | "details"> = {}): Case => ({
+      title,
+      body,
+      code,
+      reason,
+      message,
+      ...more,
+    })
+  const badRequest = failure(400, "BadRequest")
+  const notFound = failure(404, "NotFound")
+  const conflict = failure(409, "Conflict")
+  const invalid = failure(422, "Invalid")
+  /** The details of a 422 for a TokenRequest with one invalid field. */
+  const invalidField = (field: string, message: string, name?: string) => ({
+    ...(name === undefined ? {} : { name }),
+    group: "authentication.k8s.io",
+    kind: "TokenRequest",
+    causes: [{ reason: "FieldValueInvalid", message, field }],
+  })
+  const cases: ReadonlyArray<Case> = [
+    badRequest("1. empty namespace in the URL", tokenRequest({}), "namespace is required", {
       path: tokenPath("", "builder"),
-      body: tokenRequest({}),
-      code: 400,
-      reason: "BadRequest",
-      message: "namespace is required",
-    },
-    {
-      title: "2. metadata.name differs from the URL",
-      body: tokenRequest({}, { name: "x" }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "builder" is invalid: metadata.name: Invalid value: "x": must match the service account name if specified',
-      details: {
-        name: "builder",
-        group: "authentication.k8s.io",
-        kind: "TokenRequest",
-        causes: [{
-          reason: "FieldValueInvalid",
-          message: 'Invalid value: "x": must match the service account name if specified',
-          field: "metadata.name",
-        }],
+    }),
+    invalid(
+      "2. metadata.name differs from the URL",
+      tokenRequest({}, { name: "x" }),
+      'TokenRequest.authentication.k8s.io "builder" is invalid: metadata.name: Invalid value: "x": must match the service account name if specified',
+      {
+        details: invalidField(
+          "metadata.name",
+          'Invalid value: "x": must match the service account name if specified',
+          "builder",
+        ),
       },
-    },
-    {
-      // kube-apiserver's create handler refuses the object before the TokenRequest rules see it
-      title: "3. metadata.namespace differs from the URL",
-      body: tokenRequest({}, { namespace: "team-b" }),
-      code: 400,
-      reason: "BadRequest",
-      message: "the namespace of the provided object does not match the namespace sent on the request",
-    },
-    {
-      title: "4. namespace not found",
+    ),
+    // kube-apiserver's create handler refuses the object before the TokenRequest rules see it
+    badRequest(
+      "3. metadata.namespace differs from the URL",
+      tokenRequest({}, { namespace: "team-b" }),
+      "the namespace of the provided object does not match the namespace sent on the request",
+    ),
+    notFound("4. namespace not found", tokenRequest({}), 'namespaces "nowhere" not found', {
       path: tokenPath("nowhere", "builder"),
-      body: tokenRequest({}),
-      code: 404,
-      reason: "NotFound",
-      message: 'namespaces "nowhere" not found',
       details: { name: "nowhere", kind: "namespaces" },
-    },
-    {
-      title: "4. service account not found",
+    }),
+    notFound("4. service account not found", tokenRequest({}), 'serviceaccounts "nope" not found', {
       name: "nope",
-      body: tokenRequest({}),
-      code: 404,
-      reason: "NotFound",
-      message: 'serviceaccounts "nope" not found',
       details: { name: "nope", kind: "serviceaccounts" },
-    },
-    {
-      title: "5. metadata.uid differs from the service account's",
-      body: tokenRequest({}, { uid: "wrong-sa-uid-456" }),
-      code: 409,
-      reason: "Conflict",
-      message:
-        'Operation cannot be fulfilled on TokenRequest.authentication.k8s.io "builder": the UID in the token request (wrong-sa-uid-456) does not match the UID of the service account (0a9b8c7d-1111-4e2f-8a3b-556677889900)',
-      details: { name: "builder", group: "authentication.k8s.io", kind: "TokenRequest" },
-    },
-    {
-      title: "8. expirationSeconds below 10 minutes",
-      body: tokenRequest({ expirationSeconds: 60 }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
-      details: {
-        group: "authentication.k8s.io",
-        kind: "TokenRequest",
-        causes: [{
-          reason: "FieldValueInvalid",
-          message: "Invalid value: 60: may not specify a duration less than 10 minutes",
-          field: "spec.expirationSeconds",
-        }],
+    }),
+    conflict(
+      "5. metadata.uid differs from the service account's",
+      tokenRequest({}, { uid: "wrong-sa-uid-456" }),
+      'Operation cannot be fulfilled on TokenRequest.authentication.k8s.io "builder": the UID in the token request (wrong-sa-uid-456) does not match the UID of the service account (0a9b8c7d-1111-4e2f-8a3b-556677889900)',
+      { details: { name: "builder", group: "authentication.k8s.io", kind: "TokenRequest" } },
+    ),
+    invalid(
+      "8. expirationSeconds below 10 minutes",
+      tokenRequest({ expirationSeconds: 60 }),
+      'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+      {
+        details: invalidField(
+          "spec.expirationSeconds",
+          "Invalid value: 60: may not specify a duration less than 10 minutes",
+        ),
       },
-    },
-    {
-      title: "8. expirationSeconds above 2^32",
-      body: tokenRequest({ expirationSeconds: 4294967297 }),
-      code: 422,
-      reason: "Invalid",
-      message:
-        'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds',
-    },
-    {
-      title: "10a. bound pod not found",
-      body: boundTo("Pod", "gone"),
-      code: 404,
-      reason: "NotFound",
-      message: 'pods "gone" not found',
+    ),
+    invalid(
+      "8. expirationSeconds above 2^32",
+      tokenRequest({ expirationSeconds: 4294967297 }),
+      'TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 4294967297: may not specify a duration larger than 2^32 seconds',
+    ),
+    notFound("10a. bound pod not found", boundTo("Pod", "gone"), 'pods "gone" not found', {
       details: { name: "gone", kind: "pods" },
-    },
-    {
-      title: "10a. pod runs as another service account",
-      name: "other",
-      body: boundTo("Pod", "web"),
-      code: 400,
-      reason: "BadRequest",
-      message: 'cannot bind token for serviceaccount "other" to pod running with different serviceaccount name.',
-    },
-    {
-      title: "10b. bound node not found",
-      body: boundTo("Node", "gone"),
-      code: 404,
-      reason: "NotFound",
-      message: 'nodes "gone" not found',
-    },
-    {
-      title: "10c. bound secret not found",
-      body: boundTo("Secret", "gone"),
-      code: 404,
-      reason: "NotFound",
-      message: 'secrets "gone" not found',
-    },
-    {
-      title: "10d. unsupported kind (kind is case-sensitive)",
-      body: boundTo("ConfigMap", "x"),
-      code: 400,
-      reason: "BadRequest",
-      message: "cannot bind token to object of type /v1, Kind=ConfigMap",
-    },
-    {
-      title: "10d. lowercase pod",
-      body: boundTo("pod", "web"),
-      code: 400,
-      reason: "BadRequest",
-      message: "cannot bind token to object of type /v1, Kind=pod",
-    },
-    {
-      title: "10e. bound object uid mismatch",
-      body: tokenRequest({ boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web", uid: "deadbeef" } }),
-      code: 409,
-      reason: "Conflict",
-      message:
-        'Operation cannot be fulfilled on Pod "web": the UID in the bound object reference (deadbeef) does not match the UID in record. The object might have been deleted and then recreated',
-      details: { name: "web", kind: "Pod" },
-    },
+    }),
+    badRequest(
+      "10a. pod runs as another service account",
+      boundTo("Pod", "web"),
+      'cannot bind token for serviceaccount "other" to pod running with different serviceaccount name.',
+      { name: "other" },
+    ),
+    notFound("10b. bound node not found", boundTo("Node", "gone"), 'nodes "gone" not found'),
+    notFound("10c. bound secret not found", boundTo("Secret", "gone"), 'secrets "gone" not found'),
+    badRequest(
+      "10d. unsupported kind (kind is case-sensitive)",
+      boundTo("ConfigMap", "x"),
+      "cannot bind token to object of type /v1, Kind=ConfigMap",
+    ),
+    badRequest("10d. lowercase pod", boundTo("pod", "web"), "cannot bind token to object of type /v1, Kind=pod"),
+    conflict(
+      "10e. bound object uid mismatch",
+      tokenRequest({ boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web", uid: "deadbeef" } }),
+      'Operation cannot be fulfilled on Pod "web": the UID in the bound object reference (deadbeef) does not match the UID in record. The object might have been deleted and then recreated',
+      { details: { name: "web", kind: "Pod" } },
+    ),
   ]
   for (const c of cases) {
     it(`${c.title}: ${c.code} ${c.reason}`, () =>
@@ -498,13 +450,22 @@ describe("devserver TokenRequest: errors in processing order", () => {
     })))
 })
 
+/** Asserts kube-apiserver's 403 for a TokenRequest for service account `account`, refused `why`. */
+const assertForbidden = (answer: Answer, account: string, why: string) => {
+  const status = statusOf(answer)
+  assert.deepEqual([status.code, status.reason, status.message], [
+    403,
+    "Forbidden",
+    `serviceaccounts "${account}" is forbidden: ${why}`,
+  ])
+}
+
 describe("devserver TokenRequest: NodeRestriction for node identities", () => {
   it("lets a node get tokens only for pods bound to it, with kube-apiserver's 403 texts", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server({ state: { ...state, rules: [{ groups: ["system:nodes"] }] } })
       s.state.upsertPod({ namespace: "team-a", name: "elsewhere", serviceAccountName: "builder", nodeName: "worker-9" })
-      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
-      const as = { cert: c.certPem, key: c.keyPem }
+      const as = yield* clientCert(s, "system:node:worker-3", ["system:nodes"])
       const podUid = "6f1c2d3e-0000-4a5b-9c8d-112233445566"
       const attempt = (boundObjectRef?: Record<string, string>) =>
         call(s, {
@@ -525,12 +486,7 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         ],
       ]
       for (const [ref, text] of cases) {
-        const status = statusOf(yield* attempt(ref))
-        assert.deepEqual([status.code, status.reason, status.message], [
-          403,
-          "Forbidden",
-          `serviceaccounts "builder" is forbidden: ${text}`,
-        ])
+        assertForbidden(yield* attempt(ref), "builder", text)
       }
       assert.equal((yield* attempt({ kind: "Pod", apiVersion: "v1", name: "web", uid: podUid })).status, 201)
     })))
@@ -538,8 +494,7 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
     runTest(Effect.gen(function* () {
       const s = yield* server({ state })
       s.state.upsertServiceAccount("team-a", "lonely")
-      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
-      const as = { cert: c.certPem, key: c.keyPem }
+      const as = yield* clientCert(s, "system:node:worker-3", ["system:nodes"])
       const web = { kind: "Pod", apiVersion: "v1", name: "web", uid: "6f1c2d3e-0000-4a5b-9c8d-112233445566" }
       const ok = yield* call(s, {
         path: tokenPath("team-a", "builder"),
@@ -547,18 +502,17 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         as,
       })
       assert.equal(ok.status, 201)
-      const denied = statusOf(yield* call(s, { path: tokenPath("team-a", "lonely"), body: tokenRequest({}), as }))
-      assert.deepEqual([denied.code, denied.reason, denied.message], [
-        403,
-        "Forbidden",
-        `serviceaccounts "lonely" is forbidden: User "system:node:worker-3" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": node: no relationship found between node 'worker-3' and this object`,
-      ])
+      assertForbidden(
+        yield* call(s, { path: tokenPath("team-a", "lonely"), body: tokenRequest({}), as }),
+        "lonely",
+        `User "system:node:worker-3" cannot create resource "serviceaccounts/token" in API group "" in the namespace "team-a": node: no relationship found between node 'worker-3' and this object`,
+      )
       // another node has no pod of builder's
-      const other = yield* s.issueClientCert("system:node:worker-9", ["system:nodes"])
+      const other = yield* clientCert(s, "system:node:worker-9", ["system:nodes"])
       const far = yield* call(s, {
         path: tokenPath("team-a", "builder"),
         body: tokenRequest({ boundObjectRef: web }),
-        as: { cert: other.certPem, key: other.keyPem },
+        as: other,
       })
       assert.equal(far.status, 403)
     })))
@@ -573,7 +527,7 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         nodeName: "worker-3",
         tokenAudiences: ["vault"],
       })
-      const c = yield* s.issueClientCert("system:node:worker-3", ["system:nodes"])
+      const node = yield* clientCert(s, "system:node:worker-3", ["system:nodes"])
       const attempt = (audiences?: ReadonlyArray<string>) =>
         call(s, {
           path: tokenPath("team-a", "builder"),
@@ -581,7 +535,7 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
             ...(audiences === undefined ? {} : { audiences }),
             boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "vaulted", uid },
           }),
-          as: { cert: c.certPem, key: c.keyPem },
+          as: node,
         })
       // no audience stands for the default kube-api-access volume's; "vault" is named by a volume
       assert.equal((yield* attempt()).status, 201)
@@ -592,12 +546,7 @@ describe("devserver TokenRequest: NodeRestriction for node identities", () => {
         [["a", "b"], "node may only request 0 or 1 audiences"],
       ]
       for (const [audiences, text] of denied) {
-        const status = statusOf(yield* attempt(audiences))
-        assert.deepEqual([status.code, status.reason, status.message], [
-          403,
-          "Forbidden",
-          `serviceaccounts "builder" is forbidden: ${text}`,
-        ])
+        assertForbidden(yield* attempt(audiences), "builder", text)
       }
       // a rule granting request-serviceaccounts-token-audience on the audience lets the node ask for it
       s.state.addRule({

@@ -10,6 +10,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { after, describe, it } from "node:test"
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as jose from "jose"
 import * as Kubeconfig from "../../adapters/devserver/Kubeconfig.ts"
 import type { DevServer } from "../../adapters/devserver/mod.ts"
@@ -44,6 +45,21 @@ const started = (options: Parameters<typeof server>[0] = {}) =>
     return { s, file }
   })
 
+/**
+ * One test of the suite, run once (under Node) against a server started with `options`, given the server and the
+ * kubeconfig it wrote.
+ */
+const kubectlTest = <E>(
+  title: string,
+  test: (started: { readonly s: DevServer; readonly file: string }) => Effect.Effect<void, E, Scope.Scope>,
+  { options, timeout }: { readonly options?: Parameters<typeof server>[0]; readonly timeout?: number } = {},
+) =>
+  it(
+    title,
+    { skip, ...(timeout === undefined ? {} : { timeout }) },
+    () => runTest(Effect.flatMap(started(options), test)),
+  )
+
 const claims = (s: DevServer, token: string, audience: string) =>
   Effect.promise(() =>
     jose.jwtVerify(token.trim(), jose.createLocalJWKSet(s.signer.jwks as jose.JSONWebKeySet), {
@@ -54,32 +70,28 @@ const claims = (s: DevServer, token: string, audience: string) =>
   ).pipe(Effect.map(({ payload }) => payload as Record<string, unknown> & { "kubernetes.io": Record<string, unknown> }))
 
 describe("kubectl against the development API server", () => {
-  it("create token default", { skip }, () =>
-    runTest(Effect.gen(function* () {
-      const { s, file } = yield* started()
+  kubectlTest("create token default", ({ s, file }) =>
+    Effect.gen(function* () {
       const run = yield* kubectl(file, "create", "token", "default")
       assert.equal(run.code, 0, run.stderr)
       const payload = yield* claims(s, run.stdout, s.issuer)
       assert.equal(payload.sub, "system:serviceaccount:default:default")
       assert.equal(Number(payload.exp) - Number(payload.iat), 3600)
-    })))
+    }))
 
-  it("create token default --audience vault --duration 10m", { skip }, () =>
-    runTest(Effect.gen(function* () {
-      const { s, file } = yield* started()
+  kubectlTest("create token default --audience vault --duration 10m", ({ s, file }) =>
+    Effect.gen(function* () {
       const run = yield* kubectl(file, "create", "token", "default", "--audience", "vault", "--duration", "10m")
       assert.equal(run.code, 0, run.stderr)
       const payload = yield* claims(s, run.stdout, "vault")
       assert.deepEqual(payload.aud, ["vault"])
       assert.equal(Number(payload.exp) - Number(payload.iat), 600)
-    })))
+    }))
 
-  it(
+  kubectlTest(
     "create token default --bound-object-kind Pod --bound-object-name demo",
-    { skip },
-    () =>
-      runTest(Effect.gen(function* () {
-        const { s, file } = yield* started()
+    ({ s, file }) =>
+      Effect.gen(function* () {
         const run = yield* kubectl(
           file,
           "create",
@@ -93,12 +105,11 @@ describe("kubectl against the development API server", () => {
         assert.equal(run.code, 0, run.stderr)
         const payload = yield* claims(s, run.stdout, s.issuer)
         assert.deepEqual(payload["kubernetes.io"].pod, { name: "demo", uid: s.state.pod("default", "demo")?.uid })
-      })),
+      }),
   )
 
-  it("get --raw /openid/v1/jwks and auth whoami", { skip }, () =>
-    runTest(Effect.gen(function* () {
-      const { s, file } = yield* started()
+  kubectlTest("get --raw /openid/v1/jwks and auth whoami", ({ s, file }) =>
+    Effect.gen(function* () {
       const jwks = yield* kubectl(file, "get", "--raw", "/openid/v1/jwks")
       assert.equal(jwks.code, 0, jwks.stderr)
       assert.deepEqual(JSON.parse(jwks.stdout), s.signer.jwks)
@@ -112,14 +123,12 @@ describe("kubectl against the development API server", () => {
       assert.match(userInfo.extra["authentication.kubernetes.io/credential-id"][0], /^X509SHA256=[0-9a-f]{64}$/)
       const table = yield* kubectl(file, "auth", "whoami")
       assert.match(table.stdout, /Username\s+kubernetes-admin/)
-    })))
+    }))
 
-  it(
+  kubectlTest(
     "auth can-i and --as: answers from the same rules, impersonation needs the impersonate verb",
-    { skip },
-    () =>
-      runTest(Effect.gen(function* () {
-        const { s, file } = yield* started()
+    ({ s, file }) =>
+      Effect.gen(function* () {
         const admin = yield* kubectl(file, "auth", "can-i", "create", "serviceaccounts", "--subresource=token")
         assert.deepEqual([admin.code, admin.stdout.trim()], [0, "yes"])
         const alice = yield* s.issueClientCert("alice", ["dev"])
@@ -144,16 +153,13 @@ describe("kubectl against the development API server", () => {
           1,
           "error: the selfsubjectreviews API is not enabled in the cluster or you do not have permission to call it",
         ])
-      })),
+      }),
   )
 
-  it(
+  kubectlTest(
     "get prints the server's Table; get -w decodes the watch and prints changes",
-    // a kubectl that stops printing fails the test with what it printed, instead of hanging the run
-    { skip, timeout: 120_000 },
-    () =>
-      runTest(Effect.gen(function* () {
-        const { s, file } = yield* started()
+    ({ s, file }) =>
+      Effect.gen(function* () {
         const get = yield* kubectl(file, "get", "pods", "-o", "wide")
         assert.equal(get.code, 0, get.stderr)
         assert.match(
@@ -194,15 +200,17 @@ describe("kubectl against the development API server", () => {
         } finally {
           child.kill()
         }
-      })),
+      }),
+    {
+      // a kubectl that stops printing fails the test with what it printed, instead of hanging the run
+      timeout: 120_000,
+    },
   )
 
-  it(
+  kubectlTest(
     "create -f validates on the server through OpenAPI v3; explain reads the schemas",
-    { skip },
-    () =>
-      runTest(Effect.gen(function* () {
-        const { file } = yield* started()
+    ({ file }) =>
+      Effect.gen(function* () {
         const review = path.join(dir, "tokenreview.yaml")
         fs.writeFileSync(review, "apiVersion: authentication.k8s.io/v1\nkind: TokenReview\nspec:\n  token: abc\n")
         const created = yield* kubectl(file, "create", "-f", review, "-o", "jsonpath={.status.error}")
@@ -220,12 +228,11 @@ describe("kubectl against the development API server", () => {
         assert.match(explain.stdout, /FIELD: name <string>/)
         const access = yield* kubectl(file, "explain", "selfsubjectaccessreview.spec")
         assert.match(access.stdout, /resourceAttributes\s+<ResourceAttributes>/)
-      })),
+      }),
   )
 
-  it("shows the errors a real cluster gives", { skip }, () =>
-    runTest(Effect.gen(function* () {
-      const { s, file } = yield* started({ maxTokenExpirationSeconds: 3600 })
+  kubectlTest("shows the errors a real cluster gives", ({ s, file }) =>
+    Effect.gen(function* () {
       const short = yield* kubectl(file, "create", "token", "default", "--duration", "1m")
       assert.equal(short.code, 1)
       assert.equal(
@@ -245,5 +252,5 @@ describe("kubectl against the development API server", () => {
         denied.stderr.trim(),
         'error: failed to create token: serviceaccounts "default" is forbidden: User "alice" cannot create resource "serviceaccounts/token" in API group "" in the namespace "default"',
       )
-    })))
+    }), { options: { maxTokenExpirationSeconds: 3600 } })
 })
