@@ -140,11 +140,27 @@ const InvalidTokenRequestBase: ErrorBase.Constructor<"InvalidTokenRequest", Inva
 /** The request was rejected before any network call. */
 export class InvalidTokenRequest extends InvalidTokenRequestBase {}
 
+/** The fields of a {@link TokenStoreError}. */
+export interface TokenStoreErrorFields {
+  /** Which operation failed: loading a saved response, or saving a fetched one. */
+  readonly reason: "Load" | "Save"
+  /** What went wrong (a path, an errno, a decoding problem). Must never contain a token. */
+  readonly description: string
+}
+
+const TokenStoreErrorBase: ErrorBase.Constructor<"TokenStoreError", TokenStoreErrorFields> = ErrorBase.make(
+  "TokenStoreError",
+  (e) => `cannot ${e.reason === "Load" ? "load a token from" : "save a token to"} the store: ${e.description}`,
+)
+
+/** A `TokenStore` could not load or save; the manager logs and counts it, and goes on without the store. */
+export class TokenStoreError extends TokenStoreErrorBase {}
+
 /** Every error `TokenManager.getServiceAccountToken` can fail with. */
 export type TokenManagerError = FetchFailed | TokenExpired | InvalidTokenRequest
 
 /** Every error of this module. */
-export type TokenError = TokenFetchError | TokenManagerError
+export type TokenError = TokenFetchError | TokenManagerError | TokenStoreError
 
 /** Whether a reason is worth retrying later (transient), as opposed to a request that will keep failing. */
 export const isTransient = (reason: FetchReason): boolean =>

@@ -45,10 +45,11 @@ import type * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Backoff from "./Backoff.ts"
 import * as RefreshPolicy from "./RefreshPolicy.ts"
-import * as Store from "./internal/store.ts"
+import * as Internal from "./internal/manager.ts"
 import type { TokenManagerError } from "./TokenError.ts"
 import { TokenFetcher } from "./TokenFetcher.ts"
 import type { TokenRequest } from "./TokenRequest.ts"
+import * as TokenStore from "./TokenStore.ts"
 
 /** The token manager service. Arguments follow kubelet: namespace first, then the service-account name. */
 export interface TokenManager {
@@ -77,8 +78,15 @@ export interface TokenManager {
   readonly size: Effect.Effect<number>
   /** The cached response for a key (see `TokenRequest.cacheKey`), without any fetch or refresh. */
   readonly peek: (key: string) => Effect.Effect<Option.Option<TokenRequest>>
-  /** Caches a response under a key, as if it had been fetched (kubelet's `set`; the agent adopts token files with it). */
-  readonly set: (key: string, response: TokenRequest) => Effect.Effect<void>
+  /**
+   * The token of a request that is cached, or else saved in the store (and cached from then on), without fetching;
+   * never an expired one. The agent adopts the token files of a previous run with it.
+   */
+  readonly lookup: (
+    namespace: string,
+    name: string,
+    request: TokenRequest,
+  ) => Effect.Effect<Option.Option<TokenRequest>>
 }
 
 /** The tag of the {@link TokenManager} service. */
@@ -94,6 +102,12 @@ export interface Options {
   readonly backoff?: Backoff.Backoff | undefined
   /** Whether `layerWith` runs the garbage collector every `policy.gcPeriodMillis`. @default true */
   readonly gc?: boolean | undefined
+  /**
+   * Where tokens persist: loaded on a miss (a token that needs no refresh is served without a fetch; one that does is
+   * refreshed, and served while the refresh fails and it is valid) and saved after every successful fetch.
+   * @default TokenStore.none
+   */
+  readonly store?: TokenStore.TokenStore | undefined
 }
 
 /**
@@ -105,14 +119,14 @@ export const make = (options: Options = {}): Effect.Effect<TokenManager, never, 
     const fetcher = yield* TokenFetcher
     const scope = yield* Effect.scope
     const clock = yield* Effect.clock
-    const store = Store.make({
+    return TokenManager.of(Internal.make({
       fetcher,
+      store: options.store ?? TokenStore.none,
       scope,
       clock,
       policy: options.policy ?? RefreshPolicy.kubelet,
       backoff: options.backoff ?? Backoff.standard,
-    })
-    return TokenManager.of(store)
+    }))
   })
 
 /** Runs `cleanup` once now and then `period` after each run completes, until the scope closes. */
@@ -134,6 +148,12 @@ export const layerWith = (options: Options = {}): Layer.Layer<TokenManager, neve
       return manager
     }),
   )
+
+/** {@link layerWith} over the {@link TokenStore.TokenStore} in context. */
+export const layerWithStore = (
+  options: Omit<Options, "store"> = {},
+): Layer.Layer<TokenManager, never, TokenFetcher | TokenStore.TokenStore> =>
+  Layer.unwrapEffect(Effect.map(TokenStore.TokenStore, (store) => layerWith({ ...options, store })))
 
 /** A manager with kubelet's policy and its garbage collector running every minute. */
 export const layer: Layer.Layer<TokenManager, never, TokenFetcher> = layerWith()

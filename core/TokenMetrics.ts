@@ -35,6 +35,16 @@ const counter = (name: string, description: string): Counter => Metric.counter(n
 export const hits: Counter = counter("sa_token_manager_cache_hits_total", "Token requests answered from the cache")
 /** Calls that found nothing cached for their key. */
 export const misses: Counter = counter("sa_token_manager_cache_misses_total", "Token requests with nothing cached")
+/** Misses answered by the `TokenStore` with a token that needed no refresh (restart adoption, a shared disk cache). */
+export const storeHits: Counter = counter(
+  "sa_token_manager_store_hits_total",
+  "Token requests answered from the token store without a fetch",
+)
+/** Store operations that failed, labelled with `operation`: `load` or `save`. */
+export const storeFailures: Counter = counter(
+  "sa_token_manager_store_failures_total",
+  "Token store loads and saves that failed",
+)
 /** TokenRequest calls made (one per key at a time, however many callers wait). */
 export const fetches: Counter = counter("sa_token_manager_fetches_total", "TokenRequest calls made")
 /** TokenRequest calls that failed, labelled with `reason`. */

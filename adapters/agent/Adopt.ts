@@ -7,15 +7,21 @@
  * include the declared ones, whose lifetime (`exp - iat`, or `kubernetes.io.warnafter - iat` for a token the API server
  * extended) is no longer than the one requested, and which has not expired. Anything else is left to be replaced by a fresh TokenRequest, with a warning saying why.
  *
+ * The files are a core `TokenStore` ({@link store}): the manager loads a declared token's file on a miss, so an adopted
+ * token shares the cache, the single fetch per key, the backoff and the metrics of every other token. The scheduler
+ * writes the files after each refresh (with the sink's owner and mode), so the store's `save` writes nothing.
+ *
  * @module
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { decodeJwt, decodeProtectedHeader } from "jose"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as TokenStore from "../../core/TokenStore.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
 import type { FileInfo } from "../platform/PrivateFile.ts"
 import type { TokenSpec } from "./Config.ts"
@@ -122,3 +128,26 @@ export const fromFile = (
       onRight: (response) => Effect.succeed(Option.some(response)),
     })
   })
+
+/**
+ * The token files of the declared tokens as a core `TokenStore`: `load` adopts the file of a token declared (by
+ * `specs()`, read at each load so that a reloaded configuration applies) with the request's key, trying each such
+ * token's file in turn; `save` does nothing, since the scheduler writes the files.
+ */
+export const store = (
+  specs: () => ReadonlyArray<TokenSpec>,
+): Effect.Effect<TokenStore.TokenStore, never, PrivateFile | FileSystem.FileSystem> =>
+  Effect.map(Effect.context<PrivateFile | FileSystem.FileSystem>(), (context) =>
+    TokenStore.make(
+      ({ key }) =>
+        Effect.gen(function* () {
+          const now = yield* Clock.currentTimeMillis
+          for (const spec of specs()) {
+            if (spec.key !== key || spec.file === undefined) continue
+            const adopted = yield* fromFile(spec, now)
+            if (Option.isSome(adopted)) return adopted
+          }
+          return Option.none<TokenRequest>()
+        }).pipe(Effect.provide(context)),
+      () => Effect.void,
+    ))

@@ -54,6 +54,7 @@ import type { KubeConnectionError } from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import * as Adopt from "./Adopt.ts"
 import { AgentState } from "./AgentState.ts"
 import * as Budget from "./Budget.ts"
 import * as Config from "./Config.ts"
@@ -118,7 +119,10 @@ export const start = (
     yield* Effect.addFinalizer(() => Effect.logInfo("agent stopped"))
     const budget = yield* Budget.make(config.budget)
     const limited = Budget.limit(fetcher, budget)
-    const manager = yield* TokenManager.make().pipe(
+    let current = config
+    // Restart adoption: on a miss the manager loads the declared token's file, as the configuration now declares it.
+    const store = yield* Adopt.store(() => current.tokens)
+    const manager = yield* TokenManager.make({ store }).pipe(
       Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, limited)),
     )
     yield* TokenManager.runGarbageCollector(manager, RefreshPolicy.kubelet.gcPeriodMillis)
@@ -133,7 +137,6 @@ export const start = (
         Effect.provideService(AgentState, scheduler),
       ),
     )
-    let current = config
     const reload = Effect.gen(function* () {
       const next = yield* Effect.either(Config.load(current.file))
       if (next._tag === "Left") {

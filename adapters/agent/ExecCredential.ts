@@ -3,14 +3,18 @@
  * `exec-credential` processes share one token: kubectl runs its exec plugin on every invocation and keeps the result
  * only in memory, so without this cache every `kubectl get` would cost a TokenRequest.
  *
+ * The cache is a `TokenStore` of the core ({@link store}): {@link get} asks a core `TokenManager` over it, so the core
+ * decides when a cached token is reused (until its refresh point: 80 % of its lifetime, or 24 h, with kubelet's
+ * jitter) and a token past that point is refreshed with the manager's single fetch, its fallback to the still-valid
+ * token while the refresh fails, and its metrics.
+ *
  * A cache entry is one JSON file per (core cache key, cluster), named by a SHA-256 of both, mode 0600 in a 0700
  * directory, written atomically through the {@link PrivateFile} port (a temporary file created with no-follow and
- * exclusive semantics, its mode set on the descriptor, then a rename that is verified). It is reused until the token's
- * refresh point (80 % of its lifetime, or 24 h, as the core's refresh policy says), then replaced by a new
- * TokenRequest. An unreadable, corrupt or foreign entry is ignored and overwritten. The file name and the cluster key
- * can be derived by anyone, so an entry is trusted only when it and its directory belong to the calling user and
- * nobody else can write them: otherwise it is a miss, and a warning on stderr says why. A directory that belongs to
- * another user is never written to or changed. Time comes from `Clock`, so the cache is tested under `TestClock`.
+ * exclusive semantics, its mode set on the descriptor, then a rename that is verified). An unreadable, corrupt or
+ * foreign entry is ignored and overwritten. The file name and the cluster key can be derived by anyone, so an entry
+ * is trusted only when it and its directory belong to the calling user and nobody else can write them: otherwise it
+ * is a miss, and a warning on stderr says why. A directory that belongs to another user is never written to or
+ * changed. Time comes from `Clock`, so the cache is tested under `TestClock`.
  *
  * @example The ExecCredential kubectl reads
  * ```ts
@@ -37,13 +41,14 @@ import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
-import { TokenFetchError } from "../../core/TokenError.ts"
-import type { InvalidTokenRequest } from "../../core/TokenError.ts"
-import { TokenFetcher } from "../../core/TokenFetcher.ts"
-import { cacheKey, fingerprint, formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
+import type * as RefreshPolicy from "../../core/RefreshPolicy.ts"
+import { TokenStoreError } from "../../core/TokenError.ts"
+import type { InvalidTokenRequest, TokenFetchError } from "../../core/TokenError.ts"
+import type { TokenFetcher } from "../../core/TokenFetcher.ts"
+import * as TokenManager from "../../core/TokenManager.ts"
+import { formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import * as Validation from "../../core/Validation.ts"
+import * as TokenStore from "../../core/TokenStore.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
 
@@ -66,7 +71,7 @@ export interface CacheOptions {
   readonly directory: string
   /** Identifies the cluster and credentials the token comes from (server URL and context), part of the file's key. */
   readonly cluster: string
-  /** The refresh rules deciding how long an entry is reused. @default RefreshPolicy.kubelet */
+  /** The refresh rules of the manager deciding how long an entry is reused. @default RefreshPolicy.kubelet */
   readonly policy?: RefreshPolicy.RefreshPolicy | undefined
 }
 
@@ -95,23 +100,9 @@ export const file = (options: CacheOptions, key: string): Effect.Effect<string, 
     return path.join(options.directory, `${hex(digest)}.json`)
   })
 
-/**
- * Until when a cached response may be reused, in epoch milliseconds: the refresh deadline of the policy, or, for a
- * response without `spec.expirationSeconds`, 80 % of the way from the fetch to the expiry.
- */
-export const reuseUntil = (
-  response: TokenRequest,
-  fetchedAtMillis: number,
-  policy: RefreshPolicy.RefreshPolicy,
-): number => {
-  const deadline = RefreshPolicy.refreshDeadline(response, policy)
-  const expiry = RefreshPolicy.expiresAt(response)
-  return Number.isFinite(deadline) ? deadline : fetchedAtMillis + (expiry - fetchedAtMillis) * 0.8
-}
-
 const octal = (mode: number): string => mode.toString(8).padStart(4, "0")
 
-const read = (target: string, key: string, options: CacheOptions, now: number) =>
+const read = (target: string, key: string, options: CacheOptions) =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
     const me = (yield* files.identity).uid
@@ -144,12 +135,10 @@ const read = (target: string, key: string, options: CacheOptions, now: number) =
       return yield* distrust(`${target} is open to other users (mode ${octal(info.mode)})`)
     }
     const entryValue = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(new TextDecoder().decode(data))
-    const fetchedAt = entryValue.fetchedAt.getTime()
-    const fresh = entryValue.key === key && entryValue.cluster === options.cluster &&
-      entryValue.response.status !== undefined && fetchedAt <= now &&
-      now < reuseUntil(entryValue.response, fetchedAt, options.policy ?? RefreshPolicy.kubelet) &&
-      !RefreshPolicy.expired(entryValue.response, now)
-    return fresh ? Option.some(entryValue.response) : Option.none()
+    // The name is a hash: an entry copied under another request's or cluster's name is not that request's token.
+    return entryValue.key === key && entryValue.cluster === options.cluster
+      ? Option.some(entryValue.response)
+      : Option.none<TokenRequest>()
   }).pipe(Effect.orElseSucceed(() => Option.none<TokenRequest>()))
 
 /**
@@ -157,41 +146,46 @@ const read = (target: string, key: string, options: CacheOptions, now: number) =
  * tightened to 0700 on its descriptor; one of another user fails the write and is left alone), then the entry is
  * written 0600 atomically.
  */
-const write = (target: string, key: string, options: CacheOptions, response: TokenRequest, now: number) =>
+const write = (target: string, key: string, options: CacheOptions, response: TokenRequest) =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
     yield* files.privateDirectory(options.directory, { mode: 0o700, uid: (yield* files.identity).uid })
-    const entry = { version: 1 as const, key, cluster: options.cluster, fetchedAt: new Date(now), response }
+    const fetchedAt = new Date(yield* Clock.currentTimeMillis)
+    const entry = { version: 1 as const, key, cluster: options.cluster, fetchedAt, response }
     const text = yield* Schema.encode(Schema.parseJson(Entry))(entry)
     yield* files.write(target, new TextEncoder().encode(text), { mode: 0o600 })
   })
 
+/**
+ * The cache as a core `TokenStore`: `load` reads the request's entry (an untrusted one is a miss, with a warning on
+ * stderr; a corrupt one a silent miss), `save` writes it. A cache that cannot be written costs a warning, not the
+ * credential.
+ */
+export const store = (options: CacheOptions): Effect.Effect<TokenStore.TokenStore, never, PrivateFile | Path.Path> =>
+  Effect.map(Effect.context<PrivateFile | Path.Path>(), (context) =>
+    TokenStore.make(
+      ({ key }) =>
+        Effect.flatMap(file(options, key), (target) => read(target, key, options)).pipe(Effect.provide(context)),
+      ({ key }, response) =>
+        Effect.flatMap(file(options, key), (target) => write(target, key, options, response)).pipe(
+          Effect.catchAll((error) => {
+            const description = error._tag === "PrivateFileError" ? error.message : error._tag
+            return Effect.logWarning("exec-credential: cannot write the token cache").pipe(
+              Effect.annotateLogs({ key, directory: options.directory, error: description }),
+              Effect.zipRight(Effect.fail(new TokenStoreError({ reason: "Save", description }))),
+            )
+          }),
+          Effect.provide(context),
+        ),
+    ))
+
 /** What {@link get} can fail with: the request is invalid, or the TokenRequest failed. */
 export type CacheError = InvalidTokenRequest | TokenFetchError
 
-/** The cached token for the request while it is before its refresh point; none when it must be fetched. */
-export const lookup = (
-  namespace: string,
-  name: string,
-  request: TokenRequest,
-  options: CacheOptions,
-): Effect.Effect<Option.Option<TokenRequest>, InvalidTokenRequest, PrivateFile | Path.Path> =>
-  Effect.gen(function* () {
-    yield* Validation.validate(namespace, name, request)
-    const key = cacheKey(name, namespace, request)
-    const cached = yield* read(yield* file(options, key), key, options, yield* Clock.currentTimeMillis)
-    if (Option.isSome(cached)) {
-      yield* Effect.logDebug("exec-credential: cached token reused").pipe(
-        Effect.annotateLogs({ key, fingerprint: fingerprint(Redacted.value(cached.value.status!.token)) }),
-      )
-    }
-    return cached
-  })
-
 /**
- * A token for the request: the cached one while it is before its refresh point ({@link lookup}), otherwise a new one
- * from the {@link TokenFetcher}, which is then cached. A cache that cannot be written costs a warning, not the
- * credential.
+ * A token for the request from a core `TokenManager` over the cache ({@link store}) and the {@link TokenFetcher} in
+ * context: the cached one until its refresh point, otherwise a new one, which is then cached (or, when the refresh
+ * fails, the cached one while it is valid). The fetcher is called only on a miss, so it may connect lazily.
  */
 export const get = (
   namespace: string,
@@ -200,27 +194,8 @@ export const get = (
   options: CacheOptions,
 ): Effect.Effect<TokenRequest, CacheError, TokenFetcher | PrivateFile | Path.Path> =>
   Effect.gen(function* () {
-    const cached = yield* lookup(namespace, name, request, options)
-    if (Option.isSome(cached)) return cached.value
-    const key = cacheKey(name, namespace, request)
-    const target = yield* file(options, key)
-    const fetcher = yield* TokenFetcher
-    const response = yield* fetcher.fetch(namespace, name, request)
-    const now = yield* Clock.currentTimeMillis
-    if (response.status === undefined || RefreshPolicy.expired(response, now)) {
-      const description = response.status === undefined ? "no token in server response" : "the token is already expired"
-      return yield* new TokenFetchError({ reason: "Decode", description })
-    }
-    yield* write(target, key, options, response, now).pipe(
-      Effect.catchAll((error) =>
-        Effect.logWarning("exec-credential: cannot write the token cache").pipe(
-          Effect.annotateLogs({
-            key,
-            directory: options.directory,
-            error: error._tag === "PrivateFileError" ? error.message : error._tag,
-          }),
-        )
-      ),
+    const manager = yield* TokenManager.make({ store: yield* store(options), policy: options.policy })
+    return yield* manager.getServiceAccountToken(namespace, name, request).pipe(
+      Effect.mapError((error) => error._tag === "InvalidTokenRequest" ? error : error.cause),
     )
-    return response
-  })
+  }).pipe(Effect.scoped)

@@ -72,7 +72,6 @@ import { TokenManager } from "../../core/TokenManager.ts"
 import { fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
-import * as Adopt from "./Adopt.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import type { AgentState, TokenStatus } from "./AgentState.ts"
 import type { TokenSpec } from "./Config.ts"
@@ -215,13 +214,8 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
       Effect.gen(function* () {
         const spec = slot.spec
         const start = yield* Clock.currentTimeMillis
-        if (spec.file !== undefined) {
-          const cached = yield* manager.peek(spec.key)
-          const adopted = yield* Adopt.fromFile(spec, start)
-          if (Option.isSome(adopted) && Option.isNone(Option.filter(cached, (r) => !RefreshPolicy.expired(r, start)))) {
-            yield* manager.set(spec.key, adopted.value)
-          }
-        }
+        // Adoption: with nothing valid cached, the manager loads the token's file through its store.
+        if (spec.file !== undefined) yield* manager.lookup(spec.namespace, spec.serviceAccount, spec.request)
         const cached = Option.filter(yield* manager.peek(spec.key), (r) => !RefreshPolicy.expired(r, start))
         if (Option.isSome(cached)) {
           yield* install(slot, cached.value, false).pipe(

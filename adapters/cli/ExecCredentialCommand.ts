@@ -26,6 +26,9 @@ import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import { TokenFetchError } from "../../core/TokenError.ts"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as InCluster from "../kube/InCluster.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
@@ -79,6 +82,27 @@ const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =
   }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
 /**
+ * The TokenRequest fetcher of a connection loaded only when the cache misses: a hit loads no credentials and runs no
+ * exec plugin. A connection that cannot be loaded fails the fetch with its message.
+ */
+const lazyFetcher = (
+  load: Effect.Effect<KubeConnection.KubeConnection, { readonly message: string }, Requirements>,
+): Effect.Effect<TokenFetcher.TokenFetcher, never, Requirements | Scope.Scope> =>
+  Effect.gen(function* () {
+    const context = yield* Effect.context<Requirements | Scope.Scope>()
+    const connect = yield* Effect.cached(
+      Effect.flatMap(load, (conn) => KubeTokenFetcher.scoped().pipe(Effect.provide(KubeConnection.layerFrom(conn))))
+        .pipe(
+          Effect.mapError((error) => new TokenFetchError({ reason: "Transport", description: error.message })),
+          Effect.provide(context),
+        ),
+    )
+    return TokenFetcher.make((namespace, name, request) =>
+      Effect.flatMap(connect, (fetcher) => fetcher.fetch(namespace, name, request))
+    )
+  })
+
+/**
  * Fetches through the on-disk cache with the cluster's connection; `namespace` defaults to the context's. A kubeconfig
  * is only described (read and hashed) until the cache misses: a hit loads no credentials and runs no exec plugin.
  */
@@ -94,15 +118,13 @@ const fetchCached = (
     const described = connection.inCluster === true ? Option.none() : yield* Kubeconfig.describe(connection)
     if (Option.isSome(described)) {
       const ns = namespace ?? described.value.namespace
-      const options = { directory, cluster: described.value.identity }
-      const cached = yield* ExecCredential.lookup(ns, serviceAccount, request, options)
-      if (Option.isSome(cached)) return cached.value
+      if (ns === "") return yield* usage("--namespace is required")
+      const fetcher = yield* lazyFetcher(KubeConnection.load(connection))
+      return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster: described.value.identity })
+        .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
     }
     const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))
-    const cluster = Option.match(described, {
-      onNone: () => `${conn.server} ${conn.description}`,
-      onSome: (d) => d.identity,
-    })
+    const cluster = `${conn.server} ${conn.description}`
     const fetcher = KubeTokenFetcher.layer().pipe(Layer.provide(KubeConnection.layerFrom(conn)))
     const ns = namespace ?? conn.namespace
     if (ns === "") return yield* usage("--namespace is required")

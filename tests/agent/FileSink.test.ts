@@ -193,7 +193,8 @@ const agentRun = (
   body: (s: Scheduler.Scheduler) => Effect.Effect<void, unknown, Env>,
 ) =>
   Effect.scoped(Effect.gen(function* () {
-    const manager = yield* TokenManager.make({ gc: false }).pipe(
+    const store = yield* Adopt.store(() => specs)
+    const manager = yield* TokenManager.make({ gc: false, store }).pipe(
       Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, fake.fetcher)),
     )
     const scheduler = yield* Scheduler.make().pipe(Effect.provideService(TokenManager.TokenManager, manager))

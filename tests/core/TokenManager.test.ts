@@ -8,6 +8,7 @@ import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import * as TokenManager from "../../core/TokenManager.ts"
 import { cacheKey } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as TokenStore from "../../core/TokenStore.ts"
 import {
   fakeFetcher,
   fetchError,
@@ -22,6 +23,30 @@ import {
   tokenOf,
 } from "../_support/harness.ts"
 import { cleanupCases, deleteCases, deleteCatalogue, keyCases } from "../_support/kubeletTables.ts"
+
+/**
+ * A store that hands out each response put in it once, by kubelet's key: `lookup` caches a response the way kubelet's
+ * tests `set` one, and later misses find the store empty.
+ */
+const seedStore = () => {
+  const seeds = new Map<string, TokenRequest>()
+  const store = TokenStore.make(
+    ({ key }) =>
+      Effect.sync(() => {
+        const response = seeds.get(key)
+        seeds.delete(key)
+        return Option.fromNullable(response)
+      }),
+    () => Effect.void,
+  )
+  /** Caches a response for a request through the store. */
+  const seed = (manager: TokenManager.TokenManager, name: string, namespace: string, response: TokenRequest) =>
+    Effect.gen(function* () {
+      seeds.set(cacheKey(name, namespace, response), response)
+      assert.ok(Option.isSome(yield* manager.lookup(namespace, name, response)), "the seeded response is cached")
+    })
+  return { store, seed }
+}
 
 describe("TokenManager caching and expiration (kubelet TestTokenCachingAndExpiration)", () => {
   const setup = (expSeconds: number) =>
@@ -129,9 +154,12 @@ describe("TokenManager.cleanup (kubelet TestCleanup)", () => {
   for (const { what: title, relativeExp: relative, expected: size } of cleanupCases) {
     it(title, () =>
       runTest(Effect.gen(function* () {
+        // Cached while valid, then the clock moves on to `now`.
+        yield* setTime(Math.min(now, now + relative) - minute)
+        const { seed, store } = seedStore()
+        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))), { store })
+        yield* seed(manager, "sa", "ns", issued({ spec: {} }, "t", now + relative))
         yield* setTime(now)
-        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
-        yield* manager.set("key", issued({ spec: {} }, "", now + relative))
         yield* manager.cleanup
         assert.equal(yield* manager.size, size)
       })))
@@ -143,11 +171,15 @@ describe("TokenManager keys (kubelet TestKeyFunc)", () => {
     it(title, () =>
       runTest(Effect.gen(function* () {
         yield* setTime(T0)
-        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
+        const { seed, store } = seedStore()
+        const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))), { store })
         for (const { name: n, namespace: ns, request: r } of stored) {
-          yield* manager.set(cacheKey(n, ns, r), issued(r, "t", T0 + 50 * minute))
+          yield* seed(manager, n, ns, issued(r, "t", T0 + 50 * minute))
         }
         assert.equal(Option.isSome(yield* manager.peek(cacheKey(name, namespace, request))), hit)
+        // The store is empty now: only a cached entry under the same key answers without the failing fetch.
+        const got = yield* Effect.either(manager.getServiceAccountToken(namespace, name, request))
+        assert.equal(got._tag === "Right", hit)
       })))
   }
 })
@@ -241,32 +273,34 @@ describe("TokenManager errors and edge cases (kubelet's error texts and expiry b
   it("the garbage collector runs at start, then every minute after each run, and stops with the layer", () =>
     runTest(Effect.gen(function* () {
       const fake = fakeFetcher(() => Effect.fail(fetchError("unused")))
+      const { seed, store } = seedStore()
       const manager = yield* Effect.scoped(
         Effect.gen(function* () {
           const manager = yield* TokenManager.TokenManager
-          yield* manager.set("k1", issued({ spec: {} }, "t", 30_000))
+          yield* seed(manager, "k1", "ns", issued({ spec: {} }, "t", 30_000))
           yield* TestClock.adjust(59_999)
           assert.equal(yield* manager.size, 1)
           yield* TestClock.adjust(1)
           assert.equal(yield* manager.size, 0)
-          yield* manager.set("k2", issued({ spec: {} }, "t", 61_000))
+          yield* seed(manager, "k2", "ns", issued({ spec: {} }, "t", 61_000))
           yield* TestClock.adjust(59_999)
           assert.equal(yield* manager.size, 1)
           yield* TestClock.adjust(1)
           assert.equal(yield* manager.size, 0)
           return manager
-        }).pipe(Effect.provide(TokenManager.layer.pipe(Layer.provide(fake.layer)))),
+        }).pipe(Effect.provide(TokenManager.layerWith({ store }).pipe(Layer.provide(fake.layer)))),
       )
-      yield* manager.set("k3", issued({ spec: {} }, "t", 121_000))
+      yield* seed(manager, "k3", "ns", issued({ spec: {} }, "t", 121_000))
       yield* TestClock.adjust(10 * minute)
       assert.equal(yield* manager.size, 1)
     })))
 
   it("the garbage collector's first run happens immediately", () =>
     runTest(Effect.gen(function* () {
+      const { seed, store } = seedStore()
+      const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))), { store })
+      yield* seed(manager, "old", "ns", issued({ spec: {} }, "t", minute))
       yield* setTime(hour)
-      const manager = yield* managerWith(fakeFetcher(() => Effect.fail(fetchError("unused"))))
-      yield* manager.set("old", issued({ spec: {} }, "t", 0))
       yield* TokenManager.runGarbageCollector(manager, minute)
       yield* Effect.yieldNow()
       assert.equal(yield* manager.size, 0)

@@ -13,7 +13,7 @@ import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
-import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest } from "../../../mod.ts"
+import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest, TokenStore } from "../../../mod.ts"
 import { cleanupCases, deleteCases, deleteCatalogue, keyCases, refreshCases } from "../../_support/kubeletTables.ts"
 import type { CatalogueEntry } from "../../_support/kubeletTables.ts"
 
@@ -112,10 +112,16 @@ const fetcher: TokenFetcher.TokenFetcher = TokenFetcher.make((namespace, name, r
     )
 )
 
-/** A fresh manager with upstream kubelet's policy, at the given time. */
-const freshManager = (at: number): Effect.Effect<TokenManager.TokenManager, never, Scope.Scope> =>
+/**
+ * A fresh manager with upstream kubelet's policy, at the given time, over a store holding `saved` (by kubelet's key):
+ * `manager.lookup` caches a saved response the way kubelet's tests `set` one.
+ */
+const freshManager = (
+  at: number,
+  saved: ReadonlyArray<readonly [string, TokenRequest.TokenRequest]> = [],
+): Effect.Effect<TokenManager.TokenManager, never, Scope.Scope> =>
   TestClock.setTime(at).pipe(
-    Effect.zipRight(TokenManager.make({ policy: RefreshPolicy.upstream, gc: false })),
+    Effect.zipRight(TokenManager.make({ policy: RefreshPolicy.upstream, gc: false, store: TokenStore.memory(saved) })),
     Effect.provideService(TokenFetcher.TokenFetcher, fetcher),
   )
 
@@ -248,9 +254,9 @@ const refresh = Effect.gen(function* () {
 
     yield* Effect.scoped(Effect.gen(function* () {
       yield* program({ kind: "echo", ttlMillis: hour, expirationSeconds: 3600 })
-      const manager = yield* freshManager(start)
       const request: TokenRequest.TokenRequest = { spec }
-      yield* manager.set(TokenRequest.cacheKey("sa", "ns", request), cached)
+      const manager = yield* freshManager(start, [[TokenRequest.cacheKey("sa", "ns", request), cached]])
+      yield* manager.lookup("ns", "sa", request)
       yield* TestClock.setTime(c.now)
       const c0 = yield* calls
       const response = yield* manager.getServiceAccountToken("ns", "sa", request)
@@ -341,11 +347,17 @@ const cleanup = Effect.forEach(
   cleanupCases,
   (c) =>
     Effect.scoped(Effect.gen(function* () {
-      const manager = yield* freshManager(goZeroPlusDay)
-      yield* manager.set("key", {
-        spec: {},
-        status: { token: Redacted.make("t"), expirationTimestamp: new Date(goZeroPlusDay + c.relativeExp) },
-      })
+      // Cached while valid, then the clock moves on to the test's time.
+      const request: TokenRequest.TokenRequest = { spec: {} }
+      const manager = yield* freshManager(Math.min(goZeroPlusDay, goZeroPlusDay + c.relativeExp) - minute, [[
+        TokenRequest.cacheKey("sa", "ns", request),
+        {
+          spec: {},
+          status: { token: Redacted.make("t"), expirationTimestamp: new Date(goZeroPlusDay + c.relativeExp) },
+        },
+      ]])
+      yield* manager.lookup("ns", "sa", request)
+      yield* TestClock.setTime(goZeroPlusDay)
       yield* manager.cleanup
       expect("cleanup", c.name, yield* manager.size, c.expected)
     })),
@@ -354,11 +366,12 @@ const cleanup = Effect.forEach(
 
 /** The garbage collector of `TokenManager.layer` runs under TestClock: once at start, then every minute. */
 const collector = Effect.scoped(Effect.gen(function* () {
-  const manager = yield* freshManager(T0)
-  yield* manager.set("short", {
-    spec: {},
-    status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 30 * second) },
-  })
+  const request: TokenRequest.TokenRequest = { spec: {} }
+  const manager = yield* freshManager(T0, [[
+    TokenRequest.cacheKey("sa", "ns", request),
+    { spec: {}, status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 30 * second) } },
+  ]])
+  yield* manager.lookup("ns", "sa", request)
   yield* TokenManager.runGarbageCollector(manager, RefreshPolicy.upstream.gcPeriodMillis)
   yield* TestClock.adjust(45 * second)
   const before = yield* manager.size
@@ -371,13 +384,14 @@ const collector = Effect.scoped(Effect.gen(function* () {
 
 const keys = Effect.forEach(keyCases, (c) =>
   Effect.scoped(Effect.gen(function* () {
-    const manager = yield* freshManager(T0)
-    for (const unit of c.stored) {
-      yield* manager.set(TokenRequest.cacheKey(unit.name, unit.namespace, unit.request), {
+    const manager = yield* freshManager(
+      T0,
+      c.stored.map((unit) => [TokenRequest.cacheKey(unit.name, unit.namespace, unit.request), {
         ...unit.request,
         status: { token: Redacted.make("t"), expirationTimestamp: new Date(T0 + 50 * minute) },
-      })
-    }
+      }]),
+    )
+    for (const unit of c.stored) yield* manager.lookup(unit.namespace, unit.name, unit.request)
     const found = yield* manager.peek(TokenRequest.cacheKey(c.target.name, c.target.namespace, c.target.request))
     expect("key", c.name, Option.isSome(found), c.hit)
   })), { discard: true })
