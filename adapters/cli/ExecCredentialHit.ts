@@ -5,7 +5,8 @@
  *
  * - `--name NAME --socket PATH`: the running agent's answer on its unix socket;
  * - `SERVICE_ACCOUNT [request flags] [--kubeconfig PATH] [--context NAME] [--cache-dir DIR]`: the on-disk cache entry
- *   of the request, while it is before its refresh point (the kubeconfig is read and hashed, never loaded).
+ *   of the request, when the cache's token manager serves it without a TokenRequest (the kubeconfig is read and
+ *   hashed, never loaded).
  *
  * Anything else, and anything that goes wrong here, is left to the full command (`ExecCredentialCommand.ts`), which
  * parses the arguments again and answers or reports the error itself: this path only ever answers with what the full
@@ -17,6 +18,9 @@
  * ```ts
  * import assert from "node:assert/strict"
  * import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import { TokenFetchError } from "../../core/TokenError.ts"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
  * import { parse } from "./ExecCredentialHit.ts"
  *
  * const flags = parse(["builder", "-n", "apps", "--kubeconfig=/home/me/.kube/config"])
@@ -36,6 +40,9 @@ import * as Effect from "effect/Effect"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
+import { TokenFetchError } from "../../core/TokenError.ts"
+import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as EndpointClient from "../agent/EndpointClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
@@ -146,9 +153,20 @@ const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenRequest>, nev
     if (Option.isNone(described)) return Option.none()
     const namespace = Option.getOrElse(flags.namespace, () => described.value.namespace)
     const options = { directory, cluster: described.value.identity }
-    return yield* ExecCredential.lookup(namespace, flags.serviceAccount.value, built.request, options).pipe(
-      Effect.orElseSucceed(() => Option.none<TokenRequest>()),
+    // The cache's own manager decides, with its refresh rules; when it wants a TokenRequest, this path gives up and
+    // the full command, which can connect, makes the same decision again and fetches.
+    const wantsFetch = yield* Ref.make(false)
+    const fetcher = TokenFetcher.make(() =>
+      Effect.zipRight(
+        Ref.set(wantsFetch, true),
+        Effect.fail(new TokenFetchError({ reason: "Transport", description: "the lean path does not connect" })),
+      )
     )
+    const token = yield* ExecCredential.get(namespace, flags.serviceAccount.value, built.request, options).pipe(
+      Effect.provideService(TokenFetcher.TokenFetcher, fetcher),
+      Effect.option,
+    )
+    return (yield* Ref.get(wantsFetch)) ? Option.none() : token
   })
 
 /**
