@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Bundles the `sa-token` bin into one ES module (plus lazily loaded chunks) in the directory given (default dist/bin):
-# Node loads it in about a third of the time it takes to resolve and load the hundreds of files of dist/ and
-# node_modules, which kubectl pays on every `exec-credential` call. @kubernetes/client-node stays external (loaded
+# Bundles the `sa-token` bin into one ES module (plus lazily loaded chunks) in the directory given (default dist/bin),
+# emptied first so that no chunk of an earlier build is left behind. kubectl pays the bin's start-up on every
+# `exec-credential` call: the entry itself holds only the dispatch and the built-in texts, and each tier it may load
+# (the lean exec-credential answers, the full CLI, each runtime's layer) is a dynamic import, so it is a chunk of its
+# own, loaded only when that tier runs. @kubernetes/client-node stays external (loaded
 # only when a kubeconfig is read), and `require` is provided for the CommonJS dependencies bundled into it.
 set -euo pipefail
 out="${1:-dist/bin}"
 cd "$(dirname "$0")/.."
+rm -rf "$out"
 node_modules/.bin/esbuild adapters/cli/main.ts --bundle --platform=node --format=esm --target=node20 --splitting \
   --outdir="$out" --entry-names=sa-token --chunk-names=chunks/[name]-[hash] --minify --log-level=warning \
   --external:@kubernetes/client-node --external:bun \

@@ -40,7 +40,7 @@ import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
 import * as MissingPermission from "./MissingPermission.ts"
-import { cacheDirectory } from "./ExecCredentialHit.ts"
+import { cacheDirectory } from "./ExecCredentialCacheHit.ts"
 
 /** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
 export interface Flags extends RequestFlags {

@@ -7,8 +7,9 @@
  *
  * 1. `version`, `--version`, `--help` and `-h` print texts generated from the command's definition (`FastPath.ts`),
  *    loading nothing else;
- * 2. `exec-credential` first tries the lean path (`ExecCredentialLean.ts`): the agent's socket or the on-disk cache,
- *    with files and paths only, no CLI framework, no kubeconfig loader, no TLS client;
+ * 2. `exec-credential` first tries a lean path: the agent's socket (`ExecCredentialHit.ts`, no file system, no YAML)
+ *    or the on-disk cache (`ExecCredentialLean.ts`: files and paths only), no CLI framework, no kubeconfig loader, no
+ *    TLS client;
  * 3. everything else, and an `exec-credential` the lean path cannot answer, runs the full CLI with the runtime's layer.
  *
  * The tiers are separate modules loaded by dynamic import, so that the bundled bin keeps each in its own chunks.
@@ -19,6 +20,15 @@ import process from "node:process"
 import { builtIn } from "./FastPath.ts"
 
 const args = process.argv.slice(2)
+
+/** Whether a lean path printed the credential: the agent's socket, else the on-disk cache. */
+const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
+  const flags = (await import("./ExecCredentialArgs.ts")).parse(rest)
+  if (flags === undefined) return false
+  return flags.name._tag === "Some"
+    ? (await import("./ExecCredentialHit.ts")).socket(flags)
+    : (await import("./ExecCredentialLean.ts")).cache(flags)
+}
 
 const full = async (): Promise<void> => {
   const [Effect, Cli, MissingPermission, Runtime] = await Promise.all([
@@ -37,6 +47,4 @@ const full = async (): Promise<void> => {
 
 const answer = builtIn(args)
 if (answer !== undefined) process.stdout.write(answer)
-else if (!(args[0] === "exec-credential" && await (await import("./ExecCredentialLean.ts")).run(args.slice(1)))) {
-  await full()
-}
+else if (!(args[0] === "exec-credential" && await lean(args.slice(1)))) await full()
