@@ -5,6 +5,9 @@
  * bare start and every command once, in turn, so that a drift of the machine's speed hits both sides of a ratio alike.
  * The figure is the median of `CLI_RUNS` rounds (default 10, after one warm-up round) and the ratio of the medians.
  *
+ * Also timed, as a reference without a target: the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just
+ * `effect/Effect` and `effect/Schema` decoding one value), the start-up any Effect program pays on that runtime.
+ *
  * Commands: `version`; `--help`; `exec-credential SA --kubeconfig K --cache-dir D` answered from the on-disk cache (the
  * warm-up round fills it); `exec-credential --name t --socket S` answered by a running agent; and a cache miss (a new
  * cache directory for every run, so each makes a TokenRequest to the development API server: reported, no target).
@@ -41,19 +44,41 @@ interface Runtime {
   readonly bare: ReadonlyArray<string>
   /** The runtime running the bin. */
   readonly cli: ReadonlyArray<string>
+  /** The runtime running the Effect floor (`bench/_effect-floor.ts`), bundled as the bin is or from source. */
+  readonly floor: ReadonlyArray<string>
   /** Whether the 2x target applies. */
   readonly targeted: boolean
 }
 
 const theBin = "dist/bin/sa-token.js"
+const floorBundle = nodePath.join(dir, "effect-floor.js")
 const runtimes: ReadonlyArray<Runtime> = [
-  { name: "node", bare: [process.execPath, "-e", "0"], cli: [process.execPath, theBin], targeted: true },
-  { name: "bun", bare: [bin("bun"), "-e", "0"], cli: [bin("bun"), theBin], targeted: true },
-  { name: "deno", bare: [bin("deno"), "eval", "0"], cli: [bin("deno"), "run", "-A", theBin], targeted: true },
+  {
+    name: "node",
+    bare: [process.execPath, "-e", "0"],
+    cli: [process.execPath, theBin],
+    floor: [process.execPath, floorBundle],
+    targeted: true,
+  },
+  {
+    name: "bun",
+    bare: [bin("bun"), "-e", "0"],
+    cli: [bin("bun"), theBin],
+    floor: [bin("bun"), floorBundle],
+    targeted: true,
+  },
+  {
+    name: "deno",
+    bare: [bin("deno"), "eval", "0"],
+    cli: [bin("deno"), "run", "-A", theBin],
+    floor: [bin("deno"), "run", "-A", floorBundle],
+    targeted: true,
+  },
   {
     name: "deno (source)",
     bare: [bin("deno"), "eval", "0"],
     cli: [bin("deno"), "run", "-A", "adapters/cli/main.ts"],
+    floor: [bin("deno"), "run", "-A", "bench/_effect-floor.ts"],
     targeted: false,
   },
 ]
@@ -69,14 +94,20 @@ interface Case {
 
 const credential = /"token":\s*"[^"]+\.[^"]+\.[^"]*"/
 
-/** Runs every case of a runtime in rounds; returns each case's median and the bare start's. */
+/** Runs every case of a runtime in rounds; returns each case's median, the bare start's and the Effect floor's. */
 const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record<string, string>) => {
   const bare: Array<number> = []
+  const floor: Array<number> = []
   const samples = cases.map(() => [] as Array<number>)
   const failures: Array<string> = []
   for (let i = 0; i <= runs; i++) {
     const base = await runOnce(runtime.bare, env)
-    if (i > 0) bare.push(base.millis)
+    const effect = await runOnce(runtime.floor, env)
+    if (effect.code !== 0 || effect.stdout !== "ok\n") failures.push(`${runtime.name} Effect floor: ${effect.stderr}`)
+    if (i > 0) {
+      bare.push(base.millis)
+      floor.push(effect.millis)
+    }
     for (const [c, kase] of cases.entries()) {
       const r = await runOnce([...runtime.cli, ...kase.args(i)], env)
       if (r.code !== 0 || !kase.expect.test(r.stdout)) {
@@ -85,7 +116,7 @@ const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record
       if (i > 0) samples[c]!.push(r.millis)
     }
   }
-  return { bare: median(bare), medians: samples.map(median), failures }
+  return { bare: median(bare), floor: median(floor), medians: samples.map(median), failures }
 }
 
 let agent: ReturnType<typeof start> | undefined
@@ -93,6 +124,11 @@ try {
   console.log(`# cli-latency: the sa-token bin against its runtime's bare start, median of ${runs} rounds`)
   console.log(`# (bench process ${runtimeName()}; the bin is rebuilt first)`)
   execFileSync("bash", ["scripts/build-bin.sh", "dist/bin"], { cwd: root, stdio: "inherit" })
+  execFileSync(
+    bin("esbuild"),
+    ["bench/_effect-floor.ts", "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${floorBundle}`],
+    { cwd: root, stdio: "inherit" },
+  )
   const kubeconfig = nodePath.join(dir, "kubeconfig")
   const server = await Effect.runPromise(Scope.extend(DevServer.start({ kubeconfigOut: kubeconfig }), scope))
   server.state.upsertServiceAccount("default", "builder")
@@ -142,12 +178,13 @@ try {
     rows.push([
       `${runtime.name}: ${runtime.cli.slice(0, -1).map((a) => nodePath.basename(a)).join(" ")} ${runtime.cli.at(-1)}`,
       ms(result.bare),
+      `${ms(result.floor)} (${fmt(result.floor / result.bare, 2)}x)`,
       ...cells,
     ])
   }
   console.log()
   printTable(
-    ["Runtime (command)", "Bare start", ...["version", "--help", "cache hit", "agent socket", "cache miss"]],
+    ["Runtime (command)", "Bare start", "Effect floor", "version", "--help", "cache hit", "agent socket", "cache miss"],
     rows,
   )
   console.log()
