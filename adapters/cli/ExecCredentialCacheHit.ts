@@ -7,9 +7,11 @@
  * @module
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { TokenFetchError } from "../../core/TokenError.ts"
@@ -17,8 +19,10 @@ import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import * as KubeconfigFiles from "../kube/KubeconfigFiles.ts"
+import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
+import { answer } from "./ExecCredentialLean.ts"
 import { requestFrom } from "./RequestFlags.ts"
 
 /** The cache directory of the flags: `--cache-dir`, else `$XDG_CACHE_HOME/sa-token`, else `~/.cache/sa-token`. */
@@ -67,3 +71,13 @@ export const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenReques
     )
     return (yield* Ref.get(wantsFetch)) ? Option.none() : token
   })
+
+/**
+ * The files and paths of {@link fromCache}: `@effect/platform-node`'s file system, which Bun's and Deno's Node
+ * compatibility run as well (as their runtime layers do), paths and private files.
+ */
+export const layer: Layer.Layer<Requirements> = Layer.mergeAll(NodeFileSystem.layer, Path.layer, NodePrivateFile.layer)
+
+/** Runs {@link fromCache} for the bin: whether the credential was printed. */
+export const run = (flags: Flags): Promise<boolean> =>
+  Effect.runPromise(answer(fromCache(flags)).pipe(Effect.provide(layer)))

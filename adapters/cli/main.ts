@@ -7,9 +7,8 @@
  *
  * 1. `version`, `--version`, `--help` and `-h` print texts generated from the command's definition (`FastPath.ts`),
  *    loading nothing else;
- * 2. `exec-credential` first tries a lean path: the agent's socket (`ExecCredentialHit.ts`, no file system, no YAML)
- *    or the on-disk cache (`ExecCredentialLean.ts`: files and paths only), no CLI framework, no kubeconfig loader, no
- *    TLS client;
+ * 2. `exec-credential` first tries a lean path (`ExecCredentialLean.ts`): the agent's socket (no file system, no
+ *    YAML) or the on-disk cache (files and paths only); no CLI framework, no kubeconfig loader, no TLS client;
  * 3. everything else, and an `exec-credential` the lean path cannot answer, runs the full CLI with the runtime's layer.
  *
  * The tiers are separate modules loaded by dynamic import, so that the bundled bin keeps each in its own chunks.
@@ -21,13 +20,18 @@ import { builtIn } from "./FastPath.ts"
 
 const args = process.argv.slice(2)
 
-/** Whether a lean path printed the credential: the agent's socket, else the on-disk cache. */
+/**
+ * Whether a lean path printed the credential. `--name` means the agent's socket, as the lean reading of the command
+ * line will say: knowing it here loads the reader and that path's module at once.
+ */
 const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
-  const flags = (await import("./ExecCredentialArgs.ts")).parse(rest)
-  if (flags === undefined) return false
-  return flags.name._tag === "Some"
-    ? (await import("./ExecCredentialHit.ts")).socket(flags)
-    : (await import("./ExecCredentialLean.ts")).cache(flags)
+  const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
+  const [Lean, Hit] = await Promise.all([
+    import("./ExecCredentialLean.ts"),
+    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheHit.ts"),
+  ])
+  const flags = Lean.parse(rest)
+  return flags !== undefined && Hit.run(flags)
 }
 
 const full = async (): Promise<void> => {

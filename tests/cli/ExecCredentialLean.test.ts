@@ -10,28 +10,91 @@ import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import * as Endpoint from "../../adapters/agent/Endpoint.ts"
 import * as ExecCredential from "../../adapters/agent/ExecCredential.ts"
-import { parse } from "../../adapters/cli/ExecCredentialArgs.ts"
 import * as CacheHit from "../../adapters/cli/ExecCredentialCacheHit.ts"
-import * as Hit from "../../adapters/cli/ExecCredentialHit.ts"
+import { answer, parse } from "../../adapters/cli/ExecCredentialLean.ts"
+import * as SocketHit from "../../adapters/cli/ExecCredentialSocketHit.ts"
 import * as KubeconfigFiles from "../../adapters/kube/KubeconfigFiles.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
-import { fakeAgent, status } from "../_support/agentFakes.ts"
+import { execCredentialFlags, fakeAgent, status } from "../_support/agentFakes.ts"
 import { platform } from "../_support/platform.ts"
 
 const MARKER = "MARKER-exechit-5e1a"
+
+describe("exec-credential lean path: the command line", () => {
+  it("reads the flags the full command reads, in both spellings", () => {
+    assert.deepEqual(
+      parse([
+        "builder",
+        "-n",
+        "apps",
+        "--audience",
+        "a",
+        "--audience=b",
+        "--duration=1h",
+        "--bound-object-kind",
+        "Pod",
+        "--bound-object-name",
+        "p",
+        "--bound-object-uid=u",
+        "--kubeconfig",
+        "/k",
+        "--context=c",
+        "--cache-dir",
+        "/c",
+      ]),
+      execCredentialFlags({
+        serviceAccount: Option.some("builder"),
+        namespace: Option.some("apps"),
+        audience: ["a", "b"],
+        duration: Option.some("1h"),
+        boundObjectKind: Option.some("Pod"),
+        boundObjectName: Option.some("p"),
+        boundObjectUid: Option.some("u"),
+        kubeconfig: Option.some("/k"),
+        context: Option.some("c"),
+        cacheDir: Option.some("/c"),
+      }),
+    )
+    assert.deepEqual(
+      parse(["--name", "t", "--socket", "/run/agent.sock"]),
+      execCredentialFlags({ name: Option.some("t"), socket: Option.some("/run/agent.sock") }),
+    )
+  })
+
+  it("leaves to the full command whatever it might read differently or refuse", () => {
+    const refused: ReadonlyArray<ReadonlyArray<string>> = [
+      ["a", "b"], // two service accounts
+      ["a", "--namespace", "x", "-n", "y"], // a single-valued flag twice
+      ["a", "--namespace"], // no value
+      ["a", "--namespace", "-x"], // a value that looks like a flag
+      ["a", "--audience", ""], // an empty value, which @effect/cli drops
+      ["a", "--audience="],
+      ["", "a"],
+      ["a", "-n=x"], // not a spelling @effect/cli accepts
+      ["a", "--audience=x=y"], // @effect/cli keeps only what is before a second "="
+      ["a", "--log-level", "debug"], // built-in options
+      ["a", "--help"],
+      ["a", "-h"],
+      ["a", "--output", "json"], // unknown flags
+      ["a", "--", "b"],
+      ["a", "--toString", "x"], // not an own spelling
+    ]
+    for (const args of refused) assert.equal(parse(args), undefined, args.join(" "))
+  })
+})
 
 /** Runs the lean path for `exec-credential ARGS` and returns whether it answered and what it printed. */
 const runHit = (args: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const flags = parse(args)
     assert.ok(flags !== undefined, args.join(" "))
-    const found = Option.isSome(flags.name) ? Hit.fromSocket(flags) : CacheHit.fromCache(flags)
+    const found = Option.isSome(flags.name) ? SocketHit.fromSocket(flags) : CacheHit.fromCache(flags)
     const log = globalThis.console.log
     let out = ""
     globalThis.console.log = (...parts: Array<unknown>) => {
       out += `${parts.join(" ")}\n`
     }
-    const answered = yield* Hit.answer(found).pipe(Effect.ensuring(Effect.sync(() => (globalThis.console.log = log))))
+    const answered = yield* answer(found).pipe(Effect.ensuring(Effect.sync(() => (globalThis.console.log = log))))
     return { answered, out }
   })
 
