@@ -5,7 +5,8 @@
  * bare start and every command once, in turn, so that a drift of the machine's speed hits both sides of a ratio alike.
  * The figure is the median of `CLI_RUNS` rounds (default 10, after one warm-up round) and the ratio of the medians.
  *
- * Also timed, as a reference without a target: the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just
+ * Also timed, as references without a target: a one-line script file (what running any file costs over the bare
+ * start), and the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just
  * `effect/Effect` and `effect/Schema` decoding one value), the start-up any Effect program pays on that runtime.
  *
  * Commands: `version`; `--help`; `exec-credential SA --kubeconfig K --cache-dir D` answered from the on-disk cache (the
@@ -46,18 +47,22 @@ interface Runtime {
   readonly cli: ReadonlyArray<string>
   /** The runtime running the Effect floor (`bench/_effect-floor.ts`), bundled as the bin is or from source. */
   readonly floor: ReadonlyArray<string>
+  /** The runtime running a one-line script file, the way it runs the bin. */
+  readonly script: ReadonlyArray<string>
   /** Whether the 2x target applies. */
   readonly targeted: boolean
 }
 
 const theBin = "dist/bin/sa-token.js"
 const floorBundle = nodePath.join(dir, "effect-floor.js")
+const oneLine = nodePath.join(dir, "one-line.js")
 const runtimes: ReadonlyArray<Runtime> = [
   {
     name: "node",
     bare: [process.execPath, "-e", "0"],
     cli: [process.execPath, theBin],
     floor: [process.execPath, floorBundle],
+    script: [process.execPath, oneLine],
     targeted: true,
   },
   {
@@ -65,6 +70,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("bun"), "-e", "0"],
     cli: [bin("bun"), theBin],
     floor: [bin("bun"), floorBundle],
+    script: [bin("bun"), oneLine],
     targeted: true,
   },
   {
@@ -72,6 +78,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("deno"), "eval", "0"],
     cli: [bin("deno"), "run", "-A", theBin],
     floor: [bin("deno"), "run", "-A", floorBundle],
+    script: [bin("deno"), "run", "-A", oneLine],
     targeted: true,
   },
   {
@@ -79,6 +86,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("deno"), "eval", "0"],
     cli: [bin("deno"), "run", "-A", "adapters/cli/main.ts"],
     floor: [bin("deno"), "run", "-A", "bench/_effect-floor.ts"],
+    script: [bin("deno"), "run", "-A", oneLine],
     targeted: false,
   },
 ]
@@ -94,18 +102,21 @@ interface Case {
 
 const credential = /"token":\s*"[^"]+\.[^"]+\.[^"]*"/
 
-/** Runs every case of a runtime in rounds; returns each case's median, the bare start's and the Effect floor's. */
+/** Runs every case of a runtime in rounds; returns each case's median and the references' (bare, script, floor). */
 const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record<string, string>) => {
   const bare: Array<number> = []
+  const script: Array<number> = []
   const floor: Array<number> = []
   const samples = cases.map(() => [] as Array<number>)
   const failures: Array<string> = []
   for (let i = 0; i <= runs; i++) {
     const base = await runOnce(runtime.bare, env)
+    const line = await runOnce(runtime.script, env)
     const effect = await runOnce(runtime.floor, env)
     if (effect.code !== 0 || effect.stdout !== "ok\n") failures.push(`${runtime.name} Effect floor: ${effect.stderr}`)
     if (i > 0) {
       bare.push(base.millis)
+      script.push(line.millis)
       floor.push(effect.millis)
     }
     for (const [c, kase] of cases.entries()) {
@@ -116,7 +127,7 @@ const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record
       if (i > 0) samples[c]!.push(r.millis)
     }
   }
-  return { bare: median(bare), floor: median(floor), medians: samples.map(median), failures }
+  return { bare: median(bare), script: median(script), floor: median(floor), medians: samples.map(median), failures }
 }
 
 let agent: ReturnType<typeof start> | undefined
@@ -124,6 +135,7 @@ try {
   console.log(`# cli-latency: the sa-token bin against its runtime's bare start, median of ${runs} rounds`)
   console.log(`# (bench process ${runtimeName()}; the bin is rebuilt first)`)
   execFileSync("bash", ["scripts/build-bin.sh", "dist/bin"], { cwd: root, stdio: "inherit" })
+  fs.writeFileSync(oneLine, 'console.log("ok")\n')
   execFileSync(
     bin("esbuild"),
     ["bench/_effect-floor.ts", "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${floorBundle}`],
@@ -178,13 +190,24 @@ try {
     rows.push([
       `${runtime.name}: ${runtime.cli.slice(0, -1).map((a) => nodePath.basename(a)).join(" ")} ${runtime.cli.at(-1)}`,
       ms(result.bare),
+      `${ms(result.script)} (${fmt(result.script / result.bare, 2)}x)`,
       `${ms(result.floor)} (${fmt(result.floor / result.bare, 2)}x)`,
       ...cells,
     ])
   }
   console.log()
   printTable(
-    ["Runtime (command)", "Bare start", "Effect floor", "version", "--help", "cache hit", "agent socket", "cache miss"],
+    [
+      "Runtime (command)",
+      "Bare start",
+      "One-line script",
+      "Effect floor",
+      "version",
+      "--help",
+      "cache hit",
+      "agent socket",
+      "cache miss",
+    ],
     rows,
   )
   console.log()
