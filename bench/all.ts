@@ -12,11 +12,13 @@
  */
 import { spawn } from "node:child_process"
 import process from "node:process"
-import { root } from "./_procs.ts"
+import { bin, root } from "./_procs.ts"
 
 const node = process.execPath
 const benches: ReadonlyArray<{ readonly name: string; readonly argv: ReadonlyArray<string> }> = [
   { name: "core", argv: [node, "--expose-gc", "--import", "tsx", "bench/core.bench.ts"] },
+  // The core's hit-path targets hold on Deno too: the same benchmark under Deno's V8.
+  { name: "core-deno", argv: [bin("deno"), "run", "-A", "--v8-flags=--expose-gc", "bench/core.bench.ts"] },
   { name: "devserver-sign", argv: [node, "--import", "tsx", "bench/devserver-sign.ts"] },
   { name: "agent-day", argv: [node, "--import", "tsx", "bench/agent-day.bench.ts"] },
   { name: "agent-real", argv: [node, "--import", "tsx", "bench/agent-real.bench.ts"] },

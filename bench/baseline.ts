@@ -124,3 +124,45 @@ export class BaselineManager {
     return false
   }
 }
+
+/**
+ * The cache a user would write instead of the core, in about ten lines: a `Map` keyed by `JSON.stringify` of the
+ * fields of kubelet's key (absent audiences as `null`, so they differ from an empty list), one clock read and one
+ * jitter draw per call, and kubelet's refresh rule. No single-flight, no backoff, no metrics, no eviction by pod.
+ */
+export class HandRolledCache {
+  readonly cache: Map<string, BaselineTokenRequest> = new Map()
+
+  constructor(
+    readonly getToken: SyncGetToken,
+    readonly now: () => number = Date.now,
+    readonly random: () => number = Math.random,
+  ) {}
+
+  get(namespace: string, name: string, tr: BaselineTokenRequest): BaselineTokenRequest {
+    const ref = tr.spec.boundObjectRef
+    const key = JSON.stringify([
+      name,
+      namespace,
+      tr.spec.audiences ?? null,
+      tr.spec.expirationSeconds ?? 0,
+      ref?.kind ?? "",
+      ref?.apiVersion ?? "",
+      ref?.name ?? "",
+      ref?.uid ?? "",
+      tr.metadata?.uid ?? "",
+    ])
+    const now = this.now()
+    const jitter = Math.trunc(this.random() * (maxJitter / 1000)) * 1000
+    const cached = this.cache.get(key)
+    if (cached?.status !== undefined) {
+      const exp = cached.status.expirationTimestamp.getTime()
+      const seconds = cached.spec.expirationSeconds ?? 0
+      const refreshAt = Math.min(exp - seconds * 1000 + maxTTL, exp - Math.trunc((seconds * 20) / 100) * 1000)
+      if (now <= refreshAt - jitter) return cached
+    }
+    const fetched = this.getToken(name, namespace, tr)
+    this.cache.set(key, fetched)
+    return fetched
+  }
+}

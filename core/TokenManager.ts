@@ -13,6 +13,11 @@
  * passed (never past the token's expiry); a token issued in the future is refreshed; deleting a pod's tokens touches
  * only that pod's entries; requests are validated before any fetch; and every step is counted in `TokenMetrics`.
  *
+ * Persistence is a port, `TokenStore`: on a miss the manager loads the request's token from the store (a token that
+ * needs no refresh is served without a fetch; one that does is refreshed through the same single fetch and backoff),
+ * and after every successful fetch it saves the token there. Restart adoption and a cache shared between processes
+ * are stores, so they share the one cache, its rules and its metrics.
+ *
  * @example
  * ```ts
  * import assert from "node:assert/strict"

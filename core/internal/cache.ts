@@ -51,6 +51,50 @@ export const idOf = (name: string, namespace: string, request: TokenRequest): st
   ])
 }
 
+/**
+ * {@link idOf} with a memory of the last request: a caller that asks again for an equal request (every field the id
+ * is made of is the same value, audiences compared one by one against a copy) gets the same id string without
+ * rendering it again, and the map finds that string's hash already computed. Any difference renders the id afresh,
+ * so a request object changed in place between calls is never mistaken for the old one.
+ */
+export const memoizedIdOf = (): (name: string, namespace: string, request: TokenRequest) => string => {
+  let id: string | undefined
+  let name: string | undefined
+  let namespace: string | undefined
+  let audiences: ReadonlyArray<string> | undefined
+  let expirationSeconds: number | undefined
+  let kind: string | undefined
+  let apiVersion: string | undefined
+  let refName: string | undefined
+  let refUid: string | undefined
+  let uid: string | undefined
+  const sameAudiences = (current: ReadonlyArray<string> | undefined): boolean => {
+    if (current === undefined || audiences === undefined) return current === audiences
+    if (current.length !== audiences.length) return false
+    for (let i = 0; i < current.length; i++) if (current[i] !== audiences[i]) return false
+    return true
+  }
+  return (n, ns, request) => {
+    const spec = request.spec
+    const ref = spec.boundObjectRef
+    if (
+      id !== undefined && n === name && ns === namespace && spec.expirationSeconds === expirationSeconds &&
+      ref?.kind === kind && ref?.apiVersion === apiVersion && ref?.name === refName && ref?.uid === refUid &&
+      request.metadata?.uid === uid && sameAudiences(spec.audiences)
+    ) return id
+    name = n
+    namespace = ns
+    audiences = spec.audiences === undefined ? undefined : [...spec.audiences]
+    expirationSeconds = spec.expirationSeconds
+    kind = ref?.kind
+    apiVersion = ref?.apiVersion
+    refName = ref?.name
+    refUid = ref?.uid
+    uid = request.metadata?.uid
+    return id = idOf(n, ns, request)
+  }
+}
+
 /** The empty label set. */
 export const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
 const labels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()

@@ -87,6 +87,7 @@ export const make = ({ fetcher, store, scope, clock, policy, backoff }: Deps) =>
   // A token is certainly fresh when even the largest jitter would not make it due.
   const jitterWindowMillis = Math.max(0, policy.maxJitterSeconds - 1) * 1000
   const now = () => clock.unsafeCurrentTimeMillis()
+  const hitId = Cache.memoizedIdOf()
 
   const isFresh = (entry: Cache.Entry, at: number): boolean =>
     at <= entry.expiresAt && at <= entry.deadline - jitterWindowMillis &&
@@ -241,7 +242,7 @@ export const make = ({ fetcher, store, scope, clock, policy, backoff }: Deps) =>
       request: TokenRequest,
     ): Effect.Effect<TokenRequest, TokenManagerError> =>
       Effect.suspend(() => {
-        const id = Cache.idOf(name, namespace, request)
+        const id = hitId(name, namespace, request)
         const entry = entries.get(id)
         if (entry !== undefined && isFresh(entry, now())) {
           Metrics.hits.unsafeUpdate(1, noTags)

@@ -95,6 +95,32 @@ describe("ExecCredential.get", () => {
       .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
   })
 
+  it("serves the cached token past its refresh point while the refresh fails, as the core manager does", () => {
+    const root = tempDir()
+    const options = { directory: root, cluster: "c" }
+    const fake = issuing()
+    return runTest(
+      Effect.gen(function* () {
+        yield* TestClock.setTime(Date.UTC(2030, 0, 1))
+        yield* ExecCredential.get("default", "builder", request, options)
+        const [name] = nodeFs.readdirSync(root)
+        const before = nodeFs.readFileSync(nodePath.join(root, name!), "utf8")
+        yield* TestClock.adjust(50 * minute)
+        fake.respond = () => Effect.fail(fetchError("apiserver down", "ServerError"))
+        const stale = yield* ExecCredential.get("default", "builder", request, options)
+        assert.equal(tokenOf(stale), `${MARKER}-1`)
+        assert.equal(fake.calls, 2, "one refresh was tried")
+        assert.equal(nodeFs.readFileSync(nodePath.join(root, name!), "utf8"), before, "the entry is kept")
+        // Once the token has expired there is nothing left to serve.
+        yield* TestClock.adjust(11 * minute)
+        const failed = yield* Effect.flip(ExecCredential.get("default", "builder", request, options))
+        assert.equal(failed._tag, "TokenFetchError")
+        assert.equal(failed.message, "apiserver down")
+      }).pipe(Effect.provide(fake.layer), Effect.provide(platform)),
+    )
+      .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
+  })
+
   it("keys entries by request and cluster", () => {
     const root = tempDir()
     const fake = issuing()
