@@ -12,7 +12,7 @@
  * - Effect's TestClock (what the test suites use), for `AGENT_DAY_TESTCLOCK_TOKENS` tokens (default 100): its cost per
  *   wake-up grows with the number of sleeping fibers, so 10,000 tokens do not finish in minutes (see
  *   docs/benchmarks.md for the profile);
- * - the discrete-event clock of `tests/_support/simClock.ts` (a `Clock` whose sleeps go into a binary heap, and a `Scheduler`
+ * - the discrete-event clock of `support/simClock.ts` (a `Clock` whose sleeps go into a binary heap, and a `Scheduler`
  *   that the bench flushes after each wake-up), for `AGENT_DAY_TOKENS` tokens (default 2,000). The scheduler and
  *   budget code are the same; only the clock and the fiber scheduler differ. Both runs are reported, so the per-token
  *   figures can be compared at the small size.
@@ -43,9 +43,9 @@ import * as NodePrivateFile from "../adapters/platform/NodePrivateFile.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
-import { epoch, issuer, jwt, spec, withinBudget } from "../tests/_support/agent.ts"
-import { queueScheduler, SimClock } from "../tests/_support/simClock.ts"
-import type { Issuer } from "../tests/_support/agent.ts"
+import { epoch, issuer, jwt, spec, withinBudget } from "../support/agentFixtures.ts"
+import type { Issuer } from "../support/agentFixtures.ts"
+import { queueScheduler, SimClock } from "../support/simClock.ts"
 import { fmt, histogram, maxPerSecond, printTable, runtimeName, sleep } from "./_util.ts"
 
 const env = process.env

@@ -131,18 +131,18 @@ export const fromFile = (
 
 /**
  * The token files of the declared tokens as a core `TokenStore`: `load` adopts the file of a token declared (by
- * `specs()`, read at each load so that a reloaded configuration applies) with the request's key, trying each such
+ * `specs`, read at each load so that a reloaded configuration applies) with the request's key, trying each such
  * token's file in turn; `save` does nothing, since the scheduler writes the files.
  */
 export const store = (
-  specs: () => ReadonlyArray<TokenSpec>,
+  specs: Effect.Effect<ReadonlyArray<TokenSpec>>,
 ): Effect.Effect<TokenStore.TokenStore, never, PrivateFile | FileSystem.FileSystem> =>
   Effect.map(Effect.context<PrivateFile | FileSystem.FileSystem>(), (context) =>
     TokenStore.make(
       ({ key }) =>
         Effect.gen(function* () {
           const now = yield* Clock.currentTimeMillis
-          for (const spec of specs()) {
+          for (const spec of yield* specs) {
             if (spec.key !== key || spec.file === undefined) continue
             const adopted = yield* fromFile(spec, now)
             if (Option.isSome(adopted)) return adopted

@@ -43,6 +43,7 @@ import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
+import * as Ref from "effect/Ref"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
@@ -119,9 +120,10 @@ export const start = (
     yield* Effect.addFinalizer(() => Effect.logInfo("agent stopped"))
     const budget = yield* Budget.make(config.budget)
     const limited = Budget.limit(fetcher, budget)
-    let current = config
+    // The configuration in force: its token list is replaced on reload, the rest only on restart.
+    const running = yield* Ref.make(config)
     // Restart adoption: on a miss the manager loads the declared token's file, as the configuration now declares it.
-    const store = yield* Adopt.store(() => current.tokens)
+    const store = yield* Adopt.store(Effect.map(Ref.get(running), (current) => current.tokens))
     const manager = yield* TokenManager.make({ store }).pipe(
       Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, limited)),
     )
@@ -138,6 +140,7 @@ export const start = (
       ),
     )
     const reload = Effect.gen(function* () {
+      const current = yield* Ref.get(running)
       const next = yield* Effect.either(Config.load(current.file))
       if (next._tag === "Left") {
         return yield* Effect.logError("reload failed; keeping the running configuration").pipe(
@@ -150,7 +153,7 @@ export const start = (
           yield* Effect.logWarning(`${field} changed: restart the agent to apply it`)
         }
       }
-      current = { ...current, tokens: fresh.tokens }
+      yield* Ref.set(running, { ...current, tokens: fresh.tokens })
       yield* scheduler.apply(fresh.tokens)
       yield* Effect.logInfo("configuration reloaded").pipe(Effect.annotateLogs("tokens", fresh.tokens.length))
     })

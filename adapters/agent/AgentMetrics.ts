@@ -1,6 +1,8 @@
 /**
- * The agent's Effect metrics, beside the manager's (`core/TokenMetrics.ts`). Labels hold declared token names only,
- * never a token. Seconds to expiry are not a metric: `AgentState.list` has each token's `expiresAt`.
+ * The agent's Effect metrics, beside the manager's (`core/TokenMetrics.ts`): every counter and histogram the agent
+ * records, and the helpers that record them. `Metrics.ts` renders them (and every other registered metric) for
+ * `/metrics`. Labels hold declared token names, routes, codes and outcomes only, never a token. Seconds to expiry are
+ * not a metric: `AgentState.list` has each token's `expiresAt`.
  *
  * @example
  * ```ts
@@ -23,6 +25,7 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import type * as MetricKeyType from "effect/MetricKeyType"
+import * as MetricLabel from "effect/MetricLabel"
 import type * as MetricState from "effect/MetricState"
 
 /** A monotonically increasing count. */
@@ -60,6 +63,21 @@ export const requestDuration: Histogram = Metric.histogram(
   "TokenRequest call latency",
 )
 
+/** The name of {@link staleServed}, whose series `/metrics` folds into per-token ones. */
+export const staleServedName: string = "sa_token_agent_stale_served_total"
+
+/** Still-valid tokens served while their refresh was failing, labelled with `token`. */
+export const staleServed: Counter = Metric.counter(staleServedName, {
+  description: "Still-valid tokens served by the agent after a failed refresh",
+  incremental: true,
+})
+
+/** Requests answered by the local endpoint, labelled with `route` (`token`, `healthz`, `readyz`, `metrics`, `other`) and `code`. */
+export const endpointRequests: Counter = Metric.counter("sa_token_agent_endpoint_requests_total", {
+  description: "Requests answered by the local endpoint",
+  incremental: true,
+})
+
 /** Counts one budget wait. */
 export const budgetWaits: Effect.Effect<void> = Metric.increment(budgetWaited)
 
@@ -78,4 +96,16 @@ export const timed = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A,
             requestDuration.pipe(Metric.tagged("outcome", exit._tag === "Success" ? "success" : "failure")),
             (end - start) / 1000,
           ))),
+  )
+
+/** Counts one stale token served for a declared token name. */
+export const recordStaleServed = (token: string): Effect.Effect<void> => countFor(staleServed, token)
+
+/** Counts one answered endpoint request. */
+export const recordEndpointRequest = (route: string, code: number): Effect.Effect<void> =>
+  Metric.increment(
+    Metric.taggedWithLabels(endpointRequests, [
+      MetricLabel.make("route", route),
+      MetricLabel.make("code", String(code)),
+    ]),
   )

@@ -45,18 +45,14 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
-import * as Redacted from "effect/Redacted"
+import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Yaml from "yaml"
-import * as Validation from "../../core/Validation.ts"
-import { cacheKey } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
-import * as Budget from "./Budget.ts"
 import { ConfigError, renderPath } from "./ConfigError.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
-import { ConfigFile } from "./ConfigSchema.ts"
-import { isLoopback } from "./Loopback.ts"
+import { AgentConfigFrom } from "./ConfigSchema.ts"
 import * as Ownership from "./Ownership.ts"
 
 export { ConfigError } from "./ConfigError.ts"
@@ -146,160 +142,26 @@ export interface AgentConfig {
   readonly log: { readonly format: "json" | "text"; readonly level: "debug" | "info" | "warning" | "error" }
 }
 
-const decodeFile = Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error", errors: "all" })
-
-const splitAddress = (address: string): { host: string; port: number } | undefined => {
-  const match = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(address)
-  if (match === null) return undefined
-  const port = Number(match[3])
-  return port > 65535 ? undefined : { host: match[1] ?? match[2]!, port }
-}
-
 /**
  * Schema's default messages quote the value (`Expected …, actual …`). Every schema of the file has a message of its
  * own; one that slips through is replaced rather than repeat a value, which may be a secret or 50 MB long.
  */
 const unquoted = (message: string): string => /, actual /.test(message) ? "has the wrong type or value" : message
 
-/** The config's name for a field of `Validation.check`. */
-const configField = (field: string): string =>
-  field === "name" ? "serviceAccount" : field.replace(/^spec\.boundObjectRef\./, "boundObject.").replace(/^spec\./, "")
-
 /** Decodes an already-parsed document; `file` is the absolute config path, relative paths resolve against its directory. */
-export const decode = (document: unknown, file: string, path: Path.Path): Either.Either<AgentConfig, ConfigError> => {
-  const invalid = (issues: ReadonlyArray<ConfigIssue>) =>
-    Either.left(new ConfigError({ reason: "Invalid", file, issues }))
-  const decoded = decodeFile(document)
-  if (Either.isLeft(decoded)) {
-    const issues = ParseResult.ArrayFormatter.formatErrorSync(decoded.left)
-    return invalid(issues.map((issue) => ({ path: renderPath(issue.path), message: unquoted(issue.message) })))
-  }
-  const raw = decoded.right
-  const issues: Array<ConfigIssue> = []
-  const directory = path.dirname(file)
-  const inside = (field: string, target: string): string => {
-    const resolved = path.resolve(directory, target)
-    const relative = path.relative(directory, resolved)
-    if (!path.isAbsolute(target) && (relative === ".." || relative.startsWith(`..${path.sep}`) || relative === "")) {
-      issues.push({ path: field, message: "a relative path must stay inside the config file's directory" })
-    }
-    return resolved
-  }
-  const names = new Set<string>()
-  const sinks = new Map<string, string>()
-  const tokens = raw.tokens.map((token, i): TokenSpec => {
-    const at = `tokens[${i}]`
-    if (names.has(token.name)) issues.push({ path: `${at}.name`, message: "is declared twice" })
-    names.add(token.name)
-    const audiences = token.audiences ?? raw.defaults?.audiences
-    const expirationSeconds = token.expirationSeconds ?? raw.defaults?.expirationSeconds ?? 3600
-    const boundObject = token.boundObject
-    const request: TokenRequest = {
-      spec: {
-        ...(audiences !== undefined ? { audiences } : {}),
-        expirationSeconds,
-        ...(boundObject !== undefined
-          ? {
-            boundObjectRef: {
-              kind: boundObject.kind,
-              apiVersion: "v1",
-              name: boundObject.name,
-              ...(boundObject.uid !== undefined ? { uid: boundObject.uid } : {}),
-            },
-          }
-          : {}),
-      },
-    }
-    // The core's own checks, at load time, so that a request the manager would refuse stops the agent here.
-    const problem = Validation.check(token.namespace, token.serviceAccount, request)
-    if (problem !== undefined) issues.push({ path: `${at}.${configField(problem.field)}`, message: problem.detail })
-    let file: FileSinkSpec | undefined
-    if (token.file !== undefined) {
-      const target = inside(`${at}.file.path`, token.file.path)
-      const other = sinks.get(target)
-      if (other !== undefined) issues.push({ path: `${at}.file.path`, message: `is also the file of ${other}` })
-      sinks.set(target, token.name)
-      file = {
-        path: target,
-        mode: parseInt(token.file.mode ?? raw.defaults?.mode ?? "0600", 8),
-        owner: token.file.owner,
-        group: token.file.group,
-      }
-    }
-    const signal = token.hooks?.signal
-    const hooks: HooksSpec | undefined = token.hooks === undefined ? undefined : {
-      command: token.hooks.command,
-      directory,
-      signal: signal === undefined
-        ? undefined
-        : { pidFile: path.resolve(directory, signal.pidFile), signal: signal.signal ?? "SIGHUP" },
-    }
-    return {
-      name: token.name,
-      namespace: token.namespace,
-      serviceAccount: token.serviceAccount,
-      audiences,
-      expirationSeconds,
-      jitter: token.jitter ?? raw.defaults?.jitter ?? 0.1,
-      boundObject,
-      file,
-      hooks,
-      request,
-      key: cacheKey(token.serviceAccount, token.namespace, request),
-    }
-  })
-  let endpoint: EndpointSpec | undefined
-  const unix = raw.endpoint?.unix
-  const tcp = raw.endpoint?.tcp
-  if (unix !== undefined && tcp !== undefined) {
-    issues.push({ path: "endpoint", message: "must declare either unix or tcp, not both" })
-  } else if (unix !== undefined) {
-    endpoint = { _tag: "Unix", path: path.resolve(directory, unix.path), mode: parseInt(unix.mode ?? "0600", 8) }
-  } else if (tcp !== undefined) {
-    const address = splitAddress(tcp.address)
-    if (address === undefined) {
-      issues.push({ path: "endpoint.tcp.address", message: "must be HOST:PORT, such as 127.0.0.1:8181" })
-    } else if (!isLoopback(address.host) && tcp.allowNonLoopback !== true) {
-      issues.push({
-        path: "endpoint.tcp.address",
-        message: "must be a loopback address (127.0.0.1, ::1, localhost) unless allowNonLoopback is true",
-      })
-    } else if (tcp.bearerToken === undefined) {
-      issues.push({
-        path: "endpoint.tcp.bearerToken",
-        message: "is required: every local user (and a web page, through DNS rebinding) can reach a TCP port",
-      })
-    } else {
-      endpoint = {
-        _tag: "Tcp",
-        ...address,
-        allowNonLoopback: tcp.allowNonLoopback ?? false,
-        bearerToken: Redacted.make(tcp.bearerToken),
-      }
-    }
-  }
-  const cluster = raw.cluster ?? {}
-  if (cluster.inCluster === true && (cluster.kubeconfig !== undefined || cluster.context !== undefined)) {
-    issues.push({ path: "cluster.inCluster", message: "cannot be combined with kubeconfig or context" })
-  }
-  if (issues.length > 0) return invalid(issues)
-  return Either.right({
-    file,
-    cluster: {
-      kubeconfig: cluster.kubeconfig === undefined ? undefined : path.resolve(directory, cluster.kubeconfig),
-      context: cluster.context,
-      inCluster: cluster.inCluster ?? false,
-    },
-    tokens,
-    endpoint,
-    budget: {
-      qps: raw.budget?.qps ?? 5,
-      burst: raw.budget?.burst ?? 10,
-      maxInFlight: raw.budget?.maxInFlight ?? Budget.defaultMaxInFlight,
-    },
-    log: { format: raw.log?.format ?? "text", level: raw.log?.level ?? "info" },
-  })
-}
+export const decode = (document: unknown, file: string, path: Path.Path): Either.Either<AgentConfig, ConfigError> =>
+  Either.mapLeft(
+    Schema.decodeUnknownEither(AgentConfigFrom(file, path), { onExcessProperty: "error", errors: "all" })(document),
+    (error) =>
+      new ConfigError({
+        reason: "Invalid",
+        file,
+        issues: ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => ({
+          path: renderPath(issue.path),
+          message: unquoted(issue.message),
+        })),
+      }),
+  )
 
 /** Parses YAML or JSON text (YAML 1.2 is a superset of JSON); syntax errors name the line, never the text. */
 export const parseText = (text: string, file: string): Either.Either<unknown, ConfigError> => {

@@ -72,7 +72,7 @@ import process from "node:process"
 import * as Connections from "../platform/Connections.ts"
 import type { AgentState } from "./AgentState.ts"
 import * as EndpointRoutes from "./EndpointRoutes.ts"
-import * as Metrics from "./Metrics.ts"
+import * as AgentMetrics from "./AgentMetrics.ts"
 import { isLoopback } from "./Loopback.ts"
 
 export { isLoopback } from "./Loopback.ts"
@@ -192,7 +192,7 @@ const write = (
   if (close) headers["connection"] = "close"
   res.writeHead(response.status, headers)
   res.end(response.body)
-  Effect.runSync(Metrics.recordEndpointRequest(EndpointRoutes.routeOf(req.url ?? ""), response.status))
+  Effect.runSync(AgentMetrics.recordEndpointRequest(EndpointRoutes.routeOf(req.url ?? ""), response.status))
 }
 
 const refuse = (status: number, body: string): EndpointRoutes.RouteResponse => ({

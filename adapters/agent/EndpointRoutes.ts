@@ -38,6 +38,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { formatTime, quote } from "../../core/TokenRequest.ts"
 import { AgentState } from "./AgentState.ts"
+import * as AgentMetrics from "./AgentMetrics.ts"
 import * as Metrics from "./Metrics.ts"
 
 /** What the routes see of a request. `url` may be origin-form (`/v1/...`) or absolute (Deno's unix-socket fetch). */
@@ -105,7 +106,7 @@ const token = (request: RouteRequest, url: URL, encoded: string): Effect.Effect<
       return text(503, `token ${quote(name)} is not valid (phase ${declared.phase})\n`, { "retry-after": "1" })
     }
     const { response, status } = valid.value
-    if (status.phase === "stale") yield* Metrics.recordStaleServed(name)
+    if (status.phase === "stale") yield* AgentMetrics.recordStaleServed(name)
     const tokenStatus = response.status!
     return wantsJson(request, url)
       ? json(200, {

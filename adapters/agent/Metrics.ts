@@ -1,7 +1,7 @@
 /**
  * The agent's metrics in Prometheus text exposition format (version 0.0.4): every Effect metric registered in the
- * process (the core's counters and gauges, the agent's TokenRequest latency histogram, anything tagged with labels),
- * followed by per-token series computed from {@link AgentState} at scrape time.
+ * process (the core's counters and gauges, the agent's own from `AgentMetrics.ts`, anything tagged with labels),
+ * followed by per-token series computed from {@link AgentState} at scrape time. This module defines no metric.
  *
  * Labels are metric tags, token names, namespaces, service accounts, phases and reasons; no label or value ever holds
  * a token.
@@ -32,62 +32,13 @@
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
-import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as MetricKeyType from "effect/MetricKeyType"
-import { make as label } from "effect/MetricLabel"
 import type * as MetricPair from "effect/MetricPair"
 import * as MetricState from "effect/MetricState"
 import * as Option from "effect/Option"
+import { staleServedName } from "./AgentMetrics.ts"
 import { AgentState } from "./AgentState.ts"
 import type { TokenPhase, TokenStatus } from "./AgentState.ts"
-
-/**
- * The latency of TokenRequest calls made by the agent, in seconds (5 ms to about 41 s). Its key (name, boundaries,
- * description) equals `AgentMetrics.requestDuration`'s, so Effect's registry holds one metric for both.
- */
-export const tokenRequestLatency: Metric.Metric.Histogram<number> = Metric.histogram(
-  "sa_token_agent_token_request_duration_seconds",
-  MetricBoundaries.exponential({ start: 0.005, factor: 2, count: 14 }),
-  "TokenRequest call latency",
-)
-
-const staleServedName = "sa_token_agent_stale_served_total"
-
-/** Still-valid tokens served while their refresh was failing, tagged with the token's declared name as `token`. */
-export const tokenStaleServed: Metric.Metric.Counter<number> = Metric.counter(staleServedName, {
-  description: "Still-valid tokens served by the agent after a failed refresh",
-  incremental: true,
-})
-
-/** Requests answered by the local endpoint, tagged with `route` (`token`, `healthz`, `readyz`, `metrics`, `other`) and `code`. */
-export const endpointRequests: Metric.Metric.Counter<number> = Metric.counter(
-  "sa_token_agent_endpoint_requests_total",
-  {
-    description: "Requests answered by the local endpoint",
-    incremental: true,
-  },
-)
-
-/** Counts one answered endpoint request. */
-export const recordEndpointRequest = (route: string, code: number): Effect.Effect<void> =>
-  Metric.increment(Metric.taggedWithLabels(endpointRequests, [label("route", route), label("code", String(code))]))
-
-/** Runs a TokenRequest call and records its duration (measured with `Clock`) in {@link tokenRequestLatency}. */
-export const trackTokenRequest = <A, E, R>(self: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-  Effect.flatMap(
-    Clock.currentTimeNanos,
-    (start) =>
-      Effect.onExit(self, () =>
-        Effect.flatMap(Clock.currentTimeNanos, (end) =>
-          Metric.update(tokenRequestLatency, Number(end - start) / 1e9))),
-  )
-
-/** Counts one stale token served for a declared token name. */
-export const recordStaleServed = (name: string): Effect.Effect<void> =>
-  Metric.increment(Metric.tagged(tokenStaleServed, "token", name))
-
-// ---------------------------------------------------------------------------------------------------------------------
-// Rendering
 
 const sanitizeName = (name: string): string => {
   const s = name.replace(/[^a-zA-Z0-9_:]/g, "_")

@@ -8,6 +8,8 @@
  * and an expired token is never written.
  * On start, a valid token file is adopted without a TokenRequest unless it is past its refresh point.
  *
+ * Each token runs on one fiber of a `FiberMap` keyed by its declared name, paced by a `Schedule` whose every delay is
+ * computed from the token's state (a `Ref`) by `Clock` and `Random`; its hooks run on a child of that fiber.
  * The scheduler is the agent's {@link AgentState}. `apply` reconciles it with a new token list (SIGHUP): added tokens
  * start, removed tokens stop, changed tokens restart, unchanged tokens are left alone.
  *
@@ -59,12 +61,15 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import * as Fiber from "effect/Fiber"
+import * as FiberMap from "effect/FiberMap"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
+import * as Ref from "effect/Ref"
+import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Backoff from "../../core/Backoff.ts"
 import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
@@ -73,10 +78,11 @@ import { fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
-import type { AgentState, TokenStatus } from "./AgentState.ts"
+import type { AgentState } from "./AgentState.ts"
 import type { TokenSpec } from "./Config.ts"
 import * as FileSink from "./FileSink.ts"
 import * as Hooks from "./Hooks.ts"
+import * as TokenState from "./TokenState.ts"
 
 /** The agent's scheduler: the {@link AgentState} plus reconciliation. */
 export interface Scheduler extends AgentState {
@@ -122,53 +128,42 @@ export const refreshAt = (
   return deadline > nowMillis ? nowMillis + u * (deadline - nowMillis) : nowMillis
 }
 
-interface Slot {
+/**
+ * Repeats forever, each time after the delay that `delay` computes when the previous run ended (and before the
+ * first): a refresh loop whose pace is read from the token's state rather than from the schedule's input.
+ */
+export const paced = <R>(delay: Effect.Effect<Duration.Duration, never, R>): Schedule.Schedule<number, unknown, R> =>
+  Schedule.forever.pipe(Schedule.modifyDelayEffect(() => delay))
+
+/** A declared token: its spec (and the spec's identity, to tell a changed token on reload) and its state. */
+interface Entry {
   readonly spec: TokenSpec
-  readonly fingerprintOfSpec: string
-  status: Omit<TokenStatus, "phase">
-  current: TokenRequest | undefined
-  consecutiveFailures: number
-  fiber: Fiber.RuntimeFiber<void> | undefined
-  /** The fingerprint of the latest rotation waiting for the hooks (none when the token has no hooks). */
-  readonly rotations: Queue.Queue<string> | undefined
-  hooksFiber: Fiber.RuntimeFiber<void> | undefined
+  readonly identity: string
+  readonly state: Ref.Ref<TokenState.TokenState>
 }
-
-const baseStatus = (spec: TokenSpec): Omit<TokenStatus, "phase"> => ({
-  name: spec.name,
-  namespace: spec.namespace,
-  serviceAccount: spec.serviceAccount,
-  key: spec.key,
-  refreshes: 0,
-  failures: 0,
-})
-
-const phaseOf = (slot: Slot, now: number): TokenStatus["phase"] =>
-  slot.current === undefined
-    ? slot.consecutiveFailures > 0 ? "failed" : "pending"
-    : RefreshPolicy.expired(slot.current, now)
-    ? "expired"
-    : slot.consecutiveFailures > 0
-    ? "stale"
-    : "valid"
 
 /** Builds a scheduler with no tokens; its fibers live in the given scope. */
 export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, never, SchedulerContext> =>
   Effect.gen(function* () {
     const manager = yield* TokenManager
-    const scope = yield* Effect.scope
     const context = yield* Effect.context<
       FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
     >()
     const backoff = options.backoff ?? Backoff.standard
     const policy = options.policy ?? RefreshPolicy.kubelet
-    let slots: Array<Slot> = []
+    const fibers = yield* FiberMap.make<string>()
+    const entries = yield* Ref.make<ReadonlyArray<Entry>>([])
     const lock = yield* Effect.makeSemaphore(1)
 
-    /** Makes a response the current one: its file (when the content differs), its status, its hooks. */
-    const install = (slot: Slot, response: TokenRequest, rotated: boolean) =>
+    /** Makes a response the current one: its file (when the content differs), its state, its hooks. */
+    const install = (
+      entry: Entry,
+      rotations: Queue.Enqueue<string> | undefined,
+      response: TokenRequest,
+      rotated: boolean,
+    ) =>
       Effect.gen(function* () {
-        const spec = slot.spec
+        const spec = entry.spec
         const token = response.status!.token
         const print = fingerprint(Redacted.value(token))
         const sink = spec.file
@@ -177,161 +172,151 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
           yield* FileSink.ensureDirectory(sink.path)
           yield* FileSink.write(sink, token, RefreshPolicy.expiresAt(response))
         }
-        slot.current = response
-        slot.consecutiveFailures = 0
-        const expiresAt = response.status!.expirationTimestamp
-        const issued = RefreshPolicy.issuedAt(response)
-        slot.status = {
-          ...slot.status,
-          fingerprint: print,
-          expiresAt,
-          lastRefresh: rotated ? new Date(yield* Clock.currentTimeMillis) : new Date(issued),
-          lastError: undefined,
-          refreshes: slot.status.refreshes + (rotated ? 1 : 0),
-        }
+        const now = yield* Clock.currentTimeMillis
+        yield* Ref.update(entry.state, (state) => TokenState.installed(state, response, print, rotated, now))
         yield* Effect.logInfo(rotated ? "token refreshed" : "token adopted").pipe(
-          Effect.annotateLogs({ fingerprint: print, expiresAt: expiresAt.toISOString() }),
+          Effect.annotateLogs({ fingerprint: print, expiresAt: response.status!.expirationTimestamp.toISOString() }),
         )
         if (rotated) {
           yield* AgentMetrics.countFor(AgentMetrics.refreshes, spec.name)
-          if (slot.rotations !== undefined) yield* Queue.offer(slot.rotations, print)
+          if (rotations !== undefined) yield* Queue.offer(rotations, print)
         }
       })
 
-    const recordFailure = (slot: Slot, message: string) =>
+    const recordFailure = (entry: Entry, message: string, retryAfterSeconds?: number) =>
       Effect.gen(function* () {
-        slot.consecutiveFailures++
-        slot.status = { ...slot.status, lastError: message, failures: slot.status.failures + 1 }
-        yield* AgentMetrics.countFor(AgentMetrics.failures, slot.spec.name)
+        const state = yield* Ref.updateAndGet(entry.state, (state) =>
+          TokenState.failed(state, message, retryAfterSeconds))
+        yield* AgentMetrics.countFor(AgentMetrics.failures, entry.spec.name)
         yield* Effect.logWarning("token refresh failed").pipe(
-          Effect.annotateLogs({ fingerprint: slot.status.fingerprint ?? "", err: message }),
+          Effect.annotateLogs({ fingerprint: state.status.fingerprint ?? "", err: message }),
         )
       })
 
-    const runSlot = (
-      slot: Slot,
-    ): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile> =>
+    /**
+     * The delay before the next refresh: the backoff after a failure (or the server's `Retry-After`), the refresh
+     * point of the current token, or none without a token. Recorded as the status's `refreshAt`.
+     */
+    const nextDelay = (entry: Entry): Effect.Effect<Duration.Duration> =>
       Effect.gen(function* () {
-        const spec = slot.spec
-        const start = yield* Clock.currentTimeMillis
-        // Adoption: with nothing valid cached, the manager loads the token's file through its store.
-        if (spec.file !== undefined) yield* manager.lookup(spec.namespace, spec.serviceAccount, spec.request)
-        const cached = Option.filter(yield* manager.peek(spec.key), (r) => !RefreshPolicy.expired(r, start))
-        if (Option.isSome(cached)) {
-          yield* install(slot, cached.value, false).pipe(
-            Effect.catchAll((error) => recordFailure(slot, error.message)),
-          )
-        }
-        let retryAfterSeconds: number | undefined
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          const u = yield* Random.next
-          const at = slot.consecutiveFailures > 0
-            ? now + Backoff.delay(backoff, slot.consecutiveFailures, u, retryAfterSeconds)
-            : slot.current !== undefined
-            ? refreshAt(slot.current, spec.jitter, u, now, policy)
-            : now
-          slot.status = { ...slot.status, refreshAt: new Date(at) }
-          if (at > now) yield* Effect.sleep(at - now)
-          const result = yield* Effect.either(manager.refresh(spec.namespace, spec.serviceAccount, spec.request))
-          if (result._tag === "Right") {
-            retryAfterSeconds = undefined
-            yield* install(slot, result.right, true).pipe(
-              Effect.catchAll((error) => recordFailure(slot, error.message)),
-            )
-          } else {
-            const error = result.left
-            retryAfterSeconds = error._tag === "InvalidTokenRequest" ? undefined : error.cause.retryAfterSeconds
-            yield* recordFailure(slot, error.message)
-          }
-        }
-      }).pipe(Effect.annotateLogs({ token: slot.spec.name, cacheKey: slot.spec.key }))
-
-    /** Runs the hooks for each rotation taken from the slot's queue, off the refresh loop. */
-    const runHooks = (slot: Slot, rotations: Queue.Queue<string>) =>
-      Queue.take(rotations).pipe(
-        Effect.flatMap((print) => Hooks.run(slot.spec, print)),
-        Effect.forever,
-        Effect.annotateLogs({ token: slot.spec.name, cacheKey: slot.spec.key }),
-      )
-
-    const start = (spec: TokenSpec): Effect.Effect<Slot> =>
-      Effect.gen(function* () {
-        const slot: Slot = {
-          spec,
-          fingerprintOfSpec: JSON.stringify(spec),
-          status: baseStatus(spec),
-          current: undefined,
-          consecutiveFailures: 0,
-          fiber: undefined,
-          rotations: spec.hooks === undefined ? undefined : yield* Queue.sliding<string>(1),
-          hooksFiber: undefined,
-        }
-        if (slot.rotations !== undefined) {
-          slot.hooksFiber = yield* Effect.forkIn(Effect.provide(runHooks(slot, slot.rotations), context), scope)
-        }
-        slot.fiber = yield* Effect.forkIn(Effect.provide(runSlot(slot), context), scope)
-        return slot
+        const now = yield* Clock.currentTimeMillis
+        const u = yield* Random.next
+        const state = yield* Ref.get(entry.state)
+        const at = state.consecutiveFailures > 0
+          ? now + Backoff.delay(backoff, state.consecutiveFailures, u, state.retryAfterSeconds)
+          : state.current !== undefined
+          ? refreshAt(state.current, entry.spec.jitter, u, now, policy)
+          : now
+        yield* Ref.update(entry.state, (state) => TokenState.scheduled(state, at))
+        return Duration.millis(Math.max(0, at - now))
       })
 
-    const stop = (slot: Slot): Effect.Effect<void> =>
-      Effect.forEach(
-        [slot.fiber, slot.hooksFiber],
-        (fiber) => fiber === undefined ? Effect.void : Fiber.interrupt(fiber),
-        {
-          discard: true,
-        },
-      )
+    /** One refresh through the manager; a failure is recorded, never raised. */
+    const refresh = (entry: Entry, rotations: Queue.Enqueue<string> | undefined) =>
+      Effect.gen(function* () {
+        const spec = entry.spec
+        const result = yield* Effect.either(manager.refresh(spec.namespace, spec.serviceAccount, spec.request))
+        if (result._tag === "Right") {
+          return yield* install(entry, rotations, result.right, true).pipe(
+            Effect.catchAll((error) => recordFailure(entry, error.message)),
+          )
+        }
+        const error = result.left
+        yield* recordFailure(
+          entry,
+          error.message,
+          error._tag === "InvalidTokenRequest" ? undefined : error.cause.retryAfterSeconds,
+        )
+      })
 
-    const statusOf = (slot: Slot, now: number): TokenStatus => ({ ...slot.status, phase: phaseOf(slot, now) })
+    /** Restart adoption: with nothing valid cached, the manager loads the token's file through its store. */
+    const adopt = (spec: TokenSpec) =>
+      spec.file === undefined
+        ? Effect.void
+        : Effect.asVoid(manager.lookup(spec.namespace, spec.serviceAccount, spec.request))
+
+    /** Runs the hooks for each rotation taken from the queue. */
+    const runHooks = (spec: TokenSpec, rotations: Queue.Dequeue<string>) =>
+      Queue.take(rotations).pipe(Effect.flatMap((print) => Hooks.run(spec, print)), Effect.forever)
+
+    /**
+     * A token's fiber: adopts what is valid, then refreshes on its schedule forever. Its hooks run on a child fiber,
+     * one rotation at a time and latest first, so a hanging hook never delays a refresh.
+     */
+    const run = (entry: Entry) =>
+      Effect.gen(function* () {
+        const spec = entry.spec
+        const rotations = spec.hooks === undefined ? undefined : yield* Queue.sliding<string>(1)
+        if (rotations !== undefined) yield* Effect.fork(runHooks(spec, rotations))
+        const start = yield* Clock.currentTimeMillis
+        yield* adopt(spec)
+        const cached = Option.filter(yield* manager.peek(spec.key), (r) => !RefreshPolicy.expired(r, start))
+        if (Option.isSome(cached)) {
+          yield* install(entry, rotations, cached.value, false).pipe(
+            Effect.catchAll((error) => recordFailure(entry, error.message)),
+          )
+        }
+        yield* Effect.schedule(refresh(entry, rotations), paced(nextDelay(entry)))
+      }).pipe(Effect.annotateLogs({ token: entry.spec.name, cacheKey: entry.spec.key }), Effect.provide(context))
 
     const apply = (tokens: ReadonlyArray<TokenSpec>): Effect.Effect<void> =>
       lock.withPermits(1)(Effect.gen(function* () {
-        const byName = new Map(slots.map((slot) => [slot.spec.name, slot]))
-        const kept = tokens.map((spec) => {
-          const existing = byName.get(spec.name)
-          return existing !== undefined && existing.fingerprintOfSpec === JSON.stringify(spec) ? existing : undefined
+        const previous = new Map((yield* Ref.get(entries)).map((entry) => [entry.spec.name, entry]))
+        const next = yield* Effect.forEach(tokens, (spec) => {
+          const identity = JSON.stringify(spec)
+          const existing = previous.get(spec.name)
+          return existing !== undefined && existing.identity === identity
+            ? Effect.succeed(existing)
+            : Effect.map(Ref.make(TokenState.initial(spec)), (state): Entry => ({ spec, identity, state }))
         })
-        const keep = new Set(kept)
+        const kept = new Set(next.filter((entry) => previous.get(entry.spec.name) === entry))
         const files = new Set(tokens.flatMap((spec) => spec.file === undefined ? [] : [spec.file.path]))
-        for (const slot of slots) {
-          if (keep.has(slot)) continue
-          yield* stop(slot)
-          const file = slot.spec.file?.path
+        for (const entry of previous.values()) {
+          if (kept.has(entry)) continue
+          yield* FiberMap.remove(fibers, entry.spec.name)
+          const file = entry.spec.file?.path
           // The file stays (deleting a token a reader still holds would be worse), but say that nothing refreshes it.
           yield* (file !== undefined && !files.has(file)
             ? Effect.logWarning("token removed; its file is left in place and no longer refreshed").pipe(
-              Effect.annotateLogs({ token: slot.spec.name, file }),
+              Effect.annotateLogs({ token: entry.spec.name, file }),
             )
-            : Effect.logInfo("token stopped").pipe(Effect.annotateLogs({ token: slot.spec.name })))
+            : Effect.logInfo("token stopped").pipe(Effect.annotateLogs({ token: entry.spec.name })))
         }
-        const added = tokens.filter((_, i) => kept[i] === undefined)
+        const added = next.filter((entry) => !kept.has(entry))
         const removed = yield* FileSink.cleanupAll(
-          added.flatMap((spec) => spec.file === undefined ? [] : [spec.file.path]),
+          added.flatMap((entry) => entry.spec.file === undefined ? [] : [entry.spec.file.path]),
         ).pipe(Effect.provide(context))
         if (removed > 0) {
           yield* Effect.logInfo("removed leftover temporary files").pipe(Effect.annotateLogs("count", removed))
         }
-        slots = yield* Effect.forEach(tokens, (spec, i) => {
-          const existing = kept[i]
-          return existing !== undefined ? Effect.succeed(existing) : start(spec)
-        })
+        yield* Ref.set(entries, next)
+        yield* Effect.forEach(added, (entry) => FiberMap.run(fibers, entry.spec.name, run(entry)), { discard: true })
       }))
+
+    const find = (name: string) => Effect.map(Ref.get(entries), (all) => all.find((entry) => entry.spec.name === name))
 
     return {
       apply,
-      list: Effect.map(Clock.currentTimeMillis, (now) => slots.map((slot) => statusOf(slot, now))),
+      list: Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        return yield* Effect.forEach(
+          yield* Ref.get(entries),
+          (entry) => Effect.map(Ref.get(entry.state), (state) => TokenState.statusOf(state, now)),
+        )
+      }),
       token: (name) =>
         Effect.gen(function* () {
-          const slot = slots.find((s) => s.spec.name === name)
-          if (slot === undefined) return Option.none()
+          const entry = yield* find(name)
+          if (entry === undefined) return Option.none()
           const now = yield* Clock.currentTimeMillis
-          const response = Option.filter(yield* manager.peek(slot.spec.key), (r) => !RefreshPolicy.expired(r, now))
-          return Option.map(response, (response) => ({ response, status: statusOf(slot, now) }))
+          const response = Option.filter(yield* manager.peek(entry.spec.key), (r) => !RefreshPolicy.expired(r, now))
+          const status = TokenState.statusOf(yield* Ref.get(entry.state), now)
+          return Option.map(response, (response) => ({ response, status }))
         }),
-      ready: Effect.map(
-        Clock.currentTimeMillis,
-        (now) => slots.every((slot) => slot.current !== undefined && !RefreshPolicy.expired(slot.current, now)),
-      ),
+      ready: Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const states = yield* Effect.forEach(yield* Ref.get(entries), (entry) => Ref.get(entry.state))
+        return states.every((state) => TokenState.isValid(state, now))
+      }),
     }
   })

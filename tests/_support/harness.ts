@@ -3,16 +3,15 @@
  * cannot leak), a scripted and call-counting fetcher, and TokenRequest builders.
  */
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import type * as TestServices from "effect/TestServices"
 import { TokenFetchError } from "../../core/TokenError.ts"
-import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import * as TokenManager from "../../core/TokenManager.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import type { FakeFetcher } from "../../support/fakeFetcher.ts"
 
 /** Runs a test program with TestClock, TestRandom and a scope. */
 export const runTest = <A, E>(effect: Effect.Effect<A, E, TestServices.TestServices | Scope.Scope>): Promise<A> =>
@@ -38,42 +37,10 @@ export const tokenOf = (response: TokenRequest): string | undefined =>
   response.status ? Redacted.value(response.status.token) : undefined
 
 /** kubelet's `getTokenRequest()`: audiences foo1/foo2, 2000 s, bound to pod foo-pod/foo-uid (lowercase kind). */
-export const GTR: TokenRequest = {
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 2000,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-}
+export { GTR } from "./kubeletTables.ts"
 
-export type Respond = (
-  namespace: string,
-  name: string,
-  request: TokenRequest,
-) => Effect.Effect<TokenRequest, TokenFetchError>
-
-/** A fetcher whose behaviour can be replaced at any time and that counts its calls. */
-export interface FakeFetcher {
-  readonly fetcher: TokenFetcher.TokenFetcher
-  readonly layer: Layer.Layer<TokenFetcher.TokenFetcher>
-  calls: number
-  respond: Respond
-}
-
-export const fakeFetcher = (respond: Respond): FakeFetcher => {
-  const fake: FakeFetcher = {
-    calls: 0,
-    respond,
-    fetcher: TokenFetcher.make((namespace, name, request) =>
-      Effect.suspend(() => {
-        fake.calls++
-        return fake.respond(namespace, name, request)
-      })
-    ),
-    layer: Layer.suspend(() => Layer.succeed(TokenFetcher.TokenFetcher, fake.fetcher)),
-  }
-  return fake
-}
+export { fakeFetcher } from "../../support/fakeFetcher.ts"
+export type { FakeFetcher, Respond } from "../../support/fakeFetcher.ts"
 
 /** A fetch error with the given reason. */
 export const fetchError = (description: string, reason: TokenFetchError["reason"] = "ServerError"): TokenFetchError =>

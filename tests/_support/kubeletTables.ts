@@ -9,6 +9,62 @@ const second = 1000
 const minute = 60 * second
 const hour = 60 * minute
 
+/** Kubelet's `getTokenRequest()`: the request of the caching cases. */
+export const GTR: TokenRequest = {
+  spec: {
+    audiences: ["foo1", "foo2"],
+    expirationSeconds: 2000,
+    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
+  },
+}
+
+/** {@link GTR} for 3600 s, made for the ServiceAccount with `uid`. */
+export const withUid = (uid: string): TokenRequest => ({
+  metadata: { uid },
+  spec: { ...GTR.spec, expirationSeconds: 3600 },
+})
+
+/**
+ * A step of a `TestTokenCachingAndExpiration` case, taken after the case's first two gets (a fetch, then a hit):
+ * move the clock to `at` milliseconds after the first fetch (when given), make fetches fail from now on (when
+ * `fails`), get {@link GTR} (or `withUid(uid)`), then expect `calls` fetches in all and, when given, `token`.
+ */
+export interface CachingStep {
+  readonly at?: number
+  readonly fails?: boolean
+  readonly uid?: string
+  readonly calls: number
+  readonly token?: string
+}
+
+/** A `TestTokenCachingAndExpiration` case: the fetched token (`foo`) lives `lifetime` milliseconds. */
+export interface CachingCase {
+  readonly name: string
+  readonly lifetime: number
+  readonly steps: ReadonlyArray<CachingStep>
+}
+
+/** `TestTokenCachingAndExpiration`, with the service-account UID cases of Kubernetes 1.34. */
+export const cachingCases: ReadonlyArray<CachingCase> = [
+  { name: "rotate hour token expires in the last 12 minutes", lifetime: hour, steps: [{ at: 50 * minute, calls: 2 }] },
+  { name: "rotate 24 hour token that expires in 40 hours", lifetime: 40 * hour, steps: [{ at: 25 * hour, calls: 2 }] },
+  {
+    name: "rotate hour token fails, old token is still valid, doesn't error",
+    lifetime: hour,
+    steps: [{ at: 50 * minute, fails: true, calls: 2, token: "foo" }],
+  },
+  {
+    name: "service account recreated - cache miss due to different UID",
+    lifetime: hour,
+    steps: [{ uid: "service-account-uid-1", calls: 2 }, { uid: "service-account-uid-2", calls: 3 }],
+  },
+  {
+    name: "service account UID consistent - cache hit",
+    lifetime: hour,
+    steps: [{ uid: "consistent-service-account-uid", calls: 2 }, { uid: "consistent-service-account-uid", calls: 2 }],
+  },
+]
+
 /** A `TestRequiresRefresh` case: now, the cached token's expiry, and whether a refresh is due for every jitter 0–9 s. */
 export interface RefreshCase {
   readonly now: number

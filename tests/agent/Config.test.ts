@@ -125,6 +125,20 @@ describe("agent config", () => {
     }
   })
 
+  it("reports the rules across fields together with the fields' own problems", () => {
+    const error = failure({
+      tokens: [{ ...token, file: { path: "../t" } }, { ...token, expirationSeconds: 60 }],
+      cluster: { inCluster: true, kubeconfig: "k" },
+      budget: { qps: 0 },
+    })
+    assert.deepEqual(error.issues.map((i) => i.path).sort(), [
+      "budget.qps",
+      "cluster.inCluster",
+      "tokens[0].file.path",
+      "tokens[1].expirationSeconds",
+    ])
+  })
+
   it("refuses two tokens writing the same file", () => {
     const error = failure({
       tokens: [{ ...token, file: { path: "t" } }, { ...token, name: "b", file: { path: "./t" } }],

@@ -193,7 +193,7 @@ const agentRun = (
   body: (s: Scheduler.Scheduler) => Effect.Effect<void, unknown, Env>,
 ) =>
   Effect.scoped(Effect.gen(function* () {
-    const store = yield* Adopt.store(() => specs)
+    const store = yield* Adopt.store(Effect.succeed(specs))
     const manager = yield* TokenManager.make({ gc: false, store }).pipe(
       Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, fake.fetcher)),
     )

@@ -4,7 +4,8 @@ import * as Effect from "effect/Effect"
 import * as Metric from "effect/Metric"
 import * as MetricBoundaries from "effect/MetricBoundaries"
 import * as TestClock from "effect/TestClock"
-import * as AgentMetrics from "../../adapters/agent/Metrics.ts"
+import * as AgentMetrics from "../../adapters/agent/AgentMetrics.ts"
+import * as Metrics from "../../adapters/agent/Metrics.ts"
 import * as TokenMetrics from "../../core/TokenMetrics.ts"
 import { runTest } from "../_support/harness.ts"
 import { fakeAgent, status } from "../_support/agentFakes.ts"
@@ -47,7 +48,7 @@ describe("Metrics.renderSnapshot", () => {
       yield* Metric.update(summary, 3)
       return yield* Metric.snapshot
     }))
-    const text = AgentMetrics.renderSnapshot(pairs)
+    const text = Metrics.renderSnapshot(pairs)
     const lines = samples(text)
     assert.equal(text.split("\n").filter((l) => l === "# TYPE sa_token_manager_fetch_failures_total counter").length, 1)
     assert.ok(lines.includes('sa_token_manager_fetch_failures_total{reason="Server\\"Error\\\\x\\n"} 2'))
@@ -64,19 +65,42 @@ describe("Metrics.renderSnapshot", () => {
     ])
     assert.ok(text.includes("# TYPE test_render_summary summary"))
     assert.ok(lines.includes("test_render_summary_count 1"))
-    assert.equal(AgentMetrics.formatValue(Infinity), "+Inf")
-    assert.equal(AgentMetrics.formatValue(NaN), "NaN")
+    assert.equal(Metrics.formatValue(Infinity), "+Inf")
+    assert.equal(Metrics.formatValue(NaN), "NaN")
   })
 
-  it("records TokenRequest latency with Clock, in seconds, into the shared histogram", () =>
+  it("records TokenRequest latency with Clock, in seconds, labelled with the outcome", () =>
     runTest(Effect.gen(function* () {
-      const before = (yield* Metric.value(AgentMetrics.tokenRequestLatency)).count
-      const fiber = yield* Effect.fork(AgentMetrics.trackTokenRequest(Effect.sleep("3 seconds")))
+      const success = AgentMetrics.requestDuration.pipe(Metric.tagged("outcome", "success"))
+      const failure = AgentMetrics.requestDuration.pipe(Metric.tagged("outcome", "failure"))
+      const before = [(yield* Metric.value(success)).count, (yield* Metric.value(failure)).count]
+      const fiber = yield* Effect.fork(AgentMetrics.timed(Effect.sleep("3 seconds")))
       yield* TestClock.adjust("3 seconds")
       yield* fiber.await
-      const after = yield* Metric.value(AgentMetrics.tokenRequestLatency)
-      assert.equal(after.count, before + 1)
+      const failed = yield* Effect.fork(
+        Effect.exit(AgentMetrics.timed(Effect.zipRight(Effect.sleep("1 second"), Effect.fail("no")))),
+      )
+      yield* TestClock.adjust("1 second")
+      yield* failed.await
+      const after = yield* Metric.value(success)
+      assert.equal(after.count, before[0]! + 1)
       assert.ok(after.buckets.some(([le, count]) => le === 5.12 && count >= 1))
+      assert.equal((yield* Metric.value(failure)).count, before[1]! + 1)
+    })))
+
+  it("folds the endpoint's request counter into one family labelled by route and code", () =>
+    runTest(Effect.gen(function* () {
+      yield* AgentMetrics.recordEndpointRequest("healthz", 200)
+      const text = Metrics.renderSnapshot(yield* Metric.snapshot)
+      assert.equal(
+        text.split("\n").filter((l) => l === "# TYPE sa_token_agent_endpoint_requests_total counter").length,
+        1,
+      )
+      assert.ok(
+        samples(text).some((l) =>
+          /^sa_token_agent_endpoint_requests_total\{route="healthz",code="200"\} [1-9]/.test(l)
+        ),
+      )
     })))
 })
 
@@ -93,7 +117,7 @@ describe("Metrics.render", () => {
       ], false)
       yield* AgentMetrics.recordStaleServed("app")
       yield* AgentMetrics.recordStaleServed("app")
-      const text = yield* AgentMetrics.render.pipe(Effect.provide(fake.layer))
+      const text = yield* Metrics.render.pipe(Effect.provide(fake.layer))
       const lines = samples(text)
       const app = 'token="app",namespace="default",service_account="sa-app"'
       assert.ok(lines.includes(`sa_token_agent_token_expiry_seconds{${app}} 600`))

@@ -2,7 +2,9 @@ import assert from "node:assert/strict"
 import { describe, it } from "node:test"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as HashMap from "effect/HashMap"
 import * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
@@ -52,6 +54,23 @@ describe("agent scheduler", () => {
     const yearExp = { ...year, status: { ...year.status, expirationTimestamp: new Date(epoch + 365 * 24 * hour) } }
     assert.equal(Scheduler.refreshAt(yearExp, 0.1, 1, epoch), epoch + 24 * hour - 2.4 * hour)
   })
+
+  it("paced: waits the delay computed before every run, the first one included", () =>
+    runTest(Effect.gen(function* () {
+      yield* setTime(epoch)
+      const delays = [5 * second, 0, 2 * minute]
+      const runs: Array<number> = []
+      const step = Effect.flatMap(TestClock.currentTimeMillis, (now) => Effect.sync(() => runs.push(now - epoch)))
+      const delay = Effect.sync(() => Duration.millis(delays[Math.min(runs.length, delays.length - 1)]!))
+      const fiber = yield* Effect.fork(Effect.schedule(step, Scheduler.paced(delay)))
+      yield* TestClock.adjust(4 * second)
+      assert.deepEqual(runs, [], "the first run waits its delay")
+      yield* TestClock.adjust(1 * second)
+      assert.deepEqual(runs, [5 * second, 5 * second], "a zero delay runs at once")
+      yield* TestClock.adjust(2 * minute)
+      assert.deepEqual(runs, [5 * second, 5 * second, 5 * second + 2 * minute])
+      yield* Fiber.interrupt(fiber)
+    })))
 
   it("200 tokens over a simulated day: refresh counts, budget never exceeded, refreshes spread out", {
     timeout: 60_000,

@@ -6,10 +6,10 @@
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import { cliCommand, type Run, runEveryCli, type Runtime, runtimes } from "../_support/clis.ts"
+import { tempDir } from "./_agent.ts"
 import { type Cluster, sharedCluster, tokenRequests } from "./_cluster.ts"
 import {
   admin,
@@ -35,7 +35,7 @@ describe("token through every kind of kubeconfig credential, on Deno, Node and B
 
   before(async () => {
     cluster = await sharedCluster()
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctoken-kubeconfig-"))
+    dir = tempDir("ctoken-kubeconfig")
     // `issuer` (a service account) and `ctoken-user` (a client certificate) may create tokens for `app` only.
     await apply(cluster, [
       objects.namespace(ns),

@@ -9,7 +9,6 @@
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
 import * as Effect from "effect/Effect"
@@ -22,7 +21,7 @@ import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { type Run, runEveryCli, runtimes } from "../_support/clis.ts"
 import { type Cluster, countTokenRequests, kubectl, sharedCluster, startCluster } from "./_cluster.ts"
-import { poll } from "./_agent.ts"
+import { poll, tempDir } from "./_agent.ts"
 import {
   admin,
   apply,
@@ -76,7 +75,7 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
 
   before(async () => {
     cluster = await sharedCluster()
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "ctoken-errors-"))
+    dir = tempDir("ctoken-errors")
     await apply(cluster, [
       objects.namespace(ns),
       objects.serviceAccount(ns, "app"),
@@ -111,12 +110,26 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
     return { runs, kubectl: reference }
   }
 
-  it("a missing ServiceAccount: 404 NotFound, kubectl's message", async () => {
-    const { runs, kubectl } = await both(cluster.kubeconfig, "ghost", "-n", ns)
-    assert.equal(kubectl.stderr, 'error: failed to create token: serviceaccounts "ghost" not found\n')
+  /**
+   * Requests a token for `name` with the three CLIs and kubectl: kubectl prints `error: failed to create token: ` and
+   * `message`, the CLIs print the same and exit 1, and the fetcher's typed failure carries `reason`, `status` and the
+   * server's message.
+   */
+  const refused = async (
+    kubeconfig: string,
+    name: string,
+    expected: { reason: string; status: number; message: string },
+    ...flags: ReadonlyArray<string>
+  ) => {
+    const { runs, kubectl } = await both(kubeconfig, name, ...flags)
+    assert.equal(kubectl.stderr, `error: failed to create token: ${expected.message}\n`)
     failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(cluster.kubeconfig, "ghost")
-    assert.deepEqual(failure, { reason: "NotFound", status: 404, message: serverMessage(kubectl.stderr) })
+    assert.deepEqual(await fetchFailure(kubeconfig, name), expected)
+  }
+
+  it("a missing ServiceAccount: 404 NotFound, kubectl's message", async () => {
+    const message = 'serviceaccounts "ghost" not found'
+    await refused(cluster.kubeconfig, "ghost", { reason: "NotFound", status: 404, message }, "-n", ns)
   })
 
   it("a user without RBAC permission for serviceaccounts/token: 403 Forbidden, kubectl's message", async () => {
@@ -125,14 +138,9 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
       "client-certificate-data": btoa(cert.certPem),
       "client-key-data": btoa(cert.keyPem),
     }, ns)
-    const { runs, kubectl } = await both(kubeconfig, "app")
-    assert.equal(
-      kubectl.stderr,
-      `error: failed to create token: serviceaccounts "app" is forbidden: User "ctoken-nobody" cannot create resource "serviceaccounts/token" in API group "" in the namespace "${ns}"\n`,
-    )
-    failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(kubeconfig, "app")
-    assert.deepEqual(failure, { reason: "Forbidden", status: 403, message: serverMessage(kubectl.stderr) })
+    const message =
+      `serviceaccounts "app" is forbidden: User "ctoken-nobody" cannot create resource "serviceaccounts/token" in API group "" in the namespace "${ns}"`
+    await refused(kubeconfig, "app", { reason: "Forbidden", status: 403, message })
   })
 
   it("a lifetime under 10 minutes: the server answers 422 Invalid; the CLI leaves the bound to it, as kubectl", async () => {
@@ -162,11 +170,7 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
       "client-certificate-data": btoa(cert.certPem),
       "client-key-data": btoa(cert.keyPem),
     }, ns)
-    const { runs, kubectl } = await both(kubeconfig, "app")
-    assert.equal(kubectl.stderr, "error: failed to create token: Unauthorized\n")
-    failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(kubeconfig, "app")
-    assert.deepEqual(failure, { reason: "Unauthorized", status: 401, message: "Unauthorized" })
+    await refused(kubeconfig, "app", { reason: "Unauthorized", status: 401, message: "Unauthorized" })
   })
 
   it("a revoked bearer token (its ServiceAccount deleted): 401 Unauthorized, kubectl's message", async () => {
@@ -183,11 +187,7 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
       const whoami = await kubectlWith(kubeconfig, "auth", "whoami")
       return whoami.code !== 0 && /Unauthorized/.test(whoami.stderr)
     }, "the server to refuse the revoked token")
-    const { runs, kubectl } = await both(kubeconfig, "app")
-    assert.equal(kubectl.stderr, "error: failed to create token: Unauthorized\n")
-    failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(kubeconfig, "app")
-    assert.deepEqual(failure, { reason: "Unauthorized", status: 401, message: "Unauthorized" })
+    await refused(kubeconfig, "app", { reason: "Unauthorized", status: 401, message: "Unauthorized" })
   })
 
   it("a bound Pod deleted before the request: 404 NotFound for the pod", async () => {

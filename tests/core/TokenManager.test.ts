@@ -12,7 +12,6 @@ import * as TokenStore from "../../core/TokenStore.ts"
 import {
   fakeFetcher,
   fetchError,
-  GTR,
   hour,
   issued,
   managerWith,
@@ -22,7 +21,15 @@ import {
   T0,
   tokenOf,
 } from "../_support/harness.ts"
-import { cleanupCases, deleteCases, deleteCatalogue, keyCases } from "../_support/kubeletTables.ts"
+import {
+  cachingCases,
+  cleanupCases,
+  deleteCases,
+  deleteCatalogue,
+  GTR,
+  keyCases,
+  withUid,
+} from "../_support/kubeletTables.ts"
 
 /**
  * A store that hands out each response put in it once, by kubelet's key: `lookup` caches a response the way kubelet's
@@ -63,50 +70,20 @@ describe("TokenManager caching and expiration (kubelet TestTokenCachingAndExpira
       return { fake, manager }
     })
 
-  it("rotate hour token expires in the last 12 minutes", () =>
-    runTest(Effect.gen(function* () {
-      const { fake, manager } = yield* setup(3600)
-      yield* setTime(T0 + 50 * minute)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      assert.equal(fake.calls, 2)
-    })))
-
-  it("rotate 24 hour token that expires in 40 hours", () =>
-    runTest(Effect.gen(function* () {
-      const { fake, manager } = yield* setup(40 * 3600)
-      yield* setTime(T0 + 25 * hour)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      assert.equal(fake.calls, 2)
-    })))
-
-  it("rotate hour token fails, old token is still valid, doesn't error", () =>
-    runTest(Effect.gen(function* () {
-      const { fake, manager } = yield* setup(3600)
-      yield* setTime(T0 + 50 * minute)
-      fake.respond = () => Effect.fail(fetchError("err"))
-      const response = yield* manager.getServiceAccountToken("a", "b", GTR)
-      assert.equal(tokenOf(response), "foo")
-      assert.equal(fake.calls, 2)
-    })))
-
-  const withUid = (uid: string): TokenRequest => ({ metadata: { uid }, spec: { ...GTR.spec, expirationSeconds: 3600 } })
-
-  it("service account recreated - cache miss due to different UID", () =>
-    runTest(Effect.gen(function* () {
-      const { fake, manager } = yield* setup(3600)
-      yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-1"))
-      assert.equal(fake.calls, 2)
-      yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-2"))
-      assert.equal(fake.calls, 3)
-    })))
-
-  it("service account UID consistent - cache hit", () =>
-    runTest(Effect.gen(function* () {
-      const { fake, manager } = yield* setup(3600)
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      assert.equal(fake.calls, 2)
-    })))
+  for (const { name, lifetime, steps } of cachingCases) {
+    it(name, () =>
+      runTest(Effect.gen(function* () {
+        const { fake, manager } = yield* setup(lifetime / 1000)
+        for (const step of steps) {
+          if (step.at !== undefined) yield* setTime(T0 + step.at)
+          if (step.fails) fake.respond = () => Effect.fail(fetchError("err"))
+          const request = step.uid === undefined ? GTR : withUid(step.uid)
+          const response = yield* manager.getServiceAccountToken("a", "b", request)
+          assert.equal(fake.calls, step.calls)
+          if (step.token !== undefined) assert.equal(tokenOf(response), step.token)
+        }
+      })))
+  }
 })
 
 describe("TokenManager.deleteServiceAccountToken (kubelet TestDeleteServiceAccountToken)", () => {

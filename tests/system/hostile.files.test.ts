@@ -87,7 +87,7 @@ const capture = () => {
 /** A manager over `fetcher` and a scheduler applying `specs`, in the test's scope. */
 const startAgent = (fetcher: TokenFetcher.TokenFetcher, specs: ReadonlyArray<ReturnType<typeof spec>>) =>
   Effect.gen(function* () {
-    const store = yield* Adopt.store(() => specs)
+    const store = yield* Adopt.store(Effect.succeed(specs))
     const manager = yield* TokenManager.make({ gc: false, store }).pipe(
       Effect.provide(Layer.succeed(TokenFetcher.TokenFetcher, fetcher)),
     )

@@ -7,6 +7,7 @@ import assert from "node:assert/strict"
 import { test } from "node:test"
 import { bundleCoreOnly, bundleLibrary, bundleScenario, runScenario } from "./quickjs/harness.ts"
 import type { Outcome } from "./quickjs/harness.ts"
+import { cachingCases } from "../_support/kubeletTables.ts"
 
 let outcome: Promise<Outcome> | undefined
 /** One VM run shared by the tests below. */
@@ -50,7 +51,9 @@ test("mod.ts bundles into one IIFE for a bare JavaScript engine", { timeout: 120
 test("QuickJS: caching and expiration (TestTokenCachingAndExpiration, service-account recreation)", {
   timeout: 120_000,
 }, async () => {
-  assert.equal((await checksOf("caching")).length, 19)
+  // Two checks for each case's first two gets, two for each step, and four for the recreation case.
+  const expected = cachingCases.reduce((n, c) => n + 2 + 2 * c.steps.length, 0) + 4
+  assert.equal((await checksOf("caching")).length, expected)
 })
 
 test(
@@ -64,7 +67,7 @@ test(
 test("QuickJS: fallback to a valid token, kubelet's error texts, one fetch for concurrent callers", {
   timeout: 120_000,
 }, async () => {
-  assert.equal((await checksOf("fallback")).length, 4)
+  assert.equal((await checksOf("fallback")).length, 3)
 })
 
 test("QuickJS: delete by pod (TestDeleteServiceAccountToken)", { timeout: 120_000 }, async () => {

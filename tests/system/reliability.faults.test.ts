@@ -80,6 +80,11 @@ const answer = (
 ) => {
   server.handler = typeof a === "function" ? a : () => a
 }
+/** A fault whose answer is the TokenRequest the server would issue, with its body patched (given the current time). */
+const patched =
+  (patch: (body: Record<string, unknown>, now: number) => unknown) =>
+  (server: FaultServer.FaultServer, now: () => number) =>
+    answer(server, (seen) => issue(now(), seen, (b) => patch(b, now())))
 const statusBody = (code: number, reason: string, message: string) => ({
   kind: "Status",
   apiVersion: "v1",
@@ -151,45 +156,30 @@ export const scenarios: ReadonlyArray<Scenario> = [
   {
     name: "JSON without status.token",
     reason: "Decode",
-    fault: (s, now) =>
-      answer(
-        s,
-        (seen) => issue(now(), seen, (b) => ({ ...b, status: { expirationTimestamp: "2031-01-01T00:00:00Z" } })),
-      ),
+    fault: patched((b) => ({ ...b, status: { expirationTimestamp: "2031-01-01T00:00:00Z" } })),
   },
   {
     name: "unparseable expirationTimestamp",
     reason: "Decode",
-    fault: (s, now) =>
-      answer(s, (seen) =>
-        issue(now(), seen, (b) => ({
-          ...b,
-          status: { ...(b.status as object), expirationTimestamp: "next tuesday" },
-        }))),
+    fault: patched((b) => ({ ...b, status: { ...(b.status as object), expirationTimestamp: "next tuesday" } })),
   },
   {
     name: "negative spec.expirationSeconds",
     reason: "Decode",
-    fault: (s, now) =>
-      answer(
-        s,
-        (seen) => issue(now(), seen, (b) => ({ ...b, spec: { ...(b.spec as object), expirationSeconds: -lifetime } })),
-      ),
+    fault: patched((b) => ({ ...b, spec: { ...(b.spec as object), expirationSeconds: -lifetime } })),
   },
   {
     name: "expiry already in the past",
     reason: "Decode",
-    fault: (s, now) =>
-      answer(s, (seen) =>
-        issue(now(), seen, (b) => ({
-          ...b,
-          status: { ...(b.status as object), expirationTimestamp: formatTime(new Date(now() - 60 * second)) },
-        }))),
+    fault: patched((b, now) => ({
+      ...b,
+      status: { ...(b.status as object), expirationTimestamp: formatTime(new Date(now - 60 * second)) },
+    })),
   },
   {
     name: "body over the size limit (Content-Length)",
     reason: "Decode",
-    fault: (s, now) => answer(s, (seen) => issue(now(), seen, (b) => ({ ...b, padding: "x".repeat(2 * limit) }))),
+    fault: patched((b) => ({ ...b, padding: "x".repeat(2 * limit) })),
   },
   {
     name: "body over the size limit (chunked)",

@@ -4,7 +4,7 @@
  * that could have been refreshed is ever served expired (the manager never hands out an expired token and no token is
  * in the `expired` phase once all were issued) and that the calls conform to the 5/s burst-10 token bucket.
  *
- * Three runs: 10,000 tokens on a discrete-event clock (`tests/_support/simClock.ts`) behind a reserving token bucket with
+ * Three runs: 10,000 tokens on a discrete-event clock (`support/simClock.ts`) behind a reserving token bucket with
  * the Budget's semantics; 400 tokens on the same clock behind the agent's own `Budget`; 150 tokens on TestClock behind
  * the agent's `Budget`, as a cross-check of the simulated clock. Why not 10,000 through TestClock or through `Budget`:
  * docs/reliability.md (both cost grows faster than linearly with the number of waiting fibres).
@@ -28,7 +28,7 @@ import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { hour, runTest, setTime } from "../_support/harness.ts"
 import { epoch, spec, withinBudget } from "../_support/agent.ts"
 import { runtime } from "../_support/runtime.ts"
-import { Exit, simulate } from "../_support/simClock.ts"
+import { Exit, simulate } from "../../support/simClock.ts"
 import { platform } from "../_support/platform.ts"
 
 const bigTokens = Number(process.env.RELIABILITY_LOAD_TOKENS ?? 10_000)

@@ -14,7 +14,16 @@ import * as Schema from "effect/Schema"
 import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import { RefreshPolicy, TokenError, TokenFetcher, TokenManager, TokenRequest, TokenStore } from "../../../mod.ts"
-import { cleanupCases, deleteCases, deleteCatalogue, keyCases, refreshCases } from "../../_support/kubeletTables.ts"
+import {
+  cachingCases,
+  cleanupCases,
+  deleteCases,
+  deleteCatalogue,
+  GTR,
+  keyCases,
+  refreshCases,
+  withUid,
+} from "../../_support/kubeletTables.ts"
 import type { CatalogueEntry } from "../../_support/kubeletTables.ts"
 
 /** What the host gives the VM (see harness.ts). */
@@ -66,14 +75,6 @@ const hour = 60 * minute
 const T0 = -62133004800000
 /** Go's zero time plus 24 hours (0001-01-02T00:00:00Z). */
 const goZeroPlusDay = -62135510400000
-
-const GTR: TokenRequest.TokenRequest = {
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 2000,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-}
 
 const checks: Array<Check> = []
 const expect = (table: string, name: string, actual: unknown, expected: unknown): void => {
@@ -145,70 +146,23 @@ const cachingCase = (
     yield* body(manager, c0)
   }))
 
-const withUid = (uid: string): TokenRequest.TokenRequest => ({
-  metadata: { uid },
-  spec: {
-    audiences: ["foo1", "foo2"],
-    expirationSeconds: 3600,
-    boundObjectRef: { kind: "pod", name: "foo-pod", uid: "foo-uid" },
-  },
-})
-
 const caching = Effect.gen(function* () {
   const table = "caching"
-  yield* cachingCase(
-    "rotate hour token expires in the last 12 minutes",
-    hour,
-    (manager, c0) =>
+  for (const { name, lifetime, steps } of cachingCases) {
+    yield* cachingCase(name, lifetime, (manager, c0) =>
       Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 50 * minute)
-        yield* manager.getServiceAccountToken("a", "b", GTR)
-        expect(table, "rotate hour token expires in the last 12 minutes", (yield* calls) - c0, 2)
-      }),
-  )
-  yield* cachingCase(
-    "rotate 24 hour token that expires in 40 hours",
-    40 * hour,
-    (manager, c0) =>
-      Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 25 * hour)
-        yield* manager.getServiceAccountToken("a", "b", GTR)
-        expect(table, "rotate 24 hour token that expires in 40 hours", (yield* calls) - c0, 2)
-      }),
-  )
-  yield* cachingCase(
-    "rotate hour token fails, old token is still valid, doesn't error",
-    hour,
-    (manager) =>
-      Effect.gen(function* () {
-        yield* TestClock.setTime(T0 + 50 * minute)
-        yield* program({ kind: "fail", message: "err" })
-        const response = yield* Effect.either(manager.getServiceAccountToken("a", "b", GTR))
-        expect(
-          "fallback",
-          "rotate hour token fails, old token is still valid, doesn't error",
-          Either.map(response, tokenOf),
-          Either.right("foo"),
-        )
-      }),
-  )
-  yield* cachingCase(
-    "service account recreated - cache miss due to different UID",
-    hour,
-    (manager, c0) =>
-      Effect.gen(function* () {
-        yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-1"))
-        expect(table, "service account recreated: after R1", (yield* calls) - c0, 2)
-        yield* manager.getServiceAccountToken("a", "b", withUid("service-account-uid-2"))
-        expect(table, "service account recreated: after R2", (yield* calls) - c0, 3)
-      }),
-  )
-  yield* cachingCase("service account UID consistent - cache hit", hour, (manager, c0) =>
-    Effect.gen(function* () {
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      yield* manager.getServiceAccountToken("a", "b", withUid("consistent-service-account-uid"))
-      expect(table, "service account UID consistent - cache hit", (yield* calls) - c0, 2)
-    }))
+        for (const [index, step] of steps.entries()) {
+          if (step.at !== undefined) yield* TestClock.setTime(T0 + step.at)
+          if (step.fails) yield* program({ kind: "fail", message: "err" })
+          const request = step.uid === undefined ? GTR : withUid(step.uid)
+          const response = yield* Effect.either(manager.getServiceAccountToken("a", "b", request))
+          expect(table, `${name}: step ${index + 1}: fetches`, (yield* calls) - c0, step.calls)
+          if (step.token !== undefined) {
+            expect(table, `${name}: step ${index + 1}: token`, Either.map(response, tokenOf), Either.right(step.token))
+          } else expect(table, `${name}: step ${index + 1}: succeeds`, Either.isRight(response), true)
+        }
+      }))
+  }
 
   // TestServiceAccountRecreationCacheInvalidation
   yield* Effect.scoped(Effect.gen(function* () {

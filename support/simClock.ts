@@ -5,7 +5,8 @@
  * fibre of the program runs on a scheduler whose queue this module drains itself, and `sleep` puts the fibre in a
  * binary heap keyed by wake-up time: drain the queue (every fibre runs until it suspends), pop the earliest sleeper,
  * set the time, resume it, repeat. The program must do no real I/O (nothing outside this clock can wake a fibre).
- * `simulate` drives a program to its end; `bench/agent-day.bench.ts` drives the clock and the queue itself.
+ * `simulate` drives a program to its end; `bench/agent-day.bench.ts` drives the clock and the queue itself. Shared by
+ * tests and benches (this folder is neither, and is not published).
  */
 import * as Clock from "effect/Clock"
 import * as Duration from "effect/Duration"
