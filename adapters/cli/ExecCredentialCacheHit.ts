@@ -2,16 +2,15 @@
  * The lean `exec-credential` answer from the on-disk cache, for `SERVICE_ACCOUNT [request flags] [--kubeconfig PATH]
  * [--context NAME] [--cache-dir DIR]`: the cache's token manager serves the entry of the request when it needs no
  * TokenRequest. The kubeconfig is read and hashed (its identity keys the entry), never loaded: no credentials, no exec
- * plugin, no TLS. When the manager would fetch, this gives up and the full command makes the same decision again.
+ * plugin, no TLS. When the manager would fetch, this gives up and the full command makes the same decision again. The
+ * bin runs it with its files through `ExecCredentialCacheBin.ts`; the full command shares {@link cacheDirectory}.
  *
  * @module
  */
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { TokenFetchError } from "../../core/TokenError.ts"
@@ -19,10 +18,8 @@ import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import * as KubeconfigFiles from "../kube/KubeconfigFiles.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
-import { answer } from "./ExecCredentialLean.ts"
 import { requestFrom } from "./RequestFlags.ts"
 
 /** The cache directory of the flags: `--cache-dir`, else `$XDG_CACHE_HOME/sa-token`, else `~/.cache/sa-token`. */
@@ -71,13 +68,3 @@ export const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenReques
     )
     return (yield* Ref.get(wantsFetch)) ? Option.none() : token
   })
-
-/**
- * The files and paths of {@link fromCache}: `@effect/platform-node`'s file system, which Bun's and Deno's Node
- * compatibility run as well (as their runtime layers do), paths and private files.
- */
-export const layer: Layer.Layer<Requirements> = Layer.mergeAll(NodeFileSystem.layer, Path.layer, NodePrivateFile.layer)
-
-/** Runs {@link fromCache} for the bin: whether the credential was printed. */
-export const run = (flags: Flags): Promise<boolean> =>
-  Effect.runPromise(answer(fromCache(flags)).pipe(Effect.provide(layer)))

@@ -28,7 +28,7 @@ const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
   const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
   const [Lean, Hit] = await Promise.all([
     import("./ExecCredentialLean.ts"),
-    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheHit.ts"),
+    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheBin.ts"),
   ])
   const flags = Lean.parse(rest)
   return flags !== undefined && Hit.run(flags)
