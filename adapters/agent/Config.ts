@@ -251,6 +251,7 @@ const checkFiles = (
       const problem = yield* Ownership.othersCanWrite(path.dirname(token.file.path), {
         uids: owner === undefined ? [agent] : [agent, owner],
         fileIsAgents: owner === undefined || owner === agent,
+        warnUnverified: true,
       })
       if (Option.isSome(problem)) {
         issues.push({

@@ -73,6 +73,12 @@ export interface Allowed {
   readonly uids: ReadonlyArray<number>
   /** Whether the token file belongs to the agent's user (no other owner configured). */
   readonly fileIsAgents: boolean
+  /**
+   * Whether a directory that cannot be examined (a refused `stat`, as under Deno's least-privilege flags, which
+   * grant no read access above the token directory) is logged as a warning. It is skipped either way, since failing
+   * would force read access to every directory up to `/`; `sa-token permissions` makes the whole check.
+   */
+  readonly warnUnverified?: boolean
 }
 
 /**
@@ -106,7 +112,19 @@ export const othersCanWrite = (
     }
     let accounts: Accounts | undefined
     for (const candidate of new Set([...lexical, ...real])) {
-      const info = yield* files.stat(candidate).pipe(Effect.orElseSucceed(() => Option.none()))
+      const info = yield* files.stat(candidate).pipe(
+        Effect.catchAll((error) =>
+          allowed.warnUnverified === true
+            ? Effect.as(
+              Effect.logWarning(
+                `cannot check whether other users can write ${candidate}: ${error.message}; ` +
+                  "`sa-token permissions --config FILE`, run with read access to it, checks it",
+              ),
+              Option.none(),
+            )
+            : Effect.succeedNone
+        ),
+      )
       if (Option.isNone(info) || info.value.type !== "Directory") continue
       const { uid, gid, mode } = info.value
       if (!uids.has(uid)) return Option.some(`${candidate} is owned by uid ${uid}, who can write it`)

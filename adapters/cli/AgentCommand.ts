@@ -13,6 +13,7 @@ import * as Effect from "effect/Effect"
 import process from "node:process"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as Agent from "../agent/Agent.ts"
+import * as AgentConfig from "../agent/Config.ts"
 import * as MissingPermission from "./MissingPermission.ts"
 
 /** The flags of the command. */
@@ -31,7 +32,9 @@ export const exitWith = (code: number, message: string): Effect.Effect<never> =>
   )
 
 const handler = ({ config }: AgentFlags) =>
-  Agent.run(config).pipe(
+  AgentConfig.load(config).pipe(
+    Effect.flatMap(MissingPermission.checkWritable),
+    Effect.zipRight(Agent.run(config)),
     Effect.catchTag("ConfigError", (error) =>
       MissingPermission.report(error, "").pipe(Effect.zipRight(exitWith(configExitCode, error.message)))),
     Effect.tapError((error) =>

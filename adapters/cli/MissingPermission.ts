@@ -5,10 +5,13 @@
  *
  * @module
  */
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 // node:process behaves the same on Node, Deno and Bun; it is the only way to choose an exit code other than 0 or 1.
 import process from "node:process"
+import type { AgentConfig } from "../agent/Config.ts"
 import { missingFlag } from "./Permissions.ts"
 
 /** The exit code of a missing permission (sysexits' EX_NOPERM), distinct from a bad config's 2. */
@@ -57,3 +60,25 @@ export const reportUncaught = (): void => {
     process.exit(line !== undefined ? permissionExitCode : 1)
   })
 }
+
+/**
+ * Checks at the agent's start that it may write each token file's directory: `mkdir -p` with mode 0700, which changes
+ * nothing where the directory exists and creates it as the first write would otherwise. Deno checks a write when it
+ * happens, so without this a missing `--allow-write` would only surface in the refresh loop, which logs it and
+ * retries forever; here it is the one line and {@link permissionExitCode}. Any other failure is left to the refresh
+ * loop, which logs and retries it as before.
+ */
+export const checkWritable = (
+  config: AgentConfig,
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const fs = yield* FileSystem.FileSystem
+    const path = yield* Path.Path
+    const directories = [
+      ...new Set(config.tokens.flatMap((t) => t.file !== undefined ? [path.dirname(t.file.path)] : [])),
+    ]
+    yield* Effect.forEach(directories, (directory) =>
+      fs.makeDirectory(directory, { recursive: true, mode: 0o700 }).pipe(
+        Effect.catchAll((error) => describe(messages(error)) === undefined ? Effect.void : report(error, "")),
+      ), { discard: true })
+  })

@@ -19,7 +19,10 @@ export interface Needs {
   readonly net: ReadonlyArray<string>
   /** Environment variables read. */
   readonly env: ReadonlyArray<string>
-  /** Every environment variable may be read (a dependency enumerates them all). */
+  /**
+   * Every environment variable is read: a program run inherits the whole environment (kubectl's exec plugins do, and
+   * so do the agent's hook commands), and Deno checks the listing of it as access to every variable.
+   */
   readonly allEnv: boolean
   /** Programs run. */
   readonly run: ReadonlyArray<string>
@@ -90,8 +93,9 @@ export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
 
 /**
  * What reaching the API server through a kubeconfig needs: its files and those it names, the server's address,
- * and the exec plugin's program. `@kubernetes/client-node` loads the `debug` package, which enumerates every
- * environment variable when it is imported: Deno then needs `--allow-env` without a list.
+ * and the exec plugin's program. The dependencies of `@kubernetes/client-node` that read the environment as they load
+ * (`debug` lists every variable) see only the granted variables, so `--allow-env` stays a list, unless an exec plugin
+ * runs: it inherits the whole environment.
  */
 export const kubeconfig = (target: KubeconfigTarget): Needs => {
   const server = target.server !== undefined ? hostPort(target.server) : undefined
@@ -100,7 +104,7 @@ export const kubeconfig = (target: KubeconfigTarget): Needs => {
     read: [...target.files, ...target.named],
     net: server !== undefined ? [server] : [],
     env: [...environmentVariables, ...yamlVariables],
-    allEnv: true,
+    allEnv: target.exec !== undefined,
     run: target.exec !== undefined ? [target.exec] : [],
   }
 }
@@ -116,22 +120,29 @@ export const inCluster = (host: string | undefined, port: string | undefined): N
 /**
  * Renders the needs as command-line flags of `runtime`; nothing broader than needed. Node's permission model (20)
  * restricts only the file system, child processes and workers: it also needs to read the package itself
- * (`packageRoot`, the directory of the installed package), names each path in a flag of its own and a directory with a trailing separator (the
- * written paths are directories).
+ * (`packageRoot`, the directory of the installed package), names each path in a flag of its own and a directory as `DIR/*` (the written paths
+ * are directories), and leaves out a path inside another granted directory.
  */
 export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): ReadonlyArray<string> => {
   const list = (flag: string, items: ReadonlyArray<string>) => items.length > 0 ? [`${flag}=${items.join(",")}`] : []
   // Node 20 takes one path per flag, repeated.
   const each = (flag: string, items: ReadonlyArray<string>) => items.map((item) => `${flag}=${item}`)
   if (runtime === "node") {
-    const directory = (p: string) => p.endsWith("/") || p.endsWith("\\") ? p : `${p}/`
-    const written = needs.write.map(directory)
-    const read = needs.read.filter((p) => !needs.write.includes(p))
+    // `DIR/*` grants the directory and what is in it, also when it does not exist yet (the agent creates it): Node
+    // 20 refuses everything inside a directory granted as `DIR` or `DIR/` that did not exist when it started.
+    const directory = (p: string) => p.endsWith("/") || p.endsWith("\\") ? `${p}*` : `${p}/*`
+    // A path inside another granted directory is left out: it adds nothing, and Node 20 then refuses the outer
+    // directory itself (`--allow-fs-write=/a/ --allow-fs-write=/a/b/` denies `mkdir /a`).
+    const inside = (p: string, d: string) =>
+      d !== p && d.endsWith("*") && (p.startsWith(d.slice(0, -1)) || p === d.slice(0, -2))
+    const outermost = (paths: ReadonlyArray<string>) => unique(paths).filter((p) => !paths.some((d) => inside(p, d)))
+    const written = outermost(needs.write.map(directory))
+    const read = needs.read.filter((p) => !needs.write.includes(p)).map((p) => /[/\\]$/.test(p) ? directory(p) : p)
     return [
       "--experimental-permission",
       ...each(
         "--allow-fs-read",
-        unique([...(packageRoot !== undefined ? [directory(packageRoot)] : []), ...read, ...written]),
+        outermost([...(packageRoot !== undefined ? [directory(packageRoot)] : []), ...read, ...written]),
       ),
       ...each("--allow-fs-write", written),
       ...(needs.run.length > 0 || needs.allRun ? ["--allow-child-process"] : []),

@@ -19,6 +19,7 @@ import * as Endpoint from "../agent/Endpoint.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import { locate } from "../kube/KubeconfigFiles.ts"
 import { configExitCode, exitWith } from "./AgentCommand.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import * as Permissions from "./Permissions.ts"
 
 /** The flags of the command. */
@@ -119,10 +120,14 @@ export const agentNeeds = (
     const sinks = config.tokens.flatMap((t) => t.file !== undefined ? [path.dirname(t.file.path)] : [])
     const hooks = config.tokens.flatMap((t) => t.hooks?.command !== undefined ? [t.hooks.command[0]!] : [])
     const pidFiles = config.tokens.flatMap((t) => t.hooks?.signal !== undefined ? [t.hooks.signal.pidFile] : [])
+    // An owner or group given by name is resolved through the account database.
+    const accounts = config.tokens.some((t) => typeof t.file?.owner === "string" || typeof t.file?.group === "string")
+      ? ["/etc/passwd", "/etc/group"]
+      : []
     const endpoint = config.endpoint
     return Permissions.merge(cluster, {
       ...Permissions.none,
-      read: [config.file, ...pidFiles],
+      read: [config.file, ...pidFiles, ...accounts],
       // The socket is bound under a temporary name in its directory, then renamed into place.
       write: [...sinks, ...(endpoint?._tag === "Unix" ? [path.dirname(endpoint.path)] : [])],
       // Deno checks a unix socket's bind and connect (the probe of a stale socket) as net access to `unix:PATH`.
@@ -134,6 +139,8 @@ export const agentNeeds = (
       // The owner checks of the token files and their directories compare with the agent's user and group.
       sys: ["uid", "getegid"],
       run: hooks,
+      // A hook command inherits the agent's whole environment.
+      allEnv: hooks.length > 0,
       // Signalling a process by PID (a signal hook) needs Deno's unrestricted --allow-run.
       allRun: pidFiles.length > 0,
     })
@@ -142,7 +149,7 @@ export const agentNeeds = (
 /** Computes the flags for the parsed command line. */
 export const compute = (
   flags: PermissionsFlags,
-): Effect.Effect<ReadonlyArray<string>, AgentConfig.ConfigError, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<ReadonlyArray<string>, AgentConfig.ConfigError, FileSystem.FileSystem | Path.Path | PrivateFile> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path
@@ -169,6 +176,11 @@ export const compute = (
       const config = yield* AgentConfig.parseText(text, file).pipe(
         Effect.flatMap((doc) => AgentConfig.decode(doc, file, path)),
       )
+      // Under its least-privilege flags, Deno does not let the agent look at the directories above its token
+      // directories, so its check that no other user can write them sees only what it may read. This command reads
+      // with the same rules and more permission: it makes that check in full (as the agent run with every permission
+      // does), and refuses a configuration that fails it rather than print flags for it.
+      if (kind === "agent") yield* AgentConfig.load(file)
       needs = kind === "agent" ? yield* agentNeeds(config, path) : yield* execCredentialAgentNeeds(config)
     } else {
       needs = Permissions.kubeconfig(
@@ -225,26 +237,30 @@ const optional = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
 /** The `permissions` subcommand. */
-export const command: Command.Command<"permissions", FileSystem.FileSystem | Path.Path, never, PermissionsFlags> =
-  Command.make(
-    "permissions",
-    {
-      config: optional("config", "the agent's configuration file"),
-      kubeconfig: optional("kubeconfig", "the kubeconfig of the token command"),
-      context: optional("context", "the kubeconfig context of the token command"),
-      cacheDir: optional("cache-dir", "the token cache directory of exec-credential"),
-      for: Options.choice("for", ["auto", "token", "agent", "exec-credential"]).pipe(
-        Options.withDescription("the command to run (default: agent with --config, else token)"),
-        Options.withDefault("auto" as const),
-      ),
-      runtime: Options.choice("runtime", ["deno", "node"]).pipe(
-        Options.withDescription("print Deno's flags (default) or those of Node's permission model"),
-        Options.withDefault("deno" as const),
-      ),
-    },
-    (flags) =>
-      compute(flags).pipe(
-        Effect.flatMap((list) => Console.log(list.join(" "))),
-        Effect.catchTag("ConfigError", (error) => exitWith(configExitCode, error.message)),
-      ),
-  ).pipe(Command.withDescription("Print the least-privilege permission flags a command needs on Deno or Node"))
+export const command: Command.Command<
+  "permissions",
+  FileSystem.FileSystem | Path.Path | PrivateFile,
+  never,
+  PermissionsFlags
+> = Command.make(
+  "permissions",
+  {
+    config: optional("config", "the agent's configuration file"),
+    kubeconfig: optional("kubeconfig", "the kubeconfig of the token command"),
+    context: optional("context", "the kubeconfig context of the token command"),
+    cacheDir: optional("cache-dir", "the token cache directory of exec-credential"),
+    for: Options.choice("for", ["auto", "token", "agent", "exec-credential"]).pipe(
+      Options.withDescription("the command to run (default: agent with --config, else token)"),
+      Options.withDefault("auto" as const),
+    ),
+    runtime: Options.choice("runtime", ["deno", "node"]).pipe(
+      Options.withDescription("print Deno's flags (default) or those of Node's permission model"),
+      Options.withDefault("deno" as const),
+    ),
+  },
+  (flags) =>
+    compute(flags).pipe(
+      Effect.flatMap((list) => Console.log(list.join(" "))),
+      Effect.catchTag("ConfigError", (error) => exitWith(configExitCode, error.message)),
+    ),
+).pipe(Command.withDescription("Print the least-privilege permission flags a command needs on Deno or Node"))

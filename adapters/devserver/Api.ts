@@ -14,6 +14,7 @@ import * as ManagedFields from "./ManagedFields.ts"
 import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as OpenApi from "./OpenApi.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
 import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
@@ -51,6 +52,8 @@ export interface ApiRequest {
   readonly now: Date
   /** The `User-Agent` header (the field manager of the objects a create returns). */
   readonly userAgent?: string | undefined
+  /** The `If-None-Match` header (aggregated discovery answers 304 to its entity tag). */
+  readonly ifNoneMatch?: string | undefined
 }
 
 /** The kind a request's body must be, for the messages about a body that cannot be read. */
@@ -157,7 +160,16 @@ const oidc = (accept: string | undefined, body: unknown, contentType: string): R
       }),
     )
 
-const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined => {
+/** Aggregated discovery, public and varying with `Accept` as kube-apiserver serves it. */
+const aggregated = async (document: Record<string, unknown>, req: ApiRequest): Promise<Reply.Reply> => {
+  const etag = await Discovery.etag(document)
+  const headers = { "cache-control": "public", etag, vary: "Accept" }
+  return req.ifNoneMatch === etag
+    ? { status: 304, body: undefined, headers }
+    : Reply.json(200, document, { "content-type": Discovery.aggregatedMediaType, ...headers })
+}
+
+const nonResource = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply | undefined> => {
   const { path, query } = req
   switch (path) {
     case "/healthz":
@@ -179,20 +191,16 @@ const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined 
     case "/openid/v1/jwks":
       return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
     case "/api":
-      return ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
-    case "/api/v1":
-      return ok(Discovery.coreV1)
+      return Discovery.aggregatedWanted(req.accept)
+        ? aggregated(Discovery.aggregatedApi, req)
+        : ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
     case "/apis":
-      return ok(Discovery.apiGroups)
-    case "/apis/authentication.k8s.io":
-      return ok(Discovery.authenticationGroup)
-    case "/apis/authentication.k8s.io/v1":
-      return ok(Discovery.authenticationV1)
-    case "/apis/authorization.k8s.io":
-      return ok(Discovery.authorizationGroup)
-    case "/apis/authorization.k8s.io/v1":
-      return ok(Discovery.authorizationV1)
+      return Discovery.aggregatedWanted(req.accept)
+        ? aggregated(Discovery.aggregatedApis, req)
+        : ok(Discovery.apiGroups)
     default: {
+      const discovery = Discovery.document(path)
+      if (discovery !== undefined) return ok(discovery)
       if (!path.startsWith("/openapi/v3/")) return undefined
       const doc = OpenApi.documents[path.slice("/openapi/v3/".length)]
       // kube-apiserver answers a group-version it has no document for with an empty 404
@@ -201,22 +209,9 @@ const nonResource = (ctx: ApiContext, req: ApiRequest): Reply.Reply | undefined 
   }
 }
 
-const tokenReviewType = {
-  _tag: "Struct",
-  name: "TokenReview",
-  goType: "v1.TokenReview",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "TokenReviewSpec",
-      goType: "v1.TokenReviewSpec",
-      fields: { token: Body.goString, audiences: Body.goStrings },
-    },
-  },
-} as const satisfies Body.GoType
+const tokenReviewType = Body.goKind("TokenReview", {
+  spec: Body.goStruct("TokenReviewSpec", { token: Body.goString, audiences: Body.goStrings }),
+})
 
 const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity): Promise<Reply.Reply> => {
   if (!Auth.authorize(ctx.state.rules(), identity, { verb: "create", resource: "tokenreviews" })) {
@@ -287,37 +282,16 @@ const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Reply =>
     },
   })
 
-const accessReviewType = {
-  _tag: "Struct",
-  name: "SelfSubjectAccessReview",
-  goType: "v1.SelfSubjectAccessReview",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "SelfSubjectAccessReviewSpec",
-      goType: "v1.SelfSubjectAccessReviewSpec",
-      fields: {
-        resourceAttributes: {
-          _tag: "Struct",
-          name: "ResourceAttributes",
-          goType: "*v1.ResourceAttributes",
-          fields: Object.fromEntries(
-            ["namespace", "verb", "group", "version", "resource", "subresource", "name"].map((f) => [f, Body.goString]),
-          ),
-        },
-        nonResourceAttributes: {
-          _tag: "Struct",
-          name: "NonResourceAttributes",
-          goType: "*v1.NonResourceAttributes",
-          fields: { path: Body.goString, verb: Body.goString },
-        },
-      },
-    },
-  },
-} as const satisfies Body.GoType
+const accessReviewType = Body.goKind("SelfSubjectAccessReview", {
+  spec: Body.goStruct("SelfSubjectAccessReviewSpec", {
+    resourceAttributes: Body.goStruct(
+      "ResourceAttributes",
+      Object.fromEntries(ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString])),
+      true,
+    ),
+    nonResourceAttributes: Body.goStruct("NonResourceAttributes", { path: Body.goString, verb: Body.goString }, true),
+  }),
+})
 
 /** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
 const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
@@ -393,7 +367,8 @@ const read = (
   if (!asTable || reply.status !== 200) return reply
   const body = reply.body as Record<string, unknown>
   const objects = name === undefined ? body.items as ReadonlyArray<Record<string, unknown>> : [body]
-  return Reply.json(200, Table.table(resource, objects, req.now))
+  const resourceVersion = (body.metadata as { resourceVersion: string }).resourceVersion
+  return Reply.json(200, Table.table(resource, objects, req.now, resourceVersion))
 }
 
 /** Whether a path is under the API trees, where a miss is a 404 Status; elsewhere it is the plain-text 404 page. */
@@ -414,10 +389,10 @@ const nameSelected = (query: URLSearchParams): string | undefined =>
   /^metadata\.name=(.+)$/.exec(query.get("fieldSelector") ?? "")?.[1]
 
 /**
- * A watch: newline-delimited `{"type","object"}` events (objects as Tables when asked, the columns in the first one
- * only). Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
- * with one (kubectl's, from its list) it reports only later changes. `fieldSelector=metadata.name=N` narrows it to
- * one object; `timeoutSeconds` ends it.
+ * A watch: `{ type, object }` events (objects as Tables when asked, the columns in the first one only), which the
+ * handler writes as newline-delimited JSON or protobuf frames. Without a `resourceVersion` (or with `0`) it starts with an ADDED event per object, as a real server does;
+ * with one (kubectl's, from its list) it reports the changes after that revision, those made between the list and the
+ * watch included. `fieldSelector=metadata.name=N` narrows it to one object; `timeoutSeconds` ends it.
  */
 const watch = (
   ctx: ApiContext,
@@ -439,37 +414,36 @@ const watch = (
     status: 200,
     body: undefined,
     watch: {
+      kind: asTable ? "Table" : Objects.kindOf(resource),
       ...(timeout > 0 ? { timeoutMillis: Math.round(timeout * 1000) } : {}),
-      start: (write) => {
+      start: (emit) => {
         let headers = true
         const send = (type: string, o: Record<string, unknown>) => {
-          const object = asTable ? Table.table(resource, [o], ctx.now(), headers) : o
-          if (asTable && !headers) (object as Record<string, unknown>).columnDefinitions = null
+          const resourceVersion = (o.metadata as { resourceVersion: string }).resourceVersion
+          const object = asTable ? Table.table(resource, [o], ctx.now(), resourceVersion, headers) : o
+          if (asTable && !headers) object.columnDefinitions = null
           headers = false
-          write(JSON.stringify({ type, object }) + "\n")
+          emit({ type, object })
         }
-        if (rv === null || rv === "" || rv === "0") {
+        const fromNow = rv === null || rv === "" || rv === "0"
+        if (fromNow) {
           // each event's object is whole, with its kind and apiVersion (unlike a list's items)
           for (const o of Objects.list(ctx.state, resource, namespace)) {
             if (matches(o)) send("ADDED", Objects.render(resource, o))
           }
         }
+        const since = Number(rv)
         return ctx.state.watch((event) => {
           if (event.resource === resource && matches(event.object)) {
             send(event.type, Objects.render(resource, event.object))
           }
-        })
+        }, fromNow || !Number.isInteger(since) ? undefined : since)
       },
     },
   }
 }
 
-const selfSubjectReviewType = {
-  _tag: "Struct",
-  name: "SelfSubjectReview",
-  goType: "v1.SelfSubjectReview",
-  fields: { apiVersion: Body.goString, kind: Body.goString, metadata: Body.goObjectMeta, status: { _tag: "Any" } },
-} as const satisfies Body.GoType
+const selfSubjectReviewType = Body.goKind("SelfSubjectReview", {})
 
 const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
   TokenRequest: tokenRequestType,
@@ -519,7 +493,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
 const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
   if (method === "GET") {
-    const doc = nonResource(ctx, req)
+    const doc = await nonResource(ctx, req)
     if (doc !== undefined) return doc
   }
   const who = identity

@@ -8,6 +8,7 @@
  */
 import { parseDocument } from "yaml"
 import * as Protobuf from "./Protobuf.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
 import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
 
@@ -183,7 +184,7 @@ export const decode = (
   const mediaType = mediaTypeOf(contentType)
   if (mediaType === Protobuf.mediaType) {
     try {
-      return { _tag: "Body", body: Protobuf.toJson(body) }
+      return { _tag: "Body", body: Protobuf.decode(body, ProtobufTypes.messageOf, { omitZero: true }) }
     } catch {
       return {
         _tag: "Reply",
@@ -293,6 +294,23 @@ export const goInt64: GoType = { _tag: "Scalar", goType: "int64" }
 /** A `[]string`. */
 export const goStrings: GoType = { _tag: "Slice", goType: "[]string", element: goString }
 const goAny: GoType = { _tag: "Any" }
+
+/** A Go struct of package `v1` (`*v1.<name>` as a pointer, as the optional parts of a spec are). */
+export const goStruct = (
+  name: string,
+  fields: Readonly<Record<string, GoType>>,
+  pointer = false,
+): GoType & { readonly _tag: "Struct" } => ({ _tag: "Struct", name, goType: `${pointer ? "*" : ""}v1.${name}`, fields })
+
+/**
+ * The Go type of a kind's body: type and object metadata, then its own fields; its status, written by the server, is
+ * accepted as anything (kubectl's protobuf bodies carry it, empty).
+ */
+export const goKind = (
+  name: string,
+  fields: Readonly<Record<string, GoType>>,
+): GoType & { readonly _tag: "Struct" } =>
+  goStruct(name, { apiVersion: goString, kind: goString, metadata: goObjectMeta, ...fields, status: goAny })
 
 /** The `ObjectMeta` fields (those this server reads are typed). */
 export const goObjectMeta: GoType = {

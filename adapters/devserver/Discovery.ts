@@ -1,10 +1,11 @@
 /**
- * The documents of the development API server's discovery surface: `/version`, `/api`, `/api/v1`, `/apis`,
- * `/apis/authentication.k8s.io/v1`, `/apis/authorization.k8s.io/v1`, shaped as kube-apiserver serves them for the
- * resources this server has.
+ * The documents of the development API server's discovery surface: `/version`, `/api`, `/api/v1`, `/apis`, the groups
+ * and group-versions it serves, and the aggregated discovery (`apidiscovery.k8s.io/v2` `APIGroupDiscoveryList`) of
+ * `/api` and `/apis`, all derived from one table of the resources it serves and shaped as kube-apiserver serves them.
  *
  * @module
  */
+import { acceptClauses } from "./Accept.ts"
 
 /** The Kubernetes version this server imitates. */
 export const version: Record<string, string> = {
@@ -30,93 +31,243 @@ export const apiVersions = (serverAddress: string): Record<string, unknown> => (
   serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress }],
 })
 
-const resource = (
-  name: string,
-  singularName: string,
-  namespaced: boolean,
-  kind: string,
-  verbs: ReadonlyArray<string>,
-  extra: Record<string, unknown> = {},
-): Record<string, unknown> => ({ name, singularName, namespaced, kind, verbs, ...extra })
-
-/** `GET /api/v1`: the core resources this server serves, `serviceaccounts/token` among them. */
-export const coreV1: Record<string, unknown> = {
-  kind: "APIResourceList",
-  groupVersion: "v1",
-  resources: [
-    resource("namespaces", "namespace", false, "Namespace", ["get", "list"], { shortNames: ["ns"] }),
-    resource("nodes", "node", false, "Node", ["get", "list"], { shortNames: ["no"] }),
-    resource("pods", "pod", true, "Pod", ["get", "list"], { shortNames: ["po"], categories: ["all"] }),
-    resource("secrets", "secret", true, "Secret", ["get", "list"]),
-    resource("serviceaccounts", "serviceaccount", true, "ServiceAccount", ["get", "list"], { shortNames: ["sa"] }),
-    {
-      name: "serviceaccounts/token",
-      singularName: "",
-      namespaced: true,
-      group: "authentication.k8s.io",
-      version: "v1",
-      kind: "TokenRequest",
-      verbs: ["create"],
-    },
-  ],
+/** A subresource this server serves. */
+export interface Subresource {
+  readonly name: string
+  /** The group, version and kind of its request and response, when they are another API's (TokenRequest). */
+  readonly group: string
+  readonly version: string
+  readonly kind: string
+  readonly verbs: ReadonlyArray<string>
 }
 
-const authenticationGroupVersion = { groupVersion: "authentication.k8s.io/v1", version: "v1" }
-const authorizationGroupVersion = { groupVersion: "authorization.k8s.io/v1", version: "v1" }
+/** A resource this server serves. */
+export interface Resource {
+  readonly name: string
+  readonly singularName: string
+  readonly namespaced: boolean
+  readonly kind: string
+  readonly verbs: ReadonlyArray<string>
+  readonly shortNames?: ReadonlyArray<string>
+  readonly categories?: ReadonlyArray<string>
+  readonly subresources?: ReadonlyArray<Subresource>
+}
 
-/** `GET /apis`. */
+/** A group-version this server serves (`""` is the core group). */
+export interface GroupVersion {
+  readonly group: string
+  readonly version: string
+  readonly resources: ReadonlyArray<Resource>
+}
+
+const reads = ["get", "list", "watch"]
+const create = ["create"]
+
+/** What this server serves, in kube-apiserver's order (the core group, then the groups as `/apis` lists them). */
+export const served: ReadonlyArray<GroupVersion> = [
+  {
+    group: "",
+    version: "v1",
+    resources: [
+      {
+        name: "namespaces",
+        singularName: "namespace",
+        namespaced: false,
+        kind: "Namespace",
+        verbs: reads,
+        shortNames: ["ns"],
+      },
+      { name: "nodes", singularName: "node", namespaced: false, kind: "Node", verbs: reads, shortNames: ["no"] },
+      {
+        name: "pods",
+        singularName: "pod",
+        namespaced: true,
+        kind: "Pod",
+        verbs: reads,
+        shortNames: ["po"],
+        categories: ["all"],
+      },
+      { name: "secrets", singularName: "secret", namespaced: true, kind: "Secret", verbs: reads },
+      {
+        name: "serviceaccounts",
+        singularName: "serviceaccount",
+        namespaced: true,
+        kind: "ServiceAccount",
+        verbs: reads,
+        shortNames: ["sa"],
+        subresources: [
+          { name: "token", group: "authentication.k8s.io", version: "v1", kind: "TokenRequest", verbs: create },
+        ],
+      },
+    ],
+  },
+  {
+    group: "authentication.k8s.io",
+    version: "v1",
+    resources: [
+      {
+        name: "selfsubjectreviews",
+        singularName: "selfsubjectreview",
+        namespaced: false,
+        kind: "SelfSubjectReview",
+        verbs: create,
+      },
+      { name: "tokenreviews", singularName: "tokenreview", namespaced: false, kind: "TokenReview", verbs: create },
+    ],
+  },
+  {
+    group: "authorization.k8s.io",
+    version: "v1",
+    resources: [
+      {
+        name: "selfsubjectaccessreviews",
+        singularName: "selfsubjectaccessreview",
+        namespaced: false,
+        kind: "SelfSubjectAccessReview",
+        verbs: create,
+      },
+    ],
+  },
+]
+
+const groupVersionOf = (gv: GroupVersion): string => gv.group === "" ? gv.version : `${gv.group}/${gv.version}`
+const optional = (key: string, list: ReadonlyArray<unknown> | undefined) => list === undefined ? {} : { [key]: list }
+
+/** `GET /api/v1`, `GET /apis/<group>/<version>`: the legacy APIResourceList (subresources as `<resource>/<sub>`). */
+export const resourceList = (gv: GroupVersion): Record<string, unknown> => ({
+  kind: "APIResourceList",
+  ...(gv.group === "" ? {} : { apiVersion: "v1" }),
+  groupVersion: groupVersionOf(gv),
+  resources: gv.resources.flatMap((r) => [
+    {
+      name: r.name,
+      singularName: r.singularName,
+      namespaced: r.namespaced,
+      kind: r.kind,
+      verbs: r.verbs,
+      ...optional("shortNames", r.shortNames),
+      ...optional("categories", r.categories),
+    },
+    ...(r.subresources ?? []).map((sub) => ({
+      name: `${r.name}/${sub.name}`,
+      singularName: "",
+      namespaced: r.namespaced,
+      group: sub.group,
+      version: sub.version,
+      kind: sub.kind,
+      verbs: sub.verbs,
+    })),
+  ]),
+})
+
+const groups = served.filter((gv) => gv.group !== "")
+
+const versionEntry = (gv: GroupVersion) => ({ groupVersion: groupVersionOf(gv), version: gv.version })
+
+const groupEntry = (gv: GroupVersion) => ({
+  name: gv.group,
+  versions: [versionEntry(gv)],
+  preferredVersion: versionEntry(gv),
+})
+
+/** `GET /apis/<group>`. */
+export const group = (gv: GroupVersion): Record<string, unknown> => ({
+  kind: "APIGroup",
+  apiVersion: "v1",
+  ...groupEntry(gv),
+})
+
+/** `GET /apis`: the legacy APIGroupList. */
 export const apiGroups: Record<string, unknown> = {
   kind: "APIGroupList",
   apiVersion: "v1",
-  groups: [
-    {
-      name: "authentication.k8s.io",
-      versions: [authenticationGroupVersion],
-      preferredVersion: authenticationGroupVersion,
-    },
-    {
-      name: "authorization.k8s.io",
-      versions: [authorizationGroupVersion],
-      preferredVersion: authorizationGroupVersion,
-    },
-  ],
+  groups: groups.map(groupEntry),
 }
 
-/** `GET /apis/authorization.k8s.io`. */
-export const authorizationGroup: Record<string, unknown> = {
-  kind: "APIGroup",
-  apiVersion: "v1",
-  name: "authorization.k8s.io",
-  versions: [authorizationGroupVersion],
-  preferredVersion: authorizationGroupVersion,
+// --- aggregated discovery -----------------------------------------------------------------------------------------
+
+/** The media type of aggregated discovery in JSON, as kube-apiserver names it in `Content-Type`. */
+export const aggregatedMediaType = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+/**
+ * Whether `Accept` asks for aggregated discovery: its first clause this server can answer (plain JSON, a wildcard, or
+ * the `apidiscovery.k8s.io/v2` list in JSON) is the aggregated one. Clauses with parameters rank before plain ones of
+ * the same `q`, as in kube-apiserver's negotiation.
+ */
+export const aggregatedWanted = (accept: string | undefined): boolean => {
+  const first = acceptClauses(accept).find((c) =>
+    c.type === "application/json" || c.type === "application/*" || c.type === "*/*"
+      ? Object.keys(c.params).length === 0 || isAggregated(c.params)
+      : false
+  )
+  return first !== undefined && isAggregated(first.params)
 }
 
-/** `GET /apis/authorization.k8s.io/v1`: the access review this server answers. */
-export const authorizationV1: Record<string, unknown> = {
-  kind: "APIResourceList",
-  apiVersion: "v1",
-  groupVersion: "authorization.k8s.io/v1",
-  resources: [
-    resource("selfsubjectaccessreviews", "selfsubjectaccessreview", false, "SelfSubjectAccessReview", ["create"]),
-  ],
+const isAggregated = (params: Readonly<Record<string, string>>): boolean =>
+  params.g === "apidiscovery.k8s.io" && params.v === "v2" && params.as === "APIGroupDiscoveryList"
+
+const kindRef = (group: string, version: string, kind: string) => ({ group, version, kind })
+
+const discoveryItem = (gv: GroupVersion) => ({
+  metadata: gv.group === "" ? {} : { name: gv.group },
+  versions: [{
+    version: gv.version,
+    resources: gv.resources.map((r) => ({
+      resource: r.name,
+      responseKind: kindRef("", "", r.kind),
+      scope: r.namespaced ? "Namespaced" : "Cluster",
+      singularResource: r.singularName,
+      verbs: r.verbs,
+      ...optional("shortNames", r.shortNames),
+      ...optional("categories", r.categories),
+      ...optional(
+        "subresources",
+        r.subresources?.map((sub) => ({
+          subresource: sub.name,
+          responseKind: kindRef(sub.group, sub.version, sub.kind),
+          verbs: sub.verbs,
+        })),
+      ),
+    })),
+    freshness: "Current",
+  }],
+})
+
+const discoveryList = (items: ReadonlyArray<GroupVersion>): Record<string, unknown> => ({
+  kind: "APIGroupDiscoveryList",
+  apiVersion: "apidiscovery.k8s.io/v2",
+  metadata: {},
+  items: items.map(discoveryItem),
+})
+
+const etags = new Map<object, Promise<string>>()
+
+/**
+ * The entity tag of an aggregated discovery document, as kube-apiserver makes it: the SHA-512 of the document's JSON in
+ * upper-case hex, quoted. Computed once per document.
+ */
+export const etag = (document: Record<string, unknown>): Promise<string> => {
+  let tag = etags.get(document)
+  if (tag === undefined) {
+    tag = globalThis.crypto.subtle.digest("SHA-512", new TextEncoder().encode(JSON.stringify(document))).then((d) =>
+      `"${[...new Uint8Array(d)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase()}"`
+    )
+    etags.set(document, tag)
+  }
+  return tag
 }
 
-/** `GET /apis/authentication.k8s.io`. */
-export const authenticationGroup: Record<string, unknown> = {
-  kind: "APIGroup",
-  apiVersion: "v1",
-  name: "authentication.k8s.io",
-  versions: [authenticationGroupVersion],
-  preferredVersion: authenticationGroupVersion,
-}
+/** `GET /api` with aggregated discovery: the core group. */
+export const aggregatedApi: Record<string, unknown> = discoveryList(served.filter((gv) => gv.group === ""))
 
-/** `GET /apis/authentication.k8s.io/v1`. */
-export const authenticationV1: Record<string, unknown> = {
-  kind: "APIResourceList",
-  apiVersion: "v1",
-  groupVersion: "authentication.k8s.io/v1",
-  resources: [
-    resource("selfsubjectreviews", "selfsubjectreview", false, "SelfSubjectReview", ["create"]),
-    resource("tokenreviews", "tokenreview", false, "TokenReview", ["create"]),
-  ],
+/** `GET /apis` with aggregated discovery: the named groups. */
+export const aggregatedApis: Record<string, unknown> = discoveryList(groups)
+
+/** The document of a discovery path of a served group or group-version (`/api/v1`, `/apis/<group>[/<version>]`). */
+export const document = (path: string): Record<string, unknown> | undefined => {
+  for (const gv of served) {
+    if (path === (gv.group === "" ? `/api/${gv.version}` : `/apis/${groupVersionOf(gv)}`)) return resourceList(gv)
+    if (gv.group !== "" && path === `/apis/${gv.group}`) return group(gv)
+  }
+  return undefined
 }

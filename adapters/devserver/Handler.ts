@@ -3,11 +3,13 @@
  * `Retry-After`, dropped connection, malformed body), authenticate (client certificate, then bearer token; no
  * credentials make the caller `system:anonymous`, bad ones get 401), apply impersonation headers, authorize from the
  * method, path and query (403 with kube-apiserver's text), and only then decode the body (JSON, YAML or kubectl's
- * protobuf; 415 for another media type), route to the admin API or the Kubernetes API, and render the reply. A caller
- * that may not make a request never reaches a body parser.
+ * protobuf; 415 for another media type), route to the admin API or the Kubernetes API, and render the reply (in
+ * protobuf when `Accept` prefers it and the kind has a table, else JSON). A caller that may not make a request never
+ * reaches a body parser.
  *
  * @module
  */
+import * as Accept from "./Accept.ts"
 import * as Admin from "./Admin.ts"
 import * as Api from "./Api.ts"
 import * as Auth from "./Auth.ts"
@@ -16,6 +18,9 @@ import type { Faults } from "./Faults.ts"
 import type { Ca, CertIdentity } from "./Pki.ts"
 import * as Impersonation from "./Impersonation.ts"
 import * as Metrics from "./Metrics.ts"
+import * as Protobuf from "./Protobuf.ts"
+import * as ProtobufTypes from "./ProtobufTypes.ts"
+import * as ProtobufWatch from "./ProtobufWatch.ts"
 import { verifyClientCertAsync } from "./Pki.ts"
 import * as Reply from "./Reply.ts"
 import * as RequestInfo from "./RequestInfo.ts"
@@ -40,14 +45,24 @@ export interface HandlerContext extends Api.ApiContext, Admin.AdminContext {
   readonly now: () => Date
 }
 
-const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
+const render = (reply: Reply.Reply, counters?: Counters, accept?: string): Outgoing => {
   const watch = reply.watch
   if (watch !== undefined) {
+    const message = Accept.prefersProtobuf(accept) ? ProtobufTypes.messageOf(watch.kind) : undefined
     return {
       status: reply.status,
-      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+      headers: {
+        "content-type": message === undefined ? "application/json" : ProtobufWatch.mediaType,
+        "cache-control": "no-cache, private",
+      },
       start: (write) => {
-        const stop = watch.start(write)
+        const stop = watch.start((event) =>
+          write(
+            message === undefined
+              ? JSON.stringify(event) + "\n"
+              : ProtobufWatch.frame(event.type, event.object, message),
+          )
+        )
         if (counters !== undefined) counters.watches++
         return () => {
           if (counters !== undefined) counters.watches--
@@ -57,6 +72,8 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
       timeoutMillis: watch.timeoutMillis,
     }
   }
+  // 304 Not Modified: the headers only
+  if (reply.status === 304) return { status: 304, headers: { ...reply.headers }, body: "" }
   const isText = typeof reply.body === "string"
   const isBytes = reply.body instanceof Uint8Array
   return {
@@ -67,6 +84,21 @@ const render = (reply: Reply.Reply, counters?: Counters): Outgoing => {
       ...reply.headers,
     },
     body: isText || isBytes ? reply.body as string | Uint8Array : JSON.stringify(reply.body),
+  }
+}
+
+/**
+ * A reply in protobuf when `Accept` prefers it (kubectl's does) and its kind has a message; others stay JSON, as
+ * documents and plain text do. A watch is negotiated the same way when it is rendered, event by event.
+ */
+const negotiate = (reply: Reply.Reply, accept: string | undefined): Reply.Reply => {
+  const body = reply.body as Record<string, unknown> | null
+  const message = typeof body?.kind === "string" ? ProtobufTypes.messageOf(body.kind) : undefined
+  if (reply.watch !== undefined || message === undefined || !Accept.prefersProtobuf(accept)) return reply
+  return {
+    ...reply,
+    body: Protobuf.encode(body!, message),
+    headers: { ...reply.headers, "content-type": Protobuf.mediaType },
   }
 }
 
@@ -143,29 +175,32 @@ export const handle = async (ctx: HandlerContext, incoming: Incoming): Promise<O
 const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoing> => {
   const fault = await faulted(ctx, incoming)
   if (fault !== undefined) return fault
+  const accept = typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined
+  const admin = incoming.path.startsWith("/devserver/")
+  // the admin API speaks JSON only; the Kubernetes API answers in the media type the client prefers
+  const answer = (reply: Reply.Reply, counters?: Counters) =>
+    admin ? render(reply, counters) : render(negotiate(reply, accept), counters, accept)
   const now = ctx.now()
   const authn = await authenticate(ctx, incoming, now)
-  if (authn._tag === "Unauthorized") return render(Reply.unauthorized())
+  if (authn._tag === "Unauthorized") return answer(Reply.unauthorized())
   const requestor = authn.identity ?? Auth.anonymous
   const query = new URLSearchParams(incoming.query)
   const info = RequestInfo.of(incoming.method, incoming.path, query)
   const impersonation = Impersonation.check(ctx.state.rules(), requestor, incoming.headers)
-  if (impersonation._tag === "BadRequest") return render(Reply.badRequest(impersonation.message))
+  if (impersonation._tag === "BadRequest") return answer(Reply.badRequest(impersonation.message))
   if (impersonation._tag === "Forbidden") {
-    return render(Api.forbiddenFor(info, requestor.user, `impersonate-on:${impersonation.mode}:${info.verb}`))
+    return answer(Api.forbiddenFor(info, requestor.user, `impersonate-on:${impersonation.mode}:${info.verb}`))
   }
   const identity = impersonation._tag === "Impersonated" ? impersonation.identity : requestor
   // authorization looks at the method, path and query only: a caller that may not make the request never reaches a
   // body parser
-  const denied = incoming.path.startsWith("/devserver/")
+  const denied = admin
     ? Admin.authorize(identity, incoming.method, incoming.path)
     : Api.authorizeRequest(ctx, identity, info)
-  if (denied !== undefined) return render(denied)
+  if (denied !== undefined) return answer(denied)
   const decoded = Body.decode(incoming.headers["content-type"], incoming.body, Api.bodyKind(incoming.path))
-  if (decoded._tag === "Reply") return render(decoded.reply)
-  if (incoming.path.startsWith("/devserver/")) {
-    return render(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
-  }
+  if (decoded._tag === "Reply") return answer(decoded.reply)
+  if (admin) return answer(await Admin.route(ctx, { ...incoming, body: decoded.body, identity }))
   if (incoming.method === "GET" && incoming.path === "/metrics") {
     return {
       status: 200,
@@ -173,17 +208,20 @@ const respond = async (ctx: HandlerContext, incoming: Incoming): Promise<Outgoin
       body: Metrics.render(ctx.counters.answered, ctx.counters.tokensIssued),
     }
   }
-  return render(
+  return answer(
     await Api.route(ctx, {
       method: incoming.method,
       path: incoming.path,
       query,
       info,
-      accept: typeof incoming.headers.accept === "string" ? incoming.headers.accept : undefined,
+      accept,
       body: decoded.body,
       identity,
       now,
       userAgent: incoming.headers["user-agent"],
+      ifNoneMatch: typeof incoming.headers["if-none-match"] === "string"
+        ? incoming.headers["if-none-match"]
+        : undefined,
     }),
     ctx.counters,
   )

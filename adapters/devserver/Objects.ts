@@ -16,11 +16,14 @@ const kinds: Record<string, string> = {
   nodes: "Node",
 }
 
+/** The kind of a resource's objects (`ServiceAccount` for `serviceaccounts`). */
+export const kindOf = (resource: string): string => kinds[resource] ?? ""
+
 const metadata = (o: StoredObject): Record<string, unknown> => ({
   name: o.name,
   ...(o.namespace === "" ? {} : { namespace: o.namespace }),
   uid: o.uid,
-  resourceVersion: "1",
+  resourceVersion: String(o.resourceVersion ?? 1),
   creationTimestamp: formatTime(o.creationTimestamp),
 })
 
@@ -135,7 +138,7 @@ export const read = (
   return Reply.json(200, {
     kind: `${kinds[resource]}List`,
     apiVersion: "v1",
-    metadata: { resourceVersion: "1" },
+    metadata: { resourceVersion: String(state.resourceVersion()) },
     // items in storage order (namespace, then name), without their kind and apiVersion, as a list from etcd
     items: list(state, resource, namespace).filter((o) => only === undefined || o.name === only).map((o) => {
       const { kind: _kind, apiVersion: _apiVersion, ...item } = render(resource, o)

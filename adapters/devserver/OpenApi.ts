@@ -48,18 +48,25 @@ const objectMeta: Definition = {
 
 const kind = (group: string, version: string, k: string) => ({ group, version, kind: k })
 
+/** The definition of a kind: its type and object metadata, then its own fields. */
+const kindDefinition = (
+  gvk: NonNullable<Definition["gvk"]>,
+  description: string,
+  own: Readonly<Record<string, Field>>,
+  required?: ReadonlyArray<string>,
+): Definition => ({
+  description,
+  gvk,
+  ...(required === undefined ? {} : { required }),
+  properties: { ...typeMeta, metadata: metadataField, ...own },
+})
+
 const coreDefinitions: Readonly<Record<string, Definition>> = {
   [meta]: objectMeta,
-  "io.k8s.api.core.v1.Namespace": {
-    description: "Namespace provides a scope for names.",
-    gvk: kind("", "v1", "Namespace"),
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
-      spec: { ref: "io.k8s.api.core.v1.NamespaceSpec", description: "The behavior of the namespace." },
-      status: { ref: "io.k8s.api.core.v1.NamespaceStatus", description: "The observed status of the namespace." },
-    },
-  },
+  "io.k8s.api.core.v1.Namespace": kindDefinition(kind("", "v1", "Namespace"), "Namespace provides a scope for names.", {
+    spec: { ref: "io.k8s.api.core.v1.NamespaceSpec", description: "The behavior of the namespace." },
+    status: { ref: "io.k8s.api.core.v1.NamespaceStatus", description: "The observed status of the namespace." },
+  }),
   "io.k8s.api.core.v1.NamespaceSpec": {
     description: "The attributes of a namespace.",
     properties: { finalizers: { array: "string", description: "Finalizers that must run before it is removed." } },
@@ -68,37 +75,24 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     description: "The status of a namespace.",
     properties: { phase: str("Active or Terminating.") },
   },
-  "io.k8s.api.core.v1.ServiceAccount": {
-    description:
-      "ServiceAccount binds a name, understood by users and systems, to an identity that can be authenticated.",
-    gvk: kind("", "v1", "ServiceAccount"),
-    properties: { ...typeMeta, metadata: metadataField },
-  },
-  "io.k8s.api.core.v1.Secret": {
-    description: "Secret holds secret data of a certain type.",
-    gvk: kind("", "v1", "Secret"),
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
-      type: str("Used to facilitate programmatic handling of secret data."),
-      data: { map: "string", description: "The secret data, base64-encoded." },
-    },
-  },
-  "io.k8s.api.core.v1.Node": {
-    description: "Node is a worker node.",
-    gvk: kind("", "v1", "Node"),
-    properties: { ...typeMeta, metadata: metadataField },
-  },
-  "io.k8s.api.core.v1.Pod": {
-    description: "Pod is a collection of containers that can run on a host.",
-    gvk: kind("", "v1", "Pod"),
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
+  "io.k8s.api.core.v1.ServiceAccount": kindDefinition(
+    kind("", "v1", "ServiceAccount"),
+    "ServiceAccount binds a name, understood by users and systems, to an identity that can be authenticated.",
+    {},
+  ),
+  "io.k8s.api.core.v1.Secret": kindDefinition(kind("", "v1", "Secret"), "Secret holds secret data of a certain type.", {
+    type: str("Used to facilitate programmatic handling of secret data."),
+    data: { map: "string", description: "The secret data, base64-encoded." },
+  }),
+  "io.k8s.api.core.v1.Node": kindDefinition(kind("", "v1", "Node"), "Node is a worker node.", {}),
+  "io.k8s.api.core.v1.Pod": kindDefinition(
+    kind("", "v1", "Pod"),
+    "Pod is a collection of containers that can run on a host.",
+    {
       spec: { ref: "io.k8s.api.core.v1.PodSpec", description: "The desired behavior of the pod." },
       status: { ref: "io.k8s.api.core.v1.PodStatus", description: "The most recently observed status of the pod." },
     },
-  },
+  ),
   "io.k8s.api.core.v1.PodSpec": {
     description: "A description of a pod.",
     required: ["containers"],
@@ -165,17 +159,15 @@ const coreDefinitions: Readonly<Record<string, Definition>> = {
     description: "The observed status of a pod.",
     properties: { phase: str("Pending, Running, Succeeded, Failed or Unknown.") },
   },
-  "io.k8s.api.authentication.v1.TokenRequest": {
-    description: "TokenRequest requests a token for a given service account.",
-    gvk: kind("authentication.k8s.io", "v1", "TokenRequest"),
-    required: ["spec"],
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
+  "io.k8s.api.authentication.v1.TokenRequest": kindDefinition(
+    kind("authentication.k8s.io", "v1", "TokenRequest"),
+    "TokenRequest requests a token for a given service account.",
+    {
       spec: { ref: "io.k8s.api.authentication.v1.TokenRequestSpec", description: "The parameters of the request." },
       status: { ref: "io.k8s.api.authentication.v1.TokenRequestStatus", description: "The issued token." },
     },
-  },
+    ["spec"],
+  ),
   "io.k8s.api.authentication.v1.TokenRequestSpec": {
     description: "The parameters of a token request.",
     required: ["audiences"],
@@ -219,17 +211,15 @@ const userInfo: Definition = {
 
 const authenticationDefinitions: Readonly<Record<string, Definition>> = {
   [meta]: objectMeta,
-  "io.k8s.api.authentication.v1.TokenReview": {
-    description: "TokenReview authenticates a token to a known user.",
-    gvk: kind("authentication.k8s.io", "v1", "TokenReview"),
-    required: ["spec"],
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
+  "io.k8s.api.authentication.v1.TokenReview": kindDefinition(
+    kind("authentication.k8s.io", "v1", "TokenReview"),
+    "TokenReview authenticates a token to a known user.",
+    {
       spec: { ref: "io.k8s.api.authentication.v1.TokenReviewSpec", description: "The request being evaluated." },
       status: { ref: "io.k8s.api.authentication.v1.TokenReviewStatus", description: "The result of the review." },
     },
-  },
+    ["spec"],
+  ),
   "io.k8s.api.authentication.v1.TokenReviewSpec": {
     description: "A description of the token authentication request.",
     properties: {
@@ -247,18 +237,16 @@ const authenticationDefinitions: Readonly<Record<string, Definition>> = {
     },
   },
   "io.k8s.api.authentication.v1.UserInfo": userInfo,
-  "io.k8s.api.authentication.v1.SelfSubjectReview": {
-    description: "SelfSubjectReview returns the user attributes the server holds for the caller.",
-    gvk: kind("authentication.k8s.io", "v1", "SelfSubjectReview"),
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
+  "io.k8s.api.authentication.v1.SelfSubjectReview": kindDefinition(
+    kind("authentication.k8s.io", "v1", "SelfSubjectReview"),
+    "SelfSubjectReview returns the user attributes the server holds for the caller.",
+    {
       status: {
         ref: "io.k8s.api.authentication.v1.SelfSubjectReviewStatus",
         description: "The user attributes of the caller.",
       },
     },
-  },
+  ),
   "io.k8s.api.authentication.v1.SelfSubjectReviewStatus": {
     description: "The user attributes of the caller.",
     properties: { userInfo: { ref: "io.k8s.api.authentication.v1.UserInfo", description: "The caller." } },
@@ -267,13 +255,10 @@ const authenticationDefinitions: Readonly<Record<string, Definition>> = {
 
 const authorizationDefinitions: Readonly<Record<string, Definition>> = {
   [meta]: objectMeta,
-  "io.k8s.api.authorization.v1.SelfSubjectAccessReview": {
-    description: "SelfSubjectAccessReview checks whether the caller can perform an action.",
-    gvk: kind("authorization.k8s.io", "v1", "SelfSubjectAccessReview"),
-    required: ["spec"],
-    properties: {
-      ...typeMeta,
-      metadata: metadataField,
+  "io.k8s.api.authorization.v1.SelfSubjectAccessReview": kindDefinition(
+    kind("authorization.k8s.io", "v1", "SelfSubjectAccessReview"),
+    "SelfSubjectAccessReview checks whether the caller can perform an action.",
+    {
       spec: {
         ref: "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
         description: "The action being evaluated; exactly one of its attributes must be set.",
@@ -283,7 +268,8 @@ const authorizationDefinitions: Readonly<Record<string, Definition>> = {
         description: "Whether the action is allowed.",
       },
     },
-  },
+    ["spec"],
+  ),
   "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec": {
     description: "A description of the access request.",
     properties: {
@@ -365,7 +351,7 @@ const createParameters = [
 
 const operation = (
   action: "post" | "get" | "list",
-  gvk: Definition["gvk"] & object,
+  gvk: NonNullable<Definition["gvk"]>,
   schemaName: string,
 ) => {
   const content = { "application/json": { schema: ref(schemaName) } }

@@ -7,16 +7,24 @@
 import * as Status from "../../core/Status.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
 
-/** A JSON reply; a watch streams its events instead of a body. */
+/** A JSON reply (or protobuf, as the handler negotiates); a watch streams its events instead of a body. */
 export interface Reply {
   readonly status: number
   readonly headers?: Readonly<Record<string, string>>
   readonly body: unknown
   readonly watch?: {
-    /** Writes the first events and later ones through `write`; returns what stops it. */
-    readonly start: (write: (chunk: string) => void) => () => void
+    /** The kind of the objects of its events (`Table` for Tables): what decides the media type of the stream. */
+    readonly kind: string
+    /** Sends the first events and later ones through `send`; returns what stops it. */
+    readonly start: (send: (event: WatchEvent) => void) => () => void
     readonly timeoutMillis?: number
   }
+}
+
+/** One event of a watch. */
+export interface WatchEvent {
+  readonly type: string
+  readonly object: Record<string, unknown>
 }
 
 /** A JSON reply with the given status. */

@@ -17,6 +17,8 @@ export interface StoredObject {
   readonly uid: string
   /** When it was created. */
   readonly creationTimestamp: Date
+  /** The state's revision when it was last written (set by the state). */
+  readonly resourceVersion?: number | undefined
 }
 /** A stored pod. */
 export interface StoredPod extends StoredObject {
@@ -43,14 +45,19 @@ export interface StateEvent {
   readonly type: "ADDED" | "MODIFIED" | "DELETED"
   /** `namespaces`, `serviceaccounts`, `pods`, `secrets` or `nodes`. */
   readonly resource: string
-  /** The object as it is now (as it was, for DELETED). */
+  /** The object as it is now (as it was, for DELETED), with the revision of this change. */
   readonly object: StoredObject
 }
 
 /** The live state and its mutators. */
 export interface DevState {
-  /** Calls `listener` on every change until the returned function is called. */
-  readonly watch: (listener: (event: StateEvent) => void) => () => void
+  /**
+   * Calls `listener` on every change until the returned function is called; with `since`, first on the recent changes
+   * after that revision (a client watching from a list's `resourceVersion` misses nothing in between).
+   */
+  readonly watch: (listener: (event: StateEvent) => void, since?: number) => () => void
+  /** The revision of the last change: a list's `resourceVersion`. */
+  readonly resourceVersion: () => number
   /** The namespace of that name, if it exists. */
   readonly namespace: (name: string) => StoredObject | undefined
   /** Every namespace. */
@@ -113,6 +120,9 @@ export interface DevState {
 
 const key = (namespace: string, name: string): string => `${namespace}/${name}`
 
+/** How many past changes a watch from a revision can be replayed. */
+const historySize = 1000
+
 /** Builds a live state from a decoded state file. */
 export const make = (input: StateInput, now: () => Date = () => new Date()): DevState => {
   const namespaces = new Map<string, StoredObject>()
@@ -124,14 +134,22 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
   const users = new Map<string, ReadonlyArray<string>>()
   let rules: Array<RuleInput> = [...(input.rules ?? [])]
   const listeners = new Set<(event: StateEvent) => void>()
+  // every write takes the next revision, as etcd's does; the last changes are kept for watches from a revision
+  let revision = 0
+  const history: Array<StateEvent> = []
   const emit = (type: StateEvent["type"], resource: string, object: StoredObject) => {
-    for (const listener of listeners) listener({ type, resource, object })
+    const event = { type, resource, object }
+    history.push(event)
+    if (history.length > historySize) history.shift()
+    for (const listener of listeners) listener(event)
   }
+  const versioned = <A extends StoredObject>(o: A): A => ({ ...o, resourceVersion: ++revision })
   /** Stores an object and reports it: a new UID under the same name is a deletion and a creation. */
-  const put = <A extends StoredObject>(map: Map<string, A>, k: string, resource: string, stored: A): string => {
+  const put = <A extends StoredObject>(map: Map<string, A>, k: string, resource: string, object: A): string => {
     const previous = map.get(k)
+    if (previous !== undefined && previous.uid !== object.uid) emit("DELETED", resource, versioned(previous))
+    const stored = versioned(object)
     map.set(k, stored)
-    if (previous !== undefined && previous.uid !== stored.uid) emit("DELETED", resource, previous)
     emit(previous !== undefined && previous.uid === stored.uid ? "MODIFIED" : "ADDED", resource, stored)
     return stored.uid
   }
@@ -139,7 +157,7 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     const previous = map.get(k)
     if (previous === undefined) return false
     map.delete(k)
-    emit("DELETED", resource, previous)
+    emit("DELETED", resource, versioned(previous))
     return true
   }
 
@@ -153,10 +171,14 @@ export const make = (input: StateInput, now: () => Date = () => new Date()): Dev
     [...map.values()].filter((o) => namespace === undefined || o.namespace === namespace)
 
   const state: DevState = {
-    watch: (listener) => {
+    watch: (listener, since) => {
+      if (since !== undefined) {
+        for (const event of history) if ((event.object.resourceVersion ?? 0) > since) listener(event)
+      }
       listeners.add(listener)
       return () => void listeners.delete(listener)
     },
+    resourceVersion: () => revision,
     namespace: (name) => namespaces.get(name),
     namespaces: () => [...namespaces.values()],
     serviceAccount: (namespace, name) => serviceAccounts.get(key(namespace, name)),

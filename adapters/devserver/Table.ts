@@ -168,16 +168,20 @@ export const row = (resource: string, o: Json, now: Date): Json => ({
   object: { kind: "PartialObjectMetadata", apiVersion: "meta.k8s.io/v1", metadata: o.metadata },
 })
 
-/** A Table of objects (one object for a `get` by name); `headers: false` leaves the columns out (later watch events). */
+/**
+ * A Table of objects (one object for a `get` by name) at a `resourceVersion` (a list's, or a watch event's object's);
+ * `headers: false` leaves the columns out (later watch events).
+ */
 export const table = (
   resource: string,
   objects: ReadonlyArray<Json>,
   now: Date,
+  resourceVersion: string,
   headers = true,
 ): Json => ({
   kind: "Table",
   apiVersion: "meta.k8s.io/v1",
-  metadata: { resourceVersion: "1" },
+  metadata: { resourceVersion },
   ...(headers ? { columnDefinitions: columns[resource] ?? [nameColumn, ageColumn] } : {}),
   rows: objects.map((o) => row(resource, o, now)),
 })

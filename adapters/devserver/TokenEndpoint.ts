@@ -46,31 +46,17 @@ const renderDuration = (seconds: number): string =>
     : plural(seconds, "second")
 
 /** The Go shape of a TokenRequest body. */
-export const tokenRequestType = {
-  _tag: "Struct",
-  name: "TokenRequest",
-  goType: "v1.TokenRequest",
-  fields: {
-    apiVersion: Body.goString,
-    kind: Body.goString,
-    metadata: Body.goObjectMeta,
-    spec: {
-      _tag: "Struct",
-      name: "TokenRequestSpec",
-      goType: "v1.TokenRequestSpec",
-      fields: {
-        audiences: Body.goStrings,
-        expirationSeconds: Body.goInt64,
-        boundObjectRef: {
-          _tag: "Struct",
-          name: "BoundObjectReference",
-          goType: "*v1.BoundObjectReference",
-          fields: { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
-        },
-      },
-    },
-  },
-} as const satisfies Body.GoType
+export const tokenRequestType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("TokenRequest", {
+  spec: Body.goStruct("TokenRequestSpec", {
+    audiences: Body.goStrings,
+    expirationSeconds: Body.goInt64,
+    boundObjectRef: Body.goStruct(
+      "BoundObjectReference",
+      { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
+      true,
+    ),
+  }),
+})
 
 /** JSON `null` leaves a Go field at its zero value: drop it before decoding. */
 const withoutNulls = (value: unknown): unknown =>
@@ -105,7 +91,9 @@ export const createToken = async (
   const raw = typeof call.body === "object" && call.body !== null ? call.body as Record<string, unknown> : {}
   const typeError = Body.goTypeError(raw, tokenRequestType)
   if (typeError !== undefined) return Body.cannotBeHandled("TokenRequest", typeError)
-  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...raw, spec: raw.spec ?? {} }))
+  // the server writes the status: whatever a body carries there is dropped, as the Go handler overwrites it
+  const { status: _sent, ...unsent } = raw
+  const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...unsent, spec: raw.spec ?? {} }))
   if (Either.isLeft(decoded)) {
     return Body.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
   }

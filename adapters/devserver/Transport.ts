@@ -35,7 +35,7 @@ export interface Incoming {
 export interface Streamed {
   readonly status: number
   readonly headers: Readonly<Record<string, string>>
-  readonly start: (write: (chunk: string) => void) => () => void
+  readonly start: (write: (chunk: string | Uint8Array) => void) => () => void
   readonly timeoutMillis?: number | undefined
 }
 

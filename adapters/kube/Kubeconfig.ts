@@ -47,6 +47,7 @@ import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import process from "node:process"
 import * as YAML from "yaml"
+import * as PermittedEnvironment from "../platform/PermittedEnvironment.ts"
 import * as ExecPlugin from "./ExecPlugin.ts"
 import type { Entry } from "./ExecPlugin.ts"
 import { isObject } from "./ExecPlugin.ts"
@@ -61,14 +62,15 @@ export type { Description } from "./KubeconfigFiles.ts"
 /**
  * Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. Its
  * node-fetch 2 requires the deprecated `punycode` module, which Deno reports as DEP0040 on every run; the warning
- * is about a dependency, not something a user can act on, so it is muted for the duration of the import only.
+ * is about a dependency, not something a user can act on, so it is muted for the duration of the import only. Its
+ * dependencies read the environment as they load: they see only the variables the runtime grants.
  */
 const newKubeConfig: Effect.Effect<KubeConfig, KubeConnectionError> = Effect.tryPromise({
   try: async () => {
     const mute = process.noDeprecation
     process.noDeprecation = true
     try {
-      return await import("@kubernetes/client-node")
+      return await PermittedEnvironment.load(() => import("@kubernetes/client-node"))
     } finally {
       process.noDeprecation = mute === true
     }

@@ -87,7 +87,13 @@ export const syscalls: Syscalls = {
     call<void>((cb) => nodeFs.mkdir(path, { recursive: true, mode }, (error) => cb(error, undefined))),
 }
 
-const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = nodeFs.constants
+const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_DSYNC } = nodeFs.constants
+
+/**
+ * Whether Node's permission model is on (`--experimental-permission`). It refuses `fchmod`, `fchown`, `fsync` and
+ * `fdatasync` whatever the flags grant, but not `open` with `O_DSYNC` in a directory it may write.
+ */
+export const permissionModel: boolean = "permission" in process && process.permission !== undefined
 
 /** What errno names mean, so that a message says "ENOSPC (no space left on device)" on every runtime. */
 const meanings: Readonly<Record<string, string>> = {
@@ -109,6 +115,7 @@ const meanings: Readonly<Record<string, string>> = {
   ENAMETOOLONG: "file name too long",
   EFBIG: "file too large",
   EINVAL: "invalid argument",
+  ERR_ACCESS_DENIED: "refused by Node's permission model, which disables fchmod, fchown and fsync",
 }
 
 const codeOf = (error: unknown): string =>
@@ -159,8 +166,16 @@ const same = (info: Option.Option<PrivateFile.FileInfo>, written: PrivateFile.Fi
   Option.isSome(info) && info.value.type === "File" && info.value.dev === written.dev &&
   info.value.ino === written.ino
 
-/** The implementation over the given calls (the real ones by default). */
-export const make = (sys: Syscalls = syscalls): PrivateFile.PrivateFile => {
+/**
+ * The implementation over the given calls (the real ones by default). With `syncOnWrite` (the default under Node's
+ * permission model), a written file is opened with `O_DSYNC`, so that each write reaches the disk before it returns,
+ * in place of `fsync`.
+ */
+export const make = (
+  sys: Syscalls = syscalls,
+  options: { readonly syncOnWrite?: boolean | undefined } = {},
+): PrivateFile.PrivateFile => {
+  const syncOnWrite = options.syncOnWrite ?? permissionModel
   const attempt = <A>(operation: PrivateFile.PrivateFileOperation, path: string, f: () => Promise<A>) =>
     Effect.tryPromise({ try: f, catch: failure(operation, path) })
   /** The result of a call on a path, or `None` when the path does not exist. */
@@ -189,16 +204,19 @@ export const make = (sys: Syscalls = syscalls): PrivateFile.PrivateFile => {
       const fd = yield* attempt(
         "open",
         path,
-        () => sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600),
+        () => sys.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | (syncOnWrite ? O_DSYNC : 0), 0o600),
       )
       let renamed = false
       const steps = Effect.gen(function* () {
         // Owner first: chown clears the setuid and setgid bits, so the mode comes after it. Both act on the
-        // descriptor, so they reach this file whatever another process does to the temporary name meanwhile.
-        if (options.uid !== undefined || options.gid !== undefined) {
-          yield* attempt("chown", path, () => sys.fchown(fd, options.uid ?? -1, options.gid ?? -1))
-        }
-        yield* attempt("chmod", path, () => sys.fchmod(fd, options.mode))
+        // descriptor, so they reach this file whatever another process does to the temporary name meanwhile. Each is
+        // skipped when the new file already has what it would set (a file of this user created with mode 0600 under
+        // any usual umask), since Node's permission model refuses both.
+        const created = infoOf(yield* attempt("stat", path, () => sys.fstat(fd)))
+        const chown = (options.uid !== undefined && options.uid !== created.uid) ||
+          (options.gid !== undefined && options.gid !== created.gid)
+        if (chown) yield* attempt("chown", path, () => sys.fchown(fd, options.uid ?? -1, options.gid ?? -1))
+        if (chown || created.mode !== options.mode) yield* attempt("chmod", path, () => sys.fchmod(fd, options.mode))
         for (let offset = 0; offset < data.length;) {
           const n = yield* attempt("write", path, () => sys.write(fd, data, offset, data.length - offset))
           if (n <= 0) {
@@ -211,7 +229,7 @@ export const make = (sys: Syscalls = syscalls): PrivateFile.PrivateFile => {
           }
           offset += n
         }
-        yield* attempt("sync", path, () => sys.fsync(fd))
+        if (!syncOnWrite) yield* attempt("sync", path, () => sys.fsync(fd))
         const written = infoOf(yield* attempt("stat", path, () => sys.fstat(fd)))
         // The descriptor stays open until the checks are done, so that its inode number cannot be reused by a file
         // that another process creates meanwhile.

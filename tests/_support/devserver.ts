@@ -48,22 +48,25 @@ export interface Answer {
   readonly headers: Record<string, string | Array<string> | undefined>
   readonly text: string
   readonly json: unknown
+  /** The body as sent (a protobuf reply is not text). */
+  readonly bytes: Uint8Array
 }
 
-/** Reads a whole response: its status, headers, text and, when the text is JSON, the parsed value. */
+/** Reads a whole response: its status, headers, bytes, text and, when the text is JSON, the parsed value. */
 export const answer = (res: http.IncomingMessage): Promise<Answer> =>
   new Promise((resolve, reject) => {
     const chunks: Array<Uint8Array> = []
     res.on("data", (c: Uint8Array) => chunks.push(c))
     res.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8")
+      const bytes = Buffer.concat(chunks)
+      const text = bytes.toString("utf8")
       let json: unknown = undefined
       try {
         json = JSON.parse(text)
       } catch {
         json = undefined
       }
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json })
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json, bytes: new Uint8Array(bytes) })
     })
     res.on("error", reject)
   })

@@ -1,155 +1,79 @@
 /**
- * `sa-token permissions` and least privilege on Deno: the flags it prints (pure rendering), then `token`, `agent`
- * (unix and TCP endpoints) and `exec-credential` run by Deno under exactly those flags, with no `-A`, against the
- * development API server (in this process); each flag left out gives its one-line message and exit code 77. The
- * spawning part runs under Node only (it spawns Deno itself).
+ * Least privilege on Deno: `token`, `agent` (unix and TCP endpoints) and `exec-credential` run by Deno under exactly the
+ * flags `sa-token permissions` prints, with no `-A`, against the development API server (in this process); each flag
+ * left out gives its one-line message and exit code 77. Runs under Node only (it spawns Deno itself).
  */
 import assert from "node:assert/strict"
-import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
-import * as NodeContext from "@effect/platform-node/NodeContext"
-import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Permissions from "../../adapters/cli/Permissions.ts"
-import * as PermissionsCommand from "../../adapters/cli/PermissionsCommand.ts"
 import { permissionExitCode } from "../../adapters/cli/MissingPermission.ts"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
-import { main, root } from "../_support/agentProcess.ts"
-
-describe("permission flags", () => {
-  it("renders Deno's and Node's flags, nothing broader than the needs", () => {
-    const needs: Permissions.Needs = {
-      ...Permissions.none,
-      read: ["/c/agent.yaml", "/c/tokens"],
-      write: ["/c/tokens"],
-      net: ["127.0.0.1:6443"],
-      env: ["HOME"],
-      run: ["kubelogin"],
-      sys: ["uid", "getegid"],
-    }
-    assert.deepEqual(Permissions.render(needs, "deno"), [
-      "--allow-read=/c/agent.yaml,/c/tokens",
-      "--allow-write=/c/tokens",
-      "--allow-net=127.0.0.1:6443",
-      "--allow-env=HOME",
-      "--allow-sys=uid,getegid",
-      "--allow-run=kubelogin",
-    ])
-    assert.deepEqual(Permissions.render(needs, "node"), [
-      "--experimental-permission",
-      "--allow-fs-read=/c/agent.yaml",
-      "--allow-fs-read=/c/tokens/",
-      "--allow-fs-write=/c/tokens/",
-      "--allow-child-process",
-    ])
-    assert.deepEqual(Permissions.render(Permissions.none, "deno"), [])
-    assert.equal(Permissions.hostPort("https://10.0.0.1"), "10.0.0.1:443")
-    assert.equal(Permissions.hostPort("https://[::1]:6443/"), "[::1]:6443")
-  })
-
-  it("names the flag a Deno permission error asks for", () => {
-    const cases: ReadonlyArray<readonly [string, string | undefined]> = [
-      ['Requires net access to "127.0.0.1:6443", run again with the --allow-net flag', "--allow-net=127.0.0.1:6443"],
-      [
-        'cannot parse YAML: Requires env access to "LOG_TOKENS", run again with the --allow-env flag',
-        "--allow-env=LOG_TOKENS",
-      ],
-      ["Requires env access, run again with the --allow-env flag", "--allow-env"],
-      ['Requires read access to "/a b/c", run again with the --allow-read flag', "--allow-read=/a b/c"],
-      ["no such file or directory", undefined],
-    ]
-    for (const [message, flag] of cases) assert.equal(Permissions.missingFlag(message), flag)
-  })
-})
-
-interface Run {
-  readonly code: number
-  readonly stdout: string
-  readonly stderr: string
-}
-
-const deno = nodePath.join(root, "node_modules", ".bin", "deno")
-const run = (args: ReadonlyArray<string>, cwd = root): Promise<Run> =>
-  new Promise((resolve) =>
-    execFile(
-      deno,
-      [...args],
-      { cwd },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    )
-  )
-
-const flagsFor = (flags: Partial<PermissionsCommand.PermissionsFlags>): Promise<ReadonlyArray<string>> =>
-  PermissionsCommand.compute({
-    config: Option.none(),
-    kubeconfig: Option.none(),
-    context: Option.none(),
-    cacheDir: Option.none(),
-    for: "auto",
-    runtime: "deno",
-    ...flags,
-  }).pipe(Effect.provide(NodeContext.layer), Effect.runPromise)
-
-const waitFor = async (condition: () => boolean, what: string) => {
-  for (let i = 0; i < 6000; i++) {
-    if (condition()) return
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as net.AddressInfo).port
-      server.close(() => resolve(port))
-    })
-  })
-
-/** The agent under Deno with `flags`; resolves its exit once `stop` was called. */
-const startAgent = (flags: ReadonlyArray<string>, config: string) => {
-  const child = spawn(deno, ["run", ...flags, main, "agent", "--config", config], { stdio: ["ignore", "pipe", "pipe"] })
-  let stderr = ""
-  child.stderr!.on("data", (chunk) => (stderr += String(chunk)))
-  child.stdout!.resume()
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
-  return {
-    stderr: () => stderr,
-    stop: () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM")
-      return exited
-    },
-  }
-}
+import { main } from "../_support/agentProcess.ts"
+import { agentConfig, flagsFor, runDeno, startAgent, waitFor } from "../_support/permissions.ts"
 
 describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-cli-")
   const server = () => Permissions.hostPort(fixture.server.kubeconfig.match(/server: (\S+)/)![1]!)!
 
+  it("an owner or group given by name adds the account database to what the agent reads", async () => {
+    const { dir, config } = await agentConfig(fixture.dir, fixture.kubeconfig, "tcp")
+    const read = async () =>
+      (await flagsFor({ config: Option.some(config) })).find((f) => f.startsWith("--allow-read="))!
+    assert.doesNotMatch(await read(), /\/etc\/passwd/)
+    fs.writeFileSync(
+      config,
+      fs.readFileSync(config, "utf8").replace(
+        "file: { path: tokens/default }",
+        "file: { path: tokens/default, group: root }",
+      ),
+    )
+    assert.equal(
+      await read(),
+      `--allow-read=${fixture.kubeconfig},${config},/etc/passwd,/etc/group,${nodePath.join(dir, "tokens")}`,
+    )
+  })
+
+  it("refuses a config whose token directory lies below a directory other users can write", async () => {
+    // Under the printed flags the agent may not look above its own directories; permissions makes that check for it.
+    const open = fs.mkdtempSync(nodePath.join(fixture.dir, "open-"))
+    fs.chmodSync(open, 0o777)
+    const { config } = await agentConfig(open, fixture.kubeconfig, "tcp")
+    await assert.rejects(flagsFor({ config: Option.some(config) }), (error: Error) => {
+      assert.match(error.message, new RegExp(`${open} is writable by every user`))
+      return true
+    })
+    fs.chmodSync(open, 0o755)
+    assert.ok((await flagsFor({ config: Option.some(config) })).length > 0)
+  })
+
   it("token runs under exactly the printed flags; each flag left out is named on one line, exit 77", {
     timeout: 300_000,
   }, async () => {
     const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
-    assert.deepEqual(flags, [`--allow-read=${fixture.kubeconfig}`, `--allow-net=${server()}`, "--allow-env"])
+    assert.deepEqual(flags, [
+      `--allow-read=${fixture.kubeconfig}`,
+      `--allow-net=${server()}`,
+      `--allow-env=${[...Permissions.environmentVariables, ...Permissions.yamlVariables].join(",")}`,
+    ])
     const args = [main, "token", "default", "--kubeconfig", fixture.kubeconfig]
-    const ok = await run(["run", ...flags, ...args])
+    const ok = await runDeno(["run", ...flags, ...args])
     assert.equal(ok.code, 0, ok.stderr)
     assert.match(ok.stdout, /^eyJ/)
     assert.equal(ok.stderr, "")
-    const printed = await run(["run", "-A", main, "permissions", "--kubeconfig", fixture.kubeconfig])
+    const printed = await runDeno(["run", "-A", main, "permissions", "--kubeconfig", fixture.kubeconfig])
     assert.equal(printed.stdout, `${flags.join(" ")}\n`)
     const expected: Record<string, RegExp> = {
       "--allow-read": new RegExp(`^missing Deno permission: --allow-read=${fixture.kubeconfig}\n$`),
       "--allow-net": new RegExp(`^missing Deno permission: --allow-net=${server()}\n$`),
-      "--allow-env": /^missing Deno permission: --allow-env(=\w+)?\n$/,
+      "--allow-env": /^missing Deno permission: --allow-env=\w+\n$/,
     }
     for (const flag of flags) {
       const name = flag.split("=")[0]!
-      const missing = await run(["run", ...flags.filter((f) => f !== flag), ...args])
+      const missing = await runDeno(["run", ...flags.filter((f) => f !== flag), ...args])
       assert.equal(missing.code, permissionExitCode, missing.stderr)
       assert.match(missing.stderr, expected[name]!)
     }
@@ -159,21 +83,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     timeout: 300_000,
   }, async () => {
     for (const endpoint of ["unix", "tcp"] as const) {
-      const dir = fs.mkdtempSync(nodePath.join(fixture.dir, `agent-${endpoint}-`))
-      const config = nodePath.join(dir, "agent.yaml")
-      const address = endpoint === "unix"
-        ? `{ unix: { path: ${nodePath.join(dir, "agent.sock")} } }`
-        : `{ tcp: { address: "127.0.0.1:${await freePort()}", bearerToken: "${"0123456789abcdef".repeat(2)}" } }`
-      fs.writeFileSync(
-        config,
-        [
-          `cluster: { kubeconfig: ${fixture.kubeconfig} }`,
-          "tokens:",
-          "  - { name: default, namespace: default, serviceAccount: default, file: { path: tokens/default } }",
-          `endpoint: ${address}`,
-        ].join("\n"),
-        { mode: 0o600 },
-      )
+      const { dir, config } = await agentConfig(fixture.dir, fixture.kubeconfig, endpoint)
       const flags = await flagsFor({ config: Option.some(config) })
       assert.ok(flags.includes("--allow-sys=uid,getegid"), flags.join(" "))
       assert.ok(!flags.some((f) => f.startsWith("--allow-run")), flags.join(" "))
@@ -184,7 +94,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
         assert.ok(fs.existsSync(file), agent.stderr())
         await waitFor(() => agent.stderr().includes("token refreshed"), "the log line")
         const execFlags = await flagsFor({ config: Option.some(config), for: "exec-credential" })
-        const credential = await run([
+        const credential = await runDeno([
           "run",
           ...execFlags,
           main,
@@ -202,7 +112,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       }
       assert.doesNotMatch(agent.stderr(), /missing Deno permission|error/)
       // Without the config's read permission: the missing flag, not a bad config (exit 2).
-      const noRead = await run([
+      const noRead = await runDeno([
         "run",
         ...flags.filter((f) => !f.startsWith("--allow-read")),
         main,
@@ -213,7 +123,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       assert.equal(noRead.code, permissionExitCode, noRead.stderr)
       assert.match(noRead.stderr, /^missing Deno permission: --allow-read=\S+\n$/m)
       // Without net: the endpoint cannot listen (on Deno, thrown outside any effect), named the same way.
-      const noNet = await run([
+      const noNet = await runDeno([
         "run",
         ...flags.filter((f) => !f.startsWith("--allow-net")),
         main,
@@ -223,8 +133,72 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       ])
       assert.equal(noNet.code, permissionExitCode, noNet.stderr)
       assert.match(noNet.stderr, /^missing Deno permission: --allow-net=\S+\n$/m)
+      // Without write: the token directory is named at the start, not logged on every refresh.
+      const noWrite = await runDeno([
+        "run",
+        ...flags.filter((f) => !f.startsWith("--allow-write")),
+        main,
+        "agent",
+        "--config",
+        config,
+      ])
+      assert.equal(noWrite.code, permissionExitCode, noWrite.stderr)
+      assert.equal(noWrite.stderr, `missing Deno permission: --allow-write=${nodePath.join(dir, "tokens")}\n`)
     }
   })
+
+  it(
+    "token with an exec plugin runs under its printed flags: the plugin is named, the environment it inherits granted",
+    {
+      timeout: 300_000,
+    },
+    async () => {
+      const field = (name: string) => fixture.server.kubeconfig.match(new RegExp(`${name}: (\\S+)`))![1]!
+      const pem = (name: string) => Buffer.from(field(name), "base64").toString("utf8")
+      const dir = fs.mkdtempSync(nodePath.join(fixture.dir, "exec-"))
+      // The plugin hands out the admin's client certificate, as a plugin of a real cluster would hand out a credential.
+      const credential = nodePath.join(dir, "credential.json")
+      fs.writeFileSync(
+        credential,
+        JSON.stringify({
+          apiVersion: "client.authentication.k8s.io/v1",
+          kind: "ExecCredential",
+          status: { clientCertificateData: pem("client-certificate-data"), clientKeyData: pem("client-key-data") },
+        }),
+      )
+      const plugin = nodePath.join(dir, "plugin.sh")
+      fs.writeFileSync(plugin, `#!/bin/sh\ncat ${credential}\n`, { mode: 0o755 })
+      const kubeconfig = nodePath.join(dir, "kubeconfig")
+      fs.writeFileSync(
+        kubeconfig,
+        [
+          "apiVersion: v1",
+          "kind: Config",
+          `clusters: [{ name: dev, cluster: { server: "${field("server")}", certificate-authority-data: ${
+            field("certificate-authority-data")
+          } } }]`,
+          "users: [{ name: plugin, user: { exec: { apiVersion: client.authentication.k8s.io/v1, command: ./plugin.sh, " +
+          "interactiveMode: Never } } }]",
+          "contexts: [{ name: dev, context: { cluster: dev, user: plugin } }]",
+          "current-context: dev",
+        ].join("\n"),
+      )
+      const flags = await flagsFor({ kubeconfig: Option.some(kubeconfig) })
+      assert.deepEqual(flags, [
+        `--allow-read=${kubeconfig}`,
+        `--allow-net=${server()}`,
+        "--allow-env",
+        `--allow-run=${plugin}`,
+      ])
+      const args = [main, "token", "default", "--kubeconfig", kubeconfig]
+      const ok = await runDeno(["run", ...flags, ...args])
+      assert.equal(ok.code, 0, ok.stderr)
+      assert.match(ok.stdout, /^eyJ/)
+      const noRun = await runDeno(["run", ...flags.filter((f) => !f.startsWith("--allow-run")), ...args])
+      assert.equal(noRun.code, permissionExitCode, noRun.stderr)
+      assert.match(noRun.stderr, /^missing Deno permission: --allow-run=\S*plugin\.sh\n$/)
+    },
+  )
 
   it("exec-credential with a kubeconfig and its cache runs under its printed flags, twice (miss, then hit)", {
     timeout: 300_000,
@@ -238,72 +212,10 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     assert.ok(flags.includes(`--allow-write=${cache}`), flags.join(" "))
     const args = [main, "exec-credential", "default", "--kubeconfig", fixture.kubeconfig, "--cache-dir", cache]
     for (let i = 0; i < 2; i++) {
-      const result = await run(["run", ...flags, ...args])
+      const result = await runDeno(["run", ...flags, ...args])
       assert.equal(result.code, 0, result.stderr)
       assert.equal(JSON.parse(result.stdout).kind, "ExecCredential")
     }
     assert.equal(fs.readdirSync(cache).length, 1)
   })
-
-  it("the npm bin's token runs under Node's permission model with the flags of --runtime node", {
-    timeout: 300_000,
-  }, async () => {
-    // The bin as npm installs it: a bundle two levels below the package's root, its dependencies in node_modules.
-    const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
-    fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
-    const bin = nodePath.join(installed, "dist", "bin")
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        "bash",
-        [nodePath.join(root, "scripts", "build-bin.sh"), bin],
-        { cwd: root },
-        (error) => error ? reject(error) : resolve(),
-      )
-    )
-    const node = (args: ReadonlyArray<string>) =>
-      new Promise<Run>((resolve) =>
-        execFile(
-          "/usr/bin/env",
-          ["node", ...args],
-          (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-        )
-      )
-    const saToken = nodePath.join(bin, "sa-token.js")
-    const printed = await node([saToken, "permissions", "--kubeconfig", fixture.kubeconfig, "--runtime", "node"])
-    assert.equal(printed.code, 0, printed.stderr)
-    const flags = printed.stdout.trim().split(" ")
-    assert.equal(flags[0], "--experimental-permission")
-    assert.ok(flags.slice(1).every((f) => f.startsWith("--allow-fs-read=")), printed.stdout)
-    const args = [saToken, "token", "default", "--kubeconfig", fixture.kubeconfig]
-    const result = await node([...flags, ...args])
-    assert.equal(result.code, 0, result.stderr)
-    assert.match(result.stdout, /^eyJ/)
-    const denied = await node([...flags.filter((f) => !f.endsWith(fixture.kubeconfig)), ...args])
-    assert.notEqual(denied.code, 0)
-  })
-
-  it(
-    "the ./cli export, from the files deno publish would upload, is the runnable CLI",
-    { timeout: 300_000 },
-    async () => {
-      const dry = await run(["publish", "--dry-run", "--allow-dirty"])
-      assert.equal(dry.code, 0, dry.stderr)
-      const files = [...`${dry.stdout}\n${dry.stderr}`.matchAll(/file:\/\/(\S+) \(/g)].map((m) => m[1]!)
-      const entry = JSON.parse(fs.readFileSync(nodePath.join(root, "deno.json"), "utf8")).exports["./cli"]
-      assert.ok(files.includes(nodePath.join(root, entry)), `${entry} is published`)
-      const mirror = fs.mkdtempSync(nodePath.join(fixture.dir, "jsr-"))
-      for (const file of files) {
-        const target = nodePath.join(mirror, nodePath.relative(root, file))
-        fs.mkdirSync(nodePath.dirname(target), { recursive: true })
-        fs.copyFileSync(file, target)
-      }
-      // The npm dependencies, which JSR resolves from the npm registry, come from this checkout.
-      fs.copyFileSync(nodePath.join(root, "package.json"), nodePath.join(mirror, "package.json"))
-      fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(mirror, "node_modules"))
-      const flags = await flagsFor({ kubeconfig: Option.some(fixture.kubeconfig) })
-      const result = await run(["run", ...flags, entry, "token", "default", "--kubeconfig", fixture.kubeconfig], mirror)
-      assert.equal(result.code, 0, result.stderr)
-      assert.match(result.stdout, /^eyJ/)
-    },
-  )
 })

@@ -71,6 +71,28 @@ export interface Pair {
 
 const tokenPath = (name: string) => `/api/v1/namespaces/${ns}/serviceaccounts/${name}/token`
 
+const rbac = "rbac.authorization.k8s.io"
+/** A Role (in the namespace of the fixtures) or a ClusterRole. */
+const role = (kind: "Role" | "ClusterRole", name: string, rules: ReadonlyArray<Record<string, unknown>>) => ({
+  apiVersion: `${rbac}/v1`,
+  kind,
+  metadata: kind === "Role" ? { name, namespace: ns } : { name },
+  rules,
+})
+/** A binding of one subject to a Role (a RoleBinding in the namespace of the fixtures) or a ClusterRole. */
+const binding = (
+  name: string,
+  roleKind: "Role" | "ClusterRole",
+  roleName: string,
+  subject: { readonly kind: "User" | "Group"; readonly name: string },
+) => ({
+  apiVersion: `${rbac}/v1`,
+  kind: `${roleKind}Binding`,
+  metadata: roleKind === "Role" ? { name, namespace: ns } : { name },
+  roleRef: { apiGroup: rbac, kind: roleKind, name: roleName },
+  subjects: [{ apiGroup: rbac, ...subject }],
+})
+
 const fixtures = {
   apiVersion: "v1",
   kind: "List",
@@ -83,45 +105,24 @@ const fixtures = {
     { apiVersion: "v1", kind: "Node", metadata: { name: "node-b" } },
     { apiVersion: "v1", kind: "Secret", metadata: { name: "creds", namespace: ns }, type: "Opaque" },
     { apiVersion: "v1", kind: "Secret", metadata: { name: "doomed", namespace: ns }, type: "Opaque" },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: "builder-tokens", namespace: ns },
-      rules: [{ apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"], resourceNames: ["builder"] }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: "alice-builder-tokens", namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "builder-tokens" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "Role",
-      metadata: { name: "sa-reader", namespace: ns },
-      rules: [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "list", "watch"] }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "RoleBinding",
-      metadata: { name: "alice-sa-reader", namespace: ns },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "sa-reader" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "User", name: "alice" }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRole",
-      metadata: { name: "diff-token-reviewer" },
-      rules: [{ apiGroups: ["authentication.k8s.io"], resources: ["tokenreviews"], verbs: ["create"] }],
-    },
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: "diff-ci-token-reviewer" },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "diff-token-reviewer" },
-      subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: "ci" }],
-    },
+    role("Role", "builder-tokens", [{
+      apiGroups: [""],
+      resources: ["serviceaccounts/token"],
+      verbs: ["create"],
+      resourceNames: ["builder"],
+    }]),
+    binding("alice-builder-tokens", "Role", "builder-tokens", { kind: "User", name: "alice" }),
+    role("Role", "sa-reader", [{ apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "list", "watch"] }]),
+    binding("alice-sa-reader", "Role", "sa-reader", { kind: "User", name: "alice" }),
+    role("ClusterRole", "diff-token-reviewer", [{
+      apiGroups: ["authentication.k8s.io"],
+      resources: ["tokenreviews"],
+      verbs: ["create"],
+    }]),
+    binding("diff-ci-token-reviewer", "ClusterRole", "diff-token-reviewer", {
+      kind: "Group",
+      name: "ci",
+    }),
   ],
 }
 
@@ -178,6 +179,7 @@ export interface Response {
   readonly headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
   readonly text: string
   readonly json: unknown
+  readonly bytes: Uint8Array
 }
 
 /** One request to one server. */

@@ -73,10 +73,18 @@ const get = (name: string, as: IdentityName, path: string, extra: Partial<HttpSc
   path,
   ...extra,
 })
+/** A kubectl scenario; `args` as one string is split on spaces. */
+const kubectl = (
+  name: string,
+  as: IdentityName,
+  args: string | ReadonlyArray<string>,
+  extra: Partial<KubectlScenario> = {},
+): KubectlScenario => ({ kind: "kubectl", name, as, args: typeof args === "string" ? args.split(" ") : args, ...extra })
 const ref = (kind: string, name: string, extra: Record<string, string> = {}) => ({
   boundObjectRef: { kind, apiVersion: "v1", name, ...extra },
 })
 const uid = (key: string) => `{{uid:${key}}}`
+const wrongUid = "00000000-0000-4000-8000-000000000000"
 const review = (tokenRef: string, audiences?: ReadonlyArray<string>) => ({
   json: {
     apiVersion: "authentication.k8s.io/v1",
@@ -143,7 +151,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     "TokenRequest with a wrong service-account UID",
     "admin",
     token("builder"),
-    tr({}, { uid: "00000000-0000-4000-8000-000000000000" }),
+    tr({}, { uid: wrongUid }),
   ),
   post(
     "TokenRequest with the right service-account UID",
@@ -173,7 +181,7 @@ export const scenarios: ReadonlyArray<Scenario> = [
     "order: wrong UID and 10 s",
     "admin",
     token("builder"),
-    tr({ expirationSeconds: 10 }, { uid: "00000000-0000-4000-8000-000000000000" }),
+    tr({ expirationSeconds: 10 }, { uid: wrongUid }),
   ),
   post(
     "order: 10 s and a missing bound pod",
@@ -193,32 +201,19 @@ export const scenarios: ReadonlyArray<Scenario> = [
   },
   { kind: "http", name: "DELETE on the token subresource", as: "admin", method: "DELETE", path: token("builder") },
   // binding
-  post("bound to Pod web", "admin", token("builder"), tr(ref("Pod", "web"))),
+  // each kind of object: the object, a missing one, the object with a wrong UID
+  ...([["Pod", "web"], ["Secret", "creds"], ["Node", "node-a"]] as const).flatMap(([kind, name]) => [
+    post(`bound to ${kind} ${name}`, "admin", token("builder"), tr(ref(kind, name))),
+    post(`bound to a missing ${kind}`, "admin", token("builder"), tr(ref(kind, "ghost"))),
+    post(
+      `bound to ${kind} ${name} with a wrong UID`,
+      "admin",
+      token("builder"),
+      tr(ref(kind, name, { uid: wrongUid })),
+    ),
+  ]),
   post("bound to Pod web with its UID", "admin", token("builder"), tr(ref("Pod", "web", { uid: uid("Pod/web") }))),
-  post(
-    "bound to Pod web with a wrong UID",
-    "admin",
-    token("builder"),
-    tr(ref("Pod", "web", { uid: "00000000-0000-4000-8000-000000000000" })),
-  ),
   post("bound to a Pod of another service account", "admin", token("builder"), tr(ref("Pod", "stray"))),
-  post("bound to a missing Pod", "admin", token("builder"), tr(ref("Pod", "ghost"))),
-  post("bound to Secret creds", "admin", token("builder"), tr(ref("Secret", "creds"))),
-  post("bound to a missing Secret", "admin", token("builder"), tr(ref("Secret", "ghost"))),
-  post(
-    "bound to Secret creds with a wrong UID",
-    "admin",
-    token("builder"),
-    tr(ref("Secret", "creds", { uid: "00000000-0000-4000-8000-000000000000" })),
-  ),
-  post("bound to Node node-a", "admin", token("builder"), tr(ref("Node", "node-a"))),
-  post("bound to a missing Node", "admin", token("builder"), tr(ref("Node", "ghost"))),
-  post(
-    "bound to Node node-a with a wrong UID",
-    "admin",
-    token("builder"),
-    tr(ref("Node", "node-a", { uid: "00000000-0000-4000-8000-000000000000" })),
-  ),
   post("bound to a ConfigMap", "admin", token("builder"), tr(ref("ConfigMap", "settings"))),
   post(
     "bound to an apps/v1 Deployment",
@@ -281,11 +276,83 @@ export const scenarios: ReadonlyArray<Scenario> = [
   post("protobuf TokenRequest of 10 s", "admin", token("builder"), { protobuf: { spec: { expirationSeconds: 10 } } }, {
     headers: { accept: "application/json" },
   }),
+  // protobuf replies, where the client's Accept prefers them
   post("protobuf TokenRequest, kubectl's Accept header", "admin", token("builder"), { protobuf: { spec: {} } }, {
     headers: { accept: kubectlAccept },
-    view: "head",
-    outOfScope:
-      "protobuf responses: kubectl's Accept lists application/json, so the development server answers JSON (a valid negotiation kubectl decodes); the real server picks protobuf",
+  }),
+  post("protobuf TokenRequest bound to Pod web, kubectl's Accept", "admin", token("builder"), {
+    protobuf: {
+      spec: {
+        audiences: ["vault"],
+        expirationSeconds: 600,
+        boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web" },
+      },
+    },
+  }, { headers: { accept: kubectlAccept } }),
+  post("protobuf TokenRequest, Accept protobuf then */*", "admin", token("builder"), { protobuf: { spec: {} } }, {
+    headers: { accept: "application/vnd.kubernetes.protobuf, */*" },
+  }),
+  post("protobuf TokenRequest of 10 s, kubectl's Accept (422 Status)", "admin", token("builder"), {
+    protobuf: { spec: { expirationSeconds: 10 } },
+  }, { headers: { accept: kubectlAccept } }),
+  post("protobuf TokenRequest by bob, kubectl's Accept (403 Status)", "bob", token("builder"), {
+    protobuf: { spec: {} },
+  }, { headers: { accept: kubectlAccept } }),
+  post("TokenRequest for a missing account, kubectl's Accept (404 Status)", "admin", token("ghost"), tr({}), {
+    headers: { accept: kubectlAccept },
+  }),
+  get("a malformed bearer token, kubectl's Accept (401 Status)", "bad-bearer", `/api/v1/namespaces/${ns}/pods`, {
+    headers: { accept: kubectlAccept },
+  }),
+  post("SelfSubjectReview, kubectl's Accept", "alice", ssrPath, ssr, { headers: { accept: kubectlAccept } }),
+  post("SelfSubjectReview as the static token, kubectl's Accept", "ci", ssrPath, ssr, {
+    headers: { accept: kubectlAccept },
+  }),
+  post(
+    "SelfSubjectAccessReview, kubectl's Accept",
+    "alice",
+    ssarPath,
+    ssar("create", "serviceaccounts", ns, "token", "builder"),
+    {
+      headers: { accept: kubectlAccept },
+    },
+  ),
+  post("TokenReview, kubectl's Accept", "ci", tokenReviews, review("{{sa}}"), { headers: { accept: kubectlAccept } }),
+  post("TokenReview of garbage, kubectl's Accept", "ci", tokenReviews, review("garbage"), {
+    headers: { accept: kubectlAccept },
+  }),
+  get(
+    "alice gets service account builder, kubectl's Accept",
+    "alice",
+    `/api/v1/namespaces/${ns}/serviceaccounts/builder`,
+    {
+      headers: { accept: kubectlAccept },
+    },
+  ),
+  get("alice lists service accounts, kubectl's Accept", "alice", `/api/v1/namespaces/${ns}/serviceaccounts`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get("admin gets namespace diff, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get("admin lists secrets, kubectl's Accept", "admin", `/api/v1/namespaces/${ns}/secrets`, {
+    headers: { accept: kubectlAccept },
+  }),
+  get(
+    "watch service accounts, kubectl's Accept",
+    "admin",
+    `/api/v1/namespaces/${ns}/serviceaccounts?watch=true&timeoutSeconds=1&fieldSelector=metadata.name%3Dbuilder`,
+    { headers: { accept: kubectlAccept } },
+  ),
+  get("/api, kubectl's Accept", "alice", "/api", { headers: { accept: kubectlAccept } }),
+  get("/api/v1, kubectl's Accept", "alice", "/api/v1", { headers: { accept: kubectlAccept }, view: "discovery" }),
+  get("/apis, kubectl's Accept", "alice", "/apis", { headers: { accept: kubectlAccept }, view: "discovery" }),
+  get("/apis/authentication.k8s.io, kubectl's Accept", "alice", "/apis/authentication.k8s.io", {
+    headers: { accept: kubectlAccept },
+  }),
+  get("/apis/authorization.k8s.io/v1, kubectl's Accept", "alice", "/apis/authorization.k8s.io/v1", {
+    headers: { accept: kubectlAccept },
+    view: "discovery",
   }),
   post("YAML TokenRequest body", "admin", token("builder"), {
     raw: `apiVersion: authentication.k8s.io/v1\nkind: TokenRequest\nspec:\n  expirationSeconds: 1200\n`,
@@ -434,11 +501,18 @@ export const scenarios: ReadonlyArray<Scenario> = [
   get("/apis/authentication.k8s.io", "alice", "/apis/authentication.k8s.io"),
   get("/apis/authentication.k8s.io/v1", "alice", "/apis/authentication.k8s.io/v1"),
   get("/apis/authorization.k8s.io/v1", "alice", "/apis/authorization.k8s.io/v1", { view: "discovery" }),
-  get("/apis with aggregated discovery", "alice", "/apis", {
+  get("/apis with aggregated discovery", "alice", "/apis", { headers: { accept: aggregated }, view: "discovery" }),
+  get("/api with aggregated discovery", "alice", "/api", { headers: { accept: aggregated }, view: "discovery" }),
+  get("/apis with aggregated discovery as anonymous", "anonymous", "/apis", {
     headers: { accept: aggregated },
-    view: "head",
-    outOfScope:
-      "aggregated discovery: the development server answers the legacy APIGroupList, as a server without aggregated discovery does; kubectl falls back to it",
+    view: "discovery",
+  }),
+  get("/apis asking for v2beta1 first, then v2", "alice", "/apis", {
+    headers: {
+      accept:
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+    },
+    view: "discovery",
   }),
   get("/api as anonymous", "anonymous", "/api"),
   get("/openapi/v2", "admin", "/openapi/v2", { view: "head" }),
@@ -452,145 +526,64 @@ export const scenarios: ReadonlyArray<Scenario> = [
   }),
   get("JWKS as anonymous", "anonymous", "/openid/v1/jwks"),
   // kubectl
-  { kind: "kubectl", name: "kubectl create token builder", as: "admin", args: ["create", "token", "builder"] },
-  {
-    kind: "kubectl",
-    name: "kubectl create token -o json, audience and 10m",
-    as: "admin",
-    args: ["create", "token", "builder", "--audience", "vault", "--duration", "10m", "-o", "json"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token --duration 5m",
-    as: "admin",
-    args: ["create", "token", "builder", "--duration", "5m"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token --duration 3h (capped)",
-    as: "admin",
-    args: ["create", "token", "builder", "--duration", "3h", "-o", "json"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token --duration 1h0m7s bound to a pod",
-    as: "admin",
-    args: [
-      "create",
-      "token",
-      "builder",
-      "--duration",
-      "3607s",
-      "--bound-object-kind",
-      "Pod",
-      "--bound-object-name",
-      "web",
-      "-o",
-      "json",
-    ],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token bound to a missing secret",
-    as: "admin",
-    args: ["create", "token", "builder", "--bound-object-kind", "Secret", "--bound-object-name", "ghost"],
-  },
-  { kind: "kubectl", name: "kubectl create token ghost", as: "admin", args: ["create", "token", "ghost"] },
-  { kind: "kubectl", name: "kubectl create token other as alice", as: "alice", args: ["create", "token", "other"] },
-  { kind: "kubectl", name: "kubectl create token as anonymous", as: "anonymous", args: ["create", "token", "builder"] },
-  { kind: "kubectl", name: "kubectl auth whoami as admin", as: "admin", args: ["auth", "whoami", "-o", "json"] },
-  { kind: "kubectl", name: "kubectl auth whoami as the static token", as: "ci", args: ["auth", "whoami"] },
-  {
-    kind: "kubectl",
-    name: "kubectl auth whoami as a service account",
-    as: "sa",
-    args: ["auth", "whoami", "-o", "json"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl auth whoami --as alice",
-    as: "admin",
-    args: ["auth", "whoami", "--as", "alice", "--as-group", "team"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl auth can-i create serviceaccounts/token (alice)",
-    as: "alice",
-    args: ["auth", "can-i", "create", "serviceaccounts/token"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl auth can-i --as alice",
-    as: "admin",
-    args: ["auth", "can-i", "create", "serviceaccounts/token", "--as", "alice"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token --as alice",
-    as: "admin",
-    args: ["create", "token", "builder", "--as", "alice"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create -f TokenReview",
-    as: "admin",
-    args: ["create", "-f", "-", "-o", "json"],
+  kubectl("kubectl create token builder", "admin", "create token builder"),
+  kubectl(
+    "kubectl create token -o json, audience and 10m",
+    "admin",
+    "create token builder --audience vault --duration 10m -o json",
+  ),
+  kubectl("kubectl create token --duration 5m", "admin", "create token builder --duration 5m"),
+  kubectl("kubectl create token --duration 3h (capped)", "admin", "create token builder --duration 3h -o json"),
+  kubectl(
+    "kubectl create token --duration 1h0m7s bound to a pod",
+    "admin",
+    "create token builder --duration 3607s --bound-object-kind Pod --bound-object-name web -o json",
+  ),
+  kubectl(
+    "kubectl create token bound to a missing secret",
+    "admin",
+    "create token builder --bound-object-kind Secret --bound-object-name ghost",
+  ),
+  kubectl("kubectl create token ghost", "admin", "create token ghost"),
+  kubectl("kubectl create token other as alice", "alice", "create token other"),
+  kubectl("kubectl create token as anonymous", "anonymous", "create token builder"),
+  kubectl("kubectl auth whoami as admin", "admin", "auth whoami -o json"),
+  kubectl("kubectl auth whoami as the static token", "ci", "auth whoami"),
+  kubectl("kubectl auth whoami as a service account", "sa", "auth whoami -o json"),
+  kubectl("kubectl auth whoami --as alice", "admin", "auth whoami --as alice --as-group team"),
+  kubectl(
+    "kubectl auth can-i create serviceaccounts/token (alice)",
+    "alice",
+    "auth can-i create serviceaccounts/token",
+  ),
+  kubectl("kubectl auth can-i --as alice", "admin", "auth can-i create serviceaccounts/token --as alice"),
+  kubectl("kubectl create token --as alice", "admin", "create token builder --as alice"),
+  kubectl("kubectl create -f TokenReview", "admin", "create -f - -o json", {
     stdin: JSON.stringify(review("{{sa}}").json),
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create -f TokenReview of garbage",
-    as: "admin",
-    args: ["create", "-f", "-", "-o", "json"],
+  }),
+  kubectl("kubectl create -f TokenReview of garbage", "admin", "create -f - -o json", {
     stdin: JSON.stringify(review("garbage").json),
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create -f TokenReview --validate=false",
-    as: "admin",
-    args: ["create", "--validate=false", "-f", "-", "-o", "json"],
+  }),
+  kubectl("kubectl create -f TokenReview --validate=false", "admin", "create --validate=false -f - -o json", {
     stdin: JSON.stringify(review("{{pod}}").json),
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token bound to a node",
-    as: "admin",
-    args: ["create", "token", "builder", "--bound-object-kind", "Node", "--bound-object-name", "node-a", "-o", "json"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl create token bound to a secret",
-    as: "admin",
-    args: ["create", "token", "builder", "--bound-object-kind", "Secret", "--bound-object-name", "creds", "-o", "json"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl get --raw OIDC discovery as a service account",
-    as: "sa",
-    args: ["get", "--raw", "/.well-known/openid-configuration"],
-  },
-  { kind: "kubectl", name: "kubectl get serviceaccounts (Table)", as: "alice", args: ["get", "serviceaccounts"] },
-  {
-    kind: "kubectl",
-    name: "kubectl get serviceaccount builder -o name",
-    as: "alice",
-    args: ["get", "serviceaccount", "builder", "-o", "name"],
-  },
-  {
-    kind: "kubectl",
-    name: "kubectl get --watch",
-    as: "alice",
-    args: [
-      "get",
-      "serviceaccounts",
-      "--field-selector",
-      "metadata.name=builder",
-      "--watch",
-      "--request-timeout",
-      "2s",
-      "-o",
-      "name",
-    ],
-  },
-  { kind: "kubectl", name: "kubectl get --raw /openid/v1/jwks", as: "sa", args: ["get", "--raw", "/openid/v1/jwks"] },
+  }),
+  kubectl(
+    "kubectl create token bound to a node",
+    "admin",
+    "create token builder --bound-object-kind Node --bound-object-name node-a -o json",
+  ),
+  kubectl(
+    "kubectl create token bound to a secret",
+    "admin",
+    "create token builder --bound-object-kind Secret --bound-object-name creds -o json",
+  ),
+  kubectl("kubectl get --raw OIDC discovery as a service account", "sa", "get --raw /.well-known/openid-configuration"),
+  kubectl("kubectl get serviceaccounts (Table)", "alice", "get serviceaccounts"),
+  kubectl("kubectl get serviceaccount builder -o name", "alice", "get serviceaccount builder -o name"),
+  kubectl(
+    "kubectl get --watch",
+    "alice",
+    "get serviceaccounts --field-selector metadata.name=builder --watch --request-timeout 2s -o name",
+  ),
+  kubectl("kubectl get --raw /openid/v1/jwks", "sa", "get --raw /openid/v1/jwks"),
 ]

@@ -9,6 +9,9 @@ import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { after, before, describe, it } from "node:test"
+import * as Protobuf from "../../adapters/devserver/Protobuf.ts"
+import * as ProtobufTypes from "../../adapters/devserver/ProtobufTypes.ts"
+import * as ProtobufWatch from "../../adapters/devserver/ProtobufWatch.ts"
 import { root } from "./_cluster.ts"
 import {
   fixtureUids,
@@ -92,12 +95,53 @@ const discoveryViews = (real: unknown, ours: unknown): [unknown, unknown] => {
       { ...o, resources: (o.resources as Array<Json>).map(strip) },
     ]
   }
+  if (Array.isArray(o.items) && Array.isArray(r.items)) return [aggregatedView(r, o), o]
   if (Array.isArray(o.groups) && Array.isArray(r.groups)) {
     const served = names(o.groups, "name")
     return [{ ...r, groups: (r.groups as Array<Json>).filter((g) => served.has(g.name as string)) }, o]
   }
   return [real, ours]
 }
+
+/** Keeps of `real` the entries whose `key` ours has, each made by `each` from the pair. */
+const matching = (real: unknown, ours: unknown, key: string, each: (r: Json, o: Json) => Json): Array<Json> => {
+  const oursByKey = new Map((Array.isArray(ours) ? ours as Array<Json> : []).map((x) => [String(x[key]), x]))
+  return (Array.isArray(real) ? real as Array<Json> : []).flatMap((x) => {
+    const o = oursByKey.get(String(x[key]))
+    return o === undefined ? [] : [each(x, o)]
+  })
+}
+
+const servedVerbs = (r: Json, o: Json): Json => ({
+  ...r,
+  verbs: (r.verbs as Array<string>).filter((v) => (o.verbs as Array<string>).includes(v)),
+})
+
+/**
+ * An aggregated discovery list (`apidiscovery.k8s.io/v2`) restricted the same way: the groups, versions, resources
+ * and subresources ours lists, with the verbs ours serves.
+ */
+const aggregatedView = (real: Json, ours: Json): Json => ({
+  ...real,
+  items: matching(
+    (real.items as Array<Json>).map((i) => ({ ...i, name: (i.metadata as Json).name ?? "" })),
+    (ours.items as Array<Json>).map((i) => ({ ...i, name: (i.metadata as Json).name ?? "" })),
+    "name",
+    ({ name: _, ...r }, o) => ({
+      ...r,
+      versions: matching(r.versions, o.versions, "version", (rv, ov) => ({
+        ...rv,
+        resources: matching(rv.resources, ov.resources, "resource", (rr, or) => {
+          const { subresources, ...resource } = servedVerbs(rr, or)
+          return or.subresources === undefined ? resource : {
+            ...resource,
+            subresources: matching(subresources, or.subresources, "subresource", servedVerbs),
+          }
+        }),
+      })),
+    }),
+  ),
+})
 
 const summarize = (response: Response): string => {
   const body = response.json as Json | undefined
@@ -129,6 +173,21 @@ const httpOutcome = (side: Side, response: Response, view: HttpScenario["view"],
   }
 }
 
+/**
+ * A protobuf body (or watch stream, as its list of events) read into its JSON shape, every field as sent: zero values
+ * and fields the tables do not name (as `#<number>`) included, so that what one server writes and the other does not
+ * shows.
+ */
+const withProtobuf = (response: Response): Response => {
+  const contentType = header(response, "content-type")
+  const options = { keepUnknown: true }
+  return contentType === Protobuf.mediaType
+    ? { ...response, json: Protobuf.decode(response.bytes, ProtobufTypes.messageOf, options) }
+    : contentType === ProtobufWatch.mediaType
+    ? { ...response, json: ProtobufWatch.decodeStream(response.bytes, ProtobufTypes.messageOf, options) }
+    : response
+}
+
 const runHttp = async (pair: Pair, scenario: HttpScenario): Promise<[Outcome, Outcome]> => {
   const request = (side: Side) => {
     const body = scenario.body === undefined ? undefined : encode(side, scenario.body)
@@ -143,7 +202,10 @@ const runHttp = async (pair: Pair, scenario: HttpScenario): Promise<[Outcome, Ou
       ...(body === undefined ? {} : { body: body.bytes }),
     })
   }
-  const [real, ours] = await Promise.all([request(pair.real), request(pair.ours)])
+  const [real, ours] = (await Promise.all([request(pair.real), request(pair.ours)])).map(withProtobuf) as [
+    Response,
+    Response,
+  ]
   const [realDoc, oursDoc] = scenario.view === "discovery"
     ? discoveryViews(real.json, ours.json)
     : [real.json, ours.json]
@@ -196,7 +258,8 @@ interface Result {
   readonly equal: boolean
 }
 
-const cell = (text: string): string => text.replace(/\|/g, "\\|").replace(/\n/g, " ")
+/** A table cell: pipes and asterisks escaped (the wildcard media range would read as emphasis), on one line. */
+const cell = (text: string): string => text.replace(/[|*]/g, (c) => `\\${c}`).replace(/\n/g, " ")
 
 const request = (s: Scenario): string =>
   s.kind === "kubectl"
@@ -251,9 +314,12 @@ const conformance = (results: ReadonlyArray<Result>): string => {
         "`Content-Type`, warnings, the whole body (Status `message` word for word; JWTs by header, claim keys " +
         "and types, iss/sub/aud, the `kubernetes.io` block and the offsets of exp, nbf and warnafter from " +
         "iat; `status.expirationTimestamp` within five seconds before exp, because the real server reads " +
-        "its clock once for the status and again for the claims), and for kubectl commands the exit code, stdout and stderr. Discovery lists are compared on the " +
-        "resources and groups the development server serves (its verbs a subset of the real ones); `/version` " +
-        "by keys and types.",
+        "its clock once for the status and again for the claims), and for kubectl commands the exit code, " +
+        "stdout and stderr. Protobuf replies (asked for with kubectl's `Accept`) are decoded on both sides and " +
+        "compared field by field, zero values and fields of numbers the decoder does not know included. " +
+        "Discovery documents, legacy and aggregated (`apidiscovery.k8s.io/v2`), are compared on the groups, " +
+        "versions, resources and subresources the development server serves (its verbs a subset of the real " +
+        "ones); `/version` by keys and types.",
       ].join(""),
     ),
     "",

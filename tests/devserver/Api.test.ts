@@ -206,20 +206,26 @@ const openWatch = (s: DevServer.DevServer, path: string, accept = "application/j
   }
 }
 
+interface ListJson {
+  readonly metadata: { readonly resourceVersion: string }
+}
+
 const until = (condition: () => boolean): Effect.Effect<void> =>
   Effect.promise(async () => {
     while (!condition()) await new Promise((resolve) => setImmediate(resolve))
   })
 
 describe("devserver watch and Table output", () => {
-  it("streams ADDED events, then changes, as newline-delimited JSON; with kubectl's resourceVersion only changes", () =>
+  it("streams ADDED events, then changes, as newline-delimited JSON; from a list's resourceVersion only changes", () =>
     runTest(Effect.gen(function* () {
       const s = yield* server()
       const all = openWatch(s, "/api/v1/namespaces/default/pods?watch=true")
       const first = yield* all.next()
       assert.equal(first.type, "ADDED")
       assert.deepEqual([first.object.kind, (first.object.metadata as { name: string }).name], ["Pod", "demo"])
-      const changes = openWatch(s, "/api/v1/namespaces/default/pods?resourceVersion=1&watch=true")
+      const rv =
+        ((yield* call(s, { path: "/api/v1/namespaces/default/pods" })).json as ListJson).metadata.resourceVersion
+      const changes = openWatch(s, `/api/v1/namespaces/default/pods?resourceVersion=${rv}&watch=true`)
       yield* until(() => s.stats.watches === 2)
       s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
       s.state.upsertPod({ namespace: "other", name: "elsewhere", serviceAccountName: "default" })
@@ -232,6 +238,27 @@ describe("devserver watch and Table output", () => {
         w.close()
       }
       yield* until(() => s.stats.watches === 0)
+    })))
+
+  it("replays to a watch from a list's resourceVersion the changes made after the list, as kubectl get -w relies on", () =>
+    runTest(Effect.gen(function* () {
+      const s = yield* server()
+      const list = (yield* call(s, { path: "/api/v1/namespaces/default/pods" })).json as ListJson
+      s.state.upsertPod({ namespace: "default", name: "web", serviceAccountName: "default" })
+      const after = ((yield* call(s, { path: "/api/v1/namespaces/default/pods" })).json as ListJson).metadata
+      assert.ok(Number(after.resourceVersion) > Number(list.metadata.resourceVersion))
+      // the watch starts after the change: it still reports it, once, with the object's new resourceVersion
+      const w = openWatch(
+        s,
+        `/api/v1/namespaces/default/pods?resourceVersion=${list.metadata.resourceVersion}&watch=true`,
+      )
+      const added = yield* w.next()
+      const metadata = added.object.metadata as { name: string; resourceVersion: string }
+      assert.deepEqual([added.type, metadata.name, metadata.resourceVersion], ["ADDED", "web", after.resourceVersion])
+      s.state.deletePod("default", "web")
+      const deleted = yield* w.next()
+      assert.deepEqual([deleted.type, (deleted.object.metadata as { name: string }).name], ["DELETED", "web"])
+      w.close()
     })))
 
   it("sends a watch's status before any event; reads the request's timeout as a Go duration", () =>
@@ -266,22 +293,7 @@ describe("devserver watch and Table output", () => {
       const accept =
         "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
       const send = (path: string) =>
-        Effect.promise(() =>
-          new Promise<Record<string, unknown>>((resolve, reject) => {
-            https.get(`${s.url}${path}`, {
-              ca: s.caPem,
-              cert: s.adminCertPem,
-              key: s.adminKeyPem,
-              agent: false,
-              headers: { accept },
-            }, (res) => {
-              let text = ""
-              res.setEncoding("utf8")
-              res.on("data", (c: string) => (text += c))
-              res.on("end", () => resolve(JSON.parse(text)))
-            }).on("error", reject)
-          })
-        )
+        call(s, { path, headers: { accept } }).pipe(Effect.map((answer) => answer.json as Record<string, unknown>))
       const pods = yield* send("/api/v1/namespaces/default/pods")
       assert.equal(pods.kind, "Table")
       assert.deepEqual(

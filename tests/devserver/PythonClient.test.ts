@@ -1,10 +1,11 @@
 /**
  * The official Kubernetes Python client against the development API server: it deserializes every object it reads
  * into its typed models, which refuse a pod without `spec.containers`, so this checks that the objects have the fields
- * real ones have. Skipped when `python3` cannot import `kubernetes` (`pip install kubernetes`); runs once, under Node.
+ * real ones have. The client, a pinned release, is installed from PyPI into `.cache/python/` on first use (see
+ * `_python.ts`); the test skips, saying why, only when Python, pip or PyPI is unavailable. Runs once, under Node.
  */
 import assert from "node:assert/strict"
-import { execFile, execFileSync } from "node:child_process"
+import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -12,23 +13,11 @@ import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import { runTest } from "../_support/harness.ts"
 import { server } from "../_support/devserver.ts"
+import { pythonClient } from "./_python.ts"
 
 const underNode = !("Deno" in globalThis) && process.versions.bun === undefined
 
-const hasClient = (): boolean => {
-  try {
-    execFileSync("python3", ["-c", "import kubernetes"], { stdio: "ignore", timeout: 20_000 })
-    return true
-  } catch {
-    return false
-  }
-}
-
-const skip = !underNode
-  ? "runs once, under Node"
-  : hasClient()
-  ? false
-  : "the official Python client is not installed (pip install kubernetes)"
+const skip = underNode ? false : "runs once, under Node"
 
 const script = `
 import sys
@@ -51,8 +40,10 @@ describe("the official Python client against the development API server", () => 
   it(
     "reads pods, nodes, namespaces and service accounts, and creates reviews and tokens",
     { skip },
-    () =>
-      runTest(Effect.gen(function* () {
+    async (t) => {
+      const client = await pythonClient()
+      if ("unavailable" in client) return t.skip(client.unavailable)
+      await runTest(Effect.gen(function* () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "devserver-python-"))
         try {
           const kubeconfig = path.join(dir, "kubeconfig")
@@ -62,7 +53,7 @@ describe("the official Python client against the development API server", () => 
               execFile(
                 "python3",
                 ["-c", script, kubeconfig],
-                { timeout: 60_000 },
+                { timeout: 60_000, env: { ...process.env, PYTHONPATH: client.pythonPath } },
                 (error, stdout, stderr) =>
                   resume(Effect.succeed({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr })),
               )
@@ -82,6 +73,7 @@ describe("the official Python client against the development API server", () => 
         } finally {
           fs.rmSync(dir, { recursive: true, force: true })
         }
-      })),
+      }))
+    },
   )
 })

@@ -13,6 +13,9 @@ import { call, issuedOf, server, statusOf, T, tokenPath, tokenRequest } from "..
 import type { KubernetesClaim } from "../../adapters/devserver/Signer.ts"
 import type { DevServer } from "../../adapters/devserver/mod.ts"
 
+/** A TokenRequest bound to a `v1` object. */
+const boundTo = (kind: string, name: string) => tokenRequest({ boundObjectRef: { kind, apiVersion: "v1", name } })
+
 const state = {
   namespaces: ["team-a"],
   serviceAccounts: [
@@ -316,7 +319,7 @@ describe("devserver TokenRequest: errors in processing order", () => {
     },
     {
       title: "10a. bound pod not found",
-      body: tokenRequest({ boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "gone" } }),
+      body: boundTo("Pod", "gone"),
       code: 404,
       reason: "NotFound",
       message: 'pods "gone" not found',
@@ -325,35 +328,35 @@ describe("devserver TokenRequest: errors in processing order", () => {
     {
       title: "10a. pod runs as another service account",
       name: "other",
-      body: tokenRequest({ boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web" } }),
+      body: boundTo("Pod", "web"),
       code: 400,
       reason: "BadRequest",
       message: 'cannot bind token for serviceaccount "other" to pod running with different serviceaccount name.',
     },
     {
       title: "10b. bound node not found",
-      body: tokenRequest({ boundObjectRef: { kind: "Node", apiVersion: "v1", name: "gone" } }),
+      body: boundTo("Node", "gone"),
       code: 404,
       reason: "NotFound",
       message: 'nodes "gone" not found',
     },
     {
       title: "10c. bound secret not found",
-      body: tokenRequest({ boundObjectRef: { kind: "Secret", apiVersion: "v1", name: "gone" } }),
+      body: boundTo("Secret", "gone"),
       code: 404,
       reason: "NotFound",
       message: 'secrets "gone" not found',
     },
     {
       title: "10d. unsupported kind (kind is case-sensitive)",
-      body: tokenRequest({ boundObjectRef: { kind: "ConfigMap", apiVersion: "v1", name: "x" } }),
+      body: boundTo("ConfigMap", "x"),
       code: 400,
       reason: "BadRequest",
       message: "cannot bind token to object of type /v1, Kind=ConfigMap",
     },
     {
       title: "10d. lowercase pod",
-      body: tokenRequest({ boundObjectRef: { kind: "pod", apiVersion: "v1", name: "web" } }),
+      body: boundTo("pod", "web"),
       code: 400,
       reason: "BadRequest",
       message: "cannot bind token to object of type /v1, Kind=pod",
