@@ -39,7 +39,9 @@ import * as Agent from "../adapters/agent/Agent.ts"
 import * as Budget from "../adapters/agent/Budget.ts"
 import * as Config from "../adapters/agent/Config.ts"
 import * as Scheduler from "../adapters/agent/Scheduler.ts"
+import * as NodeLocalHttp from "../adapters/platform/NodeLocalHttp.ts"
 import * as NodePrivateFile from "../adapters/platform/NodePrivateFile.ts"
+import * as NodeProcessControl from "../adapters/platform/NodeProcessControl.ts"
 import * as TokenFetcher from "../core/TokenFetcher.ts"
 import * as TokenManager from "../core/TokenManager.ts"
 import type { TokenRequest } from "../core/TokenRequest.ts"
@@ -58,7 +60,12 @@ const day = 24 * 3600 * 1000
 const qps = 5
 const burst = 10
 const jitter = 0.1
-const platform = Layer.merge(NodeContext.layer, NodePrivateFile.layer)
+const platform = Layer.mergeAll(
+  NodeContext.layer,
+  NodePrivateFile.layer,
+  NodeLocalHttp.layer,
+  NodeProcessControl.layer,
+)
 
 // ---------------------------------------------------------------------------------------------------------------------
 // The system under test: the agent's budget, the core manager, the agent's scheduler (as tests/agent/Scheduler.test.ts)

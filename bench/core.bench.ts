@@ -23,6 +23,14 @@ import type { TokenRequest } from "../core/TokenRequest.ts"
 import { BaselineManager, HandRolledCache } from "./baseline.ts"
 import type { BaselineTokenRequest } from "./baseline.ts"
 
+/** Round `round` of a paired measurement: the core first on even rounds, the baseline first on odd ones. */
+const inTurn = <E, R>(
+  round: number,
+  core: Effect.Effect<void, E, R>,
+  baseline: () => void,
+): Effect.Effect<void, E, R> =>
+  round % 2 === 0 ? Effect.zipLeft(core, Effect.sync(baseline)) : Effect.zipRight(Effect.sync(baseline), core)
+
 // ---------------------------------------------------------------------------------------------------------------------
 // Environment
 
@@ -471,13 +479,7 @@ const benchScale = async (): Promise<void> => {
       baseDeletes.push(performance.now() - t0)
     }
     for (const [k, pod] of deletedPods.entries()) {
-      if (k % 2 === 0) {
-        yield* coreDelete(pod)
-        baseDelete(pod)
-      } else {
-        baseDelete(pod)
-        yield* coreDelete(pod)
-      }
+      yield* inTurn(k, coreDelete(pod), () => baseDelete(pod))
     }
     const baselineRemoved = baselineSize - baseline!.cache.size
 
@@ -504,13 +506,7 @@ const benchScale = async (): Promise<void> => {
       const at = START + (660 + 60 * r + 30) * 1000
       coreClock.set(at)
       baseClock.set(at)
-      if (r % 2 === 0) {
-        yield* coreCleanup
-        baseCleanup()
-      } else {
-        baseCleanup()
-        yield* coreCleanup
-      }
+      yield* inTurn(r, coreCleanup, baseCleanup)
     }
     // Cleanup with nothing expired: the scan alone, twenty times, alternating order.
     const coreScans: Array<number> = []
@@ -525,13 +521,7 @@ const benchScale = async (): Promise<void> => {
         baseline!.cleanup()
         baseScans.push(performance.now() - t0)
       }
-      if (r % 2 === 0) {
-        yield* coreScan
-        baseScan()
-      } else {
-        baseScan()
-        yield* coreScan
-      }
+      yield* inTurn(r, coreScan, baseScan)
     }
     return {
       coreScan: median(coreScans),

@@ -39,35 +39,30 @@ const render = (value: unknown): string => {
 const invalid = (field: string, reason: InvalidReason, value: unknown, detail: string): InvalidTokenRequest =>
   new InvalidTokenRequest({ field, reason, value: render(value), detail })
 
+/** A DNS-1123 name check: empty, longer than `max`, or not matching `pattern` (described by `format`). */
+const dnsName =
+  (pattern: RegExp, max: number, format: string) => (field: string, value: string): InvalidTokenRequest | undefined =>
+    value.length === 0
+      ? invalid(field, "Required", value, "must not be empty")
+      : value.length > max
+      ? invalid(field, "TooLong", value, `must be no more than ${max} characters`)
+      : pattern.test(value)
+      ? undefined
+      : invalid(field, "Format", value, format)
+
 /** Checks a DNS-1123 label (a namespace): lower-case alphanumerics and `-`, at most 63 characters. */
-export const checkLabel = (field: string, value: string): InvalidTokenRequest | undefined =>
-  value.length === 0
-    ? invalid(field, "Required", value, "must not be empty")
-    : value.length > 63
-    ? invalid(field, "TooLong", value, "must be no more than 63 characters")
-    : label.test(value)
-    ? undefined
-    : invalid(
-      field,
-      "Format",
-      value,
-      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-    )
+export const checkLabel: (field: string, value: string) => InvalidTokenRequest | undefined = dnsName(
+  label,
+  63,
+  "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+)
 
 /** Checks a DNS-1123 subdomain (a service-account or object name): labels joined by `.`, at most 253 characters. */
-export const checkSubdomain = (field: string, value: string): InvalidTokenRequest | undefined =>
-  value.length === 0
-    ? invalid(field, "Required", value, "must not be empty")
-    : value.length > 253
-    ? invalid(field, "TooLong", value, "must be no more than 253 characters")
-    : subdomain.test(value)
-    ? undefined
-    : invalid(
-      field,
-      "Format",
-      value,
-      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-    )
+export const checkSubdomain: (field: string, value: string) => InvalidTokenRequest | undefined = dnsName(
+  subdomain,
+  253,
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+)
 
 const checkSpec = (request: TokenRequest): InvalidTokenRequest | undefined => {
   const { audiences, expirationSeconds, boundObjectRef } = request.spec

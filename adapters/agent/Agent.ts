@@ -54,7 +54,9 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import type { KubeConnectionError } from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
+import type { LocalHttp } from "../platform/LocalHttp.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as Adopt from "./Adopt.ts"
 import { AgentState } from "./AgentState.ts"
 import * as Budget from "./Budget.ts"
@@ -67,7 +69,13 @@ import * as Scheduler from "./Scheduler.ts"
 import { Signals } from "../platform/Signals.ts"
 
 /** The platform services the agent uses. */
-export type Platform = FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
+export type Platform =
+  | FileSystem.FileSystem
+  | Path.Path
+  | CommandExecutor.CommandExecutor
+  | PrivateFile
+  | LocalHttp
+  | ProcessControl
 
 /** Every way the agent can fail to start. */
 export type AgentError = ConfigError | KubeConnectionError | TlsHttpClientError | EndpointError

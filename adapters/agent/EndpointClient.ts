@@ -1,12 +1,13 @@
 /**
- * A client of the agent's local endpoint (`GET /v1/tokens/NAME?format=json`) over `node:http`, which reaches a unix
- * socket or a loopback port the same way in Node, Deno and Bun. Used by `exec-credential` to ask a running agent
- * instead of making a TokenRequest of its own. The token is decoded straight into `Redacted`.
+ * A client of the agent's local endpoint (`GET /v1/tokens/NAME?format=json`) over the {@link LocalHttp} port, which
+ * reaches a unix socket or a loopback port. Used by `exec-credential` to ask a running agent instead of making a
+ * TokenRequest of its own. The token is decoded straight into `Redacted`.
  *
  * @example Serve an agent state on a loopback port and ask it for a token
  * ```ts
  * import assert from "node:assert/strict"
  * import { AgentState, Endpoint, EndpointClient } from "@sa-token/manager/agent"
+ * import { NodeLocalHttp } from "@sa-token/manager/platform"
  * import * as Effect from "effect/Effect"
  * import * as Layer from "effect/Layer"
  * import * as Option from "effect/Option"
@@ -39,7 +40,7 @@
  *     "vault",
  *   )
  *   return Redacted.value(answer.status!.token)
- * }).pipe(Effect.scoped, Effect.provide(state), Effect.runPromise)
+ * }).pipe(Effect.scoped, Effect.provide([state, NodeLocalHttp.layer]), Effect.runPromise)
  * assert.equal(token, "a.b.c")
  * ```
  *
@@ -49,9 +50,9 @@ import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import * as http from "node:http"
 import { quote, Rfc3339 } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import { LocalHttp } from "../platform/LocalHttp.ts"
 import type { EndpointConfig } from "./Endpoint.ts"
 
 /** Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, or other. */
@@ -86,34 +87,6 @@ const Reply = Schema.Struct({
 const describe = (target: EndpointConfig): string =>
   target._tag === "Unix" ? `unix:${target.path}` : `${target.host}:${target.port}`
 
-interface Raw {
-  readonly status: number
-  readonly body: string
-}
-
-const send = (target: EndpointConfig, path: string, timeoutMillis: number): Promise<Raw> =>
-  new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { accept: "application/json" }
-    if (target.bearerToken !== undefined) headers["authorization"] = `Bearer ${Redacted.value(target.bearerToken)}`
-    const where = target._tag === "Unix" ? { socketPath: target.path } : { host: target.host, port: target.port }
-    const req = http.request(
-      { ...where, path, method: "GET", headers, agent: false, timeout: timeoutMillis },
-      (res) => {
-        let body = ""
-        res.setEncoding("utf8")
-        res.on("data", (chunk: string) => {
-          body += chunk
-          if (body.length > 1024 * 1024) req.destroy(new Error("response too large"))
-        })
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }))
-        res.on("error", reject)
-      },
-    )
-    req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMillis} ms`)))
-    req.on("error", reject)
-    req.end()
-  })
-
 /**
  * Asks the agent for a token and returns it as a TokenRequest response (`status` only). Fails with `Unavailable` when
  * nothing listens at the address (the caller may then fetch the token itself).
@@ -122,30 +95,37 @@ export const token = (
   target: EndpointConfig,
   name: string,
   options: { readonly timeoutMillis?: number | undefined } = {},
-): Effect.Effect<TokenRequest, EndpointClientError> => {
+): Effect.Effect<TokenRequest, EndpointClientError, LocalHttp> => {
   const fail = (reason: EndpointClientErrorReason, detail: string) =>
     new EndpointClientError({ reason, name, address: describe(target), detail })
-  return Effect.tryPromise({
-    try: () => send(target, `/v1/tokens/${encodeURIComponent(name)}?format=json`, options.timeoutMillis ?? 5000),
-    catch: (error) => {
-      const code = (error as { code?: string }).code
-      return code === "ENOENT" || code === "ECONNREFUSED" || code === "ENOTSOCK"
-        ? fail("Unavailable", `no agent is listening (${code})`)
-        : fail("Unavailable", String((error as Error)?.message ?? error))
-    },
-  }).pipe(
-    Effect.flatMap((raw): Effect.Effect<TokenRequest, EndpointClientError> => {
-      if (raw.status === 404) return Effect.fail(fail("NotDeclared", "the agent does not declare this token"))
-      if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
-      if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
-      if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
-      return Schema.decodeUnknown(Schema.parseJson(Reply))(raw.body).pipe(
-        Effect.mapError(() => fail("Protocol", "the agent's answer is not a token in JSON")),
-        Effect.map((reply) => ({
-          spec: {},
-          status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp },
-        })),
-      )
-    }),
-  )
+  const headers: Record<string, string> = { accept: "application/json" }
+  if (target.bearerToken !== undefined) headers["authorization"] = `Bearer ${Redacted.value(target.bearerToken)}`
+  const address = target._tag === "Unix"
+    ? { _tag: "Unix" as const, path: target.path }
+    : { _tag: "Tcp" as const, host: target.host, port: target.port }
+  return Effect.flatMap(LocalHttp, (http) =>
+    http.get(address, `/v1/tokens/${encodeURIComponent(name)}?format=json`, {
+      headers,
+      timeoutMillis: options.timeoutMillis ?? 5000,
+      maxBytes: 1024 * 1024,
+    })).pipe(
+      Effect.mapError((error) =>
+        error.reason === "Refused"
+          ? fail("Unavailable", `no agent is listening (${error.code})`)
+          : fail("Unavailable", error.detail)
+      ),
+      Effect.flatMap((raw): Effect.Effect<TokenRequest, EndpointClientError> => {
+        if (raw.status === 404) return Effect.fail(fail("NotDeclared", "the agent does not declare this token"))
+        if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
+        if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
+        if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
+        return Schema.decodeUnknown(Schema.parseJson(Reply))(raw.body).pipe(
+          Effect.mapError(() => fail("Protocol", "the agent's answer is not a token in JSON")),
+          Effect.map((reply) => ({
+            spec: {},
+            status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp },
+          })),
+        )
+      }),
+    )
 }

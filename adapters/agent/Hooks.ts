@@ -30,8 +30,7 @@ import type * as CommandExecutor from "@effect/platform/CommandExecutor"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-// node:process works the same on Node, Deno and Bun; @effect/platform has no way to signal an arbitrary process.
-import process from "node:process"
+import { ProcessControl } from "../platform/ProcessControl.ts"
 import type { TokenSpec } from "./Config.ts"
 
 /** How long a hook command may run. */
@@ -58,23 +57,20 @@ export const runCommand = (
 export const sendSignal = (
   pidFile: string,
   signal: string,
-): Effect.Effect<void, string, FileSystem.FileSystem> =>
+): Effect.Effect<void, string, FileSystem.FileSystem | ProcessControl> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const text = yield* fs.readFileString(pidFile).pipe(Effect.mapError(() => `cannot read PID file ${pidFile}`))
     const pid = Number(text.trim())
     if (!Number.isInteger(pid) || pid <= 0) return yield* Effect.fail(`no PID in ${pidFile}`)
-    yield* Effect.try({
-      try: () => process.kill(pid, signal as NodeJS.Signals),
-      catch: (error) => `cannot send ${signal} to ${pid}: ${error instanceof Error ? error.message : String(error)}`,
-    })
+    yield* (yield* ProcessControl).kill(pid, signal).pipe(Effect.mapError((error) => error.message))
   })
 
 /** Runs every hook of the spec after a rotation, logging (not failing on) errors. */
 export const run = (
   spec: TokenSpec,
   fingerprint: string,
-): Effect.Effect<void, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem> =>
+): Effect.Effect<void, never, CommandExecutor.CommandExecutor | FileSystem.FileSystem | ProcessControl> =>
   Effect.gen(function* () {
     const hooks = spec.hooks
     if (hooks === undefined) return

@@ -77,6 +77,7 @@ import { TokenManager } from "../../core/TokenManager.ts"
 import { fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import type { AgentState } from "./AgentState.ts"
 import type { TokenSpec } from "./Config.ts"
@@ -105,6 +106,7 @@ export type SchedulerContext =
   | Path.Path
   | CommandExecutor.CommandExecutor
   | PrivateFile
+  | ProcessControl
   | Scope.Scope
 
 /**
@@ -147,7 +149,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
   Effect.gen(function* () {
     const manager = yield* TokenManager
     const context = yield* Effect.context<
-      FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile
+      FileSystem.FileSystem | Path.Path | CommandExecutor.CommandExecutor | PrivateFile | ProcessControl
     >()
     const backoff = options.backoff ?? Backoff.standard
     const policy = options.policy ?? RefreshPolicy.kubelet

@@ -67,8 +67,8 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
 /**
- * Everything the agent and the CLI need from Bun: the platform ports, and Bun's file system, path, terminal and
- * command executor.
+ * Everything the agent and the CLI need from Bun: the platform ports (TLS client, SIGHUP, private files, the local
+ * HTTP transport, process control), and Bun's file system, path, terminal and command executor.
  */
 export const layer: Layer.Layer<Ports.Ports | BunContext.BunContext> = Layer.merge(
   Ports.layer(tlsHttpClient, layerSignals),

@@ -9,8 +9,7 @@ import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-// node:process behaves the same on Node, Deno and Bun; it is the only way to choose an exit code other than 0 or 1.
-import process from "node:process"
+import { ProcessControl } from "../platform/ProcessControl.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as Agent from "../agent/Agent.ts"
 import * as AgentConfig from "../agent/Config.ts"
@@ -25,10 +24,9 @@ export interface AgentFlags {
 export const configExitCode = 2
 
 /** Prints the error and exits with `code` (after the message is written). */
-export const exitWith = (code: number, message: string): Effect.Effect<never> =>
+export const exitWith = (code: number, message: string): Effect.Effect<never, never, ProcessControl> =>
   Console.error(`error: ${message}`).pipe(
-    Effect.zipRight(Effect.sync(() => process.exit(code))),
-    Effect.zipRight(Effect.never),
+    Effect.zipRight(Effect.flatMap(ProcessControl, (control) => control.exit(code))),
   )
 
 const handler = ({ config }: AgentFlags) =>

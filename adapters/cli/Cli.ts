@@ -20,7 +20,9 @@ import type * as Option from "effect/Option"
 import { version } from "../../core/Version.ts"
 import type { KubeConnectionError } from "../kube/KubeConnectionError.ts"
 import type { TlsHttpClient, TlsHttpClientError } from "../platform/TlsHttpClient.ts"
+import type { LocalHttp } from "../platform/LocalHttp.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import type { DevServerError } from "../devserver/DevServerError.ts"
 import type { AgentFlags } from "./AgentCommand.ts"
 import type { DemoFlags } from "./DemoCommand.ts"
@@ -39,7 +41,15 @@ import * as MissingPermission from "./MissingPermission.ts"
 import * as PermissionsCommand from "./PermissionsCommand.ts"
 
 /** The services the CLI needs: a runtime layer (`@sa-token/manager/node`, `/deno` or `/bun`) provides them all. */
-export type Requirements = FileSystem | Path | Terminal | CommandExecutor | TlsHttpClient | PrivateFile
+export type Requirements =
+  | FileSystem
+  | Path
+  | Terminal
+  | CommandExecutor
+  | TlsHttpClient
+  | PrivateFile
+  | LocalHttp
+  | ProcessControl
 
 /** Every error a subcommand can end with (each has already been printed by then). */
 export type CliError =

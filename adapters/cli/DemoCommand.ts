@@ -16,9 +16,8 @@ import * as Clock from "effect/Clock"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
-// node:process behaves the same on Node, Deno and Bun; it tells whether stdout is a terminal (for redrawing).
-import process from "node:process"
 import * as DevServer from "../devserver/mod.ts"
+import { ProcessControl } from "../platform/ProcessControl.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as Agent from "../agent/Agent.ts"
 import { configExitCode, exitWith } from "./AgentCommand.ts"
@@ -77,7 +76,7 @@ const demo = ({ config: configPath, stateDir, maxTokenExpiration }: DemoFlags) =
     const fetcher = yield* Agent.kubeFetcher({ kubeconfig, context: undefined, inCluster: false })
     const agent = yield* Agent.start(config, fetcher)
     yield* Agent.watchHangups(agent)
-    const tty = process.stdout.isTTY === true
+    const tty = yield* (yield* ProcessControl).stdoutIsTerminal
     let drawn = 0
     let last = ""
     yield* Effect.gen(function* () {

@@ -33,7 +33,9 @@ import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as Kubeconfig from "../kube/Kubeconfig.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
+import type { LocalHttp } from "../platform/LocalHttp.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as AgentConfig from "../agent/Config.ts"
 import * as EndpointClient from "../agent/EndpointClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
@@ -68,7 +70,7 @@ const usage = (detail: string) => new ExecCredentialError({ reason: "Usage", det
 const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
 
-type Requirements = KubeConnection.Requirements | TlsHttpClient | PrivateFile
+type Requirements = KubeConnection.Requirements | TlsHttpClient | PrivateFile | LocalHttp | ProcessControl
 
 /**
  * The TokenRequest fetcher of a connection loaded only when the cache misses: a hit loads no credentials and runs no

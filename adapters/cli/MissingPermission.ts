@@ -9,9 +9,9 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-// node:process behaves the same on Node, Deno and Bun; it is the only way to choose an exit code other than 0 or 1.
-import process from "node:process"
 import type { AgentConfig } from "../agent/Config.ts"
+import { exitOnUncaught } from "../platform/NodeProcessControl.ts"
+import { ProcessControl } from "../platform/ProcessControl.ts"
 import { missingFlag } from "./Permissions.ts"
 
 /** The exit code of a missing permission (sysexits' EX_NOPERM), distinct from a bad config's 2. */
@@ -39,11 +39,10 @@ export const messages = (error: unknown): string => {
  * Prints `fallback` as it is, unless `error` is a missing permission: then prints the one line and exits with
  * {@link permissionExitCode}.
  */
-export const report = (error: unknown, fallback: string): Effect.Effect<void> => {
+export const report = (error: unknown, fallback: string): Effect.Effect<void, never, ProcessControl> => {
   const line = describe(messages(error))
   return line === undefined ? Console.error(fallback) : Console.error(line).pipe(
-    Effect.zipRight(Effect.sync(() => process.exit(permissionExitCode))),
-    Effect.zipRight(Effect.never),
+    Effect.zipRight(Effect.flatMap(ProcessControl, (control) => control.exit(permissionExitCode))),
   )
 }
 
@@ -52,14 +51,14 @@ export const report = (error: unknown, fallback: string): Effect.Effect<void> =>
  * scheduled callback) as the one line, with {@link permissionExitCode}; any other uncaught exception ends the process
  * with code 1 and its first line, as the CLI's defects do. For the bin entry, once.
  */
-export const reportUncaught = (): void => {
-  process.on("uncaughtException", (error) => {
+export const reportUncaught = (): void =>
+  exitOnUncaught((error) => {
     const text = messages(error)
     const line = describe(text)
-    process.stderr.write(`${line ?? `error: internal error: ${text.split("\n")[0]}`}\n`)
-    process.exit(line !== undefined ? permissionExitCode : 1)
+    return line !== undefined
+      ? { line, code: permissionExitCode }
+      : { line: `error: internal error: ${text.split("\n")[0]}`, code: 1 }
   })
-}
 
 /**
  * Checks at the agent's start that it may write each token file's directory: `mkdir -p` with mode 0700, which changes
@@ -70,7 +69,7 @@ export const reportUncaught = (): void => {
  */
 export const checkWritable = (
   config: AgentConfig,
-): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<void, never, FileSystem.FileSystem | Path.Path | ProcessControl> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const path = yield* Path.Path

@@ -15,6 +15,7 @@ import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as YAML from "yaml"
 import * as AgentConfig from "../agent/Config.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as Endpoint from "../agent/Endpoint.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import { locate } from "../kube/KubeconfigFiles.ts"
@@ -239,7 +240,7 @@ const optional = (name: string, description: string) =>
 /** The `permissions` subcommand. */
 export const command: Command.Command<
   "permissions",
-  FileSystem.FileSystem | Path.Path | PrivateFile,
+  FileSystem.FileSystem | Path.Path | PrivateFile | ProcessControl,
   never,
   PermissionsFlags
 > = Command.make(

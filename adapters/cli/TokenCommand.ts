@@ -32,6 +32,7 @@ import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as Validation from "../../core/Validation.ts"
 import * as KubeConnection from "../kube/KubeConnection.ts"
 import * as KubeTokenFetcher from "../kube/KubeTokenFetcher.ts"
+import type { ProcessControl } from "../platform/ProcessControl.ts"
 import type { TlsHttpClient } from "../platform/TlsHttpClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { Output, TokenFlags } from "./TokenFlags.ts"
@@ -140,7 +141,7 @@ export const logger: Logger.Logger<unknown, void> = Logger.withConsoleError(
 /** Runs the command: prints the result to stdout, or `error: …` to stderr and fails. */
 export const handler = (
   f: TokenFlags,
-): Effect.Effect<void, TokenCommandError, Requirements | Terminal.Terminal> =>
+): Effect.Effect<void, TokenCommandError, Requirements | Terminal.Terminal | ProcessControl> =>
   execute(f).pipe(
     // In place of every other logger, the runtime's pretty logger (which writes to stdout) included.
     Effect.locally(FiberRef.currentLoggers, HashSet.make(logger)),
@@ -157,7 +158,7 @@ export const handler = (
 /** The `token` subcommand. */
 export const command: Command.Command<
   "token",
-  Requirements | Terminal.Terminal,
+  Requirements | Terminal.Terminal | ProcessControl,
   TokenCommandError,
   TokenFlags
 > = Command.make("token", flags, handler).pipe(

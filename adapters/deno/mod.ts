@@ -102,8 +102,8 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListe
 })
 
 /**
- * Everything the agent and the CLI need from Deno: the platform ports, and Deno's file system, path, terminal and
- * command executor.
+ * Everything the agent and the CLI need from Deno: the platform ports (TLS client, SIGHUP, private files, the local
+ * HTTP transport, process control), and Deno's file system, path, terminal and command executor.
  */
 export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
   Ports.layer(tlsHttpClient, layerSignals),

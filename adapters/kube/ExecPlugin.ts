@@ -207,13 +207,13 @@ export const run = (
   const env = Object.fromEntries((exec.env as ReadonlyArray<EnvVar>).map((e) => [e.name, String(e.value)]))
   const args = Array.isArray(exec.args) ? exec.args.map(String) : []
   return Effect.gen(function* () {
-    const process = yield* Command.make(command, ...args).pipe(Command.env(env), Command.feed(""), Command.start)
+    const child = yield* Command.make(command, ...args).pipe(Command.env(env), Command.feed(""), Command.start)
     const out: Output = { chunks: [], size: 0 }
     const err: Output = { chunks: [], size: 0 }
     const reading = yield* Effect.fork(
-      Effect.all([collect(process.stdout, out), collect(process.stderr, err)], { concurrency: 2, discard: true }),
+      Effect.all([collect(child.stdout, out), collect(child.stderr, err)], { concurrency: 2, discard: true }),
     )
-    const code = yield* process.exitCode
+    const code = yield* child.exitCode
     // Finish with the process, not with its pipes: a background child may keep them open after the plugin exited.
     yield* Effect.timeoutOption(Fiber.join(reading), outputGraceAfterExit)
     yield* Fiber.interrupt(reading)

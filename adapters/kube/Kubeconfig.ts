@@ -18,6 +18,7 @@
  * import * as Effect from "effect/Effect"
  * import * as Option from "effect/Option"
  * import * as Redacted from "effect/Redacted"
+import { ProcessControl } from "../platform/ProcessControl.ts"
  *
  * const kubeconfig = join(mkdtempSync(join(tmpdir(), "kube-")), "config")
  * writeFileSync(
@@ -45,7 +46,7 @@ import type { Cluster, Context as KubeContext, KubeConfig, User } from "@kuberne
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import process from "node:process"
+import { ProcessControl } from "../platform/ProcessControl.ts"
 import * as YAML from "yaml"
 import * as PermittedEnvironment from "../platform/PermittedEnvironment.ts"
 import * as ExecPlugin from "./ExecPlugin.ts"
@@ -62,26 +63,27 @@ export type { Description } from "./KubeconfigFiles.ts"
 /**
  * Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. Its
  * node-fetch 2 requires the deprecated `punycode` module, which Deno reports as DEP0040 on every run; the warning
- * is about a dependency, not something a user can act on, so it is muted for the duration of the import only. Its
- * dependencies read the environment as they load: they see only the variables the runtime grants.
+ * is about a dependency, not something a user can act on, so it is muted for the duration of the import only, where
+ * the runtime's {@link ProcessControl} is provided (muting a warning is no reason to require it). Its dependencies read
+ * the environment as they load: they see only the variables the runtime grants.
  */
-const newKubeConfig: Effect.Effect<KubeConfig, KubeConnectionError> = Effect.tryPromise({
-  try: async () => {
-    const mute = process.noDeprecation
-    process.noDeprecation = true
-    try {
-      return await PermittedEnvironment.load(() => import("@kubernetes/client-node"))
-    } finally {
-      process.noDeprecation = mute === true
-    }
-  },
+const loadClientNode = Effect.tryPromise({
+  try: () => PermittedEnvironment.load(() => import("@kubernetes/client-node")),
   catch: (error) =>
     new KubeConnectionError({
       reason: "ReadFailed",
       source: "kubeconfig",
       detail: `cannot load @kubernetes/client-node: ${error instanceof Error ? error.message : String(error)}`,
     }),
-}).pipe(Effect.map((module) => new module.KubeConfig()))
+})
+
+const newKubeConfig: Effect.Effect<KubeConfig, KubeConnectionError> = Effect.serviceOption(ProcessControl).pipe(
+  Effect.flatMap(Option.match({
+    onNone: () => loadClientNode,
+    onSome: (control) => control.withoutDeprecationWarnings(loadClientNode),
+  })),
+  Effect.map((module) => new module.KubeConfig()),
+)
 
 interface Parsed {
   readonly clusters: ReadonlyArray<Cluster>

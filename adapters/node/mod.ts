@@ -69,8 +69,8 @@ export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Laye
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
 
 /**
- * Everything the agent and the CLI need from Node: the platform ports, and Node's file system, path, terminal and
- * command executor.
+ * Everything the agent and the CLI need from Node: the platform ports (TLS client, SIGHUP, private files, the local
+ * HTTP transport, process control), and Node's file system, path, terminal and command executor.
  */
 export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
   Ports.layer(tlsHttpClient, layerSignals),

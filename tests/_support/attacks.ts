@@ -12,7 +12,9 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as NodeLocalHttp from "../../adapters/platform/NodeLocalHttp.ts"
 import * as NodePrivateFile from "../../adapters/platform/NodePrivateFile.ts"
+import * as NodeProcessControl from "../../adapters/platform/NodeProcessControl.ts"
 import type { Syscalls } from "../../adapters/platform/NodePrivateFile.ts"
 import * as PrivateFile from "../../adapters/platform/PrivateFile.ts"
 import type { Platform } from "./platform.ts"
@@ -45,7 +47,7 @@ export const swapForSymlink = (path: string, victim: string): void => {
 export interface Race {
   /** The port's system calls, with the attacker's move inside. */
   readonly sys: Syscalls
-  /** The platform (FileSystem, Path, CommandExecutor, PrivateFile) with the attacker's move inside. */
+  /** The platform (FileSystem, Path, CommandExecutor and the runtime ports) with the attacker's move inside. */
   readonly layer: Layer.Layer<Platform>
   /** How many times the attacker moved. */
   readonly fired: () => number
@@ -98,7 +100,13 @@ export const race = (victim: string, at: "open" | "rename", times = 1): Race => 
   ).pipe(Layer.provide(NodeContext.layer))
   return {
     sys,
-    layer: Layer.mergeAll(NodeContext.layer, hooked, PrivateFile.layer(NodePrivateFile.make(sys))),
+    layer: Layer.mergeAll(
+      NodeContext.layer,
+      hooked,
+      PrivateFile.layer(NodePrivateFile.make(sys)),
+      NodeLocalHttp.layer,
+      NodeProcessControl.layer,
+    ),
     fired: () => fired,
   }
 }

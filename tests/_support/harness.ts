@@ -5,7 +5,6 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
-import * as TestClock from "effect/TestClock"
 import * as TestContext from "effect/TestContext"
 import type * as TestServices from "effect/TestServices"
 import { TokenFetchError } from "../../core/TokenError.ts"
@@ -17,14 +16,7 @@ import type { FakeFetcher } from "../../support/fakeFetcher.ts"
 export const runTest = <A, E>(effect: Effect.Effect<A, E, TestServices.TestServices | Scope.Scope>): Promise<A> =>
   Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(TestContext.TestContext)))
 
-/** Go's zero time plus 30 days (0001-01-31T00:00:00Z), kubelet's test epoch `T0`. */
-export const T0 = -62133004800000
-export const second = 1000
-export const minute = 60 * second
-export const hour = 60 * minute
-
-/** Sets the TestClock to an absolute time (TestClock starts at 0, the Unix epoch). */
-export const setTime = (millis: number): Effect.Effect<void> => TestClock.setTime(millis)
+export { hour, minute, second, setTime, T0 } from "./time.ts"
 
 /** A response: the request plus a status with the given token and expiry. */
 export const issued = (request: TokenRequest, token: string, expiresAt: number): TokenRequest => ({

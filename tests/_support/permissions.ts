@@ -2,6 +2,7 @@
  * Helpers of the least-privilege suites: Deno and Node run as child processes with exact permission flags, the flags
  * `permissions` computes, an agent configuration and an agent process to run under them.
  */
+import assert from "node:assert/strict"
 import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -42,6 +43,21 @@ export const runNode = (args: ReadonlyArray<string>): Promise<Run> => runFile("/
 /** Runs a program with `env`. */
 export const runWith = (file: string, args: ReadonlyArray<string>, cwd: string, env: NodeJS.ProcessEnv): Promise<Run> =>
   runFile(file, args, cwd, env)
+
+/** `exec-credential` asking the agent of `config` for its `default` token. */
+export const askAgent = (config: string): ReadonlyArray<string> => [
+  "exec-credential",
+  "--config",
+  config,
+  "--name",
+  "default",
+]
+
+/** Checks that a run of {@link askAgent} printed an ExecCredential. */
+export const assertCredential = (run: Run): void => {
+  assert.equal(run.code, 0, run.stderr)
+  assert.equal(JSON.parse(run.stdout).kind, "ExecCredential")
+}
 
 /** The Deno flags `permissions` prints for `flags`. */
 export const flagsFor = (flags: Partial<PermissionsCommand.PermissionsFlags>): Promise<ReadonlyArray<string>> =>

@@ -10,6 +10,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Endpoint from "../../adapters/agent/Endpoint.ts"
+import * as NodeLocalHttp from "../../adapters/platform/NodeLocalHttp.ts"
 import { fakeAgent, request, status } from "../_support/agentFakes.ts"
 import * as Connections from "../_support/connections.ts"
 import { runtime } from "../_support/runtime.ts"
@@ -44,16 +45,19 @@ const withEndpoint = (
           : { host: address.host, port: address.port }
         yield* Effect.promise(() => body(target, endpoint))
       }),
-    ).pipe(Effect.provide(fake.layer)),
+    ).pipe(Effect.provide([fake.layer, NodeLocalHttp.layer])),
   )
 
 const startError = (fake: FakeAgent, config: Endpoint.EndpointConfig): Promise<Endpoint.EndpointError> =>
-  Effect.runPromise(Effect.exit(Effect.scoped(Endpoint.make(config)).pipe(Effect.provide(fake.layer)))).then((exit) => {
-    assert.ok(Exit.isFailure(exit), "the endpoint should not start")
-    const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-    assert.ok(error instanceof Endpoint.EndpointError, String(exit.cause))
-    return error
-  })
+  Effect.runPromise(
+    Effect.exit(Effect.scoped(Endpoint.make(config)).pipe(Effect.provide([fake.layer, NodeLocalHttp.layer]))),
+  )
+    .then((exit) => {
+      assert.ok(Exit.isFailure(exit), "the endpoint should not start")
+      const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
+      assert.ok(error instanceof Endpoint.EndpointError, String(exit.cause))
+      return error
+    })
 
 const noMarker = (reply: Reply, what: string) => {
   assert.ok(!reply.body.includes(MARKER), `${what} leaks the token`)
@@ -502,7 +506,7 @@ describe("Endpoint against a second local user", () => {
             const endpoint = yield* Endpoint.make({ _tag: "Tcp", host: "127.0.0.1", port: 0 } as Endpoint.TcpConfig)
             const port = endpoint.address._tag === "Tcp" ? endpoint.address.port : 0
             return yield* Effect.promise(() => askAs(uid, { host: "127.0.0.1", port }))
-          })).pipe(Effect.provide(agent().layer)),
+          })).pipe(Effect.provide([agent().layer, NodeLocalHttp.layer])),
         ))
         assert.ok(Exit.isFailure(open), `the other user was answered: ${Exit.isSuccess(open) ? open.value : ""}`)
         await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {

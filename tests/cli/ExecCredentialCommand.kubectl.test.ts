@@ -105,7 +105,7 @@ describe("exec-credential against the development API server", () => {
             Effect.zipRight(
               credential(flags({ name: Option.some("app"), config: Option.some(path.join(dir, "agent.yaml")) })),
             ),
-            Effect.provide(fake.layer),
+            Effect.provide([fake.layer, platform]),
           ),
         )
         assert.ok(Either.isRight(fromAgent), Either.isLeft(fromAgent) ? fromAgent.left.message : "")

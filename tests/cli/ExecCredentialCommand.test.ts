@@ -126,13 +126,13 @@ describe("exec-credential --socket", () => {
             assert.ok(!refused.left.message.includes(MARKER))
           }
         })
-      })).pipe(Effect.provide(fake.layer)),
+      })).pipe(Effect.provide([fake.layer, platform])),
     )
     const gone = await run(flags({ name: Option.some("app"), socket: Option.some(socketPath) }))
     assert.ok(Either.isLeft(gone))
     assert.match(gone.left.message, /no agent is listening/)
     const unavailable = await Effect.runPromise(
-      Effect.flip(EndpointClient.token({ _tag: "Unix", path: socketPath }, "app")),
+      Effect.flip(EndpointClient.token({ _tag: "Unix", path: socketPath }, "app")).pipe(Effect.provide(platform)),
     )
     assert.equal(unavailable.reason, "Unavailable")
     fs.rmSync(dir, { recursive: true, force: true })

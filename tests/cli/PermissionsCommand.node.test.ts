@@ -11,7 +11,7 @@ import { describe, it } from "node:test"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { root } from "../_support/agentProcess.ts"
-import { agentConfig, runNode, startAgent, waitFor } from "../_support/permissions.ts"
+import { agentConfig, askAgent, assertCredential, runNode, startAgent, waitFor } from "../_support/permissions.ts"
 
 describe("least privilege under Node's permission model", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-node-")
@@ -84,17 +84,7 @@ describe("least privilege under Node's permission model", { skip: runtime !== "n
         assert.equal(fs.statSync(file).mode & 0o7777, 0o600)
         assert.match(fs.readFileSync(file, "utf8"), /^eyJ/)
         const execFlags = await nodeFlags(["--config", config, "--for", "exec-credential"])
-        const credential = await runNode([
-          ...execFlags,
-          bin,
-          "exec-credential",
-          "--config",
-          config,
-          "--name",
-          "default",
-        ])
-        assert.equal(credential.code, 0, credential.stderr)
-        assert.equal(JSON.parse(credential.stdout).kind, "ExecCredential")
+        assertCredential(await runNode([...execFlags, bin, ...askAgent(config)]))
       } finally {
         const code = await agent.stop()
         assert.equal(code, 0, agent.stderr())

@@ -13,7 +13,15 @@ import { permissionExitCode } from "../../adapters/cli/MissingPermission.ts"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { main } from "../_support/agentProcess.ts"
-import { agentConfig, flagsFor, runDeno, startAgent, waitFor } from "../_support/permissions.ts"
+import {
+  agentConfig,
+  askAgent,
+  assertCredential,
+  flagsFor,
+  runDeno,
+  startAgent,
+  waitFor,
+} from "../_support/permissions.ts"
 
 describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-cli-")
@@ -94,54 +102,25 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
         assert.ok(fs.existsSync(file), agent.stderr())
         await waitFor(() => agent.stderr().includes("token refreshed"), "the log line")
         const execFlags = await flagsFor({ config: Option.some(config), for: "exec-credential" })
-        const credential = await runDeno([
-          "run",
-          ...execFlags,
-          main,
-          "exec-credential",
-          "--config",
-          config,
-          "--name",
-          "default",
-        ])
-        assert.equal(credential.code, 0, credential.stderr)
-        assert.equal(JSON.parse(credential.stdout).kind, "ExecCredential")
+        assertCredential(await runDeno(["run", ...execFlags, main, ...askAgent(config)]))
       } finally {
         const code = await agent.stop()
         assert.equal(code, 0, agent.stderr())
       }
       assert.doesNotMatch(agent.stderr(), /missing Deno permission|error/)
+      /** The agent run with every printed flag but the `--allow-…` ones named `flag`. */
+      const without = (flag: string) =>
+        runDeno(["run", ...flags.filter((f) => !f.startsWith(flag)), main, "agent", "--config", config])
       // Without the config's read permission: the missing flag, not a bad config (exit 2).
-      const noRead = await runDeno([
-        "run",
-        ...flags.filter((f) => !f.startsWith("--allow-read")),
-        main,
-        "agent",
-        "--config",
-        config,
-      ])
+      const noRead = await without("--allow-read")
       assert.equal(noRead.code, permissionExitCode, noRead.stderr)
       assert.match(noRead.stderr, /^missing Deno permission: --allow-read=\S+\n$/m)
       // Without net: the endpoint cannot listen (on Deno, thrown outside any effect), named the same way.
-      const noNet = await runDeno([
-        "run",
-        ...flags.filter((f) => !f.startsWith("--allow-net")),
-        main,
-        "agent",
-        "--config",
-        config,
-      ])
+      const noNet = await without("--allow-net")
       assert.equal(noNet.code, permissionExitCode, noNet.stderr)
       assert.match(noNet.stderr, /^missing Deno permission: --allow-net=\S+\n$/m)
       // Without write: the token directory is named at the start, not logged on every refresh.
-      const noWrite = await runDeno([
-        "run",
-        ...flags.filter((f) => !f.startsWith("--allow-write")),
-        main,
-        "agent",
-        "--config",
-        config,
-      ])
+      const noWrite = await without("--allow-write")
       assert.equal(noWrite.code, permissionExitCode, noWrite.stderr)
       assert.equal(noWrite.stderr, `missing Deno permission: --allow-write=${nodePath.join(dir, "tokens")}\n`)
     }

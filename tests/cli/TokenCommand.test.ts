@@ -19,6 +19,7 @@ import * as TokenCommand from "../../adapters/cli/TokenCommand.ts"
 import type { TokenFlags } from "../../adapters/cli/TokenFlags.ts"
 import { validate } from "../../adapters/cli/TokenFlags.ts"
 import { parseGoDuration } from "../../adapters/kube/KubeWire.ts"
+import * as NodeProcessControl from "../../adapters/platform/NodeProcessControl.ts"
 import { tlsLayer } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 
@@ -97,7 +98,7 @@ describe("token flags", () => {
 describe("token against the development API server", () => {
   const fixture = suiteServer("token-cmd-")
 
-  const platform = Layer.merge(NodeContext.layer, tlsLayer)
+  const platform = Layer.mergeAll(NodeContext.layer, tlsLayer, NodeProcessControl.layer)
   const execute = (f: Partial<TokenFlags>) =>
     Effect.runPromise(
       TokenCommand.execute(flags({ kubeconfig: some(fixture.kubeconfig), ...f })).pipe(

@@ -11,20 +11,8 @@ import { TokenFetchError } from "../../core/TokenError.ts"
 import * as TokenMetrics from "../../core/TokenMetrics.ts"
 import { cacheKey, fingerprint } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import {
-  fakeFetcher,
-  fetchError,
-  GTR,
-  hour,
-  issued,
-  managerWith,
-  minute,
-  runTest,
-  second,
-  setTime,
-  T0,
-  tokenOf,
-} from "../_support/harness.ts"
+import { fakeFetcher, fetchError, GTR, issued, managerWith, runTest, tokenOf } from "../_support/harness.ts"
+import { hour, minute, second, setTime, T0 } from "../_support/time.ts"
 
 const noJitter = { initialMillis: 1000, maxMillis: 60_000, multiplier: 2, jitter: 0 }
 const hourResponse = (token: string, iat: number) => issued({ spec: { expirationSeconds: 3600 } }, token, iat + hour)

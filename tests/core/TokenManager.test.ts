@@ -12,6 +12,7 @@ import * as TokenStore from "../../core/TokenStore.ts"
 import {
   fakeFetcher,
   fetchError,
+  GTR,
   hour,
   issued,
   managerWith,
@@ -26,7 +27,6 @@ import {
   cleanupCases,
   deleteCases,
   deleteCatalogue,
-  GTR,
   keyCases,
   withUid,
 } from "../_support/kubeletTables.ts"

@@ -10,18 +10,8 @@ import * as TokenMetrics from "../../core/TokenMetrics.ts"
 import { cacheKey } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as TokenStore from "../../core/TokenStore.ts"
-import {
-  fakeFetcher,
-  fetchError,
-  GTR,
-  hour,
-  issued,
-  managerWith,
-  minute,
-  runTest,
-  second,
-  tokenOf,
-} from "../_support/harness.ts"
+import { fakeFetcher, fetchError, GTR, issued, managerWith, runTest, tokenOf } from "../_support/harness.ts"
+import { hour, minute, second } from "../_support/time.ts"
 
 const noJitter = { initialMillis: 1000, maxMillis: 60_000, multiplier: 2, jitter: 0 }
 const key = cacheKey("b", "a", GTR)

@@ -37,7 +37,7 @@ import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { fakeFetcher, issued, minute, runTest, setTime, tokenOf } from "../_support/harness.ts"
 import { epoch, issuer, jwt, spec, tempDir, until } from "../_support/agent.ts"
 import { race, snapshot, victimFile } from "../_support/attacks.ts"
-import { platform } from "../_support/platform.ts"
+import { type Platform, platform } from "../_support/platform.ts"
 import { spawnsNodeAgent } from "../_support/runtime.ts"
 import { needsRoot, needsSecondUser, withUser } from "../_support/users.ts"
 import { nodeMain } from "../_support/agentProcess.ts"
@@ -497,25 +497,35 @@ describe("item 4: exec-credential cache entries of other users", () => {
       return nodePath.join(directory, name)
     })
 
-  it("a cache directory of another user, with a planted entry, is a miss: fetched, warned about, left alone", {
-    skip: needsRoot,
-  }, () => {
+  /** `ExecCredential.get` of the request from the cache in `directory`, asking `fetcher` on a miss. */
+  const getFrom = (directory: string, fetcher: ReturnType<typeof fetcherOf>) =>
+    ExecCredential.get("default", "builder", request, options(directory)).pipe(Effect.provide(fetcher.layer))
+  /** Runs `body` at the epoch, with captured logs, on a new cache directory holding a planted entry; removes it. */
+  const withPlanted = <E>(
+    body: (directory: string, entry: string, logs: ReturnType<typeof capture>) => Effect.Effect<void, E, Platform>,
+  ) => {
     const directory = tempDir("hostile-cache")
     const logs = capture()
     return runTest(
       Effect.gen(function* () {
         yield* TestClock.setTime(epoch)
-        const entry = yield* plant(directory)
+        yield* body(directory, yield* plant(directory), logs)
+      }).pipe(Effect.provide(platform), Effect.provide(logs.layer)),
+    ).finally(() => removeAll(directory))
+  }
+
+  it("a cache directory of another user, with a planted entry, is a miss: fetched, warned about, left alone", {
+    skip: needsRoot,
+  }, () =>
+    withPlanted((directory, entry, logs) =>
+      Effect.gen(function* () {
         fs.chmodSync(entry, 0o600)
         fs.chownSync(entry, stranger, stranger)
         fs.chmodSync(directory, 0o700)
         fs.chownSync(directory, stranger, stranger)
         const entryBefore = snapshot(entry)
         const mine = fetcherOf("MY-TOKEN")
-        const response = yield* ExecCredential.get("default", "builder", request, options(directory)).pipe(
-          Effect.provide(mine.layer),
-        )
-        assert.equal(tokenOf(response), "MY-TOKEN")
+        assert.equal(tokenOf(yield* getFrom(directory, mine)), "MY-TOKEN")
         assert.equal(mine.calls, 1)
         assert.ok(
           logs.lines.some((line) =>
@@ -528,34 +538,25 @@ describe("item 4: exec-credential cache entries of other users", () => {
         assert.equal(fs.statSync(directory).uid, stranger)
         assert.equal(fs.statSync(directory).mode & 0o7777, 0o700)
         assert.deepEqual(fs.readdirSync(directory), [nodePath.basename(entry)])
-      }).pipe(Effect.provide(platform), Effect.provide(logs.layer)),
-    ).finally(() => removeAll(directory))
-  })
+      })
+    ))
 
   it(
     "an entry of another user in the user's own cache directory is a miss, and is replaced",
     { skip: needsRoot },
-    () => {
-      const directory = tempDir("hostile-cache")
-      const logs = capture()
-      return runTest(
+    () =>
+      withPlanted((directory, entry, logs) =>
         Effect.gen(function* () {
-          yield* TestClock.setTime(epoch)
-          const entry = yield* plant(directory)
           fs.chownSync(entry, stranger, stranger)
           const mine = fetcherOf("MY-TOKEN")
-          const get = ExecCredential.get("default", "builder", request, options(directory)).pipe(
-            Effect.provide(mine.layer),
-          )
-          assert.equal(tokenOf(yield* get), "MY-TOKEN")
+          assert.equal(tokenOf(yield* getFrom(directory, mine)), "MY-TOKEN")
           assert.ok(logs.lines.some((line) => line.message.includes(`${entry} belongs to uid ${stranger}`)))
           assert.equal(fs.statSync(entry).uid, 0)
           yield* TestClock.adjust(minute)
-          assert.equal(tokenOf(yield* get), "MY-TOKEN")
+          assert.equal(tokenOf(yield* getFrom(directory, mine)), "MY-TOKEN")
           assert.equal(mine.calls, 1, "the replaced entry is reused")
-        }).pipe(Effect.provide(platform), Effect.provide(logs.layer)),
-      ).finally(() => removeAll(directory))
-    },
+        })
+      ),
   )
 
   it("the cache writer: a symlink renamed over its temporary file changes nothing it points to", () => {
@@ -569,10 +570,7 @@ describe("item 4: exec-credential cache entries of other users", () => {
       Effect.gen(function* () {
         yield* TestClock.setTime(epoch)
         const mine = fetcherOf("MY-TOKEN")
-        const response = yield* ExecCredential.get("default", "builder", request, options(directory)).pipe(
-          Effect.provide(mine.layer),
-        )
-        assert.equal(tokenOf(response), "MY-TOKEN", "the credential is still returned")
+        assert.equal(tokenOf(yield* getFrom(directory, mine)), "MY-TOKEN", "the credential is still returned")
         assert.equal(attack.fired(), 1)
         assert.deepEqual(snapshot(victim), before)
         assert.ok(logs.lines.some((line) => line.message === "exec-credential: cannot write the token cache"))

@@ -72,6 +72,17 @@ describe(
       if (work !== "") fs.rmSync(work, { recursive: true, force: true })
     })
 
+    /** Runs `file args… token default` in `cwd` for the `vault` audience: the server issues one token, printed. */
+    const issuesToken = async (file: string, args: ReadonlyArray<string>, cwd: string) => {
+      const before = server!.stats.tokensIssued
+      const flags = ["--kubeconfig", kubeconfig, "-n", "default", "--audience", "vault", "-o", "json"]
+      const out = await sh(file, [...args, "token", "default", ...flags], cwd)
+      const response = JSON.parse(out) as { spec: { audiences: Array<string> }; status: { token: string } }
+      assert.deepEqual(response.spec.audiences, ["vault"])
+      assert.equal(response.status.token.split(".").length, 3)
+      assert.equal(server!.stats.tokensIssued, before + 1)
+    }
+
     it("holds the build, README and LICENSE, and no sources, tests or lockfiles", () => {
       const root = path.join(project, "node_modules", "sa-token-manager")
       assert.deepEqual(fs.readdirSync(root).sort(), ["LICENSE", "README.md", "dist", "package.json"])
@@ -163,26 +174,8 @@ describe(
         for (let dir = lonely; dir !== path.dirname(dir); dir = path.dirname(dir)) {
           assert.ok(!fs.existsSync(path.join(dir, "node_modules")), `${dir} has node_modules`)
         }
-        const before = server!.stats.tokensIssued
         const [file, args] = launcher()
-        const out = await sh(file, [
-          ...args,
-          path.join(lonely, "sa-token.js"),
-          "token",
-          "default",
-          "--kubeconfig",
-          kubeconfig,
-          "-n",
-          "default",
-          "--audience",
-          "vault",
-          "-o",
-          "json",
-        ], lonely)
-        const response = JSON.parse(out) as { spec: { audiences: Array<string> }; status: { token: string } }
-        assert.deepEqual(response.spec.audiences, ["vault"])
-        assert.equal(response.status.token.split(".").length, 3)
-        assert.equal(server!.stats.tokensIssued, before + 1)
+        await issuesToken(file, [...args, path.join(lonely, "sa-token.js")], lonely)
       })
     }
 
@@ -225,29 +218,8 @@ describe(
     ]
     for (const [name, launcher] of launchers) {
       it(`runs the sa-token bin through ${name}: token default against the development API server`, async () => {
-        const before = server!.stats.tokensIssued
         const [file, args] = launcher()
-        const out = await sh(
-          file,
-          [
-            ...args,
-            "token",
-            "default",
-            "--kubeconfig",
-            kubeconfig,
-            "-n",
-            "default",
-            "--audience",
-            "vault",
-            "-o",
-            "json",
-          ],
-          project,
-        )
-        const response = JSON.parse(out) as { spec: { audiences: Array<string> }; status: { token: string } }
-        assert.deepEqual(response.spec.audiences, ["vault"])
-        assert.equal(response.status.token.split(".").length, 3)
-        assert.equal(server!.stats.tokensIssued, before + 1)
+        await issuesToken(file, args, project)
       })
     }
   },
