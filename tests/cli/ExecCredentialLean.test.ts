@@ -15,8 +15,9 @@ import { answer, parse } from "../../adapters/cli/ExecCredentialLean.ts"
 import * as SocketHit from "../../adapters/cli/ExecCredentialSocketHit.ts"
 import * as KubeconfigFiles from "../../adapters/kube/KubeconfigFiles.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { execCredentialFlags, fakeAgent, status } from "../_support/agentFakes.ts"
-import { platform } from "../_support/platform.ts"
+import { type Platform, platform } from "../_support/platform.ts"
 
 const MARKER = "MARKER-exechit-5e1a"
 
@@ -88,7 +89,9 @@ const runHit = (args: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const flags = parse(args)
     assert.ok(flags !== undefined, args.join(" "))
-    const found = Option.isSome(flags.name) ? SocketHit.fromSocket(flags) : CacheHit.fromCache(flags)
+    const found: Effect.Effect<Option.Option<TokenRequest>, never, Platform> = Option.isSome(flags.name)
+      ? SocketHit.fromSocket(flags)
+      : CacheHit.fromCache(flags)
     const log = globalThis.console.log
     let out = ""
     globalThis.console.log = (...parts: Array<unknown>) => {
