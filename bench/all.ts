@@ -1,8 +1,9 @@
 /**
  * Every benchmark of issue 7, one after the other, each in its own process so that one does not disturb the next:
- * core.bench (items 1–3), devserver-sign, agent-day (item 4), agent-real (item 5), cli-latency (item 6). Every table
- * goes to stdout as each benchmark prints it; a failing benchmark is reported and the others still run (the exit
- * code is then 1).
+ * core.bench (items 1–3), devserver-sign, agent-day (item 4), agent-real (item 5), cli-latency (item 6: the bin's
+ * start-up on Node, Bun and Deno against each runtime's bare start, which exits 1 when a command misses its 2x
+ * target). Every table goes to stdout as each benchmark prints it; a failing benchmark is reported and the others
+ * still run (the exit code is then 1).
  *
  * Run: `node --import tsx bench/all.ts` (what `npm run bench` runs). Sizes come from the environment:
  * `AGENT_DAY_TOKENS`, `AGENT_DAY_TESTCLOCK_TOKENS`, `AGENT_DAY_RESTART_TOKENS`, `AGENT_REAL_TOKENS`,

@@ -60,8 +60,10 @@ const needs = async (entry: string, optional: ReadonlySet<string>) => {
       } else if (imported.kind !== "dynamic-import") walk(imported.path)
     }
   }
-  walk(path.relative(process.cwd(), entry))
-  const output = Object.values(outputs).find((o) => o.entryPoint !== undefined)!
+  const input = path.relative(process.cwd(), entry)
+  walk(input)
+  // The entry's own output: with splitting, every module it imports dynamically is an entry point of its own too.
+  const output = Object.values(outputs).find((o) => o.entryPoint === input)!
   return { packages: [...found].sort(([a], [b]) => a.localeCompare(b)), exports: output.exports }
 }
 

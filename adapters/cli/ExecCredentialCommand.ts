@@ -16,8 +16,6 @@
  */
 import * as Command from "@effect/cli/Command"
 import * as Options from "@effect/cli/Options"
-import * as Path from "@effect/platform/Path"
-import * as Config from "effect/Config"
 import * as Console from "effect/Console"
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
@@ -44,6 +42,7 @@ import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
 import * as MissingPermission from "./MissingPermission.ts"
+import { cacheDirectory } from "./ExecCredentialCacheHit.ts"
 
 /** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
 export interface Flags extends RequestFlags {
@@ -72,16 +71,6 @@ const failed = (error: { readonly message: string }) =>
   new ExecCredentialError({ reason: "Failed", detail: error.message })
 
 type Requirements = KubeConnection.Requirements | TlsHttpClient | PrivateFile | LocalHttp | ProcessControl
-
-const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
-  Effect.gen(function* () {
-    if (Option.isSome(flags.cacheDir)) return (yield* Path.Path).resolve(flags.cacheDir.value)
-    const env = {
-      XDG_CACHE_HOME: Option.getOrUndefined(yield* Config.option(Config.string("XDG_CACHE_HOME")).pipe(Effect.orDie)),
-      HOME: Option.getOrUndefined(yield* Config.option(Config.string("HOME")).pipe(Effect.orDie)),
-    }
-    return ExecCredential.defaultDirectory(env, yield* Path.Path)
-  }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
 /**
  * The TokenRequest fetcher of a connection loaded only when the cache misses: a hit loads no credentials and runs no

@@ -3,17 +3,52 @@
  * The npm package's `sa-token` bin. `bunx --bun sa-token` and `deno run npm:…` run this same file on Bun and Deno, whose
  * stand-ins for undici ignore TLS settings, so it wires the runtime it finds itself on.
  *
+ * kubectl runs its exec plugin on every command, so the bin loads only what the command line needs, in three tiers:
+ *
+ * 1. `version`, `--version`, `--help` and `-h` print texts generated from the command's definition (`FastPath.ts`),
+ *    loading nothing else;
+ * 2. `exec-credential` first tries a lean path (`ExecCredentialLean.ts`): the agent's socket (no file system, no
+ *    YAML) or the on-disk cache (files and paths only); no CLI framework, no kubeconfig loader, no TLS client;
+ * 3. everything else, and an `exec-credential` the lean path cannot answer, runs the full CLI with the runtime's layer.
+ *
+ * The tiers are separate modules loaded by dynamic import, so that the bundled bin keeps each in its own chunks.
+ *
  * @module
  */
-import * as Effect from "effect/Effect"
-import * as Cli from "./Cli.ts"
-import { reportUncaught } from "./MissingPermission.ts"
+import process from "node:process"
+import { builtIn } from "./FastPath.ts"
 
-const Runtime = "Deno" in globalThis
-  ? await import("../deno/mod.ts")
-  : process.versions.bun !== undefined
-  ? await import("../bun/mod.ts")
-  : await import("../node/mod.ts")
+const args = process.argv.slice(2)
 
-reportUncaught()
-Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
+/**
+ * Whether a lean path printed the credential. `--name` means the agent's socket, as the lean reading of the command
+ * line will say: knowing it here loads the reader and that path's module at once.
+ */
+const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
+  const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
+  const [Lean, Hit] = await Promise.all([
+    import("./ExecCredentialLean.ts"),
+    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheBin.ts"),
+  ])
+  const flags = Lean.parse(rest)
+  return flags !== undefined && Hit.run(flags)
+}
+
+const full = async (): Promise<void> => {
+  const [Effect, Cli, MissingPermission, Runtime] = await Promise.all([
+    import("effect/Effect"),
+    import("./Cli.ts"),
+    import("./MissingPermission.ts"),
+    "Deno" in globalThis
+      ? import("../deno/mod.ts")
+      : process.versions.bun !== undefined
+      ? import("../bun/mod.ts")
+      : import("../node/mod.ts"),
+  ])
+  MissingPermission.reportUncaught()
+  Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
+}
+
+const answer = builtIn(args)
+if (answer !== undefined) process.stdout.write(answer)
+else if (!(args[0] === "exec-credential" && await lean(args.slice(1)))) await full()

@@ -50,7 +50,9 @@ export interface Description {
  * plugin. None when the files do not name a usable context (then {@link load} reports what is wrong). This lets a
  * cache of tokens answer before the connection is loaded.
  */
-export const describe = (options: Options = {}): Effect.Effect<Option.Option<Description>, never, Requirements> =>
+export const describe = (
+  options: Options = {},
+): Effect.Effect<Option.Option<Description>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const fs = yield* FileSystem.FileSystem
     const texts: Array<readonly [string, string]> = []
