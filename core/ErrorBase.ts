@@ -35,6 +35,17 @@ export type Constructor<Tag extends string, Fields extends object> = new (
 
 const Plain: new (args: Record<string, unknown>) => Cause.YieldableError = Data.Error
 
+/**
+ * The fields of an error that names why it happened among its own `Reason`s and says what happened in words; an
+ * error's fields extend it with where it happened.
+ */
+export interface Reasoned<Reason extends string> {
+  /** What went wrong. */
+  readonly reason: Reason
+  /** What happened, in words. */
+  readonly detail: string
+}
+
 /** Builds the base of an error class tagged `tag` whose `message` is `message(fields)`. */
 export const make = <Tag extends string, Fields extends object>(
   tag: Tag,

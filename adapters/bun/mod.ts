@@ -17,11 +17,11 @@
  *
  * @module
  */
-import * as BunContext from "@effect/platform-bun/BunContext"
+import { type BunContext, layer as bunContext } from "@effect/platform-bun/BunContext"
 import * as BunRuntime from "@effect/platform-bun/BunRuntime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Signals from "../platform/Signals.ts"
 import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
@@ -58,10 +58,7 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
 }
 
 /** A layer providing {@link tlsHttpClient}. */
-export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
-  TlsHttpClient.TlsHttpClient,
-  tlsHttpClient,
-)
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = TlsHttpClient.layer(tlsHttpClient)
 
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
@@ -70,10 +67,7 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
  * Everything the agent and the CLI need from Bun: the platform ports (TLS client, SIGHUP, private files, the local
  * HTTP transport, process control), and Bun's file system, path, terminal and command executor.
  */
-export const layer: Layer.Layer<Ports.Ports | BunContext.BunContext> = Layer.merge(
-  Ports.layer(tlsHttpClient, layerSignals),
-  BunContext.layer,
-)
+export const layer: Layer.Layer<Ports.Ports | BunContext> = Ports.runtimeLayer(tlsHttpClient, layerSignals, bunContext)
 
 /** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
 export const runMain: RunMain = BunRuntime.runMain

@@ -25,11 +25,11 @@
  *
  * @module
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import { layer as nodeContext, type NodeContext } from "@effect/platform-node/NodeContext"
 import { makeRunMain } from "@effect/platform/Runtime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import * as Signals from "../platform/Signals.ts"
 import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
@@ -90,10 +90,7 @@ const refused = (error: unknown): TlsHttpClient.TlsHttpClientError => {
 }
 
 /** A layer providing {@link tlsHttpClient}. */
-export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
-  TlsHttpClient.TlsHttpClient,
-  tlsHttpClient,
-)
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = TlsHttpClient.layer(tlsHttpClient)
 
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListener((onHangup) => {
@@ -105,9 +102,10 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerFromListe
  * Everything the agent and the CLI need from Deno: the platform ports (TLS client, SIGHUP, private files, the local
  * HTTP transport, process control), and Deno's file system, path, terminal and command executor.
  */
-export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
-  Ports.layer(tlsHttpClient, layerSignals),
-  NodeContext.layer,
+export const layer: Layer.Layer<Ports.Ports | NodeContext> = Ports.runtimeLayer(
+  tlsHttpClient,
+  layerSignals,
+  nodeContext,
 )
 
 /** Runs a main effect; SIGINT and SIGTERM interrupt it, and the process exits with the teardown's code. */

@@ -21,14 +21,10 @@ import * as ErrorBase from "../../core/ErrorBase.ts"
 /** What went wrong while loading a connection or its credentials. */
 export type KubeConnectionErrorReason = "NotFound" | "Invalid" | "ReadFailed" | "Credentials"
 
-/** The fields of a {@link KubeConnectionError}. */
-export interface KubeConnectionErrorFields {
-  /** What kind of problem it is. */
-  readonly reason: KubeConnectionErrorReason
+/** The fields of a {@link KubeConnectionError}; its `detail` never holds a token. */
+export interface KubeConnectionErrorFields extends ErrorBase.Reasoned<KubeConnectionErrorReason> {
   /** Where the problem is: a kubeconfig path, `in-cluster`, a context or an exec plugin. */
   readonly source: string
-  /** What is wrong. Never holds a token. */
-  readonly detail: string
 }
 
 const KubeConnectionErrorBase: ErrorBase.Constructor<"KubeConnectionError", KubeConnectionErrorFields> = ErrorBase.make(

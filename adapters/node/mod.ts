@@ -25,11 +25,11 @@
  *
  * @module
  */
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import { layer as nodeContext, type NodeContext } from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import type { RunMain } from "@effect/platform/Runtime"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Layer from "effect/Layer"
 import * as Redacted from "effect/Redacted"
 import { Agent, fetch } from "undici"
 import * as Signals from "../platform/Signals.ts"
@@ -60,10 +60,7 @@ export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
 }
 
 /** A layer providing {@link tlsHttpClient}. */
-export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = Layer.succeed(
-  TlsHttpClient.TlsHttpClient,
-  tlsHttpClient,
-)
+export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = TlsHttpClient.layer(tlsHttpClient)
 
 /** SIGHUP as the agent's "reload the configuration" signal. */
 export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
@@ -72,9 +69,10 @@ export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
  * Everything the agent and the CLI need from Node: the platform ports (TLS client, SIGHUP, private files, the local
  * HTTP transport, process control), and Node's file system, path, terminal and command executor.
  */
-export const layer: Layer.Layer<Ports.Ports | NodeContext.NodeContext> = Layer.merge(
-  Ports.layer(tlsHttpClient, layerSignals),
-  NodeContext.layer,
+export const layer: Layer.Layer<Ports.Ports | NodeContext> = Ports.runtimeLayer(
+  tlsHttpClient,
+  layerSignals,
+  nodeContext,
 )
 
 /** Runs a main effect, interrupting it on SIGINT and SIGTERM. */

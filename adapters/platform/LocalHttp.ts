@@ -95,15 +95,11 @@ export type LocalHttpErrorReason =
   | "Failed"
 
 /** The fields of a {@link LocalHttpError}. */
-export interface LocalHttpErrorFields {
-  /** What went wrong. */
-  readonly reason: LocalHttpErrorReason
+export interface LocalHttpErrorFields extends ErrorBase.Reasoned<LocalHttpErrorReason> {
   /** The address (`unix:PATH` or `HOST:PORT`). */
   readonly address: string
   /** The errno name when the system gave one (`ECONNREFUSED`), or an empty string. */
   readonly code: string
-  /** What happened, in words. */
-  readonly detail: string
 }
 
 const LocalHttpErrorBase: ErrorBase.Constructor<"LocalHttpError", LocalHttpErrorFields> = ErrorBase.make(

@@ -14,17 +14,27 @@ import * as NodeProcessControl from "./NodeProcessControl.ts"
 import type { PrivateFile } from "./PrivateFile.ts"
 import type { ProcessControl } from "./ProcessControl.ts"
 import type { Signals } from "./Signals.ts"
-import { TlsHttpClient } from "./TlsHttpClient.ts"
+import * as Tls from "./TlsHttpClient.ts"
 
 /** The services of a runtime's ports. */
-export type Ports = TlsHttpClient | Signals | PrivateFile | LocalHttp | ProcessControl
+export type Ports = Tls.TlsHttpClient | Signals | PrivateFile | LocalHttp | ProcessControl
 
 /** The ports of a runtime, from its TLS client factory and its SIGHUP layer. */
-export const layer = (tlsHttpClient: TlsHttpClient, signals: Layer.Layer<Signals>): Layer.Layer<Ports> =>
+export const layer = (tlsHttpClient: Tls.TlsHttpClient, signals: Layer.Layer<Signals>): Layer.Layer<Ports> =>
   Layer.mergeAll(
-    Layer.succeed(TlsHttpClient, tlsHttpClient),
+    Tls.layer(tlsHttpClient),
     signals,
     NodePrivateFile.layer,
     NodeLocalHttp.layer,
     NodeProcessControl.layer,
   )
+
+/**
+ * Everything the agent and the CLI need from a runtime: its ports (from its TLS client factory and its SIGHUP layer)
+ * with its file system, path, terminal and command executor (`context`).
+ */
+export const runtimeLayer = <C>(
+  tlsHttpClient: Tls.TlsHttpClient,
+  signals: Layer.Layer<Signals>,
+  context: Layer.Layer<C>,
+): Layer.Layer<Ports | C> => Layer.merge(layer(tlsHttpClient, signals), context)

@@ -19,6 +19,7 @@ import * as HttpClient from "@effect/platform/HttpClient"
 import * as Context from "effect/Context"
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 
@@ -62,6 +63,9 @@ export interface TlsHttpClient {
 export const TlsHttpClient: Context.Tag<TlsHttpClient, TlsHttpClient> = Context.GenericTag<TlsHttpClient>(
   "@sa-token/manager/TlsHttpClient",
 )
+
+/** A layer providing a runtime's TLS client factory. */
+export const layer = (client: TlsHttpClient): Layer.Layer<TlsHttpClient> => Layer.succeed(TlsHttpClient, client)
 
 /**
  * The fetch-based client with fixed `RequestInit` fields (a Deno `client`, Bun `tls`, a Node `dispatcher`) and

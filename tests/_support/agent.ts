@@ -3,16 +3,11 @@
  * time, token specs, the token-bucket check), temporary directories, and a bounded wait for real file-system work to
  * finish (never used for time-based logic).
  */
-import * as fs from "node:fs"
-import * as os from "node:os"
-import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
 
 export { epoch, issuer, jwt, spec, withinBudget } from "../../support/agentFixtures.ts"
 export type { Issuer } from "../../support/agentFixtures.ts"
-
-/** A fresh temporary directory. */
-export const tempDir = (prefix: string): string => fs.mkdtempSync(nodePath.join(os.tmpdir(), `${prefix}-`))
+export { tempDir, withTempDir } from "./scratch.ts"
 
 /** Waits (real time, in 2 ms steps, bounded) until `condition` holds: for real file I/O, never for TestClock logic. */
 export const until = <E, R>(condition: Effect.Effect<boolean, E, R>, what: string): Effect.Effect<void, E | Error, R> =>

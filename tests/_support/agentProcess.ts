@@ -1,6 +1,7 @@
 /**
  * The agent as a process: `sa-token agent --config FILE` through the bin entry (`adapters/cli/main.ts`), under Node
- * unless another command is given. The one spawn helper of the suites that run the agent as a child process.
+ * unless another command is given. The one spawn helper of the suites that run the agent as a child process, and the
+ * scratch directory with a development API server they run it against.
  */
 import { spawn } from "node:child_process"
 import type { ChildProcess } from "node:child_process"
@@ -8,6 +9,8 @@ import * as nodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import * as DevServer from "../../adapters/devserver/mod.ts"
+import { removeDir, tempDir } from "./scratch.ts"
 
 /** The repository's root. */
 export const root: string = nodePath.join(nodePath.dirname(fileURLToPath(import.meta.url)), "..", "..")
@@ -70,3 +73,20 @@ export const runAgent = async (
   clearTimeout(timer)
   return { code, stderr: agent.stderr(), killed }
 }
+
+/**
+ * Runs `body` in a scope with a new scratch directory `PREFIX-…` and a development API server (with `options`) whose
+ * kubeconfig is the directory's `kubeconfig`: a config there names it as `cluster: { kubeconfig: kubeconfig }`. The
+ * server stops with the scope, then the directory is removed, however `body` ends.
+ */
+export const withDevServer = <E>(
+  prefix: string,
+  options: Omit<DevServer.Options, "kubeconfigOut">,
+  body: (dir: string, server: DevServer.DevServer) => Effect.Effect<void, E, Scope.Scope>,
+): Promise<void> =>
+  Effect.runPromise(Effect.scoped(Effect.gen(function* () {
+    const dir = yield* Effect.acquireRelease(Effect.sync(() => tempDir(prefix)), (dir) =>
+      Effect.sync(() => removeDir(dir)))
+    const server = yield* DevServer.start({ ...options, kubeconfigOut: nodePath.join(dir, "kubeconfig") })
+    yield* body(dir, server)
+  })))

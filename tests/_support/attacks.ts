@@ -18,6 +18,7 @@ import * as NodeProcessControl from "../../adapters/platform/NodeProcessControl.
 import type { Syscalls } from "../../adapters/platform/NodePrivateFile.ts"
 import * as PrivateFile from "../../adapters/platform/PrivateFile.ts"
 import type { Platform } from "./platform.ts"
+import { removeDir, withTempDir } from "./scratch.ts"
 
 /** Mode, owner, group and content of a file (not following a symlink for the metadata). */
 export const snapshot = (path: string) => {
@@ -35,6 +36,20 @@ export const victimFile = (mode = 0o600): string => {
   fs.chmodSync(path, mode)
   return path
 }
+
+/**
+ * Runs `body` with a fresh temporary directory and a victim file (see `victimFile`), and removes both once `body` ends,
+ * however it ends.
+ */
+export const withVictim = <A>(prefix: string, body: (dir: string, victim: string) => A | Promise<A>): Promise<A> =>
+  withTempDir(prefix, async (dir) => {
+    const victim = victimFile()
+    try {
+      return await body(dir, victim)
+    } finally {
+      removeDir(nodePath.dirname(victim))
+    }
+  })
 
 /** Renames a symlink to `victim` over `path`, as a user who can write its directory can. */
 export const swapForSymlink = (path: string, victim: string): void => {

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict"
 import * as nodeFs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Path from "@effect/platform/Path"
@@ -8,11 +7,13 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
+import type { YieldWrap } from "effect/Utils"
 import * as ExecCredential from "../../adapters/agent/ExecCredential.ts"
 import type { TokenFetcher } from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { fakeFetcher, fetchError, hour, issued, minute, runTest, tokenOf } from "../_support/harness.ts"
 import { type Platform, platform } from "../_support/platform.ts"
+import { removeDir, tempDir } from "../_support/scratch.ts"
 
 const MARKER = "MARKER-exec-5b1e"
 const request: TokenRequest = { spec: { audiences: ["https://kubernetes.default.svc"], expirationSeconds: 3600 } }
@@ -38,27 +39,24 @@ const onlyEntry = (root: string): string => {
   return nodePath.join(root, names[0]!)
 }
 
-const tempDir = (): string => nodeFs.mkdtempSync(nodePath.join(os.tmpdir(), "sa-exec-"))
-
 /**
- * Runs `body` at 2030-01-01 with a new cache root, the options of a cache there for cluster `c`, and an
- * {@link issuing} fetcher, on Node's platform; removes the root.
+ * Runs the generator `body` (as in `Effect.gen`) at 2030-01-01 with a new cache root, the options of a cache there
+ * for cluster `c`, and an {@link issuing} fetcher, on Node's platform; removes the root.
  */
-const inCache = <E>(
+const inCache = (
   body: (
     root: string,
     fake: ReturnType<typeof issuing>,
     options: ExecCredential.CacheOptions,
-  ) => Effect.Effect<void, E, TokenFetcher | Platform>,
+  ) => Generator<YieldWrap<Effect.Effect<unknown, unknown, TokenFetcher | Platform>>, void, never>,
 ): Promise<void> => {
-  const root = tempDir()
+  const root = tempDir("sa-exec")
   const fake = issuing()
-  const program = Effect.zipRight(
-    TestClock.setTime(Date.UTC(2030, 0, 1)),
-    body(root, fake, { directory: root, cluster: "c" }),
+  const run: Effect.Effect<void, unknown, TokenFetcher | Platform> = Effect.gen(() =>
+    body(root, fake, { directory: root, cluster: "c" })
   )
-  return runTest(program.pipe(Effect.provide(fake.layer), Effect.provide(platform)))
-    .finally(() => nodeFs.rmSync(root, { recursive: true, force: true }))
+  const program = Effect.zipRight(TestClock.setTime(Date.UTC(2030, 0, 1)), run)
+  return runTest(program.pipe(Effect.provide(fake.layer), Effect.provide(platform))).finally(() => removeDir(root))
 }
 
 describe("ExecCredential.render", () => {
@@ -90,129 +88,117 @@ describe("ExecCredential.render", () => {
 
 describe("ExecCredential.get", () => {
   it("reuses the cached token until the refresh point, then fetches once", () =>
-    inCache((root, fake) =>
-      Effect.gen(function* () {
-        const directory = nodePath.join(root, "cache", "sa-token")
-        const options = { directory, cluster: "https://127.0.0.1:6443 context dev" }
-        const first = yield* getBuilder(options)
-        assert.equal(fake.calls, 1)
-        assert.equal(tokenOf(first), `${MARKER}-1`)
+    inCache(function* (root, fake) {
+      const directory = nodePath.join(root, "cache", "sa-token")
+      const options = { directory, cluster: "https://127.0.0.1:6443 context dev" }
+      const first = yield* getBuilder(options)
+      assert.equal(fake.calls, 1)
+      assert.equal(tokenOf(first), `${MARKER}-1`)
 
-        const files = nodeFs.readdirSync(directory)
-        assert.equal(files.length, 1, `no temporary file is left: ${files}`)
-        assert.match(files[0]!, /^[0-9a-f]{64}\.json$/)
-        assert.equal(nodeFs.statSync(nodePath.join(directory, files[0]!)).mode & 0o777, 0o600)
-        assert.equal(nodeFs.statSync(directory).mode & 0o777, 0o700)
+      const files = nodeFs.readdirSync(directory)
+      assert.equal(files.length, 1, `no temporary file is left: ${files}`)
+      assert.match(files[0]!, /^[0-9a-f]{64}\.json$/)
+      assert.equal(nodeFs.statSync(nodePath.join(directory, files[0]!)).mode & 0o777, 0o600)
+      assert.equal(nodeFs.statSync(directory).mode & 0o777, 0o700)
 
-        // A second invocation before the refresh point (80 % of 1 h = 48 min) makes no TokenRequest.
-        yield* TestClock.adjust(47 * minute)
-        const second = yield* getBuilder(options)
-        assert.equal(fake.calls, 1)
-        assert.equal(tokenOf(second), `${MARKER}-1`)
+      // A second invocation before the refresh point (80 % of 1 h = 48 min) makes no TokenRequest.
+      yield* TestClock.adjust(47 * minute)
+      const second = yield* getBuilder(options)
+      assert.equal(fake.calls, 1)
+      assert.equal(tokenOf(second), `${MARKER}-1`)
 
-        // After the refresh point: exactly one TokenRequest, and the new token replaces the cached one.
-        yield* TestClock.adjust(2 * minute)
-        const third = yield* getBuilder(options)
-        assert.equal(fake.calls, 2)
-        assert.equal(tokenOf(third), `${MARKER}-2`)
-        const fourth = yield* getBuilder(options)
-        assert.equal(fake.calls, 2)
-        assert.equal(tokenOf(fourth), `${MARKER}-2`)
-        assert.equal(nodeFs.readdirSync(directory).length, 1)
-      })
-    ))
+      // After the refresh point: exactly one TokenRequest, and the new token replaces the cached one.
+      yield* TestClock.adjust(2 * minute)
+      const third = yield* getBuilder(options)
+      assert.equal(fake.calls, 2)
+      assert.equal(tokenOf(third), `${MARKER}-2`)
+      const fourth = yield* getBuilder(options)
+      assert.equal(fake.calls, 2)
+      assert.equal(tokenOf(fourth), `${MARKER}-2`)
+      assert.equal(nodeFs.readdirSync(directory).length, 1)
+    }))
 
   it("serves the cached token past its refresh point while the refresh fails, as the core manager does", () =>
-    inCache((root, fake, options) =>
-      Effect.gen(function* () {
-        yield* getBuilder(options)
-        const target = onlyEntry(root)
-        const before = nodeFs.readFileSync(target, "utf8")
-        yield* TestClock.adjust(50 * minute)
-        fake.respond = () => Effect.fail(fetchError("apiserver down", "ServerError"))
-        const stale = yield* getBuilder(options)
-        assert.equal(tokenOf(stale), `${MARKER}-1`)
-        assert.equal(fake.calls, 2, "one refresh was tried")
-        assert.equal(nodeFs.readFileSync(target, "utf8"), before, "the entry is kept")
-        // Once the token has expired there is nothing left to serve.
-        yield* TestClock.adjust(11 * minute)
-        const failed = yield* Effect.flip(getBuilder(options))
-        assert.equal(failed._tag, "TokenFetchError")
-        assert.equal(failed.message, "apiserver down")
-      })
-    ))
+    inCache(function* (root, fake, options) {
+      yield* getBuilder(options)
+      const target = onlyEntry(root)
+      const before = nodeFs.readFileSync(target, "utf8")
+      yield* TestClock.adjust(50 * minute)
+      fake.respond = () => Effect.fail(fetchError("apiserver down", "ServerError"))
+      const stale = yield* getBuilder(options)
+      assert.equal(tokenOf(stale), `${MARKER}-1`)
+      assert.equal(fake.calls, 2, "one refresh was tried")
+      assert.equal(nodeFs.readFileSync(target, "utf8"), before, "the entry is kept")
+      // Once the token has expired there is nothing left to serve.
+      yield* TestClock.adjust(11 * minute)
+      const failed = yield* Effect.flip(getBuilder(options))
+      assert.equal(failed._tag, "TokenFetchError")
+      assert.equal(failed.message, "apiserver down")
+    }))
 
   it("keys entries by request and cluster", () =>
-    inCache((root, fake) =>
-      Effect.gen(function* () {
-        const dev = { directory: root, cluster: "https://dev" }
-        const prod = { directory: root, cluster: "https://prod" }
-        yield* getBuilder(dev)
-        yield* getBuilder(prod)
-        yield* ExecCredential.get("default", "builder", { spec: { ...request.spec, audiences: ["vault"] } }, dev)
-        yield* ExecCredential.get("other", "builder", request, dev)
-        assert.equal(fake.calls, 4)
-        yield* getBuilder(prod)
-        assert.equal(fake.calls, 4)
-        assert.equal(nodeFs.readdirSync(root).length, 4)
-      })
-    ))
+    inCache(function* (root, fake) {
+      const dev = { directory: root, cluster: "https://dev" }
+      const prod = { directory: root, cluster: "https://prod" }
+      yield* getBuilder(dev)
+      yield* getBuilder(prod)
+      yield* ExecCredential.get("default", "builder", { spec: { ...request.spec, audiences: ["vault"] } }, dev)
+      yield* ExecCredential.get("other", "builder", request, dev)
+      assert.equal(fake.calls, 4)
+      yield* getBuilder(prod)
+      assert.equal(fake.calls, 4)
+      assert.equal(nodeFs.readdirSync(root).length, 4)
+    }))
 
   it("ignores a corrupt, foreign or future entry and overwrites it", () =>
-    inCache((root, fake, options) =>
-      Effect.gen(function* () {
-        yield* getBuilder(options)
-        const target = onlyEntry(root)
-        nodeFs.writeFileSync(target, "{not json")
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 2)
-        const entry = JSON.parse(nodeFs.readFileSync(target, "utf8"))
-        nodeFs.writeFileSync(target, JSON.stringify({ ...entry, cluster: "other" }))
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 3, "an entry for another cluster is not used")
-        // An entry others could read, or in a directory others can write, is not trusted.
-        nodeFs.chmodSync(target, 0o644)
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 4, "a group- or world-readable entry is not used")
-        assert.equal(nodeFs.statSync(target).mode & 0o777, 0o600, "and it is replaced by a private one")
-        nodeFs.chmodSync(root, 0o777)
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 5, "an entry in a world-writable directory is not used")
-        assert.equal(nodeFs.statSync(root).mode & 0o777, 0o700, "and the directory is tightened to 0700")
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 5)
-        // The clock leapt backwards past the fetch time: refetch.
-        yield* TestClock.setTime(Date.UTC(2029, 11, 31))
-        yield* getBuilder(options)
-        assert.equal(fake.calls, 6)
-      })
-    ))
+    inCache(function* (root, fake, options) {
+      yield* getBuilder(options)
+      const target = onlyEntry(root)
+      nodeFs.writeFileSync(target, "{not json")
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 2)
+      const entry = JSON.parse(nodeFs.readFileSync(target, "utf8"))
+      nodeFs.writeFileSync(target, JSON.stringify({ ...entry, cluster: "other" }))
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 3, "an entry for another cluster is not used")
+      // An entry others could read, or in a directory others can write, is not trusted.
+      nodeFs.chmodSync(target, 0o644)
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 4, "a group- or world-readable entry is not used")
+      assert.equal(nodeFs.statSync(target).mode & 0o777, 0o600, "and it is replaced by a private one")
+      nodeFs.chmodSync(root, 0o777)
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 5, "an entry in a world-writable directory is not used")
+      assert.equal(nodeFs.statSync(root).mode & 0o777, 0o700, "and the directory is tightened to 0700")
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 5)
+      // The clock leapt backwards past the fetch time: refetch.
+      yield* TestClock.setTime(Date.UTC(2029, 11, 31))
+      yield* getBuilder(options)
+      assert.equal(fake.calls, 6)
+    }))
 
   it("refuses invalid requests before any fetch and caches nothing when the fetch fails", () =>
-    inCache((root, fake, options) =>
-      Effect.gen(function* () {
-        const invalid = yield* Effect.flip(ExecCredential.get("default", "../admin", request, options))
-        assert.equal(invalid._tag, "InvalidTokenRequest")
-        assert.equal(fake.calls, 0)
-        fake.respond = () => Effect.fail(fetchError("boom", "ServerError"))
-        const failed = yield* Effect.flip(getBuilder(options))
-        assert.equal(failed._tag, "TokenFetchError")
-        assert.deepEqual(nodeFs.readdirSync(root), [])
-        fake.respond = (_ns, _name, req) => Effect.succeed(issued(req, `${MARKER}-expired`, 0))
-        yield* TestClock.setTime(hour)
-        const expired = yield* Effect.flip(getBuilder(options))
-        assert.equal(expired._tag, "TokenFetchError")
-        assert.ok(!String(expired.message).includes(MARKER))
-        assert.deepEqual(nodeFs.readdirSync(root), [])
-      })
-    ))
+    inCache(function* (root, fake, options) {
+      const invalid = yield* Effect.flip(ExecCredential.get("default", "../admin", request, options))
+      assert.equal(invalid._tag, "InvalidTokenRequest")
+      assert.equal(fake.calls, 0)
+      fake.respond = () => Effect.fail(fetchError("boom", "ServerError"))
+      const failed = yield* Effect.flip(getBuilder(options))
+      assert.equal(failed._tag, "TokenFetchError")
+      assert.deepEqual(nodeFs.readdirSync(root), [])
+      fake.respond = (_ns, _name, req) => Effect.succeed(issued(req, `${MARKER}-expired`, 0))
+      yield* TestClock.setTime(hour)
+      const expired = yield* Effect.flip(getBuilder(options))
+      assert.equal(expired._tag, "TokenFetchError")
+      assert.ok(!String(expired.message).includes(MARKER))
+      assert.deepEqual(nodeFs.readdirSync(root), [])
+    }))
 
   it("keeps the token redacted in what it returns", () =>
-    inCache((root) =>
-      Effect.gen(function* () {
-        const response = yield* ExecCredential.get("default", "builder", request, { directory: root, cluster: "c" })
-        assert.ok(Redacted.isRedacted(response.status!.token))
-        assert.ok(!JSON.stringify(response).includes(MARKER))
-      })
-    ))
+    inCache(function* (root) {
+      const response = yield* ExecCredential.get("default", "builder", request, { directory: root, cluster: "c" })
+      assert.ok(Redacted.isRedacted(response.status!.token))
+      assert.ok(!JSON.stringify(response).includes(MARKER))
+    }))
 })

@@ -1,24 +1,46 @@
 /**
  * Helpers for the cluster suite's agent files: unique namespaces and service accounts on the real API server, the
  * agent (and the CLI) as a process with the Node main, TokenReviews and an audit-log barrier through the admin's
- * client certificate, and bounded polling (never a fixed sleep).
+ * client certificate, bounded polling (never a fixed sleep), and the setup of a suite on the shared API server.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import * as fs from "node:fs"
 import * as http from "node:http"
-import * as os from "node:os"
-import * as path from "node:path"
+import { after, before } from "node:test"
 import { decodeJwt, type JWTPayload } from "jose"
 import { cliCommand } from "../_support/clis.ts"
-import { auditEvents, type Cluster, root } from "./_cluster.ts"
+import { removeDir, tempDir } from "../_support/scratch.ts"
+import { auditEvents, type Cluster, root, sharedCluster } from "./_cluster.ts"
 import { admin, review } from "./_tokens.ts"
 
 /** `sa-token` under Node (the npm bin's runtime). */
 export const cli: ReadonlyArray<string> = cliCommand("node")
 
-/** A new private (0700) temporary directory. */
-export const tempDir = (prefix: string): string => fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`))
+export { tempDir }
+
+/** What the tests of a suite work with: the shared API server and a scratch directory of the suite's own. */
+export interface Suite {
+  readonly cluster: Cluster
+  readonly dir: string
+}
+
+/**
+ * Sets a suite up on the shared API server: before its tests, the server and a new private (0700) directory
+ * `PREFIX-…`, then `setup` with them; after its tests, the directory is removed. The returned fields are set once the
+ * suite's `before` has run.
+ */
+export const clusterSuite = (prefix: string, setup: (cluster: Cluster, dir: string) => Promise<void>): Suite => {
+  const suite: { cluster?: Cluster; dir?: string } = {}
+  before(async () => {
+    suite.cluster = await sharedCluster()
+    suite.dir = tempDir(prefix)
+    await setup(suite.cluster, suite.dir)
+  })
+  after(() => {
+    if (suite.dir !== undefined) removeDir(suite.dir)
+  })
+  return suite as Suite
+}
 
 /** Polls `condition` every 100 ms until it holds, or fails after `timeoutMs` naming `what`. */
 export const poll = async <A>(

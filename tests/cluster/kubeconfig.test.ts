@@ -7,10 +7,10 @@
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { after, before, describe, it } from "node:test"
+import { describe, it } from "node:test"
 import { cliCommand, type Run, runEveryCli, type Runtime, runtimes } from "../_support/clis.ts"
-import { tempDir } from "./_agent.ts"
-import { type Cluster, sharedCluster, tokenRequests } from "./_cluster.ts"
+import { clusterSuite } from "./_agent.ts"
+import { tokenRequests } from "./_cluster.ts"
 import {
   admin,
   apply,
@@ -30,38 +30,28 @@ const user = "ctoken-user"
 const issuerSa = `system:serviceaccount:${ns}:issuer`
 
 describe("token through every kind of kubeconfig credential, on Deno, Node and Bun", () => {
-  let cluster: Cluster
-  let dir: string
-
-  before(async () => {
-    cluster = await sharedCluster()
-    dir = tempDir("ctoken-kubeconfig")
-    // `issuer` (a service account) and `ctoken-user` (a client certificate) may create tokens for `app` only.
-    await apply(cluster, [
+  // `issuer` (a service account) and `ctoken-user` (a client certificate) may create tokens for `app` only.
+  const suite = clusterSuite("ctoken-kubeconfig", (cluster) =>
+    apply(cluster, [
       objects.namespace(ns),
       objects.serviceAccount(ns, "app"),
       objects.serviceAccount(ns, "issuer"),
       objects.tokenCreator(ns, "app-tokens", ["app"]),
       objects.binding(ns, "app-tokens", "app-tokens", { serviceAccounts: ["issuer"], users: [user] }),
-    ])
-  })
-
-  after(() => {
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
-  })
+    ]))
 
   /** A client certificate of `ctoken-user`, written as files next to the kubeconfigs. */
   const userCertificate = async () => {
-    const cert = await clientCertificate(cluster, user)
-    const certFile = path.join(dir, "user.crt")
-    const keyFile = path.join(dir, "user.key")
+    const cert = await clientCertificate(suite.cluster, user)
+    const certFile = path.join(suite.dir, "user.crt")
+    const keyFile = path.join(suite.dir, "user.key")
     fs.writeFileSync(certFile, cert.certPem)
     fs.writeFileSync(keyFile, cert.keyPem, { mode: 0o600 })
     return { "client-certificate": certFile, "client-key": keyFile }
   }
 
   /** A token of service account `issuer`, from the cluster admin. */
-  const issuerToken = async () => (await admin(cluster, "create", "token", "issuer", "-n", ns)).trim()
+  const issuerToken = async () => (await admin(suite.cluster, "create", "token", "issuer", "-n", ns)).trim()
 
   /**
    * Each CLI succeeded with a token of `app` that the server accepts, and asked for it as `username`: one
@@ -72,34 +62,38 @@ describe("token through every kind of kubeconfig credential, on Deno, Node and B
       const { code, stdout, stderr } = runs[runtime]
       assert.equal(code, 0, `${runtime}: ${stderr}`)
       assert.equal(stderr, "", runtime)
-      const claims = await verifyToken(cluster, stdout, issuer)
+      const claims = await verifyToken(suite.cluster, stdout, issuer)
       assert.equal(claims.sub, `system:serviceaccount:${ns}:app`, runtime)
-      const status = await review(cluster, stdout)
+      const status = await review(suite.cluster, stdout)
       assert.equal(status.authenticated, true, status.error)
       assert.equal(status.user?.username, `system:serviceaccount:${ns}:app`, runtime)
     }
-    const audited = tokenRequests(cluster, { namespace: ns, name: "app" }).slice(before)
+    const audited = tokenRequests(suite.cluster, { namespace: ns, name: "app" }).slice(before)
     assert.deepEqual(audited.map((e) => [e.user.username, e.responseStatus?.code]), runtimes.map(() => [username, 201]))
   }
 
-  const requests = () => tokenRequests(cluster, { namespace: ns, name: "app" }).length
+  const requests = () => tokenRequests(suite.cluster, { namespace: ns, name: "app" }).length
 
   it("a client certificate and key in files", async () => {
-    const kubeconfig = writeKubeconfig(path.join(dir, "cert.yaml"), cluster, await userCertificate(), ns)
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "cert.yaml"), suite.cluster, await userCertificate(), ns)
     const before = requests()
     await issuedAs(await runEveryCli(["token", "app", "--kubeconfig", kubeconfig]), user, before)
   })
 
   it("a bearer token", async () => {
-    const kubeconfig = writeKubeconfig(path.join(dir, "bearer.yaml"), cluster, { token: await issuerToken() }, ns)
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "bearer.yaml"), suite.cluster, {
+      token: await issuerToken(),
+    }, ns)
     const before = requests()
     await issuedAs(await runEveryCli(["token", "app", "--kubeconfig", kubeconfig]), issuerSa, before)
   })
 
   it("a token file", async () => {
-    const tokenFile = path.join(dir, "issuer.token")
+    const tokenFile = path.join(suite.dir, "issuer.token")
     fs.writeFileSync(tokenFile, `${await issuerToken()}\n`, { mode: 0o600 })
-    const kubeconfig = writeKubeconfig(path.join(dir, "token-file.yaml"), cluster, { "token-file": tokenFile }, ns)
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "token-file.yaml"), suite.cluster, {
+      "token-file": tokenFile,
+    }, ns)
     const before = requests()
     await issuedAs(await runEveryCli(["token", "app", "--kubeconfig", kubeconfig]), issuerSa, before)
   })
@@ -118,15 +112,15 @@ describe("token through every kind of kubeconfig credential, on Deno, Node and B
           "-n",
           ns,
           "--kubeconfig",
-          cluster.kubeconfig,
+          suite.cluster.kubeconfig,
           "--cache-dir",
-          path.join(dir, `cache-${runtime}`),
+          path.join(suite.dir, `cache-${runtime}`),
         ],
         interactiveMode: "Never",
       }
-      return [runtime, writeKubeconfig(path.join(dir, `exec-${runtime}.yaml`), cluster, { exec }, ns)]
+      return [runtime, writeKubeconfig(path.join(suite.dir, `exec-${runtime}.yaml`), suite.cluster, { exec }, ns)]
     })) as Record<Runtime, string>
-    const issued = tokenRequests(cluster, { namespace: ns, name: "issuer" }).length
+    const issued = tokenRequests(suite.cluster, { namespace: ns, name: "issuer" }).length
     const before = requests()
     await issuedAs(
       await runEveryCli((runtime) => ["token", "app", "--kubeconfig", kubeconfigs[runtime]]),
@@ -134,23 +128,23 @@ describe("token through every kind of kubeconfig credential, on Deno, Node and B
       before,
     )
     // Each plugin asked for the issuer's token once, as the cluster admin.
-    const plugins = tokenRequests(cluster, { namespace: ns, name: "issuer" }).slice(issued)
+    const plugins = tokenRequests(suite.cluster, { namespace: ns, name: "issuer" }).slice(issued)
     assert.deepEqual(plugins.map((e) => e.user.username), runtimes.map(() => "kubernetes-admin"))
     // kubectl accepts the same plugin (here Deno's, whose cache now holds the credential).
     const whoami = await kubectlWith(kubeconfigs.deno, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}")
     assert.equal(whoami.code, 0, whoami.stderr)
     assert.equal(whoami.stdout, issuerSa)
-    assert.equal(tokenRequests(cluster, { namespace: ns, name: "issuer" }).length, issued + 3)
+    assert.equal(tokenRequests(suite.cluster, { namespace: ns, name: "issuer" }).length, issued + 3)
   })
 
   it("a context and namespace other than the current ones, with --kubeconfig and with KUBECONFIG", async () => {
     const certificate = await userCertificate()
     // The current context points to a server that does not answer: only --context reaches the cluster.
-    const kubeconfig = path.join(dir, "contexts.yaml")
+    const kubeconfig = path.join(suite.dir, "contexts.yaml")
     fs.writeFileSync(
       kubeconfig,
       kubeconfigText(
-        cluster,
+        suite.cluster,
         { broken: { token: "not-a-token" }, user: certificate },
         {
           broken: { user: "broken", namespace: ns, server: `https://127.0.0.1:${await closedPort()}` },

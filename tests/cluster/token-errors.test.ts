@@ -10,7 +10,7 @@
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { after, before, describe, it } from "node:test"
+import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as KubeConnection from "../../adapters/kube/KubeConnection.ts"
@@ -20,8 +20,8 @@ import type { FetchReason } from "../../core/TokenError.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { type Run, runEveryCli, runtimes } from "../_support/clis.ts"
-import { type Cluster, countTokenRequests, kubectl, sharedCluster, startCluster } from "./_cluster.ts"
-import { poll, tempDir } from "./_agent.ts"
+import { countTokenRequests, kubectl, startCluster } from "./_cluster.ts"
+import { clusterSuite, poll } from "./_agent.ts"
 import {
   admin,
   apply,
@@ -70,12 +70,7 @@ const failedWith = (runs: Record<string, Run>, stderr: string) => {
 const serverMessage = (kubectlStderr: string) => kubectlStderr.replace(/^error: failed to create token: /, "").trim()
 
 describe("token errors from the real API server, on Deno, Node and Bun", () => {
-  let cluster: Cluster
-  let dir: string
-
-  before(async () => {
-    cluster = await sharedCluster()
-    dir = tempDir("ctoken-errors")
+  const suite = clusterSuite("ctoken-errors", async (cluster) => {
     await apply(cluster, [
       objects.namespace(ns),
       objects.serviceAccount(ns, "app"),
@@ -94,10 +89,6 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
       },
     })
     await apply(cluster, [pod("web"), pod("gone")])
-  })
-
-  after(() => {
-    if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   /** Runs `token …args` on the three CLIs and kubectl's `create token …args`, with the same kubeconfig. */
@@ -129,12 +120,12 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
 
   it("a missing ServiceAccount: 404 NotFound, kubectl's message", async () => {
     const message = 'serviceaccounts "ghost" not found'
-    await refused(cluster.kubeconfig, "ghost", { reason: "NotFound", status: 404, message }, "-n", ns)
+    await refused(suite.cluster.kubeconfig, "ghost", { reason: "NotFound", status: 404, message }, "-n", ns)
   })
 
   it("a user without RBAC permission for serviceaccounts/token: 403 Forbidden, kubectl's message", async () => {
-    const cert = await clientCertificate(cluster, "ctoken-nobody", { organizations: ["ctoken-nobodies"] })
-    const kubeconfig = writeKubeconfig(path.join(dir, "nobody.yaml"), cluster, {
+    const cert = await clientCertificate(suite.cluster, "ctoken-nobody", { organizations: ["ctoken-nobodies"] })
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "nobody.yaml"), suite.cluster, {
       "client-certificate-data": btoa(cert.certPem),
       "client-key-data": btoa(cert.keyPem),
     }, ns)
@@ -144,8 +135,8 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
   })
 
   it("a lifetime under 10 minutes: the server answers 422 Invalid; the CLI leaves the bound to it, as kubectl", async () => {
-    const before = countTokenRequests(cluster, { namespace: ns, name: "app" })
-    const { runs, kubectl } = await both(cluster.kubeconfig, "app", "-n", ns, "--duration", "100s")
+    const before = countTokenRequests(suite.cluster, { namespace: ns, name: "app" })
+    const { runs, kubectl } = await both(suite.cluster.kubeconfig, "app", "-n", ns, "--duration", "100s")
     assert.equal(
       kubectl.stderr,
       'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 100: may not specify a duration less than 10 minutes\n',
@@ -153,20 +144,23 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
     // Below 600 s the CLI asks the server, as kubectl does (a server may have a lower minimum), and reports its 422
     // in kubectl's words: kubectl's request and one per runtime reached the server.
     failedWith(runs, kubectl.stderr)
-    assert.equal(countTokenRequests(cluster, { namespace: ns, name: "app" }), before + 1 + Object.keys(runs).length)
+    assert.equal(
+      countTokenRequests(suite.cluster, { namespace: ns, name: "app" }),
+      before + 1 + Object.keys(runs).length,
+    )
     // The fetcher alone does not check the lifetime: the server's 422 maps to Invalid.
-    const failure = await fetchFailure(cluster.kubeconfig, "app", { spec: { expirationSeconds: 100 } })
+    const failure = await fetchFailure(suite.cluster.kubeconfig, "app", { spec: { expirationSeconds: 100 } })
     assert.deepEqual(failure, { reason: "Invalid", status: 422, message: serverMessage(kubectl.stderr) })
   })
 
   it("an expired client certificate: 401 Unauthorized, kubectl's message", async () => {
     const day = 24 * 3600_000
-    const cert = await clientCertificate(cluster, "ctoken-admin", {
+    const cert = await clientCertificate(suite.cluster, "ctoken-admin", {
       organizations: ["system:masters"],
       notBefore: new Date(Date.now() - 2 * day),
       notAfter: new Date(Date.now() - day),
     })
-    const kubeconfig = writeKubeconfig(path.join(dir, "expired.yaml"), cluster, {
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "expired.yaml"), suite.cluster, {
       "client-certificate-data": btoa(cert.certPem),
       "client-key-data": btoa(cert.keyPem),
     }, ns)
@@ -174,14 +168,14 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
   })
 
   it("a revoked bearer token (its ServiceAccount deleted): 401 Unauthorized, kubectl's message", async () => {
-    const bearer = (await admin(cluster, "create", "token", "doomed", "-n", ns)).trim()
-    const kubeconfig = writeKubeconfig(path.join(dir, "doomed.yaml"), cluster, { token: bearer }, ns)
+    const bearer = (await admin(suite.cluster, "create", "token", "doomed", "-n", ns)).trim()
+    const kubeconfig = writeKubeconfig(path.join(suite.dir, "doomed.yaml"), suite.cluster, { token: bearer }, ns)
     const working = await runEveryCli(["token", "app", "--kubeconfig", kubeconfig])
     for (const runtime of runtimes) {
       assert.equal(working[runtime].code, 0, `${runtime}: ${working[runtime].stderr}`)
-      await verifyToken(cluster, working[runtime].stdout, issuer)
+      await verifyToken(suite.cluster, working[runtime].stdout, issuer)
     }
-    await admin(cluster, "delete", "serviceaccount", "doomed", "-n", ns)
+    await admin(suite.cluster, "delete", "serviceaccount", "doomed", "-n", ns)
     // The server remembers a successful authentication for a few seconds: wait (bounded) until it refuses the token.
     await poll(async () => {
       const whoami = await kubectlWith(kubeconfig, "auth", "whoami")
@@ -191,14 +185,14 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
   })
 
   it("a bound Pod deleted before the request: 404 NotFound for the pod", async () => {
-    const podUid = await uidOf(cluster, "pod", "gone", ns)
+    const podUid = await uidOf(suite.cluster, "pod", "gone", ns)
     // Scheduled nowhere, the pod goes at once.
-    await admin(cluster, "delete", "pod", "gone", "-n", ns, "--wait=true")
+    await admin(suite.cluster, "delete", "pod", "gone", "-n", ns, "--wait=true")
     const bound = ["--bound-object-kind", "Pod", "--bound-object-name", "gone", "--bound-object-uid", podUid]
-    const { runs, kubectl } = await both(cluster.kubeconfig, "app", "-n", ns, ...bound)
+    const { runs, kubectl } = await both(suite.cluster.kubeconfig, "app", "-n", ns, ...bound)
     assert.equal(kubectl.stderr, 'error: failed to create token: pods "gone" not found\n')
     failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(cluster.kubeconfig, "app", {
+    const failure = await fetchFailure(suite.cluster.kubeconfig, "app", {
       spec: { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "gone", uid: podUid } },
     })
     assert.deepEqual(failure, { reason: "NotFound", status: 404, message: serverMessage(kubectl.stderr) })
@@ -207,13 +201,13 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
   it("a Pod UID that does not match: 409 Conflict, kubectl's message", async () => {
     const wrong = "00000000-0000-4000-8000-000000000000"
     const bound = ["--bound-object-kind", "Pod", "--bound-object-name", "web", "--bound-object-uid", wrong]
-    const { runs, kubectl } = await both(cluster.kubeconfig, "app", "-n", ns, ...bound)
+    const { runs, kubectl } = await both(suite.cluster.kubeconfig, "app", "-n", ns, ...bound)
     assert.equal(
       kubectl.stderr,
       `error: failed to create token: Operation cannot be fulfilled on Pod "web": the UID in the bound object reference (${wrong}) does not match the UID in record. The object might have been deleted and then recreated\n`,
     )
     failedWith(runs, kubectl.stderr)
-    const failure = await fetchFailure(cluster.kubeconfig, "app", {
+    const failure = await fetchFailure(suite.cluster.kubeconfig, "app", {
       spec: { boundObjectRef: { kind: "Pod", apiVersion: "v1", name: "web", uid: wrong } },
     })
     assert.deepEqual(failure, { reason: "Conflict", status: 409, message: serverMessage(kubectl.stderr) })
@@ -221,10 +215,10 @@ describe("token errors from the real API server, on Deno, Node and Bun", () => {
 
   it("an API server that is not reachable: a connection error naming the URL, exit code 1", async () => {
     const port = await closedPort()
-    const kubeconfig = path.join(dir, "closed.yaml")
+    const kubeconfig = path.join(suite.dir, "closed.yaml")
     fs.writeFileSync(
       kubeconfig,
-      fs.readFileSync(cluster.kubeconfig, "utf8").replace(/server: \S+/, `server: https://127.0.0.1:${port}`),
+      fs.readFileSync(suite.cluster.kubeconfig, "utf8").replace(/server: \S+/, `server: https://127.0.0.1:${port}`),
       { mode: 0o600 },
     )
     const url = `https://127.0.0.1:${port}/api/v1/namespaces/${ns}/serviceaccounts/app/token`

@@ -10,21 +10,16 @@ import * as os from "node:os"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import type * as LocalHttp from "../../adapters/platform/LocalHttp.ts"
 import * as NodeLocalHttp from "../../adapters/platform/NodeLocalHttp.ts"
+import { failureOf } from "../_support/scratch.ts"
 
 const local = NodeLocalHttp.make()
 const limits = { maxConnections: 8, headersTimeoutMillis: 2000, idleTimeoutMillis: 2000, requestTimeoutMillis: 2000 }
 const options = { headers: { accept: "text/plain" }, timeoutMillis: 2000, maxBytes: 1024 }
 
-const failure = async (effect: Effect.Effect<unknown, LocalHttp.LocalHttpError>): Promise<LocalHttp.LocalHttpError> => {
-  const exit = await Effect.runPromise(Effect.exit(effect))
-  assert.ok(Exit.isFailure(exit), "the call should fail")
-  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  assert.ok(error !== undefined, String(exit.cause))
-  return error
-}
+const failure = async (effect: Effect.Effect<unknown, LocalHttp.LocalHttpError>): Promise<LocalHttp.LocalHttpError> =>
+  failureOf(await Effect.runPromise(Effect.exit(effect)), "the call should fail")
 
 /** A plain node:http server on a loopback port, answering with `handler`, for the duration of `body`. */
 const withServer = async (

@@ -6,7 +6,6 @@
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
@@ -15,75 +14,59 @@ import * as Exit from "effect/Exit"
 import * as Option from "effect/Option"
 import * as NodePrivateFile from "../../adapters/platform/NodePrivateFile.ts"
 import type { Syscalls } from "../../adapters/platform/NodePrivateFile.ts"
-import type { PrivateFileError } from "../../adapters/platform/PrivateFile.ts"
-import { race, snapshot, victimFile } from "../_support/attacks.ts"
+import { race, snapshot, withVictim } from "../_support/attacks.ts"
+import { failureOf, withTempDir } from "../_support/scratch.ts"
 import { needsRoot } from "../_support/users.ts"
 
 const encode = (text: string) => new TextEncoder().encode(text)
-const tempDir = (prefix: string) => fs.mkdtempSync(nodePath.join(os.tmpdir(), `${prefix}-`))
 const run = <A, E>(effect: Effect.Effect<A, E>) => Effect.runPromise(Effect.exit(effect))
-const failure = <A>(exit: Exit.Exit<A, PrivateFileError>): PrivateFileError => {
-  assert.ok(Exit.isFailure(exit), "expected a failure")
-  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  assert.ok(error !== undefined, String(exit.cause))
-  return error
-}
 const isRoot = process.getuid?.() === 0
 const otherUid = 4242
 
 describe("PrivateFile over node:fs", () => {
-  it("writes with the exact mode whatever the umask, sets owner and group, and leaves no temporary file", async () => {
-    const dir = tempDir("pf")
-    const old = process.umask(0o077)
-    try {
-      const files = NodePrivateFile.make()
-      const target = nodePath.join(dir, "token")
-      assert.ok(Exit.isSuccess(await run(files.write(target, encode("a"), { mode: 0o644 }))))
-      assert.equal(fs.statSync(target).mode & 0o7777, 0o644)
-      const owner = isRoot ? { uid: otherUid, gid: otherUid } : {}
-      assert.ok(Exit.isSuccess(await run(files.write(target, encode("b"), { mode: 0o640, ...owner }))))
-      assert.deepEqual(snapshot(target), {
-        mode: 0o640,
-        uid: isRoot ? otherUid : process.getuid!(),
-        gid: isRoot ? otherUid : fs.statSync(target).gid,
-        content: "b",
-      })
-      assert.deepEqual(fs.readdirSync(dir), ["token"])
-      const identity = await Effect.runPromise(files.identity)
-      assert.deepEqual(identity, { uid: process.geteuid!(), gid: process.getegid!() })
-    } finally {
-      process.umask(old)
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  })
+  it("writes with the exact mode whatever the umask, sets owner and group, and leaves no temporary file", () =>
+    withTempDir("pf", async (dir) => {
+      const old = process.umask(0o077)
+      try {
+        const files = NodePrivateFile.make()
+        const target = nodePath.join(dir, "token")
+        assert.ok(Exit.isSuccess(await run(files.write(target, encode("a"), { mode: 0o644 }))))
+        assert.equal(fs.statSync(target).mode & 0o7777, 0o644)
+        const owner = isRoot ? { uid: otherUid, gid: otherUid } : {}
+        assert.ok(Exit.isSuccess(await run(files.write(target, encode("b"), { mode: 0o640, ...owner }))))
+        assert.deepEqual(snapshot(target), {
+          mode: 0o640,
+          uid: isRoot ? otherUid : process.getuid!(),
+          gid: isRoot ? otherUid : fs.statSync(target).gid,
+          content: "b",
+        })
+        assert.deepEqual(fs.readdirSync(dir), ["token"])
+        const identity = await Effect.runPromise(files.identity)
+        assert.deepEqual(identity, { uid: process.geteuid!(), gid: process.getegid!() })
+      } finally {
+        process.umask(old)
+      }
+    }))
 
-  it("replaces a symlink at the target instead of following it", async () => {
-    const dir = tempDir("pf")
-    const victim = victimFile()
-    try {
+  it("replaces a symlink at the target instead of following it", () =>
+    withVictim("pf", async (dir, victim) => {
       const target = nodePath.join(dir, "token")
       fs.symlinkSync(victim, target)
       assert.ok(Exit.isSuccess(await run(NodePrivateFile.make().write(target, encode("t"), { mode: 0o644 }))))
       assert.ok(fs.lstatSync(target).isFile())
       assert.equal(snapshot(victim).mode, 0o600)
       assert.equal(snapshot(victim).content, "precious")
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-      fs.rmSync(nodePath.dirname(victim), { recursive: true, force: true })
-    }
-  })
+    }))
 
   for (const at of ["open", "rename"] as const) {
-    it(`a symlink renamed over the temporary file (${at === "open" ? "after the open" : "before the rename"}) changes nothing it points to`, async () => {
-      const dir = tempDir("pf")
-      const victim = victimFile()
-      try {
+    it(`a symlink renamed over the temporary file (${at === "open" ? "after the open" : "before the rename"}) changes nothing it points to`, () =>
+      withVictim("pf", async (dir, victim) => {
         const target = nodePath.join(dir, "token")
         fs.writeFileSync(target, "old", { mode: 0o600 })
         const before = snapshot(victim)
         const attack = race(victim, at)
         const owner = isRoot ? { uid: otherUid } : {}
-        const error = failure(
+        const error = failureOf(
           await run(NodePrivateFile.make(attack.sys).write(target, encode("new"), { mode: 0o666, ...owner })),
         )
         assert.equal(attack.fired(), 1)
@@ -100,22 +83,17 @@ describe("PrivateFile over node:fs", () => {
           assert.ok(!fs.existsSync(target) || fs.lstatSync(target).isFile())
         }
         assert.deepEqual(fs.readdirSync(dir).filter((name) => name.endsWith(".tmp") || name.endsWith(".evil")), [])
-      } finally {
-        fs.rmSync(dir, { recursive: true, force: true })
-        fs.rmSync(nodePath.dirname(victim), { recursive: true, force: true })
-      }
-    })
+      }))
   }
 
-  it("names the errno of a failed write, finishes short writes, and removes the temporary file", async () => {
-    const dir = tempDir("pf")
-    try {
+  it("names the errno of a failed write, finishes short writes, and removes the temporary file", () =>
+    withTempDir("pf", async (dir) => {
       const target = nodePath.join(dir, "token")
       const full: Syscalls = {
         ...NodePrivateFile.syscalls,
         write: () => Promise.reject(Object.assign(new Error("os error 28"), { code: "ENOSPC" })),
       }
-      const error = failure(await run(NodePrivateFile.make(full).write(target, encode("x"), { mode: 0o600 })))
+      const error = failureOf(await run(NodePrivateFile.make(full).write(target, encode("x"), { mode: 0o600 })))
       assert.equal(error.code, "ENOSPC")
       assert.equal(error.message, `cannot write ${target}: ENOSPC (no space left on device)`)
       assert.deepEqual(fs.readdirSync(dir), [])
@@ -125,15 +103,10 @@ describe("PrivateFile over node:fs", () => {
       }
       assert.ok(Exit.isSuccess(await run(NodePrivateFile.make(short).write(target, encode("abcdef"), { mode: 0o600 }))))
       assert.equal(fs.readFileSync(target, "utf8"), "abcdef")
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    }))
 
-  it("reads regular files only: not through a symlink, not a FIFO (without blocking), not a directory", async () => {
-    const dir = tempDir("pf")
-    const victim = victimFile()
-    try {
+  it("reads regular files only: not through a symlink, not a FIFO (without blocking), not a directory", () =>
+    withVictim("pf", async (dir, victim) => {
       const files = NodePrivateFile.make()
       const read = async (name: string) => {
         const exit = await run(files.read(nodePath.join(dir, name), { maxBytes: 16 }))
@@ -151,16 +124,11 @@ describe("PrivateFile over node:fs", () => {
         assert.deepEqual(await read("fifo"), Option.none())
       }
       fs.writeFileSync(nodePath.join(dir, "big"), "x".repeat(17))
-      assert.equal(failure(await run(files.read(nodePath.join(dir, "big"), { maxBytes: 16 }))).code, "EFBIG")
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-      fs.rmSync(nodePath.dirname(victim), { recursive: true, force: true })
-    }
-  })
+      assert.equal(failureOf(await run(files.read(nodePath.join(dir, "big"), { maxBytes: 16 }))).code, "EFBIG")
+    }))
 
-  it("privateDirectory creates 0700, tightens its own, and refuses a symlink", async () => {
-    const dir = tempDir("pf")
-    try {
+  it("privateDirectory creates 0700, tightens its own, and refuses a symlink", () =>
+    withTempDir("pf", async (dir) => {
       const files = NodePrivateFile.make()
       const uid = process.geteuid!()
       const created = nodePath.join(dir, "a", "b")
@@ -170,25 +138,22 @@ describe("PrivateFile over node:fs", () => {
       assert.ok(Exit.isSuccess(await run(files.privateDirectory(created, { mode: 0o700, uid }))))
       assert.equal(fs.statSync(created).mode & 0o7777, 0o700)
       fs.symlinkSync(created, nodePath.join(dir, "link"))
-      const error = failure(await run(files.privateDirectory(nodePath.join(dir, "link"), { mode: 0o700, uid })))
+      const error = failureOf(await run(files.privateDirectory(nodePath.join(dir, "link"), { mode: 0o700, uid })))
       // Linux reports a symlink opened with O_DIRECTORY | O_NOFOLLOW as ENOTDIR; other systems say ELOOP.
       assert.ok(["ELOOP", "ENOTDIR"].includes(error.code), error.code)
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  })
+    }))
 
-  it("privateDirectory leaves another user's directory alone", { skip: needsRoot }, async () => {
-    const dir = tempDir("pf")
-    try {
-      fs.chmodSync(dir, 0o755)
-      fs.chownSync(dir, otherUid, otherUid)
-      const error = failure(await run(NodePrivateFile.make().privateDirectory(dir, { mode: 0o700, uid: 0 })))
-      assert.equal(error.code, "EPERM")
-      assert.match(error.message, /owned by uid 4242/)
-      assert.equal(fs.statSync(dir).mode & 0o7777, 0o755)
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
-    }
-  })
+  it(
+    "privateDirectory leaves another user's directory alone",
+    { skip: needsRoot },
+    () =>
+      withTempDir("pf", async (dir) => {
+        fs.chmodSync(dir, 0o755)
+        fs.chownSync(dir, otherUid, otherUid)
+        const error = failureOf(await run(NodePrivateFile.make().privateDirectory(dir, { mode: 0o700, uid: 0 })))
+        assert.equal(error.code, "EPERM")
+        assert.match(error.message, /owned by uid 4242/)
+        assert.equal(fs.statSync(dir).mode & 0o7777, 0o755)
+      }),
+  )
 })

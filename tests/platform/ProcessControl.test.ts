@@ -16,18 +16,14 @@ import * as Exit from "effect/Exit"
 import * as NodeProcessControl from "../../adapters/platform/NodeProcessControl.ts"
 import type { SignalError } from "../../adapters/platform/ProcessControl.ts"
 import { runtime } from "../_support/runtime.ts"
+import { failureOf } from "../_support/scratch.ts"
 
 const control = NodeProcessControl.make()
 
 const root = nodePath.resolve(nodePath.dirname(fileURLToPath(import.meta.url)), "..", "..")
 
-const signalError = async (pid: number, signal: string): Promise<SignalError> => {
-  const exit = await Effect.runPromise(Effect.exit(control.kill(pid, signal)))
-  assert.ok(Exit.isFailure(exit), "the signal should not be sent")
-  const error = exit.cause._tag === "Fail" ? exit.cause.error : undefined
-  assert.ok(error !== undefined, String(exit.cause))
-  return error
-}
+const signalError = async (pid: number, signal: string): Promise<SignalError> =>
+  failureOf(await Effect.runPromise(Effect.exit(control.kill(pid, signal))), "the signal should not be sent")
 
 describe("ProcessControl over node:process", () => {
   it("sends a signal to a process by PID", async () => {

@@ -8,49 +8,45 @@ import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
-import * as DevServer from "../../adapters/devserver/mod.ts"
 import { tempDir } from "../_support/agent.ts"
 import { runtime, spawnsNodeAgent } from "../_support/runtime.ts"
-import { runAgent } from "../_support/agentProcess.ts"
+import { runAgent, withDevServer } from "../_support/agentProcess.ts"
 
 describe(`hostile configs through the agent process (${runtime})`, () => {
   it(
     "exits 2 naming the field for each hostile config, before any TokenRequest",
     { timeout: 600_000, skip: spawnsNodeAgent },
     () =>
-      Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-        const dir = tempDir("hostile-agent")
-        const kubeconfig = nodePath.join(dir, "kubeconfig")
-        const server = yield* DevServer.start({ kubeconfigOut: kubeconfig })
-        const token = "{ name: a, namespace: default, serviceAccount: a"
-        const cases: ReadonlyArray<readonly [string, string]> = [
-          [`tokens:\n  - ${token}, file: { path: t, mode: 777 } }\n`, "tokens[0].file.mode"],
-          [`tokens:\n  - ${token}, file: { path: ../../etc/x } }\n`, "tokens[0].file.path"],
-          [`tokens:\n  - ${token}, expirationSeconds: 1.5 }\n`, "tokens[0].expirationSeconds"],
-          [`tokens:\n  - ${token}, expirationSeconds: 4294967297 }\n`, "tokens[0].expirationSeconds"],
-          [`tokens:\n  - { name: a, namespace: "a/b", serviceAccount: a }\n`, "tokens[0].namespace"],
-          [`tokens:\n  - { name: a, namespace: default, serviceAccount: "..%2F" }\n`, "tokens[0].serviceAccount"],
-          [`tokens:\n  - ${token}, audiences: [""] }\n`, "tokens[0].audiences[0]"],
-          [`tokens:\n  - ${token}, colour: red }\n`, "tokens[0].colour"],
-          [`tokens: 7\n`, "tokens"],
-          [`tokens:\n  - ${token} }\nbudget: { qps: -1 }\n`, "budget.qps"],
-          [`tokens:\n  - ${token} }\nendpoint: { tcp: { address: "127.0.0.1:0" } }\n`, "endpoint.tcp.bearerToken"],
-        ]
-        // Two agents at a time: each is a `node --import tsx` start-up, and eleven at once on a busy 2-core machine
-        // can take longer than any fixed bound.
-        yield* Effect.forEach(cases, ([yaml, field], i) =>
-          Effect.promise(async () => {
-            const config = nodePath.join(dir, `agent-${i}.yaml`)
-            fs.writeFileSync(config, `cluster: { kubeconfig: kubeconfig }\n${yaml}`)
-            const { code, stderr } = await runAgent(config, 120_000)
-            assert.equal(code, 2, `${field}: exit ${code}: ${stderr}`)
-            assert.ok(stderr.includes(field), `${field} not named: ${stderr}`)
-            assert.ok(!/\n\s+at /.test(stderr), `a stack trace for ${field}: ${stderr}`)
-          }), { concurrency: 2, discard: true })
-        assert.equal(server.stats.tokensIssued, 0)
-        assert.equal(server.stats.requests, 0)
-        fs.rmSync(dir, { recursive: true, force: true })
-      }))),
+      withDevServer("hostile-agent", {}, (dir, server) =>
+        Effect.gen(function* () {
+          const token = "{ name: a, namespace: default, serviceAccount: a"
+          const cases: ReadonlyArray<readonly [string, string]> = [
+            [`tokens:\n  - ${token}, file: { path: t, mode: 777 } }\n`, "tokens[0].file.mode"],
+            [`tokens:\n  - ${token}, file: { path: ../../etc/x } }\n`, "tokens[0].file.path"],
+            [`tokens:\n  - ${token}, expirationSeconds: 1.5 }\n`, "tokens[0].expirationSeconds"],
+            [`tokens:\n  - ${token}, expirationSeconds: 4294967297 }\n`, "tokens[0].expirationSeconds"],
+            [`tokens:\n  - { name: a, namespace: "a/b", serviceAccount: a }\n`, "tokens[0].namespace"],
+            [`tokens:\n  - { name: a, namespace: default, serviceAccount: "..%2F" }\n`, "tokens[0].serviceAccount"],
+            [`tokens:\n  - ${token}, audiences: [""] }\n`, "tokens[0].audiences[0]"],
+            [`tokens:\n  - ${token}, colour: red }\n`, "tokens[0].colour"],
+            [`tokens: 7\n`, "tokens"],
+            [`tokens:\n  - ${token} }\nbudget: { qps: -1 }\n`, "budget.qps"],
+            [`tokens:\n  - ${token} }\nendpoint: { tcp: { address: "127.0.0.1:0" } }\n`, "endpoint.tcp.bearerToken"],
+          ]
+          // Two agents at a time: each is a `node --import tsx` start-up, and eleven at once on a busy 2-core machine
+          // can take longer than any fixed bound.
+          yield* Effect.forEach(cases, ([yaml, field], i) =>
+            Effect.promise(async () => {
+              const config = nodePath.join(dir, `agent-${i}.yaml`)
+              fs.writeFileSync(config, `cluster: { kubeconfig: kubeconfig }\n${yaml}`)
+              const { code, stderr } = await runAgent(config, 120_000)
+              assert.equal(code, 2, `${field}: exit ${code}: ${stderr}`)
+              assert.ok(stderr.includes(field), `${field} not named: ${stderr}`)
+              assert.ok(!/\n\s+at /.test(stderr), `a stack trace for ${field}: ${stderr}`)
+            }), { concurrency: 2, discard: true })
+          assert.equal(server.stats.tokensIssued, 0)
+          assert.equal(server.stats.requests, 0)
+        })),
   )
 
   it("a 50 MB value in an enum field gets a short message that does not repeat it", {
@@ -76,21 +72,18 @@ describe(`hostile configs through the agent process (${runtime})`, () => {
     skip: spawnsNodeAgent,
     timeout: 180_000,
   }, () =>
-    Effect.runPromise(Effect.scoped(Effect.gen(function* () {
-      const dir = tempDir("hostile-agent")
-      const kubeconfig = nodePath.join(dir, "kubeconfig")
-      const server = yield* DevServer.start({ kubeconfigOut: kubeconfig })
-      server.state.upsertServiceAccount("default", "a")
-      fs.mkdirSync(nodePath.join(dir, "t"))
-      const config = nodePath.join(dir, "agent.yaml")
-      fs.writeFileSync(
-        config,
-        "cluster: { kubeconfig: kubeconfig }\ntokens:\n  - { name: a, namespace: default, serviceAccount: a, file: { path: t } }\n",
-      )
-      const { code, stderr, killed } = yield* Effect.promise(() => runAgent(config, 60_000))
-      fs.rmSync(dir, { recursive: true, force: true })
-      assert.ok(!killed, `still running after 60 s: ${stderr.slice(-600)}`)
-      assert.equal(code, 2)
-      assert.match(stderr, /tokens\[0\]\.file\.path/)
-    }))))
+    withDevServer("hostile-agent", {}, (dir, server) =>
+      Effect.gen(function* () {
+        server.state.upsertServiceAccount("default", "a")
+        fs.mkdirSync(nodePath.join(dir, "t"))
+        const config = nodePath.join(dir, "agent.yaml")
+        fs.writeFileSync(
+          config,
+          "cluster: { kubeconfig: kubeconfig }\ntokens:\n  - { name: a, namespace: default, serviceAccount: a, file: { path: t } }\n",
+        )
+        const { code, stderr, killed } = yield* Effect.promise(() => runAgent(config, 60_000))
+        assert.ok(!killed, `still running after 60 s: ${stderr.slice(-600)}`)
+        assert.equal(code, 2)
+        assert.match(stderr, /tokens\[0\]\.file\.path/)
+      })))
 })
