@@ -42,7 +42,7 @@ suite doc deno test -A --doc --quiet mod.ts core adapters/kube adapters/deno/mod
 suite deno deno test -A --no-check --parallel --ignore=tests/cluster tests/ &
 # Bun's default limit of 5 s per test fails slow but healthy tests on a loaded machine; Node and Deno have no default.
 suite bun bun test --timeout=120000 --path-ignore-patterns='tests/cluster/**' tests/ &
-suite node node --import tsx --test --test-concurrency=4 tests/core/*.test.ts tests/kube/*.test.ts tests/agent/*.test.ts \
+suite node node --import tsx --test --test-concurrency=4 tests/core/*.test.ts tests/core/internal/*.test.ts tests/kube/*.test.ts tests/agent/*.test.ts \
   tests/cli/*.test.ts tests/devserver/*.test.ts tests/platform/*.test.ts tests/system/*.test.ts &
 wait
 failed=0
