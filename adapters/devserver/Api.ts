@@ -24,6 +24,7 @@ import type { DevState, StoredObject } from "./State.ts"
 import * as Table from "./Table.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
 import { createToken, tokenRequestType } from "./TokenEndpoint.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 
 /** What the routes need from the server. */
 export interface ApiContext {
@@ -375,15 +376,6 @@ const read = (
 const isApiPath = (path: string): boolean =>
   path === "/api" || path === "/apis" || path.startsWith("/api/") || path.startsWith("/apis/")
 
-const goUnits: Readonly<Record<string, number>> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6, "µs": 1e-6, ns: 1e-9 }
-
-/** A Go duration (`2s`, `1m30s`, `500ms`) in seconds; `undefined` when it is not one. */
-export const goDurationSeconds = (text: string): number | undefined => {
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)]
-  if (text === "" || parts.map((p) => p[0]).join("") !== text) return undefined
-  return parts.reduce((sum, p) => sum + Number(p[1]) * goUnits[p[2]!]!, 0)
-}
-
 /** The name a `fieldSelector=metadata.name=<name>` selects, if any. */
 const nameSelected = (query: URLSearchParams): string | undefined =>
   /^metadata\.name=(.+)$/.exec(query.get("fieldSelector") ?? "")?.[1]
@@ -405,9 +397,12 @@ const watch = (
   const rv = req.query.get("resourceVersion")
   const timeoutSeconds = Number(req.query.get("timeoutSeconds") ?? "")
   // timeoutSeconds, else the request's `timeout` (a Go duration, as kubectl's --request-timeout sends it)
+  const requested = KubeWire.parseGoDuration(req.query.get("timeout") ?? "") ?? 0n
   const timeout = Number.isInteger(timeoutSeconds) && timeoutSeconds > 0
     ? timeoutSeconds
-    : goDurationSeconds(req.query.get("timeout") ?? "") ?? 0
+    : requested > 0n
+    ? Number(requested) / 1e9
+    : 0
   const matches = (o: StoredObject) =>
     (namespace === undefined || o.namespace === namespace) && (only === undefined || o.name === only)
   return {

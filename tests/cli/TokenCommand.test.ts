@@ -18,7 +18,6 @@ import * as DevServer from "../../adapters/devserver/mod.ts"
 import * as TokenCommand from "../../adapters/cli/TokenCommand.ts"
 import type { TokenFlags } from "../../adapters/cli/TokenFlags.ts"
 import { validate } from "../../adapters/cli/TokenFlags.ts"
-import { parseGoDuration } from "../../adapters/kube/KubeWire.ts"
 import * as NodeProcessControl from "../../adapters/platform/NodeProcessControl.ts"
 import { tlsLayer } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
@@ -88,10 +87,6 @@ describe("token flags", () => {
         },
       },
     )
-    assert.equal(parseGoDuration("1.5h"), 5_400_000_000_000n)
-    assert.equal(parseGoDuration("2m3s"), 123_000_000_000n)
-    assert.equal(parseGoDuration("10"), undefined)
-    assert.equal(parseGoDuration(".h"), undefined)
   })
 })
 
