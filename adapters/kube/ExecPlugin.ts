@@ -47,7 +47,7 @@ export const isObject = (u: unknown): u is Entry => typeof u === "object" && u !
 
 /** The exec credential API versions accepted from plugins. */
 export const apiVersions: ReadonlyArray<string> = [
-  "client.authentication.k8s.io/v1",
+  KubeWire.execCredentialApiVersion,
   "client.authentication.k8s.io/v1beta1",
 ]
 
