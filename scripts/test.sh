@@ -28,9 +28,8 @@ static() {
   fi
 }
 
-# The static checks, the documentation examples and the three runtimes' suites run at the same time: most suites wait
-# on processes, servers and sockets rather than on the CPU. Each writes its own log, printed whole (Node's last) when
-# all have ended.
+# The static checks, the documentation examples and the three runtimes' suites run at the same time, which keeps both
+# cores busy. Each writes its own log, printed whole (Node's last) when all have ended.
 phase "concurrently: static checks, deno test --doc (README and every @example), deno test, bun test, node --test"
 logs=$(mktemp -d)
 trap 'rm -rf "$logs"' EXIT
