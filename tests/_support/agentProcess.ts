@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as DevServer from "../../adapters/devserver/mod.ts"
+import { nodeEntry } from "./clis.ts"
 import { removeDir, tempDir } from "./scratch.ts"
 
 /** The repository's root. */
@@ -18,8 +19,11 @@ export const root: string = nodePath.join(nodePath.dirname(fileURLToPath(import.
 /** The bin entry. */
 export const main: string = nodePath.join(root, "adapters", "cli", "main.ts")
 
-/** The Node command running {@link main}, through `/usr/bin/env`: Deno's child_process would run a bare "node" as Deno. */
-export const nodeMain: ReadonlyArray<string> = ["node", "--import", "tsx", main]
+/**
+ * The Node command running the CLI (the bin bundle `npm test` builds, else {@link main} through tsx: see `nodeEntry`),
+ * through `/usr/bin/env`: Deno's child_process would run a bare "node" as Deno.
+ */
+export const nodeMain: ReadonlyArray<string> = ["node", ...nodeEntry]
 
 /** A running agent process. */
 export interface AgentProcess {

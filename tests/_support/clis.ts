@@ -1,7 +1,7 @@
 /**
- * The `sa-token` CLI as a user runs it on each runtime: `deno run -A adapters/cli/main.ts`, `node --import tsx
- * adapters/cli/main.ts` and `bun adapters/cli/main.ts`, with absolute paths so that any working directory will do, and
- * a way to run the same command line on all three at once.
+ * The `sa-token` CLI as a user runs it on each runtime: `deno run -A adapters/cli/main.ts`, on Node the npm bin bundle
+ * that `npm test` builds first (else `node --import tsx adapters/cli/main.ts`), and `bun adapters/cli/main.ts`, with
+ * absolute paths so that any working directory will do, and a way to run the same command line on all three at once.
  */
 import { execFile } from "node:child_process"
 import * as path from "node:path"
@@ -20,6 +20,17 @@ export const runtimes: ReadonlyArray<Runtime> = ["deno", "node", "bun"]
 const bin = (name: string) => path.join(root, "node_modules", ".bin", name)
 
 /**
+ * What Node runs for the CLI: the bin bundle `npm test` builds before the suites and names in `SA_TOKEN_TEST_BIN`
+ * (the npm package's bin, which Node starts in about a sixth of the CPU time that loading the sources through tsx
+ * takes, and the suites start it many times), else the sources through tsx, for a test file run on its own.
+ */
+export const nodeEntry: ReadonlyArray<string> = process.env.SA_TOKEN_TEST_BIN ? [process.env.SA_TOKEN_TEST_BIN] : [
+  "--import",
+  pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href,
+  path.join(root, "adapters/cli/main.ts"),
+]
+
+/**
  * The command line (executable first) that starts the CLI on `runtime`. Node is this process's own executable when
  * Node runs the tests; otherwise it is looked up on `PATH` through `/usr/bin/env` (Deno's child_process would run a
  * bare `node` as Deno itself).
@@ -29,12 +40,7 @@ export const cliCommand = (runtime: Runtime): ReadonlyArray<string> =>
     ? [bin("deno"), "run", "-A", path.join(root, "adapters/cli/main.ts")]
     : runtime === "bun"
     ? [bin("bun"), path.join(root, "adapters/cli/main.ts")]
-    : [
-      ...(current === "node" ? [process.execPath] : ["/usr/bin/env", "node"]),
-      "--import",
-      pathToFileURL(path.join(root, "node_modules/tsx/dist/loader.mjs")).href,
-      path.join(root, "adapters/cli/main.ts"),
-    ]
+    : [...(current === "node" ? [process.execPath] : ["/usr/bin/env", "node"]), ...nodeEntry]
 
 /** What a finished process left: its exit code (127 when the executable is missing, 1 when it was killed), its output. */
 export interface Run {

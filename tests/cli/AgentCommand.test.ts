@@ -10,7 +10,7 @@ import * as nodePath from "node:path"
 import * as Effect from "effect/Effect"
 import { withTempDir } from "../_support/scratch.ts"
 import { spawnsNodeAgent } from "../_support/runtime.ts"
-import { main, root, scopedAgent, startAgent, withDevServer } from "../_support/agentProcess.ts"
+import { nodeMain, root, scopedAgent, startAgent, withDevServer } from "../_support/agentProcess.ts"
 
 const agent = (config: string, command?: ReadonlyArray<string>) => startAgent(config, command)
 
@@ -75,7 +75,7 @@ describe("agent command (process)", () => {
   // Each runtime's main provides SIGHUP, so the reload runs once per runtime, driven from Node (the spawning runner
   // does not matter, and Deno's child_process cannot report the exit code of a child it signalled).
   const runtimes: ReadonlyArray<[string, ReadonlyArray<string>]> = [
-    ["node", ["node", "--import", "tsx", main]],
+    ["node", nodeMain],
     ["bun", [nodePath.join(root, "node_modules", ".bin", "bun"), nodePath.join(root, "adapters", "cli", "main.ts")]],
     ["deno", [
       nodePath.join(root, "node_modules", ".bin", "deno"),
