@@ -1,6 +1,5 @@
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
@@ -10,6 +9,7 @@ import * as Option from "effect/Option"
 import * as Ownership from "../../adapters/agent/Ownership.ts"
 import { PrivateFile, PrivateFileError } from "../../adapters/platform/PrivateFile.ts"
 import { platform } from "../_support/platform.ts"
+import { withTempDir } from "../_support/scratch.ts"
 
 /** Runs the check with `stat` refused (EACCES, as Deno refuses it without read access) for the paths in `refused`. */
 const check = (directory: string, refused: ReadonlySet<string>, warnUnverified: boolean) => {
@@ -36,20 +36,15 @@ const check = (directory: string, refused: ReadonlySet<string>, warnUnverified: 
 }
 
 describe("Ownership.othersCanWrite", { skip: process.getuid === undefined && "needs POSIX uids" }, () => {
-  it("names a directory above the token's that every user can write", async () => {
-    const top = fs.mkdtempSync(nodePath.join(os.tmpdir(), "ownership-"))
-    try {
+  it("names a directory above the token's that every user can write", () =>
+    withTempDir("ownership", async (top) => {
       fs.chmodSync(top, 0o777)
       const { problem } = await check(nodePath.join(top, "tokens"), new Set(), false)
       assert.equal(Option.getOrUndefined(problem), `${top} is writable by every user (mode 0777)`)
-    } finally {
-      fs.rmSync(top, { recursive: true, force: true })
-    }
-  })
+    }))
 
-  it("skips a directory it may not examine, with a warning naming it when asked to warn", async () => {
-    const top = fs.mkdtempSync(nodePath.join(os.tmpdir(), "ownership-"))
-    try {
+  it("skips a directory it may not examine, with a warning naming it when asked to warn", () =>
+    withTempDir("ownership", async (top) => {
       fs.chmodSync(top, 0o777)
       const refused = new Set([top])
       const warned = await check(nodePath.join(top, "tokens"), refused, true)
@@ -59,8 +54,5 @@ describe("Ownership.othersCanWrite", { skip: process.getuid === undefined && "ne
       const quiet = await check(nodePath.join(top, "tokens"), refused, false)
       assert.ok(Option.isNone(quiet.problem))
       assert.deepEqual(quiet.warnings, [])
-    } finally {
-      fs.rmSync(top, { recursive: true, force: true })
-    }
-  })
+    }))
 })
