@@ -230,9 +230,10 @@ export const make = (
           offset += n
         }
         if (!syncOnWrite) yield* attempt("sync", path, () => sys.fsync(fd))
-        const written = infoOf(yield* attempt("stat", path, () => sys.fstat(fd)))
-        // The descriptor stays open until the checks are done, so that its inode number cannot be reused by a file
-        // that another process creates meanwhile.
+        // The file's identity (device and inode) is the one read at creation: writing does not change it. The
+        // descriptor stays open until the checks are done, so that its inode number cannot be reused by a file that
+        // another process creates meanwhile.
+        const written = created
         const before = yield* lstat(temporary)
         if (!same(before, written)) {
           return yield* replaced(path, `the temporary file ${temporary} was replaced by ${kind(before)}`)
