@@ -26,7 +26,7 @@ describe("the CLI as JSR serves it", { skip: runtime !== "node" }, () => {
   const jsrMirror = () =>
     mirrored ??= (async () => {
       // Only the file list and the unfurled specifiers are read here; `--no-check` logs the same ones without
-      // type-checking the whole graph, which the static checks' own `deno publish --dry-run` already does.
+      // type-checking the whole graph, which the static checks' `deno check` already does.
       const dry = await runDeno(["publish", "--dry-run", "--allow-dirty", "--no-check", "--log-level=debug"])
       assert.equal(dry.code, 0, dry.stderr)
       const output = `${dry.stdout}\n${dry.stderr}`
