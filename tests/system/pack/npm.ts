@@ -109,7 +109,10 @@ const result = await Effect.runPromise(Effect.scoped(tokens.pipe(Effect.provide(
 console.log(JSON.stringify({ result, calls }))
 `
 
-/** Builds the package into `work/staging` (a fresh build, package.json, README, LICENSE) and packs it into `work`. */
+/**
+ * Builds the package into `work/staging` (a fresh build, package.json, README, LICENSE; the bin copied from the bundle
+ * `npm test` made, when `SA_TOKEN_TEST_BIN` names it) and packs it into `work`.
+ */
 export const pack = async (work: string): Promise<{ readonly staging: string; readonly tarball: string }> => {
   const staging = path.join(work, "staging")
   fs.mkdirSync(staging)
