@@ -25,7 +25,9 @@ describe("the CLI as JSR serves it", { skip: runtime !== "node" }, () => {
   let mirrored: Promise<{ readonly mirror: string; readonly entry: string }> | undefined
   const jsrMirror = () =>
     mirrored ??= (async () => {
-      const dry = await runDeno(["publish", "--dry-run", "--allow-dirty", "--log-level=debug"])
+      // Only the file list and the unfurled specifiers are read here; `--no-check` logs the same ones without
+      // type-checking the whole graph, which the static checks' `deno check` already does.
+      const dry = await runDeno(["publish", "--dry-run", "--allow-dirty", "--no-check", "--log-level=debug"])
       assert.equal(dry.code, 0, dry.stderr)
       const output = `${dry.stdout}\n${dry.stderr}`
       const files = [...output.matchAll(/file:\/\/(\S+) \(/g)].map((m) => m[1]!)

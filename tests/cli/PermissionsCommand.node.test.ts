@@ -7,6 +7,7 @@ import assert from "node:assert/strict"
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
+import process from "node:process"
 import { describe, it } from "node:test"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
@@ -16,13 +17,22 @@ import { agentConfig, askAgent, assertCredential, runNode, startAgent, waitFor }
 describe("least privilege under Node's permission model", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-node-")
 
-  /** The bin as npm installs it, built once: a bundle two levels below the package's root, its dependencies in node_modules. */
+  /**
+   * The bin as npm installs it, built once (or copied from the build `npm test` made): a bundle two levels below the
+   * package's root, its dependencies in node_modules.
+   */
   let built: Promise<string> | undefined
   const npmBin = () =>
     built ??= (async () => {
       const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
       fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
       const bin = nodePath.join(installed, "dist", "bin")
+      // `npm test` built the same bundle from the same sources before the suites: a copy of it serves.
+      const prebuilt = process.env.SA_TOKEN_TEST_BIN
+      if (prebuilt !== undefined) {
+        fs.cpSync(nodePath.dirname(prebuilt), bin, { recursive: true })
+        return nodePath.join(bin, nodePath.basename(prebuilt))
+      }
       await new Promise<void>((resolve, reject) =>
         execFile(
           "bash",

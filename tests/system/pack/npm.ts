@@ -109,7 +109,10 @@ const result = await Effect.runPromise(Effect.scoped(tokens.pipe(Effect.provide(
 console.log(JSON.stringify({ result, calls }))
 `
 
-/** Builds the package into `work/staging` (a fresh build, package.json, README, LICENSE) and packs it into `work`. */
+/**
+ * Builds the package into `work/staging` (a fresh build, package.json, README, LICENSE; the bin copied from the bundle
+ * `npm test` made, when `SA_TOKEN_TEST_BIN` names it) and packs it into `work`.
+ */
 export const pack = async (work: string): Promise<{ readonly staging: string; readonly tarball: string }> => {
   const staging = path.join(work, "staging")
   fs.mkdirSync(staging)
@@ -118,7 +121,10 @@ export const pack = async (work: string): Promise<{ readonly staging: string; re
   }
   await sh(bin("tsc"), ["-p", "tsconfig.json", "--outDir", path.join(staging, "dist")], repo)
   await sh(process.execPath, ["--import", "tsx", "scripts/build-entries.ts", path.join(staging, "dist")], repo)
-  await sh("bash", ["scripts/build-bin.sh", path.join(staging, "dist", "bin")], repo)
+  // `npm test` bundles the same bin from the same sources with the same script before the suites: a copy serves.
+  const prebuilt = process.env.SA_TOKEN_TEST_BIN
+  if (prebuilt !== undefined) fs.cpSync(path.dirname(prebuilt), path.join(staging, "dist", "bin"), { recursive: true })
+  else await sh("bash", ["scripts/build-bin.sh", path.join(staging, "dist", "bin")], repo)
   const packed = await sh("npm", ["pack", "--json", "--pack-destination", work, staging], work)
   return { staging, tarball: path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename) }
 }
