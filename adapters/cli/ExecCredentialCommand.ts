@@ -110,8 +110,11 @@ const fetchCached = (
     if (Option.isSome(described)) {
       const ns = namespace ?? described.value.namespace
       if (ns === "") return yield* usage("--namespace is required")
+      const options = { directory, cluster: described.value.identity }
+      // so that the next call without --namespace can find its entry without parsing the kubeconfig again
+      if (namespace === undefined) yield* ExecCredential.rememberNamespace(options, described.value.namespace)
       const fetcher = yield* lazyFetcher(KubeConnection.load(connection))
-      return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster: described.value.identity })
+      return yield* ExecCredential.get(ns, serviceAccount, request, options)
         .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
     }
     const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))

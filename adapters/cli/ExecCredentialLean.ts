@@ -33,7 +33,7 @@ import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import * as ExecCredential from "../agent/ExecCredential.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 
 type Single = Exclude<keyof Flags, "audience" | "serviceAccount">
@@ -106,7 +106,7 @@ export const answer = <E, R>(
   found.pipe(
     Effect.flatMap(Option.match({
       onNone: () => Effect.succeed(false),
-      onSome: (response) => Console.log(ExecCredential.render(response)).pipe(Effect.as(true)),
+      onSome: (response) => Console.log(KubeWire.renderTokenCredential(response)).pipe(Effect.as(true)),
     })),
     Effect.catchAllCause(() => Effect.succeed(false)),
     Logger.withMinimumLogLevel(LogLevel.None),

@@ -28,7 +28,7 @@ const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
   const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
   const [Lean, Hit] = await Promise.all([
     import("./ExecCredentialLean.ts"),
-    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheBin.ts"),
+    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheHit.ts"),
   ])
   const flags = Lean.parse(rest)
   return flags !== undefined && Hit.run(flags)
@@ -50,5 +50,7 @@ const full = async (): Promise<void> => {
 }
 
 const answer = builtIn(args)
-if (answer !== undefined) process.stdout.write(answer)
+// console.log, not process.stdout: Bun builds process.stdout lazily as a Node stream, which costs as much as its whole
+// start-up; console.log writes to the descriptor directly on every runtime. Each answer ends with its newline.
+if (answer !== undefined) console.log(answer.slice(0, -1))
 else if (!(args[0] === "exec-credential" && await lean(args.slice(1)))) await full()
