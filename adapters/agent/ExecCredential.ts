@@ -38,6 +38,7 @@
  */
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
@@ -74,6 +75,19 @@ export const defaultDirectory = (env: Readonly<Record<string, string | undefined
   env["XDG_CACHE_HOME"] !== undefined && env["XDG_CACHE_HOME"] !== "" && path.isAbsolute(env["XDG_CACHE_HOME"])
     ? path.join(env["XDG_CACHE_HOME"], "sa-token")
     : path.join(env["HOME"] ?? ".", ".cache", "sa-token")
+
+/**
+ * The cache directory to use: `explicit` (`--cache-dir`), resolved, else {@link defaultDirectory} of the environment;
+ * `.sa-token-cache` when the environment cannot be read at all.
+ */
+export const directory = (explicit: string | undefined): Effect.Effect<string, never, Path.Path> =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    if (explicit !== undefined) return path.resolve(explicit)
+    const variable = (name: string) =>
+      Effect.map(Config.option(Config.string(name)).pipe(Effect.orDie), Option.getOrUndefined)
+    return defaultDirectory({ XDG_CACHE_HOME: yield* variable("XDG_CACHE_HOME"), HOME: yield* variable("HOME") }, path)
+  }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
 const Entry = Schema.Struct({
   version: Schema.Literal(1),

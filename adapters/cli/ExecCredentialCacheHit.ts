@@ -4,14 +4,13 @@
  * TokenRequest. The kubeconfig is read and hashed (its identity keys the entry), never loaded: no credentials, no exec
  * plugin, no TLS, and not even parsed, so no YAML parser is loaded: without `--namespace`, the context's namespace is
  * the one the full command remembered in the cache for this kubeconfig. When the manager would fetch, this gives up and the full command makes the same decision again. The
- * bin runs it with {@link run}; the full command shares {@link cacheDirectory}. Nothing here loads `@effect/platform`'s
+ * bin runs it with {@link run}. Nothing here loads `@effect/platform`'s
  * file system (which brings its streams along): files are read through the {@link PrivateFile} port.
  *
  * @module
  */
 import * as Path from "@effect/platform/Path"
 import * as Layer from "effect/Layer"
-import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
@@ -23,19 +22,8 @@ import * as KubeconfigFiles from "../kube/KubeconfigFiles.ts"
 import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
-import { answer } from "./ExecCredentialLean.ts"
+import { runWith } from "./ExecCredentialLean.ts"
 import { requestFrom } from "./RequestFlags.ts"
-
-/** The cache directory of the flags: `--cache-dir`, else `$XDG_CACHE_HOME/sa-token`, else `~/.cache/sa-token`. */
-export const cacheDirectory = (flags: Flags): Effect.Effect<string, never, Path.Path> =>
-  Effect.gen(function* () {
-    if (Option.isSome(flags.cacheDir)) return (yield* Path.Path).resolve(flags.cacheDir.value)
-    const env = {
-      XDG_CACHE_HOME: Option.getOrUndefined(yield* Config.option(Config.string("XDG_CACHE_HOME")).pipe(Effect.orDie)),
-      HOME: Option.getOrUndefined(yield* Config.option(Config.string("HOME")).pipe(Effect.orDie)),
-    }
-    return ExecCredential.defaultDirectory(env, yield* Path.Path)
-  }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
 /** What the cache answer needs from the runtime: files (the kubeconfig, the private cache entry) and paths. */
 export type Requirements = Path.Path | PrivateFile
@@ -85,7 +73,7 @@ export const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenReques
       kubeconfig: Option.getOrUndefined(flags.kubeconfig),
       context: Option.getOrUndefined(flags.context),
     }
-    const directory = yield* cacheDirectory(flags)
+    const directory = yield* ExecCredential.directory(Option.getOrUndefined(flags.cacheDir))
     const described = yield* describe(flags.namespace, connection, directory)
     if (Option.isNone(described)) return Option.none()
     const { namespace, identity } = described.value
@@ -112,6 +100,5 @@ export const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenReques
  */
 export const layer: Layer.Layer<Requirements> = Layer.merge(Path.layer, NodePrivateFile.layer)
 
-/** Runs {@link fromCache} for the bin: whether the credential was printed. */
-export const run = (flags: Flags): Promise<boolean> =>
-  Effect.runPromise(answer(fromCache(flags)).pipe(Effect.provide(layer)))
+/** Runs {@link fromCache} for the bin's command line after `exec-credential`: whether the credential was printed. */
+export const run: (args: ReadonlyArray<string>) => Promise<boolean> = runWith(fromCache, layer)

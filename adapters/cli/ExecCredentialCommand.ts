@@ -42,7 +42,6 @@ import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
 import * as MissingPermission from "./MissingPermission.ts"
-import { cacheDirectory } from "./ExecCredentialCacheHit.ts"
 
 /** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
 export interface Flags extends RequestFlags {
@@ -105,7 +104,7 @@ const fetchCached = (
   request: TokenRequest,
 ): Effect.Effect<TokenRequest, ExecCredentialError, Requirements> =>
   Effect.gen(function* () {
-    const directory = yield* cacheDirectory(flags)
+    const directory = yield* ExecCredential.directory(Option.getOrUndefined(flags.cacheDir))
     const described = connection.inCluster === true ? Option.none() : yield* Kubeconfig.describe(connection)
     if (Option.isSome(described)) {
       const ns = namespace ?? described.value.namespace

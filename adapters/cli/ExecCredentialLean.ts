@@ -29,6 +29,7 @@
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
@@ -111,3 +112,19 @@ export const answer = <E, R>(
     Effect.catchAllCause(() => Effect.succeed(false)),
     Logger.withMinimumLogLevel(LogLevel.None),
   )
+
+/**
+ * The bin's run of a lean path: reads the command line after `exec-credential` ({@link parse}), searches with `found`
+ * on `layer` and prints the {@link answer}; whether the credential was printed (false for a command line the lean
+ * reading does not take).
+ */
+export const runWith = <R>(
+  found: (flags: Flags) => Effect.Effect<Option.Option<TokenRequest>, never, R>,
+  layer: Layer.Layer<R>,
+) =>
+(args: ReadonlyArray<string>): Promise<boolean> => {
+  const flags = parse(args)
+  return flags === undefined
+    ? Promise.resolve(false)
+    : Effect.runPromise(answer(found(flags)).pipe(Effect.provide(layer)))
+}
