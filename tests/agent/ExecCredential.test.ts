@@ -4,6 +4,7 @@ import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -83,6 +84,14 @@ describe("ExecCredential.render", () => {
           "/home/u/.cache/sa-token",
         )
         assert.equal(ExecCredential.defaultDirectory({ HOME: "/home/u" }, path), "/home/u/.cache/sa-token")
+        // --cache-dir wins, resolved; otherwise the environment's.
+        assert.equal(yield* ExecCredential.directory("rel/cache"), path.resolve("rel/cache"))
+        const fromEnv = (env: Record<string, string>) =>
+          ExecCredential.directory(undefined).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          )
+        assert.equal(yield* fromEnv({ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" }), "/x/cache/sa-token")
+        assert.equal(yield* fromEnv({ HOME: "/home/u" }), "/home/u/.cache/sa-token")
       }).pipe(Effect.provide(platform)),
     ))
 })
