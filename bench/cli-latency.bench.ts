@@ -6,8 +6,9 @@
  * The figure is the median of `CLI_RUNS` rounds (default 10, after one warm-up round) and the ratio of the medians.
  *
  * Also timed, as references without a target: a one-line script file (what running any file costs over the bare
- * start), and the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just
- * `effect/Effect` and `effect/Schema` decoding one value), the start-up any Effect program pays on that runtime.
+ * start), the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just `effect/Effect` and `effect/Schema`
+ * decoding one value), the start-up any Effect program pays on that runtime, and the Micro floor
+ * (`bench/_micro-floor.ts`: the same in `effect/Micro`, Effect's lightweight runtime).
  *
  * Commands: `version`; `--help`; `exec-credential SA --kubeconfig K --cache-dir D` answered from the on-disk cache (the
  * warm-up round fills it); `exec-credential --name t --socket S` answered by a running agent; and a cache miss (a new
@@ -47,6 +48,8 @@ interface Runtime {
   readonly cli: ReadonlyArray<string>
   /** The runtime running the Effect floor (`bench/_effect-floor.ts`), bundled as the bin is or from source. */
   readonly floor: ReadonlyArray<string>
+  /** The runtime running the Micro floor (`bench/_micro-floor.ts`), bundled as the bin is or from source. */
+  readonly micro: ReadonlyArray<string>
   /** The runtime running a one-line script file, the way it runs the bin. */
   readonly script: ReadonlyArray<string>
   /** Whether the 2x target applies. */
@@ -55,6 +58,7 @@ interface Runtime {
 
 const theBin = "dist/bin/sa-token.js"
 const floorBundle = nodePath.join(dir, "effect-floor.js")
+const microBundle = nodePath.join(dir, "micro-floor.js")
 const oneLine = nodePath.join(dir, "one-line.js")
 const runtimes: ReadonlyArray<Runtime> = [
   {
@@ -62,6 +66,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [process.execPath, "-e", "0"],
     cli: [process.execPath, theBin],
     floor: [process.execPath, floorBundle],
+    micro: [process.execPath, microBundle],
     script: [process.execPath, oneLine],
     targeted: true,
   },
@@ -70,6 +75,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("bun"), "-e", "0"],
     cli: [bin("bun"), theBin],
     floor: [bin("bun"), floorBundle],
+    micro: [bin("bun"), microBundle],
     script: [bin("bun"), oneLine],
     targeted: true,
   },
@@ -78,6 +84,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("deno"), "eval", "0"],
     cli: [bin("deno"), "run", "-A", theBin],
     floor: [bin("deno"), "run", "-A", floorBundle],
+    micro: [bin("deno"), "run", "-A", microBundle],
     script: [bin("deno"), "run", "-A", oneLine],
     targeted: true,
   },
@@ -86,6 +93,7 @@ const runtimes: ReadonlyArray<Runtime> = [
     bare: [bin("deno"), "eval", "0"],
     cli: [bin("deno"), "run", "-A", "adapters/cli/main.ts"],
     floor: [bin("deno"), "run", "-A", "bench/_effect-floor.ts"],
+    micro: [bin("deno"), "run", "-A", "bench/_micro-floor.ts"],
     script: [bin("deno"), "run", "-A", oneLine],
     targeted: false,
   },
@@ -107,6 +115,7 @@ const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record
   const bare: Array<number> = []
   const script: Array<number> = []
   const floor: Array<number> = []
+  const micro: Array<number> = []
   const samples = cases.map(() => [] as Array<number>)
   const failures: Array<string> = []
   for (let i = 0; i <= runs; i++) {
@@ -114,10 +123,15 @@ const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record
     const line = await runOnce(runtime.script, env)
     const effect = await runOnce(runtime.floor, env)
     if (effect.code !== 0 || effect.stdout !== "ok\n") failures.push(`${runtime.name} Effect floor: ${effect.stderr}`)
+    const lightweight = await runOnce(runtime.micro, env)
+    if (lightweight.code !== 0 || lightweight.stdout !== "ok\n") {
+      failures.push(`${runtime.name} Micro floor: ${lightweight.stderr}`)
+    }
     if (i > 0) {
       bare.push(base.millis)
       script.push(line.millis)
       floor.push(effect.millis)
+      micro.push(lightweight.millis)
     }
     for (const [c, kase] of cases.entries()) {
       const r = await runOnce([...runtime.cli, ...kase.args(i)], env)
@@ -127,7 +141,14 @@ const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record
       if (i > 0) samples[c]!.push(r.millis)
     }
   }
-  return { bare: median(bare), script: median(script), floor: median(floor), medians: samples.map(median), failures }
+  return {
+    bare: median(bare),
+    script: median(script),
+    floor: median(floor),
+    micro: median(micro),
+    medians: samples.map(median),
+    failures,
+  }
 }
 
 let agent: ReturnType<typeof start> | undefined
@@ -136,11 +157,13 @@ try {
   console.log(`# (bench process ${runtimeName()}; the bin is rebuilt first)`)
   execFileSync("bash", ["scripts/build-bin.sh", "dist/bin"], { cwd: root, stdio: "inherit" })
   fs.writeFileSync(oneLine, 'console.log("ok")\n')
-  execFileSync(
-    bin("esbuild"),
-    ["bench/_effect-floor.ts", "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${floorBundle}`],
-    { cwd: root, stdio: "inherit" },
-  )
+  for (const [source, bundle] of [["bench/_effect-floor.ts", floorBundle], ["bench/_micro-floor.ts", microBundle]]) {
+    execFileSync(
+      bin("esbuild"),
+      [source!, "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${bundle}`],
+      { cwd: root, stdio: "inherit" },
+    )
+  }
   const kubeconfig = nodePath.join(dir, "kubeconfig")
   const server = await Effect.runPromise(Scope.extend(DevServer.start({ kubeconfigOut: kubeconfig }), scope))
   server.state.upsertServiceAccount("default", "builder")
@@ -192,6 +215,7 @@ try {
       ms(result.bare),
       `${ms(result.script)} (${fmt(result.script / result.bare, 2)}x)`,
       `${ms(result.floor)} (${fmt(result.floor / result.bare, 2)}x)`,
+      `${ms(result.micro)} (${fmt(result.micro / result.bare, 2)}x)`,
       ...cells,
     ])
   }
@@ -202,6 +226,7 @@ try {
       "Bare start",
       "One-line script",
       "Effect floor",
+      "Micro floor",
       "version",
       "--help",
       "cache hit",
