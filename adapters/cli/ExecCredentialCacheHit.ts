@@ -1,17 +1,17 @@
 /**
  * The lean `exec-credential` answer from the on-disk cache, for `SERVICE_ACCOUNT [request flags] [--kubeconfig PATH]
  * [--context NAME] [--cache-dir DIR]`: the cache's token manager serves the entry of the request when it needs no
- * TokenRequest. The kubeconfig is read and hashed (its identity keys the entry), never loaded: no credentials, no exec
- * plugin, no TLS, and not even parsed, so no YAML parser is loaded: without `--namespace`, the context's namespace is
- * the one the full command remembered in the cache for this kubeconfig. When the manager would fetch, this gives up and the full command makes the same decision again. The
- * bin runs it with {@link run}. Nothing here loads `@effect/platform`'s
- * file system (which brings its streams along): files are read through the {@link PrivateFile} port.
+ * TokenRequest. The kubeconfig is read and hashed (its identity keys the entry), never loaded and not even parsed: no
+ * credentials, no exec plugin, no TLS, no YAML parser. Without `--namespace`, the context's namespace is the one the
+ * full command remembered in the cache for this kubeconfig. When the manager would fetch, this gives up and the full
+ * command makes the same decision again. Files are read through the {@link PrivateFile} port, not `@effect/platform`'s
+ * file system, which brings Effect's streams along. The bin runs it with {@link run}.
  *
  * @module
  */
 import * as Path from "@effect/platform/Path"
-import * as Layer from "effect/Layer"
 import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Ref from "effect/Ref"
 import { TokenFetchError } from "../../core/TokenError.ts"
