@@ -5,9 +5,11 @@
  * bare start and every command once, in turn, so that a drift of the machine's speed hits both sides of a ratio alike.
  * The figure is the median of `CLI_RUNS` rounds (default 10, after one warm-up round) and the ratio of the medians.
  *
- * Also timed, as references without a target: a one-line script file (what running any file costs over the bare
- * start), and the Effect floor (`bench/_effect-floor.ts`, bundled the same way: just
- * `effect/Effect` and `effect/Schema` decoding one value), the start-up any Effect program pays on that runtime.
+ * Also timed, as references without a target, each a file that prints `ok`: the Effect floor (`bench/_effect-floor.ts`,
+ * bundled the same way: just `effect/Effect` and `effect/Schema` decoding one value), the start-up any Effect program
+ * pays on that runtime; and, in a table of their own, a one-line script (what running any file costs over the bare
+ * start), the Micro floor (`bench/_micro-floor.ts`: the same in `effect/Micro`, Effect's lightweight runtime) and
+ * one-line scripts that import `node:fs` and `node:http` (what the lean paths' file and socket calls cost to load).
  *
  * Commands: `version`; `--help`; `exec-credential SA --kubeconfig K --cache-dir D` answered from the on-disk cache (the
  * warm-up round fills it); `exec-credential --name t --socket S` answered by a running agent; and a cache miss (a new
@@ -43,50 +45,70 @@ interface Runtime {
   readonly name: string
   /** The bare start: the runtime running nothing. */
   readonly bare: ReadonlyArray<string>
-  /** The runtime running the bin. */
-  readonly cli: ReadonlyArray<string>
-  /** The runtime running the Effect floor (`bench/_effect-floor.ts`), bundled as the bin is or from source. */
-  readonly floor: ReadonlyArray<string>
-  /** The runtime running a one-line script file, the way it runs the bin. */
-  readonly script: ReadonlyArray<string>
+  /** How the runtime runs a file: the file is appended. */
+  readonly run: ReadonlyArray<string>
+  /** The bin it runs: the npm bin, or the sources for `deno (source)`. */
+  readonly entry: string
+  /** Whether the references run from their sources, as the entry does (else bundled as the bin is). */
+  readonly fromSource: boolean
   /** Whether the 2x target applies. */
   readonly targeted: boolean
 }
 
+/** A reference timed in the same rounds, without a target: a file that prints `ok`. */
+interface Reference {
+  readonly name: string
+  /** Its source, or the one-line text of a plain script. */
+  readonly source: string
+  /** The file each runtime runs: the source for `deno (source)`, else the bundle or the script. */
+  readonly file: (runtime: Runtime) => string
+  /** Whether it belongs in the main table (the others are printed in a table of their own). */
+  readonly main: boolean
+}
+
 const theBin = "dist/bin/sa-token.js"
-const floorBundle = nodePath.join(dir, "effect-floor.js")
-const oneLine = nodePath.join(dir, "one-line.js")
+const bundleOf = (source: string) => nodePath.join(dir, nodePath.basename(source).replace(/\.ts$/, ".js"))
+const script = (name: string, text: string, main = false): Reference => {
+  const file = nodePath.join(dir, `${name}.js`)
+  return { name, source: text, file: () => file, main }
+}
+const floor = (name: string, source: string, main: boolean): Reference => ({
+  name,
+  source,
+  file: (runtime) => runtime.fromSource ? source : bundleOf(source),
+  main,
+})
+const references: ReadonlyArray<Reference> = [
+  floor("Effect floor", "bench/_effect-floor.ts", true),
+  script("One-line script", 'console.log("ok")\n'),
+  floor("Micro floor", "bench/_micro-floor.ts", false),
+  script("import node:fs", 'import "node:fs"\nconsole.log("ok")\n'),
+  script("import node:http", 'import "node:http"\nconsole.log("ok")\n'),
+]
 const runtimes: ReadonlyArray<Runtime> = [
   {
     name: "node",
     bare: [process.execPath, "-e", "0"],
-    cli: [process.execPath, theBin],
-    floor: [process.execPath, floorBundle],
-    script: [process.execPath, oneLine],
+    run: [process.execPath],
+    entry: theBin,
+    fromSource: false,
     targeted: true,
   },
-  {
-    name: "bun",
-    bare: [bin("bun"), "-e", "0"],
-    cli: [bin("bun"), theBin],
-    floor: [bin("bun"), floorBundle],
-    script: [bin("bun"), oneLine],
-    targeted: true,
-  },
+  { name: "bun", bare: [bin("bun"), "-e", "0"], run: [bin("bun")], entry: theBin, fromSource: false, targeted: true },
   {
     name: "deno",
     bare: [bin("deno"), "eval", "0"],
-    cli: [bin("deno"), "run", "-A", theBin],
-    floor: [bin("deno"), "run", "-A", floorBundle],
-    script: [bin("deno"), "run", "-A", oneLine],
+    run: [bin("deno"), "run", "-A"],
+    entry: theBin,
+    fromSource: false,
     targeted: true,
   },
   {
     name: "deno (source)",
     bare: [bin("deno"), "eval", "0"],
-    cli: [bin("deno"), "run", "-A", "adapters/cli/main.ts"],
-    floor: [bin("deno"), "run", "-A", "bench/_effect-floor.ts"],
-    script: [bin("deno"), "run", "-A", oneLine],
+    run: [bin("deno"), "run", "-A"],
+    entry: "adapters/cli/main.ts",
+    fromSource: true,
     targeted: false,
   },
 ]
@@ -102,32 +124,31 @@ interface Case {
 
 const credential = /"token":\s*"[^"]+\.[^"]+\.[^"]*"/
 
-/** Runs every case of a runtime in rounds; returns each case's median and the references' (bare, script, floor). */
+/** Runs every case and reference of a runtime in rounds; returns the medians of the bare start, each case, each reference. */
 const measure = async (runtime: Runtime, cases: ReadonlyArray<Case>, env: Record<string, string>) => {
   const bare: Array<number> = []
-  const script: Array<number> = []
-  const floor: Array<number> = []
   const samples = cases.map(() => [] as Array<number>)
+  const referenceSamples = references.map(() => [] as Array<number>)
   const failures: Array<string> = []
   for (let i = 0; i <= runs; i++) {
     const base = await runOnce(runtime.bare, env)
-    const line = await runOnce(runtime.script, env)
-    const effect = await runOnce(runtime.floor, env)
-    if (effect.code !== 0 || effect.stdout !== "ok\n") failures.push(`${runtime.name} Effect floor: ${effect.stderr}`)
-    if (i > 0) {
-      bare.push(base.millis)
-      script.push(line.millis)
-      floor.push(effect.millis)
+    if (i > 0) bare.push(base.millis)
+    for (const [r, reference] of references.entries()) {
+      const result = await runOnce([...runtime.run, reference.file(runtime)], env)
+      if (result.code !== 0 || result.stdout !== "ok\n") {
+        failures.push(`${runtime.name} ${reference.name}: exit ${result.code}: ${result.stderr.slice(-300)}`)
+      }
+      if (i > 0) referenceSamples[r]!.push(result.millis)
     }
     for (const [c, kase] of cases.entries()) {
-      const r = await runOnce([...runtime.cli, ...kase.args(i)], env)
+      const r = await runOnce([...runtime.run, runtime.entry, ...kase.args(i)], env)
       if (r.code !== 0 || !kase.expect.test(r.stdout)) {
         failures.push(`${runtime.name} ${kase.name} (run ${i}): exit ${r.code}: ${r.stderr.slice(-300)}`)
       }
       if (i > 0) samples[c]!.push(r.millis)
     }
   }
-  return { bare: median(bare), script: median(script), floor: median(floor), medians: samples.map(median), failures }
+  return { bare: median(bare), medians: samples.map(median), references: referenceSamples.map(median), failures }
 }
 
 let agent: ReturnType<typeof start> | undefined
@@ -135,12 +156,22 @@ try {
   console.log(`# cli-latency: the sa-token bin against its runtime's bare start, median of ${runs} rounds`)
   console.log(`# (bench process ${runtimeName()}; the bin is rebuilt first)`)
   execFileSync("bash", ["scripts/build-bin.sh", "dist/bin"], { cwd: root, stdio: "inherit" })
-  fs.writeFileSync(oneLine, 'console.log("ok")\n')
-  execFileSync(
-    bin("esbuild"),
-    ["bench/_effect-floor.ts", "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${floorBundle}`],
-    { cwd: root, stdio: "inherit" },
-  )
+  for (const reference of references) {
+    if (reference.source.endsWith(".ts")) {
+      execFileSync(
+        bin("esbuild"),
+        [
+          reference.source,
+          "--bundle",
+          "--platform=node",
+          "--format=esm",
+          "--minify",
+          `--outfile=${bundleOf(reference.source)}`,
+        ],
+        { cwd: root, stdio: "inherit" },
+      )
+    } else fs.writeFileSync(reference.file(runtimes[0]!), reference.source)
+  }
   const kubeconfig = nodePath.join(dir, "kubeconfig")
   const server = await Effect.runPromise(Scope.extend(DevServer.start({ kubeconfigOut: kubeconfig }), scope))
   server.state.upsertServiceAccount("default", "builder")
@@ -157,6 +188,7 @@ try {
   if (!fs.existsSync(socket)) throw new Error(`the agent did not open its socket: ${agent.stderr().slice(-1000)}`)
   const env = { HOME: dir, XDG_CACHE_HOME: nodePath.join(dir, "xdg") }
   const rows: Array<Array<string>> = []
+  const referenceRows: Array<Array<string>> = []
   const failures: Array<string> = []
   const misses: Array<string> = []
   for (const runtime of runtimes) {
@@ -187,12 +219,16 @@ try {
       if (checked && !(ratio <= target)) misses.push(`${runtime.name} ${kase.name}: ${fmt(ratio, 2)}x > ${target}x`)
       return `${ms(result.medians[c]!)} (${fmt(ratio, 2)}x${checked ? (ratio <= target ? "" : " MISS") : ""})`
     })
-    rows.push([
-      `${runtime.name}: ${runtime.cli.slice(0, -1).map((a) => nodePath.basename(a)).join(" ")} ${runtime.cli.at(-1)}`,
+    const label = `${runtime.name}: ${
+      [...runtime.run, runtime.entry].map((a, i) => i === 0 ? nodePath.basename(a) : a).join(" ")
+    }`
+    const relative = (millis: number) => `${ms(millis)} (${fmt(millis / result.bare, 2)}x)`
+    const main = references.flatMap((reference, r) => reference.main ? [relative(result.references[r]!)] : [])
+    rows.push([label, ms(result.bare), ...main, ...cells])
+    referenceRows.push([
+      runtime.name,
       ms(result.bare),
-      `${ms(result.script)} (${fmt(result.script / result.bare, 2)}x)`,
-      `${ms(result.floor)} (${fmt(result.floor / result.bare, 2)}x)`,
-      ...cells,
+      ...references.flatMap((reference, r) => reference.main ? [] : [relative(result.references[r]!)]),
     ])
   }
   console.log()
@@ -200,15 +236,17 @@ try {
     [
       "Runtime (command)",
       "Bare start",
-      "One-line script",
-      "Effect floor",
-      "version",
-      "--help",
-      "cache hit",
-      "agent socket",
-      "cache miss",
+      ...references.filter((reference) => reference.main).map((reference) => reference.name),
+      ...["version", "--help", "cache hit", "agent socket", "cache miss"],
     ],
     rows,
+  )
+  console.log()
+  console.log("References, in the same rounds (files that print ok, bundled as the bin is except for deno (source)):")
+  console.log()
+  printTable(
+    ["Runtime", "Bare start", ...references.filter((reference) => !reference.main).map((reference) => reference.name)],
+    referenceRows,
   )
   console.log()
   console.log(

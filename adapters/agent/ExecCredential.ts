@@ -11,10 +11,12 @@
  * A cache entry is one JSON file per (core cache key, cluster), named by a SHA-256 of both, mode 0600 in a 0700
  * directory, written atomically through the {@link PrivateFile} port (a temporary file created with no-follow and
  * exclusive semantics, its mode set on the descriptor, then a rename that is verified). An unreadable, corrupt or
- * foreign entry is ignored and overwritten. The file name and the cluster key can be derived by anyone, so an entry
- * is trusted only when it and its directory belong to the calling user and nobody else can write them: otherwise it
- * is a miss, and a warning on stderr says why. A directory that belongs to another user is never written to or
- * changed. Time comes from `Clock`, so the cache is tested under `TestClock`.
+ * foreign entry is ignored and overwritten. Beside the entries, the cache remembers the namespace of each kubeconfig's
+ * context ({@link rememberNamespace}), so that a call without `--namespace` finds its entry without parsing the
+ * kubeconfig again. The file names and the cluster key can be derived by anyone, so a file is trusted only when it
+ * and its directory belong to the calling user and nobody else can write them: otherwise it is a miss, and a warning
+ * on stderr says why. A directory that belongs to another user is never written to or changed. Time comes from
+ * `Clock`, so the cache is tested under `TestClock`.
  *
  * @example The ExecCredential kubectl reads
  * ```ts
@@ -36,17 +38,17 @@
  */
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type * as RefreshPolicy from "../../core/RefreshPolicy.ts"
 import { TokenStoreError } from "../../core/TokenError.ts"
 import type { InvalidTokenRequest, TokenFetchError } from "../../core/TokenError.ts"
 import type { TokenFetcher } from "../../core/TokenFetcher.ts"
 import * as TokenManager from "../../core/TokenManager.ts"
-import { formatTime, Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
+import { Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as TokenStore from "../../core/TokenStore.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
@@ -56,14 +58,7 @@ import { PrivateFile } from "../platform/PrivateFile.ts"
  * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`), compact unless an
  * indent is given. This is where the token leaves its `Redacted` wrapper: the text is meant for stdout only.
  */
-export const render = (response: TokenRequest, indent?: number): string => {
-  const status = response.status!
-  return KubeWire.renderExecCredential({
-    apiVersion: KubeWire.execCredentialApiVersion,
-    kind: "ExecCredential",
-    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
-  }, indent)
-}
+export const render: (response: TokenRequest, indent?: number) => string = KubeWire.renderTokenCredential
 
 /** Where and for which cluster the cache lives. */
 export interface CacheOptions {
@@ -81,6 +76,19 @@ export const defaultDirectory = (env: Readonly<Record<string, string | undefined
     ? path.join(env["XDG_CACHE_HOME"], "sa-token")
     : path.join(env["HOME"] ?? ".", ".cache", "sa-token")
 
+/**
+ * The cache directory to use: `explicit` (`--cache-dir`), resolved, else {@link defaultDirectory} of the environment;
+ * `.sa-token-cache` when the environment cannot be read at all.
+ */
+export const directory = (explicit: string | undefined): Effect.Effect<string, never, Path.Path> =>
+  Effect.gen(function* () {
+    const path = yield* Path.Path
+    if (explicit !== undefined) return path.resolve(explicit)
+    const variable = (name: string) =>
+      Effect.map(Config.option(Config.string(name)).pipe(Effect.orDie), Option.getOrUndefined)
+    return defaultDirectory({ XDG_CACHE_HOME: yield* variable("XDG_CACHE_HOME"), HOME: yield* variable("HOME") }, path)
+  }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
+
 const Entry = Schema.Struct({
   version: Schema.Literal(1),
   key: Schema.String,
@@ -91,50 +99,60 @@ const Entry = Schema.Struct({
 
 const hex = (bytes: ArrayBuffer): string => Encoding.encodeHex(new Uint8Array(bytes))
 
-/** The cache file of a request: `<directory>/<sha256(key, cluster)>.json`. */
-export const file = (options: CacheOptions, key: string): Effect.Effect<string, never, Path.Path> =>
+/** `<directory>/<sha256 of the parts' JSON><suffix>`: a name anyone can derive, so its content is checked. */
+const hashed = (directory: string, parts: ReadonlyArray<string>, suffix: string) =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const data = new TextEncoder().encode(JSON.stringify([key, options.cluster]))
+    const data = new TextEncoder().encode(JSON.stringify(parts))
     const digest = yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", data))
-    return path.join(options.directory, `${hex(digest)}.json`)
+    return path.join(directory, `${hex(digest)}${suffix}`)
   })
+
+/** The cache file of a request: `<directory>/<sha256(key, cluster)>.json`. */
+export const file = (options: CacheOptions, key: string): Effect.Effect<string, never, Path.Path> =>
+  hashed(options.directory, [key, options.cluster], ".json")
 
 const octal = (mode: number): string => mode.toString(8).padStart(4, "0")
 
-const read = (target: string, key: string, options: CacheOptions) =>
+/**
+ * The text of a cache file, when it can be trusted: only what nobody else could have planted or read, a private file
+ * of this user in a directory of this user that nobody else can write. Anything else is none, with a warning on stderr
+ * saying why (a missing file is a silent none).
+ */
+const readTrusted = (directory: string, target: string) =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
     const me = (yield* files.identity).uid
-    // Only trust what nobody else could have planted or read: a private entry of this user, in a directory of this
-    // user that nobody else can write.
     const distrust = (reason: string) =>
       Effect.logWarning(`exec-credential: the token cache is not used: ${reason}`).pipe(
-        Effect.as(Option.none<TokenRequest>()),
+        Effect.as(Option.none<string>()),
       )
-    const directory = yield* files.stat(options.directory)
-    if (Option.isNone(directory)) return Option.none<TokenRequest>()
-    if (directory.value.uid !== me) {
+    const info = yield* files.stat(directory)
+    if (Option.isNone(info)) return Option.none<string>()
+    if (info.value.uid !== me) {
       return yield* distrust(
-        `the directory ${options.directory} belongs to uid ${directory.value.uid}, not to this user (uid ${me})`,
+        `the directory ${directory} belongs to uid ${info.value.uid}, not to this user (uid ${me})`,
       )
     }
-    if ((directory.value.mode & 0o022) !== 0) {
-      return yield* distrust(
-        `the directory ${options.directory} is writable by other users (mode ${octal(directory.value.mode)})`,
-      )
+    if ((info.value.mode & 0o022) !== 0) {
+      return yield* distrust(`the directory ${directory} is writable by other users (mode ${octal(info.value.mode)})`)
     }
     const entry = yield* files.read(target)
     if (Option.isNone(entry)) {
       const there = yield* files.lstat(target)
-      return Option.isNone(there) ? Option.none<TokenRequest>() : yield* distrust(`${target} is not a regular file`)
+      return Option.isNone(there) ? Option.none<string>() : yield* distrust(`${target} is not a regular file`)
     }
-    const { data, info } = entry.value
-    if (info.uid !== me) return yield* distrust(`${target} belongs to uid ${info.uid}, not to this user (uid ${me})`)
-    if ((info.mode & 0o077) !== 0) {
-      return yield* distrust(`${target} is open to other users (mode ${octal(info.mode)})`)
-    }
-    const entryValue = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(new TextDecoder().decode(data))
+    const { data, info: file } = entry.value
+    if (file.uid !== me) return yield* distrust(`${target} belongs to uid ${file.uid}, not to this user (uid ${me})`)
+    if ((file.mode & 0o077) !== 0) return yield* distrust(`${target} is open to other users (mode ${octal(file.mode)})`)
+    return Option.some(new TextDecoder().decode(data))
+  })
+
+const read = (target: string, key: string, options: CacheOptions) =>
+  Effect.gen(function* () {
+    const text = yield* readTrusted(options.directory, target)
+    if (Option.isNone(text)) return Option.none<TokenRequest>()
+    const entryValue = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(text.value)
     // The name is a hash: an entry copied under another request's or cluster's name is not that request's token.
     return entryValue.key === key && entryValue.cluster === options.cluster
       ? Option.some(entryValue.response)
@@ -142,19 +160,60 @@ const read = (target: string, key: string, options: CacheOptions) =>
   }).pipe(Effect.orElseSucceed(() => Option.none<TokenRequest>()))
 
 /**
- * Writes the entry through {@link PrivateFile}: the directory is created 0700 (an existing one of this user is
- * tightened to 0700 on its descriptor; one of another user fails the write and is left alone), then the entry is
+ * Writes a cache file through {@link PrivateFile}: the directory is created 0700 (an existing one of this user is
+ * tightened to 0700 on its descriptor; one of another user fails the write and is left alone), then the file is
  * written 0600 atomically.
  */
-const write = (target: string, key: string, options: CacheOptions, response: TokenRequest) =>
+const writePrivate = (directory: string, target: string, text: string) =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
-    yield* files.privateDirectory(options.directory, { mode: 0o700, uid: (yield* files.identity).uid })
-    const fetchedAt = new Date(yield* Clock.currentTimeMillis)
-    const entry = { version: 1 as const, key, cluster: options.cluster, fetchedAt, response }
-    const text = yield* Schema.encode(Schema.parseJson(Entry))(entry)
+    yield* files.privateDirectory(directory, { mode: 0o700, uid: (yield* files.identity).uid })
     yield* files.write(target, new TextEncoder().encode(text), { mode: 0o600 })
   })
+
+const write = (target: string, key: string, options: CacheOptions, response: TokenRequest) =>
+  Effect.gen(function* () {
+    const fetchedAt = new Date(yield* Clock.currentTimeMillis)
+    const entry = { version: 1 as const, key, cluster: options.cluster, fetchedAt, response }
+    yield* writePrivate(options.directory, target, yield* Schema.encode(Schema.parseJson(Entry))(entry))
+  })
+
+const Remembered = Schema.parseJson(Schema.Struct({
+  version: Schema.Literal(1),
+  cluster: Schema.String,
+  namespace: Schema.String,
+}))
+
+const namespaceFile = (options: CacheOptions) => hashed(options.directory, ["namespace", options.cluster], ".ns.json")
+
+/**
+ * The namespace remembered for the cluster of `options` ({@link rememberNamespace}), read with the same trust as an
+ * entry. A kubeconfig's identity pins its files, so the namespace of its context is known without parsing them again:
+ * this lets a cache hit without `--namespace` find its entry without a YAML parser.
+ */
+export const rememberedNamespace = (
+  options: CacheOptions,
+): Effect.Effect<Option.Option<string>, never, PrivateFile | Path.Path> =>
+  Effect.gen(function* () {
+    const text = yield* readTrusted(options.directory, yield* namespaceFile(options))
+    if (Option.isNone(text)) return Option.none<string>()
+    const remembered = yield* Schema.decodeUnknown(Remembered)(text.value)
+    return remembered.cluster === options.cluster ? Option.some(remembered.namespace) : Option.none<string>()
+  }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
+
+/**
+ * Remembers the namespace of the cluster of `options` (the kubeconfig context's) in the cache directory, as a private
+ * file like an entry, unless it is already there. A cache that cannot be written only loses the shortcut.
+ */
+export const rememberNamespace = (
+  options: CacheOptions,
+  namespace: string,
+): Effect.Effect<void, never, PrivateFile | Path.Path> =>
+  Effect.gen(function* () {
+    if (Option.contains(yield* rememberedNamespace(options), namespace)) return
+    const text = yield* Schema.encode(Remembered)({ version: 1, cluster: options.cluster, namespace })
+    yield* writePrivate(options.directory, yield* namespaceFile(options), text)
+  }).pipe(Effect.ignore)
 
 /**
  * The cache as a core `TokenStore`: `load` reads the request's entry (an untrusted one is a miss, with a warning on

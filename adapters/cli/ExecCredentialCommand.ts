@@ -42,7 +42,6 @@ import * as ExecCredential from "../agent/ExecCredential.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
 import * as MissingPermission from "./MissingPermission.ts"
-import { cacheDirectory } from "./ExecCredentialCacheHit.ts"
 
 /** The parsed flags: a token request (as for `token`), or a declared token's name with a socket or config. */
 export interface Flags extends RequestFlags {
@@ -105,13 +104,16 @@ const fetchCached = (
   request: TokenRequest,
 ): Effect.Effect<TokenRequest, ExecCredentialError, Requirements> =>
   Effect.gen(function* () {
-    const directory = yield* cacheDirectory(flags)
+    const directory = yield* ExecCredential.directory(Option.getOrUndefined(flags.cacheDir))
     const described = connection.inCluster === true ? Option.none() : yield* Kubeconfig.describe(connection)
     if (Option.isSome(described)) {
       const ns = namespace ?? described.value.namespace
       if (ns === "") return yield* usage("--namespace is required")
+      const options = { directory, cluster: described.value.identity }
+      // so that the next call without --namespace can find its entry without parsing the kubeconfig again
+      if (namespace === undefined) yield* ExecCredential.rememberNamespace(options, described.value.namespace)
       const fetcher = yield* lazyFetcher(KubeConnection.load(connection))
-      return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster: described.value.identity })
+      return yield* ExecCredential.get(ns, serviceAccount, request, options)
         .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
     }
     const conn = yield* (connection.inCluster === true ? InCluster.load() : KubeConnection.load(connection))

@@ -29,11 +29,12 @@
  */
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
+import type * as Layer from "effect/Layer"
 import * as Logger from "effect/Logger"
 import * as LogLevel from "effect/LogLevel"
 import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import * as ExecCredential from "../agent/ExecCredential.ts"
+import * as KubeWire from "../kube/KubeWire.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 
 type Single = Exclude<keyof Flags, "audience" | "serviceAccount">
@@ -106,8 +107,24 @@ export const answer = <E, R>(
   found.pipe(
     Effect.flatMap(Option.match({
       onNone: () => Effect.succeed(false),
-      onSome: (response) => Console.log(ExecCredential.render(response)).pipe(Effect.as(true)),
+      onSome: (response) => Console.log(KubeWire.renderTokenCredential(response)).pipe(Effect.as(true)),
     })),
     Effect.catchAllCause(() => Effect.succeed(false)),
     Logger.withMinimumLogLevel(LogLevel.None),
   )
+
+/**
+ * The bin's run of a lean path: reads the command line after `exec-credential` ({@link parse}), searches with `found`
+ * on `layer` and prints the {@link answer}; whether the credential was printed (false for a command line the lean
+ * reading does not take).
+ */
+export const runWith = <R>(
+  found: (flags: Flags) => Effect.Effect<Option.Option<TokenRequest>, never, R>,
+  layer: Layer.Layer<R>,
+) =>
+(args: ReadonlyArray<string>): Promise<boolean> => {
+  const flags = parse(args)
+  return flags === undefined
+    ? Promise.resolve(false)
+    : Effect.runPromise(answer(found(flags)).pipe(Effect.provide(layer)))
+}

@@ -12,7 +12,7 @@ import * as EndpointClient from "../agent/EndpointClient.ts"
 import * as NodeLocalHttp from "../platform/NodeLocalHttp.ts"
 import type { LocalHttp } from "../platform/LocalHttp.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
-import { answer } from "./ExecCredentialLean.ts"
+import { runWith } from "./ExecCredentialLean.ts"
 
 /**
  * The running agent's token, asked on its unix socket, for `--name NAME --socket PATH` alone (the full command refuses
@@ -27,6 +27,5 @@ export const fromSocket = (flags: Flags): Effect.Effect<Option.Option<TokenReque
     ? EndpointClient.token({ _tag: "Unix", path: flags.socket.value }, flags.name.value).pipe(Effect.option)
     : Effect.succeedNone
 
-/** Runs {@link fromSocket} for the bin: whether the credential was printed. */
-export const run = (flags: Flags): Promise<boolean> =>
-  Effect.runPromise(answer(fromSocket(flags)).pipe(Effect.provide(NodeLocalHttp.layer)))
+/** Runs {@link fromSocket} for the bin's command line after `exec-credential`: whether the credential was printed. */
+export const run: (args: ReadonlyArray<string>) => Promise<boolean> = runWith(fromSocket, NodeLocalHttp.layer)

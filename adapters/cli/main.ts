@@ -22,16 +22,13 @@ const args = process.argv.slice(2)
 
 /**
  * Whether a lean path printed the credential. `--name` means the agent's socket, as the lean reading of the command
- * line will say: knowing it here loads the reader and that path's module at once.
+ * line will say. Each lean path is one module that reads the command line itself, which the bundled bin builds as one
+ * self-contained file (`scripts/build-bin.sh`).
  */
 const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
   const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
-  const [Lean, Hit] = await Promise.all([
-    import("./ExecCredentialLean.ts"),
-    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheBin.ts"),
-  ])
-  const flags = Lean.parse(rest)
-  return flags !== undefined && Hit.run(flags)
+  const hit = socket ? await import("./ExecCredentialSocketHit.ts") : await import("./ExecCredentialCacheHit.ts")
+  return hit.run(rest)
 }
 
 const full = async (): Promise<void> => {
@@ -50,5 +47,7 @@ const full = async (): Promise<void> => {
 }
 
 const answer = builtIn(args)
-if (answer !== undefined) process.stdout.write(answer)
+// console.log, not process.stdout: Bun builds process.stdout lazily as a Node stream, which costs as much as its whole
+// start-up; console.log writes to the descriptor directly on every runtime. Each answer ends with its newline.
+if (answer !== undefined) console.log(answer.slice(0, -1))
 else if (!(args[0] === "exec-credential" && await lean(args.slice(1)))) await full()

@@ -15,7 +15,10 @@
  * @module
  */
 import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { formatTime } from "../../core/TokenRequest.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
 
 /** The ExecCredential API version kubectl is given. */
 export const execCredentialApiVersion = "client.authentication.k8s.io/v1"
@@ -71,6 +74,20 @@ export const ExecCredential: Schema.Schema<ExecCredential> = Schema.Struct({
 /** The JSON text of an ExecCredential, compact unless an indent is given. */
 export const renderExecCredential = (credential: ExecCredential, indent?: number): string =>
   JSON.stringify(Schema.encodeSync(ExecCredential)(credential), null, indent)
+
+/**
+ * The ExecCredential text kubectl is given for an issued token (`status.token` and `status.expirationTimestamp`),
+ * compact unless an indent is given. This is where the token leaves its `Redacted` wrapper: the text is meant for
+ * stdout only.
+ */
+export const renderTokenCredential = (response: TokenRequest, indent?: number): string => {
+  const status = response.status!
+  return renderExecCredential({
+    apiVersion: execCredentialApiVersion,
+    kind: "ExecCredential",
+    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
+  }, indent)
+}
 
 /** Parses the JSON text of an ExecCredential; the error says what is wrong without quoting any value. */
 export const parseExecCredential = (text: string): Either.Either<ExecCredential, string> =>

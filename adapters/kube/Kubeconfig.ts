@@ -57,8 +57,8 @@ import { KubeConnectionError } from "./KubeConnectionError.ts"
 import { locate } from "./KubeconfigFiles.ts"
 import type { KubeConnection, Options, Requirements } from "./KubeConnectionService.ts"
 
-export { available, describe } from "./KubeconfigFiles.ts"
-export type { Description } from "./KubeconfigFiles.ts"
+export { available, describe } from "./KubeconfigContext.ts"
+export type { Description } from "./KubeconfigContext.ts"
 
 /**
  * Loads `@kubernetes/client-node` on first use: it is large, and commands that need no kubeconfig skip it. Its

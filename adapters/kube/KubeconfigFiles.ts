@@ -1,20 +1,18 @@
 /**
  * Finding the kubeconfig files as kubectl does (an explicit file, else every file of `KUBECONFIG`, else
- * `~/.kube/config`), and what can be read from them without loading credentials: whether there is one, and the
- * identity of the connection it describes (used to key caches before anything is loaded).
+ * `~/.kube/config`), and the identity of the connection they describe, known without parsing them or loading
+ * credentials (it keys caches before anything is loaded). Files are read by the caller's reader: nothing here loads a
+ * file system service or a YAML parser, so that `exec-credential`'s cache hit, which kubectl pays on every command,
+ * loads neither.
  *
  * @internal
  */
-import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
-import * as YAML from "yaml"
-import type { Entry } from "./ExecPlugin.ts"
-import { isObject } from "./ExecPlugin.ts"
-import type { Options, Requirements } from "./KubeConnectionService.ts"
+import type { Options } from "./KubeConnectionService.ts"
 
 /** The files to load: `[path, required]`. */
 export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [string, boolean]>, never, Path.Path> =>
@@ -28,53 +26,35 @@ export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [
     return Option.isSome(home) ? [[path.join(home.value, ".kube", "config"), false] as const] : []
   })
 
-/** Whether a kubeconfig would be found (an explicit file, `KUBECONFIG`, or an existing `~/.kube/config`). */
-export const available = (options: Options = {}): Effect.Effect<boolean, never, Requirements> =>
+/**
+ * The path and text of each file {@link locate} finds that `readFile` can read (none: the file is skipped), in order:
+ * the input of {@link identity}. Every reader's bytes are decoded here, as UTF-8.
+ */
+export const texts = <R>(
+  options: Options,
+  readFile: (path: string) => Effect.Effect<Option.Option<Uint8Array>, never, R>,
+): Effect.Effect<ReadonlyArray<readonly [string, string]>, never, R | Path.Path> =>
   Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const files = yield* locate(options)
-    const exists = yield* Effect.forEach(files, ([file]) => fs.exists(file).pipe(Effect.orElseSucceed(() => false)))
-    return exists.some((e, i) => e || files[i]![1])
+    const found: Array<readonly [string, string]> = []
+    for (const [file] of yield* locate(options)) {
+      const data = yield* readFile(file)
+      if (Option.isSome(data)) found.push([file, new TextDecoder().decode(data.value)])
+    }
+    return found
   })
-
-/** What identifies a kubeconfig connection, read by {@link describe}. */
-export interface Description {
-  /** The context and a SHA-256 of every file read: any edit to the kubeconfig makes a new identity. */
-  readonly identity: string
-  /** The context's namespace, `default` when none is set. */
-  readonly namespace: string
-}
 
 /**
- * Identifies the connection {@link load} would make, from the files alone: no client-node, no credentials, no exec
- * plugin. None when the files do not name a usable context (then {@link load} reports what is wrong). This lets a
- * cache of tokens answer before the connection is loaded.
+ * The identity of the connection the files describe: a SHA-256 of the `--context` given (or its absence) and of every
+ * file read, path and text. Any edit to the kubeconfig, or another set of files, makes a new identity; no file is
+ * parsed, so the context and the namespace are not checked here.
  */
-export const describe = (
-  options: Options = {},
-): Effect.Effect<Option.Option<Description>, never, FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
-    const fs = yield* FileSystem.FileSystem
-    const texts: Array<readonly [string, string]> = []
-    for (const [file] of yield* locate(options)) {
-      const text = yield* fs.readFileString(file).pipe(Effect.option)
-      if (Option.isSome(text)) texts.push([file, text.value])
-    }
-    const docs = texts.map(([, text]) =>
-      Option.liftThrowable((t: string): unknown => YAML.parse(t))(text).pipe(Option.filter(isObject))
-    )
-    if (texts.length === 0 || !docs.every(Option.isSome)) return Option.none()
-    const values = docs.map((doc) => doc.value)
-    const name = options.context ??
-      values.map((doc) => doc["current-context"]).find((c): c is string => typeof c === "string" && c !== "")
-    const entry = values.flatMap((doc) => Array.isArray(doc.contexts) ? doc.contexts : [])
-      .find((c): c is Entry => isObject(c) && c.name === name)
-    if (name === undefined || entry === undefined || !isObject(entry.context)) return Option.none()
-    const namespace = entry.context.namespace
-    const data = new TextEncoder().encode(JSON.stringify([name, texts]))
-    const digest = new Uint8Array(yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", data)))
-    return Option.some({
-      identity: `kubeconfig context "${name}" ${Encoding.encodeHex(digest)}`,
-      namespace: typeof namespace === "string" && namespace !== "" ? namespace : "default",
-    })
-  })
+export const identity = (
+  texts: ReadonlyArray<readonly [string, string]>,
+  context: string | undefined,
+): Effect.Effect<string> =>
+  Effect.map(
+    Effect.promise(() =>
+      globalThis.crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify([context ?? null, texts])))
+    ),
+    (digest) => `kubeconfig ${Encoding.encodeHex(new Uint8Array(digest))}`,
+  )

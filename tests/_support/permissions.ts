@@ -59,6 +59,13 @@ export const assertCredential = (run: Run): void => {
   assert.equal(JSON.parse(run.stdout).kind, "ExecCredential")
 }
 
+/**
+ * What the exec-credential cache directory `dir` holds, each name without its hash: `.json` for an entry, `.ns.json`
+ * for the namespace remembered for a kubeconfig.
+ */
+export const cacheFiles = (dir: string): ReadonlyArray<string> =>
+  fs.readdirSync(dir).map((name) => name.replace(/^[0-9a-f]{64}/, "")).sort()
+
 /** The Deno flags `permissions` prints for `flags`. */
 export const flagsFor = (flags: Partial<PermissionsCommand.PermissionsFlags>): Promise<ReadonlyArray<string>> =>
   PermissionsCommand.compute({

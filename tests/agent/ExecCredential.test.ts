@@ -4,7 +4,9 @@ import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
 import type { YieldWrap } from "effect/Utils"
@@ -82,6 +84,14 @@ describe("ExecCredential.render", () => {
           "/home/u/.cache/sa-token",
         )
         assert.equal(ExecCredential.defaultDirectory({ HOME: "/home/u" }, path), "/home/u/.cache/sa-token")
+        // --cache-dir wins, resolved; otherwise the environment's.
+        assert.equal(yield* ExecCredential.directory("rel/cache"), path.resolve("rel/cache"))
+        const fromEnv = (env: Record<string, string>) =>
+          ExecCredential.directory(undefined).pipe(
+            Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+          )
+        assert.equal(yield* fromEnv({ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" }), "/x/cache/sa-token")
+        assert.equal(yield* fromEnv({ HOME: "/home/u" }), "/home/u/.cache/sa-token")
       }).pipe(Effect.provide(platform)),
     ))
 })
@@ -200,5 +210,40 @@ describe("ExecCredential.get", () => {
       const response = yield* ExecCredential.get("default", "builder", request, { directory: root, cluster: "c" })
       assert.ok(Redacted.isRedacted(response.status!.token))
       assert.ok(!JSON.stringify(response).includes(MARKER))
+    }))
+})
+
+describe("ExecCredential.rememberNamespace", () => {
+  it("remembers a cluster's namespace privately, once, and only for that cluster", () =>
+    inCache(function* (root, _fake, options) {
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.none())
+      yield* ExecCredential.rememberNamespace(options, "apps")
+      const target = onlyEntry(root)
+      assert.match(nodePath.basename(target), /^[0-9a-f]{64}\.ns\.json$/)
+      assert.equal(nodeFs.statSync(target).mode & 0o777, 0o600)
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.some("apps"))
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace({ ...options, cluster: "d" }), Option.none())
+      // The same namespace again is not written again; another one replaces it.
+      const inode = nodeFs.statSync(target).ino
+      yield* ExecCredential.rememberNamespace(options, "apps")
+      assert.equal(nodeFs.statSync(target).ino, inode)
+      yield* ExecCredential.rememberNamespace(options, "web")
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.some("web"))
+      // Copied under another cluster's name, it is not that cluster's.
+      const other = { ...options, cluster: "d" }
+      yield* ExecCredential.rememberNamespace(other, "db")
+      const names = nodeFs.readdirSync(root).map((name) => nodePath.join(root, name))
+      const [mine, theirs] = names[0] === target ? [names[0]!, names[1]!] : [names[1]!, names[0]!]
+      nodeFs.copyFileSync(mine, theirs)
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(other), Option.none())
+      // Not trusted where others could have written it.
+      nodeFs.chmodSync(root, 0o777)
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.none())
+      nodeFs.chmodSync(root, 0o700)
+      nodeFs.chmodSync(target, 0o644)
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.none())
+      nodeFs.chmodSync(target, 0o600)
+      nodeFs.writeFileSync(target, "{not json")
+      assert.deepEqual(yield* ExecCredential.rememberedNamespace(options), Option.none())
     }))
 })

@@ -13,7 +13,7 @@ import * as ExecCredential from "../../adapters/agent/ExecCredential.ts"
 import * as CacheHit from "../../adapters/cli/ExecCredentialCacheHit.ts"
 import { answer, parse } from "../../adapters/cli/ExecCredentialLean.ts"
 import * as SocketHit from "../../adapters/cli/ExecCredentialSocketHit.ts"
-import * as KubeconfigFiles from "../../adapters/kube/KubeconfigFiles.ts"
+import * as KubeconfigContext from "../../adapters/kube/KubeconfigContext.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { execCredentialFlags, fakeAgent, status } from "../_support/agentFakes.ts"
@@ -136,7 +136,7 @@ describe("exec-credential lean path: the on-disk cache", () => {
       // An empty cache: nothing printed, no TokenRequest.
       assert.deepEqual(yield* runHit(args), { answered: false, out: "" })
       // The full command's cache write (the same store, the context's namespace, the same request).
-      const described = Option.getOrThrow(yield* KubeconfigFiles.describe({ kubeconfig }))
+      const described = Option.getOrThrow(yield* KubeconfigContext.describe({ kubeconfig }))
       assert.equal(described.namespace, "apps")
       yield* ExecCredential.get("apps", "builder", { spec: { expirationSeconds: 3600 } }, {
         directory: cache,
@@ -144,6 +144,11 @@ describe("exec-credential lean path: the on-disk cache", () => {
       }).pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
       assert.equal(fetches, 1)
 
+      // With --namespace the kubeconfig is only hashed; without it, the namespace the full command remembered for
+      // this kubeconfig is needed (the lean path parses nothing).
+      assert.equal(JSON.parse((yield* runHit([...args, "-n", "apps"])).out).status.token, `${MARKER}-1`)
+      assert.deepEqual(yield* runHit(args), { answered: false, out: "" })
+      yield* ExecCredential.rememberNamespace({ directory: cache, cluster: described.identity }, described.namespace)
       const hit = yield* runHit(args)
       assert.equal(hit.answered, true)
       assert.equal(JSON.parse(hit.out).status.token, `${MARKER}-1`)
@@ -165,6 +170,50 @@ describe("exec-credential lean path: the on-disk cache", () => {
     fs.rmSync(dir, { recursive: true, force: true })
   })
 
+  it("finds the entry the full command wrote for a symlinked kubeconfig and for a KUBECONFIG list", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sa-exechit-"))
+    const real = path.join(dir, "real.yaml")
+    fs.writeFileSync(real, kubeconfigText)
+    const link = path.join(dir, "config")
+    fs.symlinkSync(real, link)
+    const extra = path.join(dir, "extra.yaml")
+    fs.writeFileSync(extra, "apiVersion: v1\nkind: Config\n")
+    const cache = path.join(dir, "cache")
+    const fetcher = TokenFetcher.make((_namespace, _name, request) =>
+      Effect.succeed({
+        ...request,
+        status: { token: Redacted.make(MARKER), expirationTimestamp: new Date(Date.now() + 3600_000) },
+      })
+    )
+    const list = `${link}:${path.join(dir, "missing.yaml")}:${extra}`
+    const saved = process.env.KUBECONFIG
+    await Effect.gen(function* () {
+      for (
+        const [connection, args] of [
+          [{ kubeconfig: link }, ["builder", "--kubeconfig", link, "--cache-dir", cache]],
+          [{}, ["builder", "--cache-dir", cache]],
+        ] as const
+      ) {
+        process.env.KUBECONFIG = list
+        // What the full command reads through the file system, and remembers.
+        const described = Option.getOrThrow(yield* KubeconfigContext.describe(connection))
+        const options = { directory: cache, cluster: described.identity }
+        yield* ExecCredential.get(described.namespace, "builder", { spec: {} }, options)
+          .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
+        yield* ExecCredential.rememberNamespace(options, described.namespace)
+        // The lean path reads the same bytes through the private-file port, symlinks followed.
+        assert.equal(JSON.parse((yield* runHit(args)).out).status.token, MARKER, args.join(" "))
+      }
+    }).pipe(
+      Effect.ensuring(
+        Effect.sync(() => saved === undefined ? delete process.env.KUBECONFIG : process.env.KUBECONFIG = saved),
+      ),
+      Effect.provide(platform),
+      Effect.runPromise,
+    )
+    fs.rmSync(dir, { recursive: true, force: true })
+  })
+
   it("ignores an entry another user could have written, silently (the full command says why)", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sa-exechit-"))
     const kubeconfig = path.join(dir, "kubeconfig")
@@ -178,9 +227,11 @@ describe("exec-credential lean path: the on-disk cache", () => {
     )
     const args = ["builder", "--kubeconfig", kubeconfig, "--cache-dir", cache]
     await Effect.gen(function* () {
-      const described = Option.getOrThrow(yield* KubeconfigFiles.describe({ kubeconfig }))
-      yield* ExecCredential.get("apps", "builder", { spec: {} }, { directory: cache, cluster: described.identity })
+      const described = Option.getOrThrow(yield* KubeconfigContext.describe({ kubeconfig }))
+      const options = { directory: cache, cluster: described.identity }
+      yield* ExecCredential.get("apps", "builder", { spec: {} }, options)
         .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
+      yield* ExecCredential.rememberNamespace(options, described.namespace)
       assert.equal((yield* runHit(args)).answered, true)
       fs.chmodSync(cache, 0o777)
       const errors: Array<unknown> = []

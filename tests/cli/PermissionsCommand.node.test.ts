@@ -12,7 +12,15 @@ import { describe, it } from "node:test"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { root } from "../_support/agentProcess.ts"
-import { agentConfig, askAgent, assertCredential, runNode, startAgent, waitFor } from "../_support/permissions.ts"
+import {
+  agentConfig,
+  askAgent,
+  assertCredential,
+  cacheFiles,
+  runNode,
+  startAgent,
+  waitFor,
+} from "../_support/permissions.ts"
 
 describe("least privilege under Node's permission model", { skip: runtime !== "node" }, () => {
   const fixture = suiteServer("perm-node-")
@@ -73,7 +81,8 @@ describe("least privilege under Node's permission model", { skip: runtime !== "n
       assert.equal(credential.code, 0, credential.stderr)
       assert.equal(JSON.parse(credential.stdout).kind, "ExecCredential")
     }
-    assert.equal(fs.readdirSync(cache).length, 1)
+    // one entry, and the kubeconfig context's namespace, remembered for the next call
+    assert.deepEqual(cacheFiles(cache), [".json", ".ns.json"])
   })
 
   it("the npm bin's agent, unix and TCP endpoint, and exec-credential asking it, run under Node's permission model", {

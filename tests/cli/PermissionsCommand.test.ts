@@ -17,6 +17,7 @@ import {
   agentConfig,
   askAgent,
   assertCredential,
+  cacheFiles,
   flagsFor,
   runDeno,
   startAgent,
@@ -195,6 +196,7 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       assert.equal(result.code, 0, result.stderr)
       assert.equal(JSON.parse(result.stdout).kind, "ExecCredential")
     }
-    assert.equal(fs.readdirSync(cache).length, 1)
+    // one entry, and the kubeconfig context's namespace, remembered for the next call
+    assert.deepEqual(cacheFiles(cache), [".json", ".ns.json"])
   })
 })

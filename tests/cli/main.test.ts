@@ -1,0 +1,119 @@
+/**
+ * The npm bin's tiers (`adapters/cli/main.ts`) as kubectl meets them: a copy of the bundled bin without the full CLI's
+ * chunk still answers `version`, `--help`, a cache hit (with and without `--namespace`) and an agent's socket, on Node,
+ * Bun and Deno, so those answers never load the full CLI. The cache is filled by the complete bin, as kubectl's first
+ * call would fill it, and a miss on the copy fails, which shows the copy cannot fall back. Runs under Node only (it
+ * starts Bun and Deno itself).
+ */
+import assert from "node:assert/strict"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as nodePath from "node:path"
+import { before, describe, it } from "node:test"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import * as Endpoint from "../../adapters/agent/Endpoint.ts"
+import { builtIn } from "../../adapters/cli/FastPath.ts"
+import { fakeAgent, status } from "../_support/agentFakes.ts"
+import { root, run, type Runtime, runtimes } from "../_support/clis.ts"
+import { suiteServer } from "../_support/devserver.ts"
+import { platform } from "../_support/platform.ts"
+import { runtime } from "../_support/runtime.ts"
+
+const MARKER = "MARKER-binlean-7c2d"
+
+/** The command line that runs the bin `entry` on `runtime`, as the README tells users to run the npm bin. */
+const binCommand = (on: Runtime, entry: string): ReadonlyArray<string> =>
+  on === "node"
+    ? [process.execPath, entry]
+    : on === "bun"
+    ? [nodePath.join(root, "node_modules", ".bin", "bun"), entry]
+    : [nodePath.join(root, "node_modules", ".bin", "deno"), "run", "-A", entry]
+
+describe(
+  "the bin's lean tiers, from a copy without the full CLI",
+  { skip: runtime !== "node" && "runs under Node" },
+  () => {
+    const fixture = suiteServer("bin-lean-")
+    let full = ""
+    let lean = ""
+    /** Runs the lean copy on `on`. */
+    const runLean = (on: Runtime, args: ReadonlyArray<string>) => {
+      const [file, ...pre] = binCommand(on, lean)
+      return run(file!, [...pre, ...args], { cwd: fixture.dir })
+    }
+
+    before(() => {
+      // The bin npm test built (SA_TOKEN_TEST_BIN), else a new build.
+      const built = process.env.SA_TOKEN_TEST_BIN !== undefined
+        ? nodePath.dirname(process.env.SA_TOKEN_TEST_BIN)
+        : nodePath.join(fixture.dir, "built")
+      if (process.env.SA_TOKEN_TEST_BIN === undefined) {
+        execFileSync("bash", [nodePath.join(root, "scripts", "build-bin.sh"), built], { cwd: root })
+      }
+      full = nodePath.join(built, "sa-token.js")
+      const copy = nodePath.join(fixture.dir, "lean")
+      fs.cpSync(built, copy, { recursive: true })
+      const cli = fs.readdirSync(copy).filter((name) => /^Cli-[\w-]+\.js$/.test(name))
+      assert.equal(cli.length, 1, `one chunk of the full CLI in ${fs.readdirSync(copy)}`)
+      fs.rmSync(nodePath.join(copy, cli[0]!))
+      lean = nodePath.join(copy, "sa-token.js")
+    })
+
+    it("prints version and --help", async () => {
+      for (const on of runtimes) {
+        for (const arg of ["version", "--help"]) {
+          const result = await runLean(on, [arg])
+          assert.equal(result.code, 0, `${on} ${arg}: ${result.stderr}`)
+          assert.equal(result.stdout, builtIn([arg]))
+        }
+      }
+    })
+
+    it("answers a cache hit the complete bin filled, with and without --namespace, and cannot answer a miss", async () => {
+      const cache = nodePath.join(fixture.dir, "cache")
+      const args = ["exec-credential", "default", "--kubeconfig", fixture.kubeconfig, "--cache-dir", cache]
+      const filled = await run(process.execPath, [full, ...args], { cwd: fixture.dir })
+      assert.equal(filled.code, 0, filled.stderr)
+      const token = JSON.parse(filled.stdout).status.token
+      const issued = fixture.server.stats.tokensIssued
+      for (const on of runtimes) {
+        for (const extra of [[], ["-n", "default"]]) {
+          const hit = await runLean(on, [...args, ...extra])
+          assert.equal(hit.code, 0, `${on} ${extra.join(" ")}: ${hit.stderr}`)
+          assert.equal(JSON.parse(hit.stdout).status.token, token)
+        }
+        const miss = await runLean(on, [...args, "--audience", "other"])
+        assert.notEqual(miss.code, 0, `${on}: a miss needs the full CLI, which this copy lacks`)
+        assert.equal(miss.stdout, "")
+      }
+      assert.equal(fixture.server.stats.tokensIssued, issued)
+    })
+
+    it("answers from a running agent's socket", async () => {
+      const socket = nodePath.join(fixture.dir, "agent.sock")
+      const fake = fakeAgent([{ status: status("app", { expiresAt: new Date(Date.UTC(2100, 0, 1)) }), token: MARKER }])
+      const scope = Effect.runSync(Scope.make())
+      await Effect.runPromise(
+        Scope.extend(Endpoint.make({ _tag: "Unix", path: socket }), scope).pipe(
+          Effect.provide(fake.layer),
+          Effect.provide(platform),
+        ),
+      )
+      try {
+        for (const on of runtimes) {
+          const hit = await runLean(on, ["exec-credential", "--name", "app", "--socket", socket])
+          assert.equal(hit.code, 0, `${on}: ${hit.stderr}`)
+          assert.deepEqual(JSON.parse(hit.stdout), {
+            apiVersion: "client.authentication.k8s.io/v1",
+            kind: "ExecCredential",
+            status: { token: MARKER, expirationTimestamp: "2100-01-01T00:00:00Z" },
+          })
+        }
+      } finally {
+        await Effect.runPromise(Scope.close(scope, Exit.void))
+      }
+    })
+  },
+)
