@@ -1,25 +1,20 @@
 /**
- * The Kubernetes-facing routes of the development API server: health, version, discovery, OIDC, TokenRequest,
- * TokenReview, SelfSubjectReview, SelfSubjectAccessReview and read access to namespaces, service accounts, pods,
- * secrets and nodes. Unknown paths get kube-apiserver's 404 Status.
+ * The Kubernetes-facing routes of the development API server: health, version, discovery, OIDC, TokenRequest, the
+ * reviews (`Reviews.ts`) and read access to namespaces, service accounts, pods, secrets and nodes. Unknown paths get
+ * kube-apiserver's 404 Status.
  *
  * @module
  */
-import { formatTime } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Body from "./Body.ts"
-import * as Discovery from "./Discovery.ts"
-import * as ManagedFields from "./ManagedFields.ts"
 import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
-import * as OpenApi from "./OpenApi.ts"
-import * as ProtobufTypes from "./ProtobufTypes.ts"
-import * as Status from "../../core/Status.ts"
+import * as NonResource from "./NonResource.ts"
 import * as Reply from "./Reply.ts"
+import * as Reviews from "./Reviews.ts"
 import type * as RequestInfo from "./RequestInfo.ts"
 import type { Signer } from "./Signer.ts"
-import { openidConfiguration } from "./Signer.ts"
 import type { DevState, StoredObject } from "./State.ts"
 import * as Table from "./Table.ts"
 import type { TokenConfig } from "./TokenEndpoint.ts"
@@ -120,228 +115,9 @@ export const authorizeRequest = (
     })
 }
 
-const ok = (body: unknown): Reply.Reply => Reply.json(200, body)
-const text = (body: string): Reply.Reply => ({
-  status: 200,
-  body,
-  headers: { "content-type": "text/plain; charset=utf-8" },
-})
-
 const tokenPath = /^\/api\/v1\/namespaces\/([^/]*)\/serviceaccounts\/([^/]+)\/token$/
 const namespaced = /^\/api\/v1\/namespaces\/([^/]+)\/(serviceaccounts|pods|secrets)(?:\/([^/]+))?$/
 const clusterList = /^\/api\/v1\/(namespaces|serviceaccounts|pods|secrets|nodes)(?:\/([^/]+))?$/
-
-/** The checks `?verbose` lists, in kube-apiserver's format. */
-const checks: Readonly<Record<string, ReadonlyArray<string>>> = {
-  "/healthz": ["ping", "log", "signer"],
-  "/livez": ["ping", "log", "signer"],
-  "/readyz": ["ping", "log", "signer", "shutdown"],
-}
-
-const health = (path: string, query: URLSearchParams): Reply.Reply =>
-  text(
-    query.has("verbose") ? `${checks[path]!.map((c) => `[+]${c} ok\n`).join("")}${path.slice(1)} check passed\n` : "ok",
-  )
-
-/** kube-apiserver serves the OIDC documents as public, cacheable for an hour. */
-/**
- * Whether an `Accept` header admits `produced`, as the go-restful routes serving the OIDC documents decide: no header, a
- * match-all range or the very media type (parameters aside); no other wildcard.
- */
-export const accepts = (accept: string | undefined, produced: string): boolean =>
-  accept === undefined || accept.trim() === "" ||
-  accept.split(",").map((m) => m.split(";")[0]!.trim().toLowerCase()).some((m) => m === "*/*" || m === produced)
-
-const oidc = (accept: string | undefined, body: unknown, contentType: string): Reply.Reply =>
-  accepts(accept, contentType)
-    ? Reply.json(200, body, { "content-type": contentType, "cache-control": "public, max-age=3600" })
-    : Reply.status(
-      Status.failure(406, "NotAcceptable", `406: Not Acceptable\n\nAvailable representations: ${contentType}`, {
-        details: {},
-      }),
-    )
-
-/** Aggregated discovery, public and varying with `Accept` as kube-apiserver serves it. */
-const aggregated = async (document: Record<string, unknown>, req: ApiRequest): Promise<Reply.Reply> => {
-  const etag = await Discovery.etag(document)
-  const headers = { "cache-control": "public", etag, vary: "Accept" }
-  return req.ifNoneMatch === etag
-    ? { status: 304, body: undefined, headers }
-    : Reply.json(200, document, { "content-type": Discovery.aggregatedMediaType, ...headers })
-}
-
-const nonResource = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply | undefined> => {
-  const { path, query } = req
-  switch (path) {
-    case "/healthz":
-    case "/readyz":
-    case "/livez":
-      return health(path, query)
-    case "/version":
-      return ok(Discovery.version)
-    case "/openapi/v3":
-      // served with Go's http.ServeContent under a name without an extension: the type is sniffed, and JSON sniffs as
-      // plain text
-      return Reply.json(200, OpenApi.index, { "content-type": "text/plain; charset=utf-8" })
-    case "/openapi/v2": {
-      const v2 = OpenApi.v2(req.accept)
-      return Reply.json(200, v2.body, { "content-type": v2.contentType })
-    }
-    case "/.well-known/openid-configuration":
-      return oidc(req.accept, openidConfiguration(ctx.config.issuer, `${ctx.url()}/openid/v1/jwks`), "application/json")
-    case "/openid/v1/jwks":
-      return oidc(req.accept, ctx.signer.jwks, "application/jwk-set+json")
-    case "/api":
-      return Discovery.aggregatedWanted(req.accept)
-        ? await aggregated(Discovery.aggregatedApi, req)
-        : ok(Discovery.apiVersions(ctx.url().replace(/^https:\/\//, "")))
-    case "/apis":
-      return Discovery.aggregatedWanted(req.accept)
-        ? await aggregated(Discovery.aggregatedApis, req)
-        : ok(Discovery.apiGroups)
-    default: {
-      const discovery = Discovery.document(path)
-      if (discovery !== undefined) return ok(discovery)
-      if (!path.startsWith("/openapi/v3/")) return undefined
-      const doc = OpenApi.documents[path.slice("/openapi/v3/".length)]
-      // kube-apiserver answers a group-version it has no document for with an empty 404
-      return doc === undefined ? { status: 404, body: "" } : ok(doc)
-    }
-  }
-}
-
-const tokenReviewType = Body.goKind("TokenReview", {
-  spec: Body.goStruct("TokenReviewSpec", { token: Body.goString, audiences: Body.goStrings }),
-})
-
-const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Identity): Promise<Reply.Reply> => {
-  if (!Auth.authorize(ctx.state.rules(), identity, { verb: "create", resource: "tokenreviews" })) {
-    return Reply.forbidden({
-      user: identity.user,
-      verb: "create",
-      resource: "tokenreviews",
-      group: "authentication.k8s.io",
-    })
-  }
-  const typeError = Body.goTypeError(req.body ?? {}, tokenReviewType)
-  if (typeError !== undefined) return Body.cannotBeHandled("TokenReview", typeError)
-  const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as { token?: unknown; audiences?: unknown }
-  if (typeof spec.token !== "string" || spec.token === "") {
-    return Reply.badRequest("token is required for TokenReview in authentication")
-  }
-  const requested = Array.isArray(spec.audiences) && spec.audiences.length > 0
-    ? spec.audiences.filter((a): a is string => typeof a === "string")
-    : ctx.config.apiAudiences
-  const result = await Auth.authenticateBearer(
-    ctx.signer,
-    ctx.state,
-    spec.token,
-    requested,
-    Math.floor(req.now.getTime() / 1000),
-  )
-  const status = result._tag === "Ok"
-    ? {
-      authenticated: true,
-      user: {
-        username: result.identity.user,
-        ...(result.identity.uid ? { uid: result.identity.uid } : {}),
-        groups: result.identity.groups,
-        ...(result.identity.extra ? { extra: result.identity.extra } : {}),
-      },
-      audiences: result.identity.audiences ?? requested,
-    }
-    : {
-      user: {},
-      error: result.error === "invalid bearer token" ? result.error : `[invalid bearer token, ${result.error}]`,
-    }
-  const managed = ManagedFields.entry(ManagedFields.tokenReviewFields(req.body), {
-    userAgent: req.userAgent,
-    apiVersion: "authentication.k8s.io/v1",
-    now: req.now,
-  })
-  return Reply.json(201, {
-    kind: "TokenReview",
-    apiVersion: "authentication.k8s.io/v1",
-    metadata: managed === undefined ? {} : { managedFields: [managed] },
-    spec: { token: spec.token, ...(Array.isArray(spec.audiences) ? { audiences: spec.audiences } : {}) },
-    status,
-  })
-}
-
-const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Reply =>
-  Reply.json(201, {
-    kind: "SelfSubjectReview",
-    apiVersion: "authentication.k8s.io/v1",
-    metadata: { creationTimestamp: formatTime(req.now) },
-    status: {
-      userInfo: {
-        username: identity.user,
-        ...(identity.uid ? { uid: identity.uid } : {}),
-        groups: identity.groups,
-        ...(identity.extra ? { extra: identity.extra } : {}),
-      },
-    },
-  })
-
-const accessReviewType = Body.goKind("SelfSubjectAccessReview", {
-  spec: Body.goStruct("SelfSubjectAccessReviewSpec", {
-    resourceAttributes: Body.goStruct(
-      "ResourceAttributes",
-      Object.fromEntries(ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString])),
-      true,
-    ),
-    nonResourceAttributes: Body.goStruct("NonResourceAttributes", { path: Body.goString, verb: Body.goString }, true),
-  }),
-})
-
-/** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
-const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
-  const typeError = Body.goTypeError(req.body ?? {}, accessReviewType)
-  if (typeError !== undefined) return Body.cannotBeHandled("SelfSubjectAccessReview", typeError)
-  const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as {
-    resourceAttributes?: Record<string, string | undefined>
-    nonResourceAttributes?: Record<string, string | undefined>
-  }
-  const r = spec.resourceAttributes ?? undefined
-  const n = spec.nonResourceAttributes ?? undefined
-  if ((r === undefined) === (n === undefined)) {
-    const detail = "exactly one of nonResourceAttributes or resourceAttributes must be specified"
-    return Reply.status(
-      Status.failure(422, "Invalid", `.authorization.k8s.io "" is invalid: spec: Invalid value: null: ${detail}`, {
-        details: {
-          group: "authorization.k8s.io",
-          causes: [{ reason: "FieldValueInvalid", message: `Invalid value: null: ${detail}`, field: "spec" }],
-        },
-      }),
-    )
-  }
-  const allowed = r !== undefined
-    ? Auth.authorizeResource(ctx.state.rules(), req.identity, {
-      verb: r.verb ?? "",
-      group: r.group ?? "",
-      resource: r.subresource ? `${r.resource ?? ""}/${r.subresource}` : r.resource ?? "",
-      namespace: r.namespace || undefined,
-      name: r.name || undefined,
-    })
-    : Auth.authorizePath(req.identity, n!.verb ?? "", n!.path ?? "")
-  const managed = ManagedFields.entry(ManagedFields.accessReviewFields(req.body), {
-    userAgent: req.userAgent,
-    apiVersion: "authorization.k8s.io/v1",
-    now: req.now,
-  })
-  // the RBAC authorizer gives the binding that allowed a request as the reason; members of system:masters are allowed
-  // before it, without one (the development server's rules have no names: its reason says so)
-  const reason = allowed && !req.identity.groups.includes(Auth.mastersGroup)
-    ? { reason: "RBAC: allowed by a rule of the development server's state" }
-    : {}
-  return Reply.json(201, {
-    kind: "SelfSubjectAccessReview",
-    apiVersion: "authorization.k8s.io/v1",
-    metadata: managed === undefined ? {} : { managedFields: [managed] },
-    spec: r !== undefined ? { resourceAttributes: r } : { nonResourceAttributes: n },
-    status: { allowed, ...reason },
-  })
-}
 
 const read = (
   ctx: ApiContext,
@@ -438,13 +214,11 @@ const watch = (
   }
 }
 
-const selfSubjectReviewType = Body.goKind("SelfSubjectReview", {})
-
 const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
   TokenRequest: tokenRequestType,
-  TokenReview: tokenReviewType,
-  SelfSubjectReview: selfSubjectReviewType,
-  SelfSubjectAccessReview: accessReviewType,
+  TokenReview: Reviews.tokenReviewType,
+  SelfSubjectReview: Reviews.selfSubjectReviewType,
+  SelfSubjectAccessReview: Reviews.accessReviewType,
 }
 
 const withWarnings = (reply: Reply.Reply, warnings: ReadonlyArray<string>): Reply.Reply => {
@@ -488,7 +262,7 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
 const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Reply> => {
   const { method, path, identity } = req
   if (method === "GET") {
-    const doc = await nonResource(ctx, req)
+    const doc = await NonResource.nonResource(ctx, req)
     if (doc !== undefined) return doc
   }
   const who = identity
@@ -508,13 +282,13 @@ const routeChecked = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
     return reply
   }
   if (path === "/apis/authentication.k8s.io/v1/tokenreviews") {
-    return method === "POST" ? tokenReview(ctx, req, who) : Reply.methodNotAllowed()
+    return method === "POST" ? Reviews.tokenReview(ctx, req, who) : Reply.methodNotAllowed()
   }
   if (path === "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews") {
-    return method === "POST" ? selfSubjectAccessReview(ctx, req) : Reply.methodNotAllowed()
+    return method === "POST" ? Reviews.selfSubjectAccessReview(ctx, req) : Reply.methodNotAllowed()
   }
   if (path === "/apis/authentication.k8s.io/v1/selfsubjectreviews") {
-    return method === "POST" ? selfSubjectReview(req, who) : Reply.methodNotAllowed()
+    return method === "POST" ? Reviews.selfSubjectReview(req, who) : Reply.methodNotAllowed()
   }
   if (method === "GET") {
     const ns = namespaced.exec(path)
