@@ -8,6 +8,7 @@
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
 import * as Body from "./Body.ts"
+import * as GoTypes from "./GoTypes.ts"
 import * as NodeAuthorizer from "./NodeAuthorizer.ts"
 import * as Objects from "./Objects.ts"
 import * as NonResource from "./NonResource.ts"
@@ -214,7 +215,7 @@ const watch = (
   }
 }
 
-const bodyTypes: Readonly<Record<string, Body.GoType & { readonly _tag: "Struct" }>> = {
+const bodyTypes: Readonly<Record<string, GoTypes.GoType & { readonly _tag: "Struct" }>> = {
   TokenRequest: tokenRequestType,
   TokenReview: Reviews.tokenReviewType,
   SelfSubjectReview: Reviews.selfSubjectReviewType,
@@ -245,16 +246,16 @@ export const route = async (ctx: ApiContext, req: ApiRequest): Promise<Reply.Rep
     )
   }
   const body = req.body
-  const checked = Body.fieldValidation(req.query, kind, {}, type)
+  const checked = GoTypes.fieldValidation(req.query, kind, {}, type)
   if (checked._tag === "Reply") return checked.reply
   const wrongKind = Body.kindError(body, {
     kind,
     apiVersion: kind === "SelfSubjectAccessReview" ? "authorization.k8s.io/v1" : "authentication.k8s.io/v1",
   })
   if (wrongKind !== undefined) return wrongKind
-  const typeError = Body.goTypeError(body, type)
-  if (typeError !== undefined) return Body.cannotBeHandled(kind, typeError)
-  const validated = Body.fieldValidation(req.query, kind, body, type)
+  const typeError = GoTypes.goTypeError(body, type)
+  if (typeError !== undefined) return GoTypes.cannotBeHandled(kind, typeError)
+  const validated = GoTypes.fieldValidation(req.query, kind, body, type)
   if (validated._tag === "Reply") return validated.reply
   return withWarnings(await routeChecked(ctx, req), validated.warnings)
 }

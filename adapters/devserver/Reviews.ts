@@ -10,14 +10,14 @@ import * as Status from "../../core/Status.ts"
 import type { ApiContext, ApiRequest } from "./Api.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
-import * as Body from "./Body.ts"
+import * as GoTypes from "./GoTypes.ts"
 import * as ManagedFields from "./ManagedFields.ts"
 import * as ProtobufTypes from "./ProtobufTypes.ts"
 import * as Reply from "./Reply.ts"
 
 /** The Go type of a TokenReview body, for type errors worded as the real server words them. */
-export const tokenReviewType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("TokenReview", {
-  spec: Body.goStruct("TokenReviewSpec", { token: Body.goString, audiences: Body.goStrings }),
+export const tokenReviewType: GoTypes.GoType & { readonly _tag: "Struct" } = GoTypes.goKind("TokenReview", {
+  spec: GoTypes.goStruct("TokenReviewSpec", { token: GoTypes.goString, audiences: GoTypes.goStrings }),
 })
 
 /** `POST /apis/authentication.k8s.io/v1/tokenreviews`: whether a bearer token authenticates, and as whom. */
@@ -30,8 +30,8 @@ export const tokenReview = async (ctx: ApiContext, req: ApiRequest, identity: Id
       group: "authentication.k8s.io",
     })
   }
-  const typeError = Body.goTypeError(req.body ?? {}, tokenReviewType)
-  if (typeError !== undefined) return Body.cannotBeHandled("TokenReview", typeError)
+  const typeError = GoTypes.goTypeError(req.body ?? {}, tokenReviewType)
+  if (typeError !== undefined) return GoTypes.cannotBeHandled("TokenReview", typeError)
   const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as { token?: unknown; audiences?: unknown }
   if (typeof spec.token !== "string" || spec.token === "") {
     return Reply.badRequest("token is required for TokenReview in authentication")
@@ -92,21 +92,27 @@ export const selfSubjectReview = (req: ApiRequest, identity: Identity): Reply.Re
   })
 
 /** The Go type of a SelfSubjectAccessReview body. */
-export const accessReviewType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("SelfSubjectAccessReview", {
-  spec: Body.goStruct("SelfSubjectAccessReviewSpec", {
-    resourceAttributes: Body.goStruct(
-      "ResourceAttributes",
-      Object.fromEntries(ProtobufTypes.resourceAttributeNames.map((f) => [f, Body.goString])),
-      true,
-    ),
-    nonResourceAttributes: Body.goStruct("NonResourceAttributes", { path: Body.goString, verb: Body.goString }, true),
-  }),
-})
+export const accessReviewType: GoTypes.GoType & { readonly _tag: "Struct" } = GoTypes.goKind(
+  "SelfSubjectAccessReview",
+  {
+    spec: GoTypes.goStruct("SelfSubjectAccessReviewSpec", {
+      resourceAttributes: GoTypes.goStruct(
+        "ResourceAttributes",
+        Object.fromEntries(ProtobufTypes.resourceAttributeNames.map((f) => [f, GoTypes.goString])),
+        true,
+      ),
+      nonResourceAttributes: GoTypes.goStruct("NonResourceAttributes", {
+        path: GoTypes.goString,
+        verb: GoTypes.goString,
+      }, true),
+    }),
+  },
+)
 
 /** `kubectl auth can-i`: whether the caller may do what the review describes, under the same rules as its requests. */
 export const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply.Reply => {
-  const typeError = Body.goTypeError(req.body ?? {}, accessReviewType)
-  if (typeError !== undefined) return Body.cannotBeHandled("SelfSubjectAccessReview", typeError)
+  const typeError = GoTypes.goTypeError(req.body ?? {}, accessReviewType)
+  if (typeError !== undefined) return GoTypes.cannotBeHandled("SelfSubjectAccessReview", typeError)
   const spec = ((req.body as { spec?: unknown } | undefined)?.spec ?? {}) as {
     resourceAttributes?: Record<string, string | undefined>
     nonResourceAttributes?: Record<string, string | undefined>
@@ -153,4 +159,7 @@ export const selfSubjectAccessReview = (ctx: ApiContext, req: ApiRequest): Reply
 }
 
 /** The Go type of a SelfSubjectReview body (it has no fields of its own). */
-export const selfSubjectReviewType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("SelfSubjectReview", {})
+export const selfSubjectReviewType: GoTypes.GoType & { readonly _tag: "Struct" } = GoTypes.goKind(
+  "SelfSubjectReview",
+  {},
+)

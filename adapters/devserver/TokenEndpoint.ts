@@ -10,7 +10,7 @@ import * as Schema from "effect/Schema"
 import { formatTime, quote, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { Identity } from "./Auth.ts"
 import * as Auth from "./Auth.ts"
-import * as Body from "./Body.ts"
+import * as GoTypes from "./GoTypes.ts"
 import * as ManagedFields from "./ManagedFields.ts"
 import * as Status from "../../core/Status.ts"
 import * as Reply from "./Reply.ts"
@@ -46,13 +46,13 @@ const renderDuration = (seconds: number): string =>
     : plural(seconds, "second")
 
 /** The Go shape of a TokenRequest body. */
-export const tokenRequestType: Body.GoType & { readonly _tag: "Struct" } = Body.goKind("TokenRequest", {
-  spec: Body.goStruct("TokenRequestSpec", {
-    audiences: Body.goStrings,
-    expirationSeconds: Body.goInt64,
-    boundObjectRef: Body.goStruct(
+export const tokenRequestType: GoTypes.GoType & { readonly _tag: "Struct" } = GoTypes.goKind("TokenRequest", {
+  spec: GoTypes.goStruct("TokenRequestSpec", {
+    audiences: GoTypes.goStrings,
+    expirationSeconds: GoTypes.goInt64,
+    boundObjectRef: GoTypes.goStruct(
       "BoundObjectReference",
-      { kind: Body.goString, apiVersion: Body.goString, name: Body.goString, uid: Body.goString },
+      { kind: GoTypes.goString, apiVersion: GoTypes.goString, name: GoTypes.goString, uid: GoTypes.goString },
       true,
     ),
   }),
@@ -89,13 +89,13 @@ export const createToken = async (
   // 1. the namespace must be in the URL
   if (namespace === "") return Reply.badRequest("namespace is required")
   const raw = typeof call.body === "object" && call.body !== null ? call.body as Record<string, unknown> : {}
-  const typeError = Body.goTypeError(raw, tokenRequestType)
-  if (typeError !== undefined) return Body.cannotBeHandled("TokenRequest", typeError)
+  const typeError = GoTypes.goTypeError(raw, tokenRequestType)
+  if (typeError !== undefined) return GoTypes.cannotBeHandled("TokenRequest", typeError)
   // the server writes the status: whatever a body carries there is dropped, as the Go handler overwrites it
   const { status: _sent, ...unsent } = raw
   const decoded = Schema.decodeUnknownEither(TokenRequestJson)(withoutNulls({ ...unsent, spec: raw.spec ?? {} }))
   if (Either.isLeft(decoded)) {
-    return Body.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
+    return GoTypes.cannotBeHandled("TokenRequest", "the body does not fit the TokenRequest type")
   }
   const request = decoded.right
   // 2, 3. body name and namespace must match the URL
