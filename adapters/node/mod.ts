@@ -25,55 +25,5 @@
  *
  * @module
  */
-import { layer as nodeContext, type NodeContext } from "@effect/platform-node/NodeContext"
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import type { RunMain } from "@effect/platform/Runtime"
-import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
-import * as Redacted from "effect/Redacted"
-import { Agent, fetch } from "undici"
-import * as Signals from "../platform/Signals.ts"
-import * as TlsHttpClient from "../platform/TlsHttpClient.ts"
-import * as Ports from "../platform/Ports.ts"
-
-/** Builds clients whose connections go through an undici `Agent` with the TLS material; the agent closes with the scope. */
-export const tlsHttpClient: TlsHttpClient.TlsHttpClient = {
-  make: (options) =>
-    TlsHttpClient.checkPair(options).pipe(
-      Effect.zipRight(Effect.acquireRelease(
-        Effect.sync(() =>
-          new Agent({
-            connect: {
-              ...(options.caPem !== undefined ? { ca: options.caPem } : {}),
-              ...(options.certPem !== undefined ? { cert: options.certPem, key: Redacted.value(options.keyPem!) } : {}),
-              ...(options.serverName !== undefined ? { servername: options.serverName } : {}),
-              rejectUnauthorized: options.insecureSkipTlsVerify !== true,
-            },
-          })
-        ),
-        (agent) => Effect.promise(() => agent.destroy()),
-      )),
-      Effect.flatMap((agent) =>
-        TlsHttpClient.fromRequestInit({ dispatcher: agent } as RequestInit, fetch as unknown as typeof globalThis.fetch)
-      ),
-    ),
-}
-
-/** A layer providing {@link tlsHttpClient}. */
-export const layerTlsHttpClient: Layer.Layer<TlsHttpClient.TlsHttpClient> = TlsHttpClient.layer(tlsHttpClient)
-
-/** SIGHUP as the agent's "reload the configuration" signal. */
-export const layerSignals: Layer.Layer<Signals.Signals> = Signals.layerProcess
-
-/**
- * Everything the agent and the CLI need from Node: the platform ports (TLS client, SIGHUP, private files, the local
- * HTTP transport, process control), and Node's file system, path, terminal and command executor.
- */
-export const layer: Layer.Layer<Ports.Ports | NodeContext> = Ports.runtimeLayer(
-  tlsHttpClient,
-  layerSignals,
-  nodeContext,
-)
-
-/** Runs a main effect, interrupting it on SIGINT and SIGTERM. */
-export const runMain: RunMain = NodeRuntime.runMain
+export * from "./NodeTlsHttpClient.ts"
+export * from "./NodeRuntime.ts"
