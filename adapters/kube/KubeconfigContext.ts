@@ -25,7 +25,7 @@ export const available = (options: Options = {}): Effect.Effect<boolean, never, 
   })
 
 /** {@link texts} through the file system. */
-export const read = (
+const read = (
   options: Options = {},
 ): Effect.Effect<ReadonlyArray<readonly [string, string]>, never, FileSystem.FileSystem | Path.Path> =>
   Effect.flatMap(FileSystem.FileSystem, (fs) => texts(options, (file) => Effect.option(fs.readFile(file))))
