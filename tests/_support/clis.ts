@@ -4,6 +4,7 @@
  * absolute paths so that any working directory will do, and a way to run the same command line on all three at once.
  */
 import { execFile } from "node:child_process"
+import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { runtime as current } from "./runtime.ts"
@@ -83,6 +84,21 @@ export const run = (file: string, args: ReadonlyArray<string>, options: RunOptio
       },
     )
   )
+
+/**
+ * Puts the npm bin, as `scripts/build-bin.sh` makes it, into the directory `dir` and returns its entry: a copy of the
+ * bundle `npm test` built before the suites (`SA_TOKEN_TEST_BIN`, from the same sources with the same script), else a
+ * new build (a test file run on its own).
+ */
+export const binIn = async (dir: string): Promise<string> => {
+  const prebuilt = process.env.SA_TOKEN_TEST_BIN
+  if (prebuilt !== undefined) fs.cpSync(path.dirname(prebuilt), dir, { recursive: true })
+  else {
+    const built = await run("bash", [path.join(root, "scripts", "build-bin.sh"), dir])
+    if (built.code !== 0) throw new Error(`scripts/build-bin.sh ${dir} failed:\n${built.stderr}`)
+  }
+  return path.join(dir, "sa-token.js")
+}
 
 /** Runs `sa-token args…` on `runtime`; never rejects. */
 export const runCli = (runtime: Runtime, args: ReadonlyArray<string>, options: RunOptions = {}): Promise<Run> => {

@@ -4,14 +4,13 @@
  * `sa-token permissions --runtime node`, against the development API server (in this process). Runs under Node only.
  */
 import assert from "node:assert/strict"
-import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
-import process from "node:process"
 import { describe, it } from "node:test"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { root } from "../_support/agentProcess.ts"
+import { binIn } from "../_support/clis.ts"
 import {
   agentConfig,
   askAgent,
@@ -31,25 +30,10 @@ describe("least privilege under Node's permission model", { skip: runtime !== "n
    */
   let built: Promise<string> | undefined
   const npmBin = () =>
-    built ??= (async () => {
+    built ??= (() => {
       const installed = fs.mkdtempSync(nodePath.join(fixture.dir, "npm-"))
       fs.symlinkSync(nodePath.join(root, "node_modules"), nodePath.join(installed, "node_modules"))
-      const bin = nodePath.join(installed, "dist", "bin")
-      // `npm test` built the same bundle from the same sources before the suites: a copy of it serves.
-      const prebuilt = process.env.SA_TOKEN_TEST_BIN
-      if (prebuilt !== undefined) {
-        fs.cpSync(nodePath.dirname(prebuilt), bin, { recursive: true })
-        return nodePath.join(bin, nodePath.basename(prebuilt))
-      }
-      await new Promise<void>((resolve, reject) =>
-        execFile(
-          "bash",
-          [nodePath.join(root, "scripts", "build-bin.sh"), bin],
-          { cwd: root },
-          (error) => error ? reject(error) : resolve(),
-        )
-      )
-      return nodePath.join(bin, "sa-token.js")
+      return binIn(nodePath.join(installed, "dist", "bin"))
     })()
   /** The flags `permissions --runtime node` prints for `args`: Node's permission model, file system and children only. */
   const nodeFlags = async (args: ReadonlyArray<string>) => {

@@ -6,7 +6,6 @@
  * starts Bun and Deno itself).
  */
 import assert from "node:assert/strict"
-import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as nodePath from "node:path"
 import { before, describe, it } from "node:test"
@@ -16,7 +15,7 @@ import * as Scope from "effect/Scope"
 import * as Endpoint from "../../adapters/agent/Endpoint.ts"
 import { builtIn } from "../../adapters/cli/FastPath.ts"
 import { fakeAgent, status } from "../_support/agentFakes.ts"
-import { root, run, type Runtime, runtimes } from "../_support/clis.ts"
+import { binIn, root, run, type Runtime, runtimes } from "../_support/clis.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { platform } from "../_support/platform.ts"
 import { runtime } from "../_support/runtime.ts"
@@ -44,17 +43,10 @@ describe(
       return run(file!, [...pre, ...args], { cwd: fixture.dir })
     }
 
-    before(() => {
-      // The bin npm test built (SA_TOKEN_TEST_BIN), else a new build.
-      const built = process.env.SA_TOKEN_TEST_BIN !== undefined
-        ? nodePath.dirname(process.env.SA_TOKEN_TEST_BIN)
-        : nodePath.join(fixture.dir, "built")
-      if (process.env.SA_TOKEN_TEST_BIN === undefined) {
-        execFileSync("bash", [nodePath.join(root, "scripts", "build-bin.sh"), built], { cwd: root })
-      }
-      full = nodePath.join(built, "sa-token.js")
+    before(async () => {
+      full = await binIn(nodePath.join(fixture.dir, "built"))
       const copy = nodePath.join(fixture.dir, "lean")
-      fs.cpSync(built, copy, { recursive: true })
+      fs.cpSync(nodePath.dirname(full), copy, { recursive: true })
       const cli = fs.readdirSync(copy).filter((name) => /^Cli-[\w-]+\.js$/.test(name))
       assert.equal(cli.length, 1, `one chunk of the full CLI in ${fs.readdirSync(copy)}`)
       fs.rmSync(nodePath.join(copy, cli[0]!))

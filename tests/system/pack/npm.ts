@@ -7,6 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { promisify } from "node:util"
+import { binIn } from "../../_support/clis.ts"
 
 interface Manifest {
   readonly exports: Record<string, unknown>
@@ -121,10 +122,7 @@ export const pack = async (work: string): Promise<{ readonly staging: string; re
   }
   await sh(bin("tsc"), ["-p", "tsconfig.json", "--outDir", path.join(staging, "dist")], repo)
   await sh(process.execPath, ["--import", "tsx", "scripts/build-entries.ts", path.join(staging, "dist")], repo)
-  // `npm test` bundles the same bin from the same sources with the same script before the suites: a copy serves.
-  const prebuilt = process.env.SA_TOKEN_TEST_BIN
-  if (prebuilt !== undefined) fs.cpSync(path.dirname(prebuilt), path.join(staging, "dist", "bin"), { recursive: true })
-  else await sh("bash", ["scripts/build-bin.sh", path.join(staging, "dist", "bin")], repo)
+  await binIn(path.join(staging, "dist", "bin"))
   const packed = await sh("npm", ["pack", "--json", "--pack-destination", work, staging], work)
   return { staging, tarball: path.join(work, (JSON.parse(packed) as Array<{ filename: string }>)[0]!.filename) }
 }
