@@ -60,9 +60,9 @@ slowest="tests/cli/PermissionsCommand.test.ts tests/cli/PermissionsCommand.jsr.t
   tests/devserver/PythonClient.test.ts tests/cli/PermissionsCommand.node.test.ts tests/system/reliability.rotation.test.ts"
 node_files=$(printf '%s\n' $slowest tests/core/*.test.ts tests/core/internal/*.test.ts tests/kube/*.test.ts tests/agent/*.test.ts \
   tests/cli/*.test.ts tests/devserver/*.test.ts tests/platform/*.test.ts tests/system/*.test.ts | awk '!seen[$0]++')
-# shellcheck disable=SC2086
 # Node runs the TypeScript files through a load hook of our own (support/nodeTypeScript.mjs) rather than tsx: tsx also
 # hooks resolution, a round trip to the hooks thread for each of the hundreds of modules every test file loads.
+# shellcheck disable=SC2086
 suite node node --import ./support/nodeTypeScript.mjs --test --test-concurrency=4 $node_files &
 wait
 failed=0
