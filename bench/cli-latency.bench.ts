@@ -58,8 +58,8 @@ interface Runtime {
 /** A reference timed in the same rounds, without a target: a file that prints `ok`. */
 interface Reference {
   readonly name: string
-  /** Its source, or the one-line text of a plain script. */
-  readonly source: string
+  /** Writes or bundles the file, once, before the rounds. */
+  readonly prepare: () => void
   /** The file each runtime runs: the source for `deno (source)`, else the bundle or the script. */
   readonly file: (runtime: Runtime) => string
   /** Whether it belongs in the main table (the others are printed in a table of their own). */
@@ -67,23 +67,28 @@ interface Reference {
 }
 
 const theBin = "dist/bin/sa-token.js"
-const bundleOf = (source: string) => nodePath.join(dir, nodePath.basename(source).replace(/\.ts$/, ".js"))
-const script = (name: string, text: string, main = false): Reference => {
-  const file = nodePath.join(dir, `${name}.js`)
-  return { name, source: text, file: () => file, main }
+/** A one-line script file, the same on every runtime. */
+const script = (name: string, file: string, text: string): Reference => {
+  const path = nodePath.join(dir, file)
+  return { name, prepare: () => fs.writeFileSync(path, text), file: () => path, main: false }
 }
-const floor = (name: string, source: string, main: boolean): Reference => ({
-  name,
-  source,
-  file: (runtime) => runtime.fromSource ? source : bundleOf(source),
-  main,
-})
+/** A floor program: bundled as the bin is, or its source for `deno (source)`. */
+const floor = (name: string, source: string, main: boolean): Reference => {
+  const bundle = nodePath.join(dir, nodePath.basename(source).replace(/\.ts$/, ".js"))
+  const esbuild = [source, "--bundle", "--platform=node", "--format=esm", "--minify", `--outfile=${bundle}`]
+  return {
+    name,
+    prepare: () => execFileSync(bin("esbuild"), esbuild, { cwd: root, stdio: "inherit" }),
+    file: (runtime) => runtime.fromSource ? source : bundle,
+    main,
+  }
+}
 const references: ReadonlyArray<Reference> = [
   floor("Effect floor", "bench/_effect-floor.ts", true),
-  script("One-line script", 'console.log("ok")\n'),
+  script("One-line script", "one-line.js", 'console.log("ok")\n'),
   floor("Micro floor", "bench/_micro-floor.ts", false),
-  script("import node:fs", 'import "node:fs"\nconsole.log("ok")\n'),
-  script("import node:http", 'import "node:http"\nconsole.log("ok")\n'),
+  script("import node:fs", "import-fs.js", 'import "node:fs"\nconsole.log("ok")\n'),
+  script("import node:http", "import-http.js", 'import "node:http"\nconsole.log("ok")\n'),
 ]
 const runtimes: ReadonlyArray<Runtime> = [
   {
@@ -156,22 +161,7 @@ try {
   console.log(`# cli-latency: the sa-token bin against its runtime's bare start, median of ${runs} rounds`)
   console.log(`# (bench process ${runtimeName()}; the bin is rebuilt first)`)
   execFileSync("bash", ["scripts/build-bin.sh", "dist/bin"], { cwd: root, stdio: "inherit" })
-  for (const reference of references) {
-    if (reference.source.endsWith(".ts")) {
-      execFileSync(
-        bin("esbuild"),
-        [
-          reference.source,
-          "--bundle",
-          "--platform=node",
-          "--format=esm",
-          "--minify",
-          `--outfile=${bundleOf(reference.source)}`,
-        ],
-        { cwd: root, stdio: "inherit" },
-      )
-    } else fs.writeFileSync(reference.file(runtimes[0]!), reference.source)
-  }
+  for (const reference of references) reference.prepare()
   const kubeconfig = nodePath.join(dir, "kubeconfig")
   const server = await Effect.runPromise(Scope.extend(DevServer.start({ kubeconfigOut: kubeconfig }), scope))
   server.state.upsertServiceAccount("default", "builder")
