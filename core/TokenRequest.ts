@@ -24,6 +24,7 @@ import * as Either from "effect/Either"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
+import { formatTime, parseTime } from "./Timestamp.ts"
 
 /** The object a token is bound to (`spec.boundObjectRef`): a Pod, Secret or Node. */
 export interface BoundObjectReference {
@@ -75,16 +76,14 @@ export interface TokenRequest {
   readonly status?: TokenRequestStatus | undefined
 }
 
-const rfc3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/
-
-/** Formats a date as Kubernetes does: RFC 3339 in UTC with whole seconds. */
-export const formatTime = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z")
+// Part of this module's interface; defined in Timestamp.ts, which code that must not load Schema imports directly.
+export { formatTime } from "./Timestamp.ts"
 
 /** An RFC 3339 timestamp on the wire, a `Date` in the model; encodes with whole seconds, like Kubernetes. */
 export const Rfc3339: Schema.Schema<Date, string> = Schema.transformOrFail(Schema.String, Schema.DateFromSelf, {
   strict: true,
   decode: (s, _, ast) => {
-    const millis = rfc3339.test(s) ? Date.parse(s) : NaN
+    const millis = parseTime(s)
     return Number.isNaN(millis)
       ? ParseResult.fail(new ParseResult.Type(ast, s, `Expected an RFC 3339 timestamp, received ${JSON.stringify(s)}`))
       : ParseResult.succeed(new Date(millis))

@@ -36,6 +36,7 @@ import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
+import * as ExecCredentialWire from "./ExecCredentialWire.ts"
 import { KubeConnectionError } from "./KubeConnectionError.ts"
 import * as KubeWire from "./KubeWire.ts"
 
@@ -73,7 +74,11 @@ export const prepare = (
     return invalid("exec plugin cannot support interactive mode: standard input is not used")
   }
   const env: ReadonlyArray<EnvVar> = Array.isArray(exec.env) ? exec.env : []
-  const info = KubeWire.renderExecCredential({ kind: "ExecCredential", apiVersion, spec: { interactive: false } })
+  const info = ExecCredentialWire.renderExecCredential({
+    kind: "ExecCredential",
+    apiVersion,
+    spec: { interactive: false },
+  })
   const command = exec.command.includes("/") ? path.resolve(dir, exec.command) : exec.command
   return Effect.succeed({ ...exec, command, env: [...env, { name: "KUBERNETES_EXEC_INFO", value: info }] })
 }
@@ -157,7 +162,7 @@ const nonEmpty = (value: string | undefined): string | undefined => value === ""
  * Reads a plugin's standard output with client-go's checks. Error details name the fields, never their values.
  */
 export const parse = (apiVersion: string, stdout: string): Either.Either<Credential, string> => {
-  const decoded = KubeWire.parseExecCredential(stdout)
+  const decoded = ExecCredentialWire.parseExecCredential(stdout)
   if (Either.isLeft(decoded)) return Either.left(`decoding stdout: ${decoded.left}`)
   const raw = decoded.right
   if (raw.apiVersion !== apiVersion) {

@@ -1,7 +1,9 @@
 /**
- * Kubernetes wire formats shared by the fetcher, the CLI and the development API server, each written once:
- * the `client.authentication.k8s.io` ExecCredential (one schema, used to render what kubectl reads and to parse
- * what an exec plugin prints), the HTTP status code ↔ `meta/v1` Status reason table, and Go's duration syntax.
+ * Kubernetes wire formats shared by the fetcher, the CLI and the development API server, each written once: the
+ * ExecCredential kubectl is given for a token, the HTTP status code ↔ `meta/v1` Status reason table, and Go's duration
+ * syntax. Nothing here loads Schema, so that the lean `exec-credential` answers, which kubectl pays for on every
+ * command, use this module as it is; the ExecCredential schema, which reads what an exec plugin prints, is
+ * `ExecCredentialWire.ts`.
  *
  * @example
  * ```ts
@@ -14,66 +16,12 @@
  *
  * @module
  */
-import * as Either from "effect/Either"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
-import { formatTime } from "../../core/TokenRequest.ts"
+import { formatTime } from "../../core/Timestamp.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 
 /** The ExecCredential API version kubectl is given. */
 export const execCredentialApiVersion = "client.authentication.k8s.io/v1"
-
-/** The `status` of an ExecCredential: a token, or a client certificate and key, and when they expire. */
-export interface ExecCredentialStatus {
-  /** A bearer token. */
-  readonly token?: string
-  /** RFC 3339; absent when the credential does not expire. */
-  readonly expirationTimestamp?: string
-  /** A PEM client certificate. */
-  readonly clientCertificateData?: string
-  /** The PEM key of that certificate. */
-  readonly clientKeyData?: string
-}
-
-/** A `client.authentication.k8s.io` ExecCredential, as kubectl and client-go exchange it with exec plugins. */
-export interface ExecCredential {
-  /** `client.authentication.k8s.io/v1` (or `v1beta1`). */
-  readonly apiVersion: string
-  /** Always `ExecCredential`. */
-  readonly kind: "ExecCredential"
-  /** What the caller tells the plugin (`KUBERNETES_EXEC_INFO`): whether it may prompt, and the cluster. */
-  readonly spec?: { readonly interactive?: boolean; readonly cluster?: unknown }
-  /** What the plugin answers. */
-  readonly status?: ExecCredentialStatus
-}
-
-const optionalString = Schema.optionalWith(Schema.String, { exact: true })
-
-/** The schema of {@link ExecCredential}; unknown fields are ignored, as client-go ignores them. */
-export const ExecCredential: Schema.Schema<ExecCredential> = Schema.Struct({
-  apiVersion: Schema.String,
-  kind: Schema.Literal("ExecCredential"),
-  spec: Schema.optionalWith(
-    Schema.Struct({
-      interactive: Schema.optionalWith(Schema.Boolean, { exact: true }),
-      cluster: Schema.optionalWith(Schema.Unknown, { exact: true }),
-    }),
-    { exact: true },
-  ),
-  status: Schema.optionalWith(
-    Schema.Struct({
-      token: optionalString,
-      expirationTimestamp: optionalString,
-      clientCertificateData: optionalString,
-      clientKeyData: optionalString,
-    }),
-    { exact: true },
-  ),
-})
-
-/** The JSON text of an ExecCredential, compact unless an indent is given. */
-export const renderExecCredential = (credential: ExecCredential, indent?: number): string =>
-  JSON.stringify(Schema.encodeSync(ExecCredential)(credential), null, indent)
 
 /**
  * The ExecCredential text kubectl is given for an issued token (`status.token` and `status.expirationTimestamp`),
@@ -82,21 +30,16 @@ export const renderExecCredential = (credential: ExecCredential, indent?: number
  */
 export const renderTokenCredential = (response: TokenRequest, indent?: number): string => {
   const status = response.status!
-  return renderExecCredential({
-    apiVersion: execCredentialApiVersion,
-    kind: "ExecCredential",
-    status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
-  }, indent)
-}
-
-/** Parses the JSON text of an ExecCredential; the error says what is wrong without quoting any value. */
-export const parseExecCredential = (text: string): Either.Either<ExecCredential, string> =>
-  Either.try(() => JSON.parse(text) as unknown).pipe(
-    Either.mapLeft(() => "not a JSON ExecCredential"),
-    Either.flatMap((json) =>
-      Either.mapLeft(Schema.decodeUnknownEither(ExecCredential)(json), () => "not an ExecCredential")
-    ),
+  return JSON.stringify(
+    {
+      apiVersion: execCredentialApiVersion,
+      kind: "ExecCredential",
+      status: { token: Redacted.value(status.token), expirationTimestamp: formatTime(status.expirationTimestamp) },
+    },
+    null,
+    indent,
   )
+}
 
 /** The `meta/v1` Status reason an API server gives for an HTTP status code. */
 export const statusReasons: Readonly<Record<number, string>> = {

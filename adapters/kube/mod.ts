@@ -20,6 +20,7 @@
  *
  * @module
  */
+export * as ExecCredentialWire from "./ExecCredentialWire.ts"
 export * as ExecPlugin from "./ExecPlugin.ts"
 export * as FileToken from "./FileToken.ts"
 export * as InCluster from "./InCluster.ts"

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict"
 import { describe, it } from "node:test"
-import { parseGoDuration } from "../../adapters/kube/KubeWire.ts"
+import * as Either from "effect/Either"
+import * as Redacted from "effect/Redacted"
+import { parseExecCredential, renderExecCredential } from "../../adapters/kube/ExecCredentialWire.ts"
+import { execCredentialApiVersion, parseGoDuration, renderTokenCredential } from "../../adapters/kube/KubeWire.ts"
 
 describe("KubeWire.parseGoDuration", () => {
   it("reads Go's duration syntax in nanoseconds, as kubectl's --duration and --request-timeout send it", () => {
@@ -22,5 +25,26 @@ describe("KubeWire.parseGoDuration", () => {
       ["10", undefined],
     ]
     for (const [text, nanos] of cases) assert.equal(parseGoDuration(text), nanos, JSON.stringify(text))
+  })
+})
+
+describe("KubeWire.renderTokenCredential", () => {
+  it("writes, without Schema, the document the ExecCredential schema writes for the same token", () => {
+    const expirationTimestamp = new Date(Date.UTC(2030, 0, 1, 0, 0, 0, 999))
+    for (const indent of [undefined, 2]) {
+      const text = renderTokenCredential(
+        { spec: {}, status: { token: Redacted.make('a.b"c\n'), expirationTimestamp } },
+        indent,
+      )
+      const status = { token: 'a.b"c\n', expirationTimestamp: "2030-01-01T00:00:00Z" }
+      assert.equal(
+        text,
+        renderExecCredential({ apiVersion: execCredentialApiVersion, kind: "ExecCredential", status }, indent),
+      )
+      assert.deepEqual(
+        parseExecCredential(text),
+        Either.right({ apiVersion: execCredentialApiVersion, kind: "ExecCredential", status }),
+      )
+    }
   })
 })
