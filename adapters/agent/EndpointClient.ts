@@ -49,11 +49,11 @@
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Schema from "effect/Schema"
-import { quote, Rfc3339 } from "../../core/TokenRequest.ts"
+import { quote } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { LocalHttp } from "../platform/LocalHttp.ts"
 import type { EndpointConfig } from "./Endpoint.ts"
+import * as TokenReply from "./TokenReply.ts"
 
 /** Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, or other. */
 export type EndpointClientErrorReason = "Unavailable" | "NotDeclared" | "NotReady" | "Unauthorized" | "Protocol"
@@ -78,12 +78,6 @@ const EndpointClientErrorBase: ErrorBase.Constructor<"EndpointClientError", Endp
 /** The agent did not give a token. The message never holds a token (bodies of refusals are not quoted). */
 export class EndpointClientError extends EndpointClientErrorBase {}
 
-const Reply = Schema.Struct({
-  name: Schema.String,
-  token: Schema.Redacted(Schema.NonEmptyString),
-  expirationTimestamp: Rfc3339,
-})
-
 const describe = (target: EndpointConfig): string =>
   target._tag === "Unix" ? `unix:${target.path}` : `${target.host}:${target.port}`
 
@@ -104,7 +98,7 @@ export const token = (
     ? { _tag: "Unix" as const, path: target.path }
     : { _tag: "Tcp" as const, host: target.host, port: target.port }
   return Effect.flatMap(LocalHttp, (http) =>
-    http.get(address, `/v1/tokens/${encodeURIComponent(name)}?format=json`, {
+    http.get(address, TokenReply.path(name), {
       headers,
       timeoutMillis: options.timeoutMillis ?? 5000,
       maxBytes: 1024 * 1024,
@@ -119,13 +113,10 @@ export const token = (
         if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
         if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
         if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
-        return Schema.decodeUnknown(Schema.parseJson(Reply))(raw.body).pipe(
-          Effect.mapError(() => fail("Protocol", "the agent's answer is not a token in JSON")),
-          Effect.map((reply) => ({
-            spec: {},
-            status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp },
-          })),
-        )
+        const reply = TokenReply.decode(raw.body)
+        return reply === undefined
+          ? Effect.fail(fail("Protocol", "the agent's answer is not a token in JSON"))
+          : Effect.succeed({ spec: {}, status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp } })
       }),
     )
 }

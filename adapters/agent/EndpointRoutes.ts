@@ -36,10 +36,11 @@ import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
-import { formatTime, quote } from "../../core/TokenRequest.ts"
+import { quote } from "../../core/TokenRequest.ts"
 import { AgentState } from "./AgentState.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import * as Metrics from "./Metrics.ts"
+import * as TokenReply from "./TokenReply.ts"
 
 /** What the routes see of a request. `url` may be origin-form (`/v1/...`) or absolute (Deno's unix-socket fetch). */
 export interface RouteRequest {
@@ -109,11 +110,7 @@ const token = (request: RouteRequest, url: URL, encoded: string): Effect.Effect<
     if (status.phase === "stale") yield* AgentMetrics.recordStaleServed(name)
     const tokenStatus = response.status!
     return wantsJson(request, url)
-      ? json(200, {
-        name,
-        token: Redacted.value(tokenStatus.token),
-        expirationTimestamp: formatTime(tokenStatus.expirationTimestamp),
-      })
+      ? json(200, TokenReply.encode({ name, ...tokenStatus }))
       : text(200, Redacted.value(tokenStatus.token))
   })
 
