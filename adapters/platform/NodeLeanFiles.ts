@@ -1,0 +1,58 @@
+/**
+ * The {@link LeanHost} calls other than HTTP, over `node:fs` and `node:process`: Node's and Bun's hosts share them
+ * (Bun loads `node:fs` within a millisecond; Deno's host uses `Deno.*` instead). Files are read with synchronous
+ * calls: a lean answer reads two or three small files and exits, and each asynchronous call would cost a round trip
+ * through the thread pool.
+ *
+ * @module
+ */
+import * as nodeFs from "node:fs"
+import process from "node:process"
+import type { LeanFile, LeanFileInfo, LeanHost } from "./LeanHost.ts"
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = nodeFs.constants
+
+/** `undefined` when the call failed because nothing is at the path; rethrows anything else. */
+const absentAsUndefined = <A>(call: () => A): A | undefined => {
+  try {
+    return call()
+  } catch (error) {
+    const code = (error as { readonly code?: unknown }).code
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined
+    throw error
+  }
+}
+
+const infoOf = (stats: nodeFs.Stats): LeanFileInfo => ({ uid: stats.uid, mode: stats.mode & 0o7777 })
+
+const readFile = (path: string, maxBytes: number): LeanFile | undefined => {
+  // O_NOFOLLOW refuses a symlink as the last component (ELOOP); O_NONBLOCK keeps a FIFO from blocking the open.
+  const fd = absentAsUndefined(() => nodeFs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK))
+  if (fd === undefined) return undefined
+  try {
+    const stats = nodeFs.fstatSync(fd)
+    if (!stats.isFile()) throw new Error(`${path} is not a regular file`)
+    if (stats.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+    const data = new Uint8Array(stats.size)
+    let length = 0
+    while (length < data.length) {
+      const read = nodeFs.readSync(fd, data, length, data.length - length, null)
+      if (read === 0) break
+      length += read
+    }
+    return { data: data.subarray(0, length), info: infoOf(stats) }
+  } finally {
+    nodeFs.closeSync(fd)
+  }
+}
+
+/** Every {@link LeanHost} call but {@link LeanHost.unixGet}, over `node:fs` and `node:process`. */
+export const files: Omit<LeanHost, "unixGet"> = {
+  now: () => Date.now(),
+  cwd: () => process.cwd(),
+  env: (name) => process.env[name],
+  uid: () => process.geteuid?.() ?? -1,
+  stat: (path) => Promise.resolve().then(() => absentAsUndefined(() => infoOf(nodeFs.statSync(path)))),
+  realPath: (path) => Promise.resolve().then(() => absentAsUndefined(() => nodeFs.realpathSync(path))),
+  readFile: (path, maxBytes) => Promise.resolve().then(() => readFile(path, maxBytes)),
+}
