@@ -2,8 +2,11 @@
  * The lean paths of `sa-token exec-credential`: the answers given without loading the CLI framework, the kubeconfig
  * loader or a TLS client, from the agent's socket (`ExecCredentialSocketHit.ts`) or the on-disk cache
  * (`ExecCredentialCacheHit.ts`). kubectl runs its exec plugin on every command, so these are the paths it pays for
- * almost every time. This module is what they share: how they read the command line ({@link parse}) and how they
- * answer ({@link answer}).
+ * almost every time. They are written in `effect/Micro`, Effect's lightweight runtime, which starts within a few
+ * milliseconds of the bare runtime where `effect/Effect` with its fiber runtime and Schema takes several times the
+ * runtime's own start on Bun and Deno; they reach the machine through the {@link LeanHost} port, which each runtime
+ * implements with its own calls. This module is what they share: how they read the command line ({@link parse}) and
+ * how they answer ({@link answer}).
  *
  * Anything a lean path cannot answer, and anything that goes wrong in it, is left to the full command
  * (`ExecCredentialCommand.ts`), which reads the arguments again and answers or reports the error itself: a lean path
@@ -27,14 +30,11 @@
  *
  * @module
  */
-import * as Console from "effect/Console"
-import * as Effect from "effect/Effect"
-import type * as Layer from "effect/Layer"
-import * as Logger from "effect/Logger"
-import * as LogLevel from "effect/LogLevel"
+import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
+import { LeanHost } from "../platform/LeanHost.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 
 type Single = Exclude<keyof Flags, "audience" | "serviceAccount">
@@ -101,30 +101,26 @@ export const parse = (args: ReadonlyArray<string>): Flags | undefined => {
  * Prints the ExecCredential of the token found and succeeds with true; succeeds with false, printing nothing, when none
  * was found or the search failed in any way (the full command then tries, and reports).
  */
-export const answer = <E, R>(
-  found: Effect.Effect<Option.Option<TokenRequest>, E, R>,
-): Effect.Effect<boolean, never, R> =>
+export const answer = <E, R>(found: Micro.Micro<Option.Option<TokenRequest>, E, R>): Micro.Micro<boolean, never, R> =>
   found.pipe(
-    Effect.flatMap(Option.match({
-      onNone: () => Effect.succeed(false),
-      onSome: (response) => Console.log(KubeWire.renderTokenCredential(response)).pipe(Effect.as(true)),
+    Micro.flatMap(Option.match({
+      onNone: () => Micro.succeed(false),
+      onSome: (response) =>
+        Micro.sync(() => console.log(KubeWire.renderTokenCredential(response))).pipe(Micro.as(true)),
     })),
-    Effect.catchAllCause(() => Effect.succeed(false)),
-    Logger.withMinimumLogLevel(LogLevel.None),
+    Micro.catchAllCause(() => Micro.succeed(false)),
   )
 
 /**
  * The bin's run of a lean path: reads the command line after `exec-credential` ({@link parse}), searches with `found`
- * on `layer` and prints the {@link answer}; whether the credential was printed (false for a command line the lean
- * reading does not take).
+ * on the runtime's {@link LeanHost} and prints the {@link answer}; whether the credential was printed (false for a
+ * command line the lean reading does not take).
  */
-export const runWith = <R>(
-  found: (flags: Flags) => Effect.Effect<Option.Option<TokenRequest>, never, R>,
-  layer: Layer.Layer<R>,
-) =>
-(args: ReadonlyArray<string>): Promise<boolean> => {
-  const flags = parse(args)
-  return flags === undefined
-    ? Promise.resolve(false)
-    : Effect.runPromise(answer(found(flags)).pipe(Effect.provide(layer)))
-}
+export const runWith =
+  (found: (flags: Flags) => Micro.Micro<Option.Option<TokenRequest>, never, LeanHost>) =>
+  (args: ReadonlyArray<string>, host: LeanHost): Promise<boolean> => {
+    const flags = parse(args)
+    return flags === undefined
+      ? Promise.resolve(false)
+      : Micro.runPromise(answer(found(flags)).pipe(Micro.provideService(LeanHost, host)))
+  }

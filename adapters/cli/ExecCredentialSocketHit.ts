@@ -1,31 +1,61 @@
 /**
  * The lean `exec-credential` answer from a running agent, for `--name NAME --socket PATH`: its token, asked on its
- * unix socket through the `LocalHttp` port (`node:http`, which Bun and Deno run as well, as their runtime layers do).
- * No file system, no YAML, no store. Only the bin entry loads this module.
+ * unix socket through the {@link LeanHost} port and read as the agent writes it (`TokenReply.ts`). No file system, no
+ * YAML, no store, no Schema. Only the bin entry loads this module, and gives it the runtime's host.
  *
  * @module
  */
-import * as Effect from "effect/Effect"
+import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import * as EndpointClient from "../agent/EndpointClient.ts"
-import * as NodeLocalHttp from "../platform/NodeLocalHttp.ts"
-import type { LocalHttp } from "../platform/LocalHttp.ts"
+import * as TokenReply from "../agent/TokenReply.ts"
+import { LeanHost } from "../platform/LeanHost.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 import { runWith } from "./ExecCredentialLean.ts"
 
+/** Whether the flags are `--name NAME --socket PATH` alone (the full command refuses token flags beside `--name`). */
+const agentOnly = (
+  flags: Flags,
+): flags is Flags & { readonly name: Option.Some<string>; socket: Option.Some<string> } =>
+  Option.isSome(flags.name) && Option.isSome(flags.socket) && flags.audience.length === 0 &&
+  [
+    flags.config,
+    flags.serviceAccount,
+    flags.cacheDir,
+    flags.namespace,
+    flags.duration,
+    flags.boundObjectKind,
+    flags.boundObjectName,
+    flags.boundObjectUid,
+    flags.kubeconfig,
+    flags.context,
+  ].every(Option.isNone)
+
 /**
- * The running agent's token, asked on its unix socket, for `--name NAME --socket PATH` alone (the full command refuses
- * token flags beside `--name`); none for any other flags, or when the agent does not give it.
+ * The running agent's token, asked on its unix socket, for `--name NAME --socket PATH` alone; none for any other
+ * flags, or when the agent does not give a valid token (refused, not declared, not ready, not JSON).
  */
-export const fromSocket = (flags: Flags): Effect.Effect<Option.Option<TokenRequest>, never, LocalHttp> =>
-  Option.isSome(flags.name) && Option.isSome(flags.socket) && Option.isNone(flags.config) &&
-    Option.isNone(flags.serviceAccount) && Option.isNone(flags.cacheDir) && flags.audience.length === 0 &&
-    [flags.namespace, flags.duration, flags.boundObjectKind, flags.boundObjectName, flags.boundObjectUid]
-      .every(Option.isNone) &&
-    Option.isNone(flags.kubeconfig) && Option.isNone(flags.context)
-    ? EndpointClient.token({ _tag: "Unix", path: flags.socket.value }, flags.name.value).pipe(Effect.option)
-    : Effect.succeedNone
+export const fromSocket = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
+  agentOnly(flags)
+    ? Micro.flatMap(Micro.service(LeanHost), (host) =>
+      Micro.tryPromise({
+        try: () =>
+          host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), {
+            headers: { accept: "application/json" },
+            timeoutMillis: 5000,
+            maxBytes: 1024 * 1024,
+          }),
+        catch: (error) => error,
+      }).pipe(
+        Micro.map((reply) => reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
+        Micro.map((reply) =>
+          reply === undefined
+            ? Option.none()
+            : Option.some({ spec: {}, status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp } })
+        ),
+        Micro.orElseSucceed(() => Option.none()),
+      ))
+    : Micro.succeed(Option.none())
 
 /** Runs {@link fromSocket} for the bin's command line after `exec-credential`: whether the credential was printed. */
-export const run: (args: ReadonlyArray<string>) => Promise<boolean> = runWith(fromSocket, NodeLocalHttp.layer)
+export const run: (args: ReadonlyArray<string>, host: LeanHost) => Promise<boolean> = runWith(fromSocket)
