@@ -7,43 +7,52 @@
  *
  * 1. `version`, `--version`, `--help` and `-h` print texts generated from the command's definition (`FastPath.ts`),
  *    loading nothing else;
- * 2. `exec-credential` first tries a lean path (`ExecCredentialLean.ts`): the agent's socket (no file system, no
- *    YAML) or the on-disk cache (files and paths only); no CLI framework, no kubeconfig loader, no TLS client;
- * 3. everything else, and an `exec-credential` the lean path cannot answer, runs the full CLI with the runtime's layer.
+ * 2. `exec-credential` first tries a lean answer in `effect/Micro` over the runtime's `LeanHost`
+ *    (`ExecCredentialLean.ts`): the agent's socket, or the on-disk cache; no CLI framework, no kubeconfig loader, no
+ *    TLS client, no Schema;
+ * 3. everything else, and an `exec-credential` the lean answer cannot give, runs the full CLI (`FullCli.ts`) with the
+ *    runtime's layer.
  *
- * The tiers are separate modules loaded by dynamic import, so that the bundled bin keeps each in its own chunks.
+ * Each tier is loaded by dynamic import, and the bundled bin builds each as files of its own (`scripts/build-bin.sh`).
+ * This module imports nothing else: on Deno it reads its arguments from `Deno.args`, since the first `node:` module
+ * starts Deno's Node compatibility layer, which costs more than a lean answer.
  *
  * @module
  */
-import process from "node:process"
 import { builtIn } from "./FastPath.ts"
 
-const args = process.argv.slice(2)
+const onDeno = "Deno" in globalThis
+const onBun = "Bun" in globalThis
+const args: ReadonlyArray<string> = onDeno ? Deno.args : (await import("node:process")).default.argv.slice(2)
 
 /**
- * Whether a lean path printed the credential. `--name` means the agent's socket, as the lean reading of the command
- * line will say. Each lean path is one module that reads the command line itself, which the bundled bin builds as one
- * self-contained file (`scripts/build-bin.sh`).
+ * Whether a lean answer printed the credential. `--name` means the agent's socket, as the lean reading of the command
+ * line will say. Each lean answer reads the command line itself.
  */
 const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
   const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
-  const hit = socket ? await import("./ExecCredentialSocketHit.ts") : await import("./ExecCredentialCacheHit.ts")
-  return hit.run(rest)
+  const [hit, host] = await Promise.all([
+    socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheHit.ts"),
+    onDeno
+      ? import("../deno/DenoLeanHost.ts")
+      : onBun
+      ? import("../bun/BunLeanHost.ts")
+      : import("../node/NodeLeanHost.ts"),
+  ])
+  return hit.run(rest, host.leanHost)
 }
 
 const full = async (): Promise<void> => {
-  const [Effect, Cli, MissingPermission, Runtime] = await Promise.all([
-    import("effect/Effect"),
-    import("./Cli.ts"),
-    import("./MissingPermission.ts"),
-    "Deno" in globalThis
-      ? import("../deno/mod.ts")
-      : process.versions.bun !== undefined
-      ? import("../bun/mod.ts")
-      : import("../node/mod.ts"),
+  const [FullCli, Runtime, process] = await Promise.all([
+    import("./FullCli.ts"),
+    onDeno
+      ? import("../deno/DenoRuntime.ts")
+      : onBun
+      ? import("../bun/BunRuntime.ts")
+      : import("../node/NodeRuntime.ts"),
+    import("node:process"),
   ])
-  MissingPermission.reportUncaught()
-  Cli.run(process.argv).pipe(Effect.provide(Runtime.layer), Runtime.runMain({ disableErrorReporting: true }))
+  FullCli.run(process.default.argv, Runtime)
 }
 
 const answer = builtIn(args)
