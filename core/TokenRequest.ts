@@ -76,8 +76,9 @@ export interface TokenRequest {
   readonly status?: TokenRequestStatus | undefined
 }
 
-// Part of this module's interface; defined in Timestamp.ts, which code that must not load Schema imports directly.
+// Part of this module's interface; defined in Schema-free modules, which code that must not load Schema imports directly.
 export { formatTime } from "./Timestamp.ts"
+export { cacheKey, quote } from "./CacheKey.ts"
 
 /** An RFC 3339 timestamp on the wire, a `Date` in the model; encodes with whole seconds, like Kubernetes. */
 export const Rfc3339: Schema.Schema<Date, string> = Schema.transformOrFail(Schema.String, Schema.DateFromSelf, {
@@ -193,46 +194,6 @@ export const decode = (input: unknown): Either.Either<TokenRequest, string> =>
         .join("; "),
       input,
     ))
-
-const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r" }
-// deno-lint-ignore no-control-regex
-const needsEscape = /[\\"\u0000-\u001f\u007f]/
-// deno-lint-ignore no-control-regex
-const escapable = /[\\"\u0000-\u001f\u007f]/g
-const escape = (c: string): string => escapes[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`
-
-/** Renders a string as Go's `%q` does for the characters that matter here (an injective, printable rendering). */
-export const quote = (s: string): string => {
-  const text = String(s)
-  return needsEscape.test(text) ? `"${text.replace(escapable, escape)}"` : `"${text}"`
-}
-
-const renderAudiences = (audiences: ReadonlyArray<string> | undefined): string =>
-  audiences === undefined ? "[]string(nil)" : `[]string{${audiences.map(quote).join(", ")}}`
-
-const renderRef = (ref: BoundObjectReference | undefined): string =>
-  `v1.BoundObjectReference{Kind:${quote(ref?.kind ?? "")}, APIVersion:${quote(ref?.apiVersion ?? "")}, Name:${
-    quote(ref?.name ?? "")
-  }, UID:${quote(ref?.uid ?? "")}}`
-
-/**
- * Kubelet's cache key: service-account name, namespace, audiences (absent and empty differ), expirationSeconds (absent
- * counts as 0), the bound object (absent counts as all-empty) and, as in Kubernetes 1.34, `metadata.uid`. Rendered as
- * kubelet renders it, so it is safe to log and never contains a token.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict"
- * import { TokenRequest } from "@sa-token/manager"
- *
- * const key = TokenRequest.cacheKey("b", "a", { spec: { audiences: ["foo1"], expirationSeconds: 2000 } })
- * assert.ok(key.startsWith('"b"/"a"/[]string{"foo1"}/2000/'))
- * ```
- */
-export const cacheKey = (name: string, namespace: string, request: TokenRequest): string =>
-  `${quote(name)}/${quote(namespace)}/${renderAudiences(request.spec.audiences)}/${
-    request.spec.expirationSeconds ?? 0
-  }/${renderRef(request.spec.boundObjectRef)}/${quote(request.metadata?.uid ?? "")}`
 
 /** A copy of the request without its token, for logs (kubelet blanks `status.token` the same way). */
 export const withoutToken = (request: TokenRequest): TokenRequest => {

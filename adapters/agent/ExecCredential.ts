@@ -40,7 +40,6 @@ import * as Path from "@effect/platform/Path"
 import * as Clock from "effect/Clock"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
-import * as Encoding from "effect/Encoding"
 import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as RefreshPolicy from "../../core/RefreshPolicy.ts"
@@ -52,7 +51,10 @@ import { Rfc3339, TokenRequestJson } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import * as TokenStore from "../../core/TokenStore.ts"
 import * as KubeWire from "../kube/KubeWire.ts"
+import type { PathRules } from "../platform/PosixPath.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
+import * as CacheEntry from "./CacheEntry.ts"
+import * as CacheLayout from "./CacheLayout.ts"
 
 /**
  * The ExecCredential JSON text for a response (`status.token` and `status.expirationTimestamp`), compact unless an
@@ -71,10 +73,8 @@ export interface CacheOptions {
 }
 
 /** The cache directory: `$XDG_CACHE_HOME/sa-token`, else `$HOME/.cache/sa-token`. */
-export const defaultDirectory = (env: Readonly<Record<string, string | undefined>>, path: Path.Path): string =>
-  env["XDG_CACHE_HOME"] !== undefined && env["XDG_CACHE_HOME"] !== "" && path.isAbsolute(env["XDG_CACHE_HOME"])
-    ? path.join(env["XDG_CACHE_HOME"], "sa-token")
-    : path.join(env["HOME"] ?? ".", ".cache", "sa-token")
+export const defaultDirectory: (env: Readonly<Record<string, string | undefined>>, path: PathRules) => string =
+  CacheLayout.defaultDirectory
 
 /**
  * The cache directory to use: `explicit` (`--cache-dir`), resolved, else {@link defaultDirectory} of the environment;
@@ -83,12 +83,15 @@ export const defaultDirectory = (env: Readonly<Record<string, string | undefined
 export const directory = (explicit: string | undefined): Effect.Effect<string, never, Path.Path> =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    if (explicit !== undefined) return path.resolve(explicit)
     const variable = (name: string) =>
       Effect.map(Config.option(Config.string(name)).pipe(Effect.orDie), Option.getOrUndefined)
-    return defaultDirectory({ XDG_CACHE_HOME: yield* variable("XDG_CACHE_HOME"), HOME: yield* variable("HOME") }, path)
+    const env = explicit !== undefined
+      ? {}
+      : { XDG_CACHE_HOME: yield* variable("XDG_CACHE_HOME"), HOME: yield* variable("HOME") }
+    return CacheLayout.directory(explicit, env, path)
   }).pipe(Effect.catchAllDefect(() => Effect.succeed(".sa-token-cache")))
 
+// The writers of the cache's files; they are read by `CacheEntry.ts`, without Schema, as the lean answer reads them.
 const Entry = Schema.Struct({
   version: Schema.Literal(1),
   key: Schema.String,
@@ -97,22 +100,12 @@ const Entry = Schema.Struct({
   response: TokenRequestJson,
 })
 
-const hex = (bytes: ArrayBuffer): string => Encoding.encodeHex(new Uint8Array(bytes))
-
-/** `<directory>/<sha256 of the parts' JSON><suffix>`: a name anyone can derive, so its content is checked. */
-const hashed = (directory: string, parts: ReadonlyArray<string>, suffix: string) =>
-  Effect.gen(function* () {
-    const path = yield* Path.Path
-    const data = new TextEncoder().encode(JSON.stringify(parts))
-    const digest = yield* Effect.promise(() => globalThis.crypto.subtle.digest("SHA-256", data))
-    return path.join(directory, `${hex(digest)}${suffix}`)
-  })
-
-/** The cache file of a request: `<directory>/<sha256(key, cluster)>.json`. */
+/** The cache file of a request: `<directory>/<sha256(key, cluster)>.json` ({@link CacheLayout.entryFile}). */
 export const file = (options: CacheOptions, key: string): Effect.Effect<string, never, Path.Path> =>
-  hashed(options.directory, [key, options.cluster], ".json")
-
-const octal = (mode: number): string => mode.toString(8).padStart(4, "0")
+  Effect.flatMap(
+    Path.Path,
+    (path) => Effect.promise(() => CacheLayout.entryFile(options.directory, key, options.cluster, path)),
+  )
 
 /**
  * The text of a cache file, when it can be trusted: only what nobody else could have planted or read, a private file
@@ -129,33 +122,27 @@ const readTrusted = (directory: string, target: string) =>
       )
     const info = yield* files.stat(directory)
     if (Option.isNone(info)) return Option.none<string>()
-    if (info.value.uid !== me) {
-      return yield* distrust(
-        `the directory ${directory} belongs to uid ${info.value.uid}, not to this user (uid ${me})`,
-      )
-    }
-    if ((info.value.mode & 0o022) !== 0) {
-      return yield* distrust(`the directory ${directory} is writable by other users (mode ${octal(info.value.mode)})`)
-    }
+    const place = { path: directory, info: info.value }
+    const unsafeDirectory = CacheLayout.distrust(me, place)
+    if (unsafeDirectory !== undefined) return yield* distrust(unsafeDirectory)
     const entry = yield* files.read(target)
     if (Option.isNone(entry)) {
       const there = yield* files.lstat(target)
       return Option.isNone(there) ? Option.none<string>() : yield* distrust(`${target} is not a regular file`)
     }
-    const { data, info: file } = entry.value
-    if (file.uid !== me) return yield* distrust(`${target} belongs to uid ${file.uid}, not to this user (uid ${me})`)
-    if ((file.mode & 0o077) !== 0) return yield* distrust(`${target} is open to other users (mode ${octal(file.mode)})`)
-    return Option.some(new TextDecoder().decode(data))
+    const unsafeFile = CacheLayout.distrust(me, place, { path: target, info: entry.value.info })
+    if (unsafeFile !== undefined) return yield* distrust(unsafeFile)
+    return Option.some(new TextDecoder().decode(entry.value.data))
   })
 
 const read = (target: string, key: string, options: CacheOptions) =>
   Effect.gen(function* () {
     const text = yield* readTrusted(options.directory, target)
     if (Option.isNone(text)) return Option.none<TokenRequest>()
-    const entryValue = yield* Schema.decodeUnknown(Schema.parseJson(Entry))(text.value)
+    const entry = CacheEntry.decodeEntry(text.value)
     // The name is a hash: an entry copied under another request's or cluster's name is not that request's token.
-    return entryValue.key === key && entryValue.cluster === options.cluster
-      ? Option.some(entryValue.response)
+    return entry !== undefined && entry.key === key && entry.cluster === options.cluster
+      ? Option.some(entry.response)
       : Option.none<TokenRequest>()
   }).pipe(Effect.orElseSucceed(() => Option.none<TokenRequest>()))
 
@@ -184,7 +171,11 @@ const Remembered = Schema.parseJson(Schema.Struct({
   namespace: Schema.String,
 }))
 
-const namespaceFile = (options: CacheOptions) => hashed(options.directory, ["namespace", options.cluster], ".ns.json")
+const namespaceFile = (options: CacheOptions) =>
+  Effect.flatMap(
+    Path.Path,
+    (path) => Effect.promise(() => CacheLayout.namespaceFile(options.directory, options.cluster, path)),
+  )
 
 /**
  * The namespace remembered for the cluster of `options` ({@link rememberNamespace}), read with the same trust as an
@@ -197,8 +188,10 @@ export const rememberedNamespace = (
   Effect.gen(function* () {
     const text = yield* readTrusted(options.directory, yield* namespaceFile(options))
     if (Option.isNone(text)) return Option.none<string>()
-    const remembered = yield* Schema.decodeUnknown(Remembered)(text.value)
-    return remembered.cluster === options.cluster ? Option.some(remembered.namespace) : Option.none<string>()
+    const remembered = CacheEntry.decodeRemembered(text.value)
+    return remembered !== undefined && remembered.cluster === options.cluster
+      ? Option.some(remembered.namespace)
+      : Option.none<string>()
   }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
 
 /**

@@ -1,104 +1,119 @@
 /**
  * The lean `exec-credential` answer from the on-disk cache, for `SERVICE_ACCOUNT [request flags] [--kubeconfig PATH]
- * [--context NAME] [--cache-dir DIR]`: the cache's token manager serves the entry of the request when it needs no
- * TokenRequest. The kubeconfig is read and hashed (its identity keys the entry), never loaded and not even parsed: no
- * credentials, no exec plugin, no TLS, no YAML parser. Without `--namespace`, the context's namespace is the one the
- * full command remembered in the cache for this kubeconfig. When the manager would fetch, this gives up and the full
- * command makes the same decision again. Files are read through the {@link PrivateFile} port, not `@effect/platform`'s
- * file system, which brings Effect's streams along. The bin runs it with {@link run}.
+ * [--context NAME] [--cache-dir DIR]`: the entry of the request, when the full command's token manager would serve it
+ * without a TokenRequest. It is written in `effect/Micro` over the {@link LeanHost} port and loads neither Schema nor
+ * Effect's fiber runtime nor `@effect/platform`: the files, keys and rules are the full command's own
+ * (`CacheLayout.ts`, `CacheEntry.ts`, `KubeconfigSources.ts`, `CacheKey.ts`), with paths computed by `PosixPath.ts`.
+ *
+ * The kubeconfig is read and hashed (its identity keys the entry), never loaded and not even parsed: no credentials, no
+ * exec plugin, no TLS, no YAML parser. Without `--namespace`, the context's namespace is the one the full command
+ * remembered in the cache for this kubeconfig. A file that is not trusted, an entry that is corrupt or foreign, a host
+ * call that fails, or a token the manager might refresh: this gives up, silently, and the full command decides again.
+ * The bin runs it with {@link run}.
  *
  * @module
  */
-import * as Path from "@effect/platform/Path"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
-import * as Ref from "effect/Ref"
-import { TokenFetchError } from "../../core/TokenError.ts"
-import * as TokenFetcher from "../../core/TokenFetcher.ts"
+import * as Redacted from "effect/Redacted"
+import { cacheKey } from "../../core/CacheKey.ts"
+import * as RefreshPolicy from "../../core/RefreshRules.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import * as ExecCredential from "../agent/ExecCredential.ts"
-import * as KubeconfigFiles from "../kube/KubeconfigFiles.ts"
-import * as NodePrivateFile from "../platform/NodePrivateFile.ts"
-import { PrivateFile } from "../platform/PrivateFile.ts"
+import * as CacheEntry from "../agent/CacheEntry.ts"
+import * as CacheLayout from "../agent/CacheLayout.ts"
+import * as KubeconfigSources from "../kube/KubeconfigSources.ts"
+import { LeanHost } from "../platform/LeanHost.ts"
+import * as PosixPath from "../platform/PosixPath.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 import { runWith } from "./ExecCredentialLean.ts"
 import { requestFrom } from "./RequestFlags.ts"
 
-/** What the cache answer needs from the runtime: files (the kubeconfig, the private cache entry) and paths. */
-export type Requirements = Path.Path | PrivateFile
-
-/** The largest kubeconfig file read (one that embeds many certificates is still far smaller). */
+/** The largest file read: a kubeconfig that embeds many certificates is still far smaller, a cache file much more. */
 const maxBytes = 16 << 20
 
 /**
- * The namespace and the kubeconfig's identity, from the files read and hashed only, never parsed: with `--namespace`
- * it is that one, otherwise the one the full command remembered for this identity (an entry keyed by the identity was
- * written by a run that parsed these same files and found their context usable).
+ * Whether the full command's manager serves `response` at `now` without a TokenRequest under every jitter it may draw:
+ * a usable response (a non-empty token, a positive whole lifetime when one is given) that has not expired and needs
+ * no refresh even under the largest jitter. The full command uses the manager's default policy, kubelet's.
  */
-const describe = (
-  namespace: Option.Option<string>,
-  connection: { readonly kubeconfig: string | undefined; readonly context: string | undefined },
-  directory: string,
-): Effect.Effect<Option.Option<{ readonly namespace: string; readonly identity: string }>, never, Requirements> =>
-  Effect.gen(function* () {
-    const files = yield* PrivateFile
-    // Each file as the file system would read it, a symlink followed (the full command reads these same bytes)
-    const readFile = (file: string) =>
-      files.realPath(file).pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.succeedNone,
-          onSome: (real) => Effect.map(files.read(real, { maxBytes }), Option.map(({ data }) => data)),
-        })),
-        Effect.orElseSucceed(() => Option.none<Uint8Array>()),
-      )
-    const texts = yield* KubeconfigFiles.texts(connection, readFile)
-    if (texts.length === 0) return Option.none()
-    const identity = yield* KubeconfigFiles.identity(texts, connection.context)
-    const known = Option.isSome(namespace)
-      ? namespace
-      : yield* ExecCredential.rememberedNamespace({ directory, cluster: identity })
-    return Option.map(known, (namespace) => ({ namespace, identity }))
-  })
-
-/** The cached token of the request, when the cache's manager serves it without a TokenRequest; none otherwise. */
-export const fromCache = (flags: Flags): Effect.Effect<Option.Option<TokenRequest>, never, Requirements> =>
-  Effect.gen(function* () {
-    if (Option.isNone(flags.serviceAccount) || [flags.name, flags.socket, flags.config].some(Option.isSome)) {
-      return Option.none()
-    }
-    const built = requestFrom(flags)
-    if ("error" in built) return Option.none()
-    const connection = {
-      kubeconfig: Option.getOrUndefined(flags.kubeconfig),
-      context: Option.getOrUndefined(flags.context),
-    }
-    const directory = yield* ExecCredential.directory(Option.getOrUndefined(flags.cacheDir))
-    const described = yield* describe(flags.namespace, connection, directory)
-    if (Option.isNone(described)) return Option.none()
-    const { namespace, identity } = described.value
-    const options = { directory, cluster: identity }
-    // The cache's own manager decides, with its refresh rules; when it wants a TokenRequest, this path gives up and
-    // the full command, which can connect, makes the same decision again and fetches.
-    const wantsFetch = yield* Ref.make(false)
-    const fetcher = TokenFetcher.make(() =>
-      Effect.zipRight(
-        Ref.set(wantsFetch, true),
-        Effect.fail(new TokenFetchError({ reason: "Transport", description: "the lean path does not connect" })),
-      )
-    )
-    const token = yield* ExecCredential.get(namespace, flags.serviceAccount.value, built.request, options).pipe(
-      Effect.provideService(TokenFetcher.TokenFetcher, fetcher),
-      Effect.option,
-    )
-    return (yield* Ref.get(wantsFetch)) ? Option.none() : token
-  })
+export const servable = (
+  response: TokenRequest,
+  now: number,
+  policy: RefreshPolicy.RefreshPolicy = RefreshPolicy.kubelet,
+): boolean => {
+  const seconds = response.spec.expirationSeconds
+  return response.status !== undefined && Redacted.value(response.status.token).length > 0 &&
+    (seconds === undefined || (Number.isInteger(seconds) && seconds > 0)) &&
+    !RefreshPolicy.expired(response, now) &&
+    !RefreshPolicy.requiresRefresh(response, now, Math.max(0, policy.maxJitterSeconds - 1), policy)
+}
 
 /**
- * The files and paths of the cache answer: the private-file port over `node:fs`, which Bun's and Deno's Node
- * compatibility run as well, as their runtime layers do.
+ * The text of a trusted cache file (`CacheLayout.distrust`), or `undefined`: an absent directory or file, an untrusted
+ * one and anything but a regular file (the host refuses to read it) are all the same silent miss.
  */
-export const layer: Layer.Layer<Requirements> = Layer.merge(Path.layer, NodePrivateFile.layer)
+const readTrusted = async (host: LeanHost, directory: string, file: string): Promise<string | undefined> => {
+  const info = await host.stat(directory)
+  if (info === undefined) return undefined
+  const place = { path: directory, info }
+  const uid = host.uid()
+  if (CacheLayout.distrust(uid, place) !== undefined) return undefined
+  const read = await host.readFile(file, maxBytes)
+  if (read === undefined || CacheLayout.distrust(uid, place, { path: file, info: read.info }) !== undefined) {
+    return undefined
+  }
+  return new TextDecoder().decode(read.data)
+}
+
+/** Each kubeconfig file as the full command reads it: a symlink followed, an unreadable file skipped. */
+const readKubeconfig = (host: LeanHost) => async (file: string): Promise<Uint8Array | undefined> => {
+  const real = await host.realPath(file)
+  return real === undefined ? undefined : (await host.readFile(real, maxBytes))?.data
+}
+
+/** The search, as promises over the host; `undefined` for anything but a token the manager would serve as it is. */
+const search = async (host: LeanHost, flags: Flags): Promise<TokenRequest | undefined> => {
+  if (Option.isNone(flags.serviceAccount) || [flags.name, flags.socket, flags.config].some(Option.isSome)) return
+  const built = requestFrom(flags)
+  if ("error" in built) return
+  const path = PosixPath.rules(host.cwd())
+  const env = { XDG_CACHE_HOME: host.env("XDG_CACHE_HOME"), HOME: host.env("HOME") }
+  const directory = CacheLayout.directory(Option.getOrUndefined(flags.cacheDir), env, path)
+  const sources = { kubeconfig: Option.getOrUndefined(flags.kubeconfig), context: Option.getOrUndefined(flags.context) }
+  const files = KubeconfigSources.locate(sources, host.env, path)
+  const texts = await KubeconfigSources.texts(files, readKubeconfig(host))
+  if (texts.length === 0) return
+  const cluster = await KubeconfigSources.identity(texts, sources.context)
+  // With --namespace it is that one; otherwise the one a full run that parsed these same files remembered.
+  let namespace = Option.getOrUndefined(flags.namespace)
+  if (namespace === undefined) {
+    const text = await readTrusted(host, directory, await CacheLayout.namespaceFile(directory, cluster, path))
+    const remembered = text === undefined ? undefined : CacheEntry.decodeRemembered(text)
+    if (remembered === undefined || remembered.cluster !== cluster) return
+    namespace = remembered.namespace
+  }
+  // The entry exists only once a full run validated this name and namespace and fetched under this key.
+  const key = cacheKey(flags.serviceAccount.value, namespace, built.request)
+  const text = await readTrusted(host, directory, await CacheLayout.entryFile(directory, key, cluster, path))
+  const entry = text === undefined ? undefined : CacheEntry.decodeEntry(text)
+  // The name is a hash anyone can derive: an entry for another key or cluster is not this request's token.
+  if (entry === undefined || entry.key !== key || entry.cluster !== cluster) return
+  return servable(entry.response, host.now()) ? entry.response : undefined
+}
+
+/**
+ * The cached token of the request, when the full command's manager would serve it without a TokenRequest whatever
+ * jitter it draws; none otherwise, and none when anything fails (the full command then decides, and reports).
+ */
+export const fromCache = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
+  Micro.flatMap(
+    Micro.service(LeanHost),
+    (host) =>
+      Micro.tryPromise({ try: () => search(host, flags), catch: (error) => error }).pipe(
+        Micro.map(Option.fromNullable),
+        Micro.orElseSucceed(() => Option.none()),
+      ),
+  )
 
 /** Runs {@link fromCache} for the bin's command line after `exec-credential`: whether the credential was printed. */
-export const run: (args: ReadonlyArray<string>) => Promise<boolean> = runWith(fromCache, layer)
+export const run: (args: ReadonlyArray<string>, host: LeanHost) => Promise<boolean> = runWith(fromCache)

@@ -3,6 +3,10 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
+import { identity } from "effect/Function"
+import * as Logger from "effect/Logger"
+import * as LogLevel from "effect/LogLevel"
+import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as TestClock from "effect/TestClock"
@@ -13,6 +17,8 @@ import * as CacheHit from "../../adapters/cli/ExecCredentialCacheHit.ts"
 import { answer, parse } from "../../adapters/cli/ExecCredentialLean.ts"
 import * as SocketHit from "../../adapters/cli/ExecCredentialSocketHit.ts"
 import * as KubeconfigContext from "../../adapters/kube/KubeconfigContext.ts"
+import { leanHost } from "../../adapters/node/NodeLeanHost.ts"
+import { LeanHost } from "../../adapters/platform/LeanHost.ts"
 import * as TokenFetcher from "../../core/TokenFetcher.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { execCredentialFlags, fakeAgent, status } from "../_support/agentFakes.ts"
@@ -84,22 +90,28 @@ describe("exec-credential lean path: the command line", () => {
   })
 })
 
-/** Runs the lean path for `exec-credential ARGS` and returns whether it answered and what it printed. */
-const runHit = (args: ReadonlyArray<string>) =>
-  Effect.gen(function* () {
-    const flags = parse(args)
-    assert.ok(flags !== undefined, args.join(" "))
-    const found: Effect.Effect<Option.Option<TokenRequest>, never, Platform> = Option.isSome(flags.name)
-      ? SocketHit.fromSocket(flags)
-      : CacheHit.fromCache(flags)
-    const log = globalThis.console.log
-    let out = ""
-    globalThis.console.log = (...parts: Array<unknown>) => {
-      out += `${parts.join(" ")}\n`
-    }
-    const answered = yield* answer(found).pipe(Effect.ensuring(Effect.sync(() => (globalThis.console.log = log))))
+/** Node's host with some calls replaced: a fixed `now`, another working directory, environment or user. */
+const hostWith = (overrides: Partial<LeanHost> = {}): LeanHost => ({ ...leanHost, ...overrides })
+
+/** Runs the lean path for `exec-credential ARGS` on `host` and returns whether it answered and what it printed. */
+const runHit = async (args: ReadonlyArray<string>, host: LeanHost = leanHost) => {
+  const flags = parse(args)
+  assert.ok(flags !== undefined, args.join(" "))
+  const found = Option.isSome(flags.name) ? SocketHit.fromSocket(flags) : CacheHit.fromCache(flags)
+  const log = globalThis.console.log
+  let out = ""
+  globalThis.console.log = (...parts: Array<unknown>) => {
+    out += `${parts.join(" ")}\n`
+  }
+  try {
+    const answered = await Micro.runPromise(answer(found).pipe(Micro.provideService(LeanHost, host)))
     return { answered, out }
-  })
+  } finally {
+    globalThis.console.log = log
+  }
+}
+
+const nothing = { answered: false, out: "" }
 
 const kubeconfigText = `apiVersion: v1
 kind: Config
@@ -115,61 +127,239 @@ users:
     user: { token: not-used }
 `
 
-describe("exec-credential lean path: the on-disk cache", () => {
-  it("answers from an entry the cache's manager serves as it is, and leaves it to the full command once it needs a refresh", () =>
-    withTempDir("sa-exechit", async (dir) => {
-      const kubeconfig = path.join(dir, "kubeconfig")
-      fs.writeFileSync(kubeconfig, kubeconfigText)
-      const cache = path.join(dir, "cache")
-      let fetches = 0
-      const fetcher = TokenFetcher.make((_namespace, _name, request) =>
-        Effect.map(Effect.clockWith((clock) => clock.currentTimeMillis), (now) => {
-          fetches++
-          return {
-            ...request,
-            status: { token: Redacted.make(`${MARKER}-${fetches}`), expirationTimestamp: new Date(now + 3600_000) },
-          }
-        })
-      )
-      const args = ["builder", "--kubeconfig", kubeconfig, "--cache-dir", cache, "--duration", "1h"]
-      await Effect.gen(function* () {
-        // An empty cache: nothing printed, no TokenRequest.
-        assert.deepEqual(yield* runHit(args), { answered: false, out: "" })
-        // The full command's cache write (the same store, the context's namespace, the same request).
-        const described = Option.getOrThrow(yield* KubeconfigContext.describe({ kubeconfig }))
-        assert.equal(described.namespace, "apps")
-        yield* ExecCredential.get("apps", "builder", { spec: { expirationSeconds: 3600 } }, {
-          directory: cache,
-          cluster: described.identity,
-        }).pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
-        assert.equal(fetches, 1)
+/** When the full command fetched in these tests. */
+const T0 = Date.UTC(2030, 0, 1)
+const second = 1000
+const minute = 60 * second
 
-        // With --namespace the kubeconfig is only hashed; without it, the namespace the full command remembered for
-        // this kubeconfig is needed (the lean path parses nothing).
-        assert.equal(JSON.parse((yield* runHit([...args, "-n", "apps"])).out).status.token, `${MARKER}-1`)
-        assert.deepEqual(yield* runHit(args), { answered: false, out: "" })
-        yield* ExecCredential.rememberNamespace({ directory: cache, cluster: described.identity }, described.namespace)
-        const hit = yield* runHit(args)
-        assert.equal(hit.answered, true)
-        assert.equal(JSON.parse(hit.out).status.token, `${MARKER}-1`)
-        // Another request (namespace, audience) or another context is another entry.
-        assert.equal((yield* runHit([...args, "-n", "other"])).answered, false)
-        assert.equal((yield* runHit([...args, "--audience", "vault"])).answered, false)
-        assert.equal((yield* runHit([...args, "--context", "missing"])).answered, false)
-        // An edited kubeconfig is another identity.
-        fs.appendFileSync(kubeconfig, "# edited\n")
-        assert.equal((yield* runHit(args)).answered, false)
-        fs.writeFileSync(kubeconfig, kubeconfigText)
-        // Past the refresh point (80 % of the hour, less at most 9 s of jitter) the manager would fetch: no answer.
-        yield* TestClock.adjust("47 minutes")
-        assert.equal((yield* runHit(args)).answered, true)
-        yield* TestClock.adjust("2 minutes")
-        assert.deepEqual(yield* runHit(args), { answered: false, out: "" })
-        assert.equal(fetches, 1)
-      }).pipe(Effect.provide(platform), Effect.provide(TestContext.TestContext), Effect.runPromise)
+/**
+ * The full command's side: its cache (the real store and manager) at a fixed time, with a counting fetcher that
+ * answers as an API server does (an hour's token, `spec.expirationSeconds` filled in), or, with `lifetimeInSpec`
+ * false, an hour's token whose spec has no lifetime (the manager then never refreshes it, and logs that it is odd).
+ */
+const fullCommand = (cache: string, { lifetimeInSpec = true } = {}) => {
+  let fetches = 0
+  const fetcher = TokenFetcher.make((_namespace, _name, request) =>
+    Effect.map(Effect.clockWith((clock) => clock.currentTimeMillis), (now) => {
+      fetches++
+      const spec = lifetimeInSpec ? { ...request.spec, expirationSeconds: request.spec.expirationSeconds ?? 3600 } : {}
+      return {
+        ...request,
+        spec,
+        status: { token: Redacted.make(`${MARKER}-${fetches}`), expirationTimestamp: new Date(now + 3600_000) },
+      }
+    })
+  )
+  const at = <A, E>(now: number, effect: Effect.Effect<A, E, Platform | TokenFetcher.TokenFetcher>): Promise<A> =>
+    Effect.zipRight(TestClock.setTime(now), effect).pipe(
+      lifetimeInSpec ? identity : Logger.withMinimumLogLevel(LogLevel.None),
+      Effect.provideService(TokenFetcher.TokenFetcher, fetcher),
+      Effect.provide(platform),
+      Effect.provide(TestContext.TestContext),
+      Effect.runPromise,
+    )
+  return {
+    fetches: (): number => fetches,
+    /** The cluster identity and namespace the full command reads from the kubeconfig files. */
+    describe: (connection: { readonly kubeconfig?: string; readonly context?: string }) =>
+      at(T0, Effect.map(KubeconfigContext.describe(connection), Option.getOrThrow)),
+    /** The ExecCredential the full command prints at `now` for the `builder` token of `namespace`. */
+    get: (now: number, cluster: string, namespace: string, request: TokenRequest = { spec: {} }) =>
+      at(
+        now,
+        Effect.map(
+          ExecCredential.get(namespace, "builder", request, { directory: cache, cluster }),
+          (response) => `${ExecCredential.render(response)}\n`,
+        ),
+      ),
+    /** What the full command remembers, run without `--namespace`. */
+    remember: (cluster: string, namespace: string) =>
+      at(T0, ExecCredential.rememberNamespace({ directory: cache, cluster }, namespace)),
+    /** The entry file of a request key, as the full command names it. */
+    file: (cluster: string, key: string) => at(T0, ExecCredential.file({ directory: cache, cluster }, key)),
+  }
+}
+
+/** A kubeconfig and a cache directory in `dir`, and the full command's side over them. */
+const setUp = async (dir: string) => {
+  const kubeconfig = path.join(dir, "kubeconfig")
+  fs.writeFileSync(kubeconfig, kubeconfigText)
+  const cache = path.join(dir, "cache")
+  const full = fullCommand(cache)
+  const described = await full.describe({ kubeconfig })
+  assert.equal(described.namespace, "apps")
+  return { kubeconfig, cache, full, cluster: described.identity }
+}
+
+describe("exec-credential lean path: the on-disk cache", () => {
+  it("prints what the full command prints for an entry its manager serves, with and without --namespace", () =>
+    withTempDir("sa-exechit", async (dir) => {
+      const { kubeconfig, cache, full, cluster } = await setUp(dir)
+      const args = ["builder", "--kubeconfig", kubeconfig, "--cache-dir", cache, "--duration", "1h"]
+      const request = { spec: { expirationSeconds: 3600 } }
+      const later = hostWith({ now: () => T0 + 10 * minute })
+      // An empty cache: nothing printed.
+      assert.deepEqual(await runHit(args, later), nothing)
+      await full.get(T0, cluster, "apps", request)
+      assert.equal(full.fetches(), 1)
+      const printed = await full.get(T0 + 10 * minute, cluster, "apps", request)
+      assert.equal(full.fetches(), 1)
+      // With --namespace the kubeconfig is only hashed; without it, the namespace the full command remembered for
+      // this kubeconfig is needed (the lean path parses nothing).
+      assert.deepEqual(await runHit([...args, "-n", "apps"], later), { answered: true, out: printed })
+      assert.deepEqual(await runHit(args, later), nothing)
+      await full.remember(cluster, "apps")
+      assert.deepEqual(await runHit(args, later), { answered: true, out: printed })
+      // The bin's entry point answers the same, on the host it is given.
+      const log = globalThis.console.log
+      let out = ""
+      globalThis.console.log = (text: string) => void (out += `${text}\n`)
+      try {
+        assert.equal(await CacheHit.run(args, later), true)
+      } finally {
+        globalThis.console.log = log
+      }
+      assert.equal(out, printed)
+      assert.equal(JSON.parse(out).status.token, `${MARKER}-1`)
+      // Another request (namespace, audience, lifetime) or another context is another entry.
+      assert.deepEqual(await runHit([...args, "-n", "other"], later), nothing)
+      assert.deepEqual(await runHit([...args, "--audience", "vault"], later), nothing)
+      assert.deepEqual(await runHit([...args, "--duration", "2h"].filter((_, i) => i !== 5 && i !== 6), later), nothing)
+      assert.deepEqual(await runHit([...args, "--context", "missing"], later), nothing)
+      // Flags of the agent paths, and requests the full command refuses, are not this path's.
+      assert.deepEqual(await runHit([...args, "--config", "/etc/agent.yaml"], later), nothing)
+      assert.deepEqual(await runHit([...args, "--bound-object-name", "p"], later), nothing)
+      // An edited kubeconfig is another identity.
+      fs.appendFileSync(kubeconfig, "# edited\n")
+      assert.deepEqual(await runHit(args, later), nothing)
+      fs.writeFileSync(kubeconfig, kubeconfigText)
+      assert.equal((await runHit(args, later)).answered, true)
+      // No kubeconfig at all: nothing to key the entry with.
+      fs.rmSync(kubeconfig)
+      assert.deepEqual(await runHit(args, later), nothing)
     }))
 
-  it("finds the entry the full command wrote for a symlinked kubeconfig and for a KUBECONFIG list", () =>
+  it("serves only when the manager would serve under every jitter it may draw, and never an expired token", () =>
+    withTempDir("sa-exechit", async (dir) => {
+      const { kubeconfig, cache, full, cluster } = await setUp(dir)
+      const args = ["builder", "-n", "apps", "--kubeconfig", kubeconfig, "--cache-dir", cache]
+      const at = (now: number) => hostWith({ now: () => now })
+      // An hour's token refreshes 80 % into its life, 0 to 9 s earlier by the manager's jitter.
+      await full.get(T0, cluster, "apps", { spec: { expirationSeconds: 3600 } })
+      const ruled = [...args, "--duration", "3600s"]
+      const refreshAt = T0 + 48 * minute
+      assert.equal((await runHit(ruled, at(T0 + 10 * minute))).answered, true)
+      assert.equal((await runHit(ruled, at(refreshAt - 9 * second))).answered, true)
+      // 1 ms later, a manager that draws 9 s refreshes: the lean path leaves it to the full command.
+      assert.deepEqual(await runHit(ruled, at(refreshAt - 9 * second + 1)), nothing)
+      // 1 s before the refresh point, any jitter from 1 s up makes the manager fetch.
+      assert.deepEqual(await runHit(ruled, at(refreshAt - second)), nothing)
+      assert.deepEqual(await runHit(ruled, at(refreshAt + second)), nothing)
+      // Which the full command does, whatever it draws.
+      assert.equal(full.fetches(), 1)
+      await full.get(refreshAt + second, cluster, "apps", { spec: { expirationSeconds: 3600 } })
+      assert.equal(full.fetches(), 2)
+      // A token without a lifetime in its spec is never refreshed, but is not served once expired.
+      await fullCommand(cache, { lifetimeInSpec: false }).get(T0, cluster, "apps")
+      assert.equal((await runHit(args, at(T0 + 59 * minute))).answered, true)
+      assert.equal((await runHit(args, at(T0 + 60 * minute))).answered, true)
+      assert.deepEqual(await runHit(args, at(T0 + 60 * minute + 1)), nothing)
+      // A token issued in the future (the clock leapt backwards) is refreshed by the manager: not served.
+      assert.deepEqual(await runHit(ruled, at(T0 - minute)), nothing)
+    }))
+
+  it("reads nothing from a corrupt entry, nor from an entry of another request or cluster under a valid name", () =>
+    withTempDir("sa-exechit", async (dir) => {
+      const { kubeconfig, cache, full, cluster } = await setUp(dir)
+      const args = ["builder", "--kubeconfig", kubeconfig, "--cache-dir", cache]
+      const later = hostWith({ now: () => T0 + minute })
+      await full.get(T0, cluster, "apps")
+      await full.get(T0, cluster, "apps", { spec: { audiences: ["vault"] } })
+      await full.remember(cluster, "apps")
+      assert.equal((await runHit(args, later)).answered, true)
+      const plain = await full.file(
+        cluster,
+        '"builder"/"apps"/[]string(nil)/0/v1.BoundObjectReference{Kind:"", APIVersion:"", Name:"", UID:""}/""',
+      )
+      const vault = await full.file(
+        cluster,
+        '"builder"/"apps"/[]string{"vault"}/0/v1.BoundObjectReference{Kind:"", APIVersion:"", Name:"", UID:""}/""',
+      )
+      assert.ok(fs.existsSync(plain) && fs.existsSync(vault))
+      const original = fs.readFileSync(plain, "utf8")
+      const rewrite = (text: string) => fs.writeFileSync(plain, text, { mode: 0o600 })
+      // The entry of another request copied under this request's name.
+      rewrite(fs.readFileSync(vault, "utf8"))
+      assert.deepEqual(await runHit(args, later), nothing)
+      // This request's entry, claiming another cluster.
+      rewrite(original.replace(cluster, "kubeconfig 00"))
+      assert.deepEqual(await runHit(args, later), nothing)
+      // Corrupt: cut short, not JSON, another version, a field of the wrong type, a bad timestamp.
+      for (
+        const text of [
+          original.slice(0, original.length / 2),
+          "not json",
+          original.replace('"version":1', '"version":2'),
+          original.replace(/"token":"[^"]*"/, '"token":42'),
+          original.replace(/"expirationTimestamp":"[^"]*"/, '"expirationTimestamp":"tomorrow"'),
+          original.replace(/"token":"[^"]*"/, '"token":""'),
+        ]
+      ) {
+        rewrite(text)
+        assert.deepEqual(await runHit(args, later), nothing, text)
+      }
+      rewrite(original)
+      assert.equal((await runHit(args, later)).answered, true)
+      // A corrupt remembered namespace, or one of another cluster: the namespace is unknown.
+      const remembered = fs.readdirSync(cache).find((name) => name.endsWith(".ns.json"))!
+      const rememberedText = fs.readFileSync(path.join(cache, remembered), "utf8")
+      fs.writeFileSync(path.join(cache, remembered), rememberedText.replace(cluster, "kubeconfig 00"))
+      assert.deepEqual(await runHit(args, later), nothing)
+      fs.writeFileSync(path.join(cache, remembered), "{")
+      assert.deepEqual(await runHit(args, later), nothing)
+      assert.equal((await runHit([...args, "-n", "apps"], later)).answered, true)
+    }))
+
+  it("ignores an entry another user could have written or read, silently (the full command says why)", () =>
+    withTempDir("sa-exechit", async (dir) => {
+      const { kubeconfig, cache, full, cluster } = await setUp(dir)
+      const args = ["builder", "-n", "apps", "--kubeconfig", kubeconfig, "--cache-dir", cache]
+      const later = hostWith({ now: () => T0 + minute })
+      await full.get(T0, cluster, "apps")
+      const entry = path.join(cache, fs.readdirSync(cache).find((name) => name.endsWith(".json"))!)
+      assert.equal((await runHit(args, later)).answered, true)
+      const errors: Array<unknown> = []
+      const error = globalThis.console.error
+      globalThis.console.error = (...parts: Array<unknown>) => void errors.push(...parts)
+      try {
+        // A directory others can write, a file others can read, files of another user, a symlink to the entry.
+        fs.chmodSync(cache, 0o777)
+        assert.deepEqual(await runHit(args, later), nothing)
+        fs.chmodSync(cache, 0o700)
+        fs.chmodSync(entry, 0o640)
+        assert.deepEqual(await runHit(args, later), nothing)
+        fs.chmodSync(entry, 0o600)
+        assert.deepEqual(
+          await runHit(args, hostWith({ now: () => T0 + minute, uid: () => leanHost.uid() + 4242 })),
+          nothing,
+        )
+        const moved = path.join(dir, "moved.json")
+        fs.renameSync(entry, moved)
+        fs.symlinkSync(moved, entry)
+        assert.deepEqual(await runHit(args, later), nothing)
+        fs.rmSync(entry)
+        fs.renameSync(moved, entry)
+        assert.equal((await runHit(args, later)).answered, true)
+        // A host call that fails is a miss too.
+        const failing = hostWith({ now: () => T0 + minute, stat: () => Promise.reject(new Error("EACCES")) })
+        assert.deepEqual(await runHit(args, failing), nothing)
+      } finally {
+        globalThis.console.error = error
+      }
+      assert.deepEqual(errors, [])
+    }))
+
+  it("finds the entry the full command wrote for a symlinked kubeconfig, a KUBECONFIG list and relative paths", () =>
     withTempDir("sa-exechit", async (dir) => {
       const real = path.join(dir, "real.yaml")
       fs.writeFileSync(real, kubeconfigText)
@@ -178,67 +368,68 @@ describe("exec-credential lean path: the on-disk cache", () => {
       const extra = path.join(dir, "extra.yaml")
       fs.writeFileSync(extra, "apiVersion: v1\nkind: Config\n")
       const cache = path.join(dir, "cache")
-      const fetcher = TokenFetcher.make((_namespace, _name, request) =>
-        Effect.succeed({
-          ...request,
-          status: { token: Redacted.make(MARKER), expirationTimestamp: new Date(Date.now() + 3600_000) },
-        })
-      )
-      const list = `${link}:${path.join(dir, "missing.yaml")}:${extra}`
+      const full = fullCommand(cache)
+      const list = `${link}::${path.join(dir, "missing.yaml")}:${extra}`
+      const later = { now: () => T0 + minute }
       const saved = process.env.KUBECONFIG
-      await Effect.gen(function* () {
-        for (
-          const [connection, args] of [
-            [{ kubeconfig: link }, ["builder", "--kubeconfig", link, "--cache-dir", cache]],
-            [{}, ["builder", "--cache-dir", cache]],
-          ] as const
-        ) {
-          process.env.KUBECONFIG = list
+      try {
+        // The full command's connection and KUBECONFIG (absolute), the lean path's flags and host.
+        const cases = [
+          [{ kubeconfig: link }, list, ["--kubeconfig", link, "--cache-dir", cache], later],
+          [{ kubeconfig: link }, list, ["--kubeconfig", "./x/../config", "--cache-dir", "cache/"], {
+            ...later,
+            cwd: () => dir,
+          }],
+          [{}, list, ["--cache-dir", cache], {
+            ...later,
+            env: (name: string) => name === "KUBECONFIG" ? list : undefined,
+          }],
+          [{}, `${link}:${extra}`, ["--cache-dir", "../cache"], {
+            ...later,
+            cwd: () => path.join(dir, "sub"),
+            env: (name: string) => name === "KUBECONFIG" ? "../config:.//../extra.yaml" : undefined,
+          }],
+        ] as const
+        for (const [connection, kubeconfigs, flags, overrides] of cases) {
           // What the full command reads through the file system, and remembers.
-          const described = Option.getOrThrow(yield* KubeconfigContext.describe(connection))
-          const options = { directory: cache, cluster: described.identity }
-          yield* ExecCredential.get(described.namespace, "builder", { spec: {} }, options)
-            .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
-          yield* ExecCredential.rememberNamespace(options, described.namespace)
-          // The lean path reads the same bytes through the private-file port, symlinks followed.
-          assert.equal(JSON.parse((yield* runHit(args)).out).status.token, MARKER, args.join(" "))
+          process.env.KUBECONFIG = kubeconfigs
+          const described = await full.describe(connection)
+          await full.get(T0, described.identity, described.namespace)
+          await full.remember(described.identity, described.namespace)
+          // The lean path reads the same bytes through the host, symlinks followed, paths resolved from its cwd.
+          const hit = await runHit(["builder", ...flags], hostWith(overrides))
+          assert.equal(hit.answered, true, flags.join(" "))
+          fs.rmSync(cache, { recursive: true })
         }
-      }).pipe(
-        Effect.ensuring(
-          Effect.sync(() => saved === undefined ? delete process.env.KUBECONFIG : process.env.KUBECONFIG = saved),
-        ),
-        Effect.provide(platform),
-        Effect.runPromise,
-      )
+      } finally {
+        if (saved === undefined) delete process.env.KUBECONFIG
+        else process.env.KUBECONFIG = saved
+      }
     }))
 
-  it("ignores an entry another user could have written, silently (the full command says why)", () =>
+  it("uses the full command's default cache directory: XDG_CACHE_HOME when absolute, else HOME", () =>
     withTempDir("sa-exechit", async (dir) => {
       const kubeconfig = path.join(dir, "kubeconfig")
       fs.writeFileSync(kubeconfig, kubeconfigText)
-      const cache = path.join(dir, "cache")
-      const fetcher = TokenFetcher.make((_namespace, _name, request) =>
-        Effect.succeed({
-          ...request,
-          status: { token: Redacted.make(MARKER), expirationTimestamp: new Date(Date.now() + 3600_000) },
-        })
-      )
-      const args = ["builder", "--kubeconfig", kubeconfig, "--cache-dir", cache]
-      await Effect.gen(function* () {
-        const described = Option.getOrThrow(yield* KubeconfigContext.describe({ kubeconfig }))
-        const options = { directory: cache, cluster: described.identity }
-        yield* ExecCredential.get("apps", "builder", { spec: {} }, options)
-          .pipe(Effect.provideService(TokenFetcher.TokenFetcher, fetcher))
-        yield* ExecCredential.rememberNamespace(options, described.namespace)
-        assert.equal((yield* runHit(args)).answered, true)
-        fs.chmodSync(cache, 0o777)
-        const errors: Array<unknown> = []
-        const error = globalThis.console.error
-        globalThis.console.error = (...parts: Array<unknown>) => void errors.push(...parts)
-        const answer = yield* runHit(args).pipe(Effect.ensuring(Effect.sync(() => (globalThis.console.error = error))))
-        assert.deepEqual(answer, { answered: false, out: "" })
-        assert.deepEqual(errors, [])
-      }).pipe(Effect.provide(platform), Effect.runPromise)
+      const args = ["builder", "-n", "apps", "--kubeconfig", kubeconfig]
+      const home = path.join(dir, "home")
+      const xdg = path.join(dir, "xdg")
+      for (
+        const [env, directory] of [
+          [{ XDG_CACHE_HOME: xdg, HOME: home }, path.join(xdg, "sa-token")],
+          [{ XDG_CACHE_HOME: "relative", HOME: home }, path.join(home, ".cache", "sa-token")],
+          [{ XDG_CACHE_HOME: "", HOME: `${home}/` }, path.join(home, ".cache", "sa-token")],
+        ] as const
+      ) {
+        assert.equal(ExecCredential.defaultDirectory(env, path.posix), directory)
+        const full = fullCommand(directory)
+        const described = await full.describe({ kubeconfig })
+        await full.get(T0, described.identity, "apps")
+        const host = hostWith({ now: () => T0 + minute, env: (name) => (env as Record<string, string>)[name] })
+        assert.equal((await runHit(args, host)).answered, true, JSON.stringify(env))
+        fs.rmSync(directory, { recursive: true })
+        assert.deepEqual(await runHit(args, host), nothing)
+      }
     }))
 })
 
@@ -252,19 +443,26 @@ describe("exec-credential lean path: the agent's socket", () => {
       ])
       await Effect.gen(function* () {
         yield* Endpoint.make({ _tag: "Unix", path: socket })
-        const hit = yield* runHit(["--name", "app", "--socket", socket])
+        const hit = yield* Effect.promise(() => runHit(["--name", "app", "--socket", socket]))
         assert.equal(hit.answered, true)
         assert.deepEqual(JSON.parse(hit.out), {
           apiVersion: "client.authentication.k8s.io/v1",
           kind: "ExecCredential",
           status: { token: `${MARKER}-app`, expirationTimestamp: "2100-01-01T00:00:00Z" },
         })
-        assert.deepEqual(yield* runHit(["--name", "waiting", "--socket", socket]), { answered: false, out: "" })
-        assert.deepEqual(yield* runHit(["--name", "nope", "--socket", socket]), { answered: false, out: "" })
+        assert.deepEqual(yield* Effect.promise(() => runHit(["--name", "waiting", "--socket", socket])), nothing)
+        assert.deepEqual(yield* Effect.promise(() => runHit(["--name", "nope", "--socket", socket])), nothing)
         // Flags the full command refuses with --name are left to it.
-        assert.equal((yield* runHit(["--name", "app", "--socket", socket, "-n", "x"])).answered, false)
+        const refused = yield* Effect.promise(() => runHit(["--name", "app", "--socket", socket, "-n", "x"]))
+        assert.deepEqual(refused, nothing)
+        // The bin's entry point answers on the host it is given.
+        const log = globalThis.console.log
+        globalThis.console.log = () => {}
+        const ran = yield* Effect.promise(() => SocketHit.run(["--name", "app", "--socket", socket], leanHost)).pipe(
+          Effect.ensuring(Effect.sync(() => (globalThis.console.log = log))),
+        )
+        assert.equal(ran, true)
       }).pipe(Effect.scoped, Effect.provide(fake.layer), Effect.provide(platform), Effect.runPromise)
-      const gone = await Effect.runPromise(runHit(["--name", "app", "--socket", socket]).pipe(Effect.provide(platform)))
-      assert.deepEqual(gone, { answered: false, out: "" })
+      assert.deepEqual(await runHit(["--name", "app", "--socket", socket]), nothing)
     }))
 })
