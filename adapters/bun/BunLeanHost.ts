@@ -1,7 +1,7 @@
 /**
- * Bun's {@link LeanHost}: files through `node:fs` (`NodeLeanFiles.ts`; Bun loads it within a millisecond), the agent's
- * socket through Bun's own `fetch` and its `unix` option. `node:http` is never loaded: it costs as much as Bun's whole
- * start.
+ * Bun's {@link LeanHost}: files through `node:fs` (`NodeLeanFiles.ts`, which loads it at the first file call), the
+ * agent's socket through Bun's own `fetch` and its `unix` option. `node:http` is never loaded: it costs as much as
+ * Bun's whole start.
  *
  * @module
  */
