@@ -1,16 +1,18 @@
 /**
  * The {@link LeanHost} calls other than HTTP, over `node:fs` and `node:process`: Node's and Bun's hosts share them
- * (Bun loads `node:fs` within a millisecond; Deno's host uses `Deno.*` instead). Files are read with synchronous
- * calls: a lean answer reads two or three small files and exits, and each asynchronous call would cost a round trip
- * through the thread pool.
+ * (Deno's host uses `Deno.*` instead). `node:fs` is loaded at the first file call, not with this module: Bun takes
+ * about half as long to load it as to start, and the agent-socket answer reads no file. Files are read with
+ * synchronous calls: a lean answer reads two or three small files and exits, and each asynchronous call would cost a
+ * round trip through the thread pool.
  *
  * @module
  */
-import * as nodeFs from "node:fs"
+import type * as NodeFs from "node:fs"
 import process from "node:process"
 import type { LeanFile, LeanFileInfo, LeanHost } from "./LeanHost.ts"
 
-const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = nodeFs.constants
+/** `node:fs`, loaded when a file is first asked for. */
+const loadFs = (): Promise<typeof NodeFs> => import("node:fs")
 
 /** `undefined` when the call failed because nothing is at the path; rethrows anything else. */
 const absentAsUndefined = <A>(call: () => A): A | undefined => {
@@ -23,9 +25,10 @@ const absentAsUndefined = <A>(call: () => A): A | undefined => {
   }
 }
 
-const infoOf = (stats: nodeFs.Stats): LeanFileInfo => ({ uid: stats.uid, mode: stats.mode & 0o7777 })
+const infoOf = (stats: NodeFs.Stats): LeanFileInfo => ({ uid: stats.uid, mode: stats.mode & 0o7777 })
 
-const readFile = (path: string, maxBytes: number): LeanFile | undefined => {
+const readFile = (nodeFs: typeof NodeFs, path: string, maxBytes: number): LeanFile | undefined => {
+  const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = nodeFs.constants
   // O_NOFOLLOW refuses a symlink as the last component (ELOOP); O_NONBLOCK keeps a FIFO from blocking the open.
   const fd = absentAsUndefined(() => nodeFs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK))
   if (fd === undefined) return undefined
@@ -52,7 +55,7 @@ export const files: Omit<LeanHost, "unixGet"> = {
   cwd: () => process.cwd(),
   env: (name) => process.env[name],
   uid: () => process.geteuid?.() ?? -1,
-  stat: (path) => Promise.resolve().then(() => absentAsUndefined(() => infoOf(nodeFs.statSync(path)))),
-  realPath: (path) => Promise.resolve().then(() => absentAsUndefined(() => nodeFs.realpathSync(path))),
-  readFile: (path, maxBytes) => Promise.resolve().then(() => readFile(path, maxBytes)),
+  stat: (path) => loadFs().then((nodeFs) => absentAsUndefined(() => infoOf(nodeFs.statSync(path)))),
+  realPath: (path) => loadFs().then((nodeFs) => absentAsUndefined(() => nodeFs.realpathSync(path))),
+  readFile: (path, maxBytes) => loadFs().then((nodeFs) => readFile(nodeFs, path, maxBytes)),
 }

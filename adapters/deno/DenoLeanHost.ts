@@ -1,0 +1,79 @@
+/**
+ * Deno's {@link LeanHost}, over `Deno.*` and web APIs only: the first `node:` module starts Deno's Node compatibility
+ * layer, which costs more than the whole lean answer. The agent's socket is reached with `fetch` and a
+ * `Deno.createHttpClient` whose proxy is the unix socket (the server then sees the request target in absolute form,
+ * `http://localhost/...`).
+ *
+ * @module
+ */
+import * as LeanFetch from "../platform/LeanFetch.ts"
+import type { LeanFile, LeanFileInfo, LeanHost } from "../platform/LeanHost.ts"
+
+/** `undefined` when nothing is at the path (a missing entry, or a path through a non-directory); rethrows the rest. */
+const absentAsUndefined = <A>(call: () => A): A | undefined => {
+  try {
+    return call()
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) return undefined
+    throw error
+  }
+}
+
+const infoOf = (info: Deno.FileInfo): LeanFileInfo => ({ uid: info.uid ?? -1, mode: (info.mode ?? 0) & 0o7777 })
+
+/**
+ * Deno's open has no O_NOFOLLOW nor O_NONBLOCK, so the path is checked with `lstat` first (a symlink, a directory or a
+ * FIFO rejects before any open), and the descriptor opened must be that same file (device and inode): a symlink or
+ * another file renamed over it between the two calls rejects.
+ */
+const readFile = (path: string, maxBytes: number): LeanFile | undefined => {
+  const entry = absentAsUndefined(() => Deno.lstatSync(path))
+  if (entry === undefined) return undefined
+  if (!entry.isFile) throw new Error(`${path} is not a regular file`)
+  if (entry.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+  const file = absentAsUndefined(() => Deno.openSync(path, { read: true }))
+  if (file === undefined) return undefined
+  try {
+    const info = file.statSync()
+    if (info.dev !== entry.dev || info.ino !== entry.ino) throw new Error(`${path} was replaced while it was opened`)
+    if (info.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+    const data = new Uint8Array(info.size)
+    let length = 0
+    while (length < data.length) {
+      const read = file.readSync(data.subarray(length))
+      if (read === null || read === 0) break
+      length += read
+    }
+    return { data: data.subarray(0, length), info: infoOf(info) }
+  } finally {
+    file.close()
+  }
+}
+
+/** Deno's extension of `RequestInit`: the client that sends the request (the compiler options here omit it). */
+interface DenoClientRequestInit extends RequestInit {
+  readonly client: Deno.HttpClient
+}
+
+const unixGet: LeanHost["unixGet"] = async (socket, path, options) => {
+  const client = Deno.createHttpClient({ proxy: { transport: "unix", path: socket } })
+  try {
+    const init: DenoClientRequestInit = { client }
+    return await LeanFetch.get(`http://localhost${path}`, init, options)
+  } finally {
+    client.close()
+  }
+}
+
+/** Deno's host of the lean `exec-credential` answers. */
+export const leanHost: LeanHost = {
+  now: () => Date.now(),
+  cwd: () => Deno.cwd(),
+  env: (name) => Deno.env.get(name),
+  // Deno tells the real user id only; the bin is never installed setuid, so it is the effective one too
+  uid: () => Deno.uid() ?? -1,
+  stat: (path) => Promise.resolve().then(() => absentAsUndefined(() => infoOf(Deno.statSync(path)))),
+  realPath: (path) => Promise.resolve().then(() => absentAsUndefined(() => Deno.realPathSync(path))),
+  readFile: (path, maxBytes) => Promise.resolve().then(() => readFile(path, maxBytes)),
+  unixGet,
+}

@@ -1,0 +1,54 @@
+/**
+ * {@link LeanHost.unixGet} over the web `fetch`, which Bun's and Deno's hosts share: each passes in `init` its own way
+ * of reaching a unix socket (Bun's `unix` option, Deno's `client`). Web APIs only, no `node:` module: on Deno the
+ * first one starts the Node compatibility layer, which costs more than a lean answer.
+ *
+ * @module
+ */
+import type { LeanHost, LeanReply } from "./LeanHost.ts"
+
+/** What {@link LeanHost.unixGet} takes beside the socket and the path. */
+export type GetOptions = Parameters<LeanHost["unixGet"]>[2]
+
+const tooLarge = (maxBytes: number): Error => new Error(`the answer is larger than ${maxBytes} bytes`)
+
+/** The body as text, counted as it arrives: past `maxBytes` the stream is cancelled and the read rejects. */
+const readBody = async (body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> => {
+  if (body === null) return ""
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.length
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {})
+      throw tooLarge(maxBytes)
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/**
+ * `GET url` with `fetch(url, { ...init, headers })`: the status and the body as text, a redirect passed through as
+ * its status (never followed). Rejects when the whole answer has not arrived within `timeoutMillis` (the request is
+ * aborted) or when the body is larger than `maxBytes` (a `content-length` over it refuses before reading, and the
+ * bytes are counted whatever the header says).
+ */
+export const get = async (url: string, init: RequestInit, options: GetOptions): Promise<LeanReply> => {
+  const { headers, timeoutMillis, maxBytes } = options
+  const controller = new AbortController()
+  // A timer cleared in every case, not AbortSignal.timeout, whose timer may keep the process alive after the answer
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMillis} ms`)), timeoutMillis)
+  try {
+    const response = await fetch(url, { ...init, headers, redirect: "manual", signal: controller.signal })
+    if (Number(response.headers.get("content-length")) > maxBytes) throw tooLarge(maxBytes)
+    return { status: response.status, body: await readBody(response.body, maxBytes) }
+  } finally {
+    clearTimeout(timer)
+    // Drops the connection of an answer left unread (refused or cut short); a no-op once the body has been read
+    controller.abort()
+  }
+}
