@@ -1,5 +1,5 @@
-// The few Deno APIs adapters/deno uses, for tsc (the npm build). Deno itself type-checks against its own types; this
-// file is only listed in tsconfig.json.
+// The few Deno APIs adapters/deno and the bin entry use, for tsc (the npm build). Deno itself type-checks against its
+// own types; this file is only listed in tsconfig.json.
 declare namespace Deno {
   /** A signal a listener can be added for. */
   type Signal = "SIGHUP" | "SIGINT" | "SIGTERM" | "SIGUSR1" | "SIGUSR2" | "SIGQUIT" | "SIGWINCH"
@@ -12,7 +12,35 @@ declare namespace Deno {
     caCerts?: string[]
     cert?: string
     key?: string
+    proxy?: { transport: "unix"; path: string }
   }
+  /** What `stat` and `lstat` say of a file (the fields adapters/deno reads). */
+  interface FileInfo {
+    isFile: boolean
+    size: number
+    dev: number
+    ino: number | null
+    mode: number | null
+    uid: number | null
+  }
+  /** An open file. */
+  interface FsFile {
+    statSync(): FileInfo
+    readSync(buffer: Uint8Array): number | null
+    close(): void
+  }
+  /** Errors Deno's calls throw. */
+  namespace errors {
+    class NotFound extends Error {}
+    class NotADirectory extends Error {}
+  }
+  function lstatSync(path: string): FileInfo
+  function statSync(path: string): FileInfo
+  function realPathSync(path: string): string
+  function openSync(path: string, options: { read: boolean }): FsFile
+  function cwd(): string
+  function uid(): number | null
+  const env: { get(name: string): string | undefined }
   function createHttpClient(options: CreateHttpClientOptions): HttpClient
   function addSignalListener(signal: Signal, handler: () => void): void
   function removeSignalListener(signal: Signal, handler: () => void): void
