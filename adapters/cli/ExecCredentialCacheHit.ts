@@ -48,22 +48,29 @@ export const servable = (
     !RefreshPolicy.requiresRefresh(response, now, Math.max(0, policy.maxJitterSeconds - 1), policy)
 }
 
+/** A host call as a Micro: a rejection is a failure, which makes the whole answer none. */
+const call = <A>(promise: () => Promise<A>): Micro.Micro<A, unknown> =>
+  Micro.tryPromise({ try: promise, catch: (error) => error })
+
+/** The value, or a failure that ends the search with none (`Micro.option` turns it into `Option.none()`). */
+const given = <A>(value: A | undefined): Micro.Micro<A, "absent"> =>
+  value === undefined ? Micro.fail("absent") : Micro.succeed(value)
+
 /**
- * The text of a trusted cache file (`CacheLayout.distrust`), or `undefined`: an absent directory or file, an untrusted
+ * The text of a trusted cache file (`CacheLayout.distrust`), or a failure: an absent directory or file, an untrusted
  * one and anything but a regular file (the host refuses to read it) are all the same silent miss.
  */
-const readTrusted = async (host: LeanHost, directory: string, file: string): Promise<string | undefined> => {
-  const info = await host.stat(directory)
-  if (info === undefined) return undefined
-  const place = { path: directory, info }
-  const uid = host.uid()
-  if (CacheLayout.distrust(uid, place) !== undefined) return undefined
-  const read = await host.readFile(file, maxBytes)
-  if (read === undefined || CacheLayout.distrust(uid, place, { path: file, info: read.info }) !== undefined) {
-    return undefined
-  }
-  return new TextDecoder().decode(read.data)
-}
+const readTrusted = (host: LeanHost, directory: string, file: string) =>
+  Micro.gen(function* () {
+    const place = { path: directory, info: yield* given(yield* call(() => host.stat(directory))) }
+    const uid = host.uid()
+    if (CacheLayout.distrust(uid, place) !== undefined) return yield* Micro.fail("untrusted directory")
+    const read = yield* given(yield* call(() => host.readFile(file, maxBytes)))
+    if (CacheLayout.distrust(uid, place, { path: file, info: read.info }) !== undefined) {
+      return yield* Micro.fail("untrusted file")
+    }
+    return new TextDecoder().decode(read.data)
+  })
 
 /** Each kubeconfig file as the full command reads it: a symlink followed, an unreadable file skipped. */
 const readKubeconfig = (host: LeanHost) => async (file: string): Promise<Uint8Array | undefined> => {
@@ -71,49 +78,43 @@ const readKubeconfig = (host: LeanHost) => async (file: string): Promise<Uint8Ar
   return real === undefined ? undefined : (await host.readFile(real, maxBytes))?.data
 }
 
-/** The search, as promises over the host; `undefined` for anything but a token the manager would serve as it is. */
-const search = async (host: LeanHost, flags: Flags): Promise<TokenRequest | undefined> => {
-  if (Option.isNone(flags.serviceAccount) || [flags.name, flags.socket, flags.config].some(Option.isSome)) return
-  const built = requestFrom(flags)
-  if ("error" in built) return
-  const path = PosixPath.rules(host.cwd())
-  const env = { XDG_CACHE_HOME: host.env("XDG_CACHE_HOME"), HOME: host.env("HOME") }
-  const directory = CacheLayout.directory(Option.getOrUndefined(flags.cacheDir), env, path)
-  const sources = { kubeconfig: Option.getOrUndefined(flags.kubeconfig), context: Option.getOrUndefined(flags.context) }
-  const files = KubeconfigSources.locate(sources, host.env, path)
-  const texts = await KubeconfigSources.texts(files, readKubeconfig(host))
-  if (texts.length === 0) return
-  const cluster = await KubeconfigSources.identity(texts, sources.context)
-  // With --namespace it is that one; otherwise the one a full run that parsed these same files remembered.
-  let namespace = Option.getOrUndefined(flags.namespace)
-  if (namespace === undefined) {
-    const text = await readTrusted(host, directory, await CacheLayout.namespaceFile(directory, cluster, path))
-    const remembered = text === undefined ? undefined : CacheEntry.decodeRemembered(text)
-    if (remembered === undefined || remembered.cluster !== cluster) return
-    namespace = remembered.namespace
-  }
-  // The entry exists only once a full run validated this name and namespace and fetched under this key.
-  const key = cacheKey(flags.serviceAccount.value, namespace, built.request)
-  const text = await readTrusted(host, directory, await CacheLayout.entryFile(directory, key, cluster, path))
-  const entry = text === undefined ? undefined : CacheEntry.decodeEntry(text)
-  // The name is a hash anyone can derive: an entry for another key or cluster is not this request's token.
-  if (entry === undefined || entry.key !== key || entry.cluster !== cluster) return
-  return servable(entry.response, host.now()) ? entry.response : undefined
-}
-
 /**
  * The cached token of the request, when the full command's manager would serve it without a TokenRequest whatever
  * jitter it draws; none otherwise, and none when anything fails (the full command then decides, and reports).
  */
 export const fromCache = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
-  Micro.flatMap(
-    Micro.service(LeanHost),
-    (host) =>
-      Micro.tryPromise({ try: () => search(host, flags), catch: (error) => error }).pipe(
-        Micro.map(Option.fromNullable),
-        Micro.orElseSucceed(() => Option.none()),
-      ),
-  )
+  Micro.gen(function* () {
+    const host = yield* Micro.service(LeanHost)
+    if (Option.isNone(flags.serviceAccount) || [flags.name, flags.socket, flags.config].some(Option.isSome)) {
+      return yield* Micro.fail("not a cache request")
+    }
+    const built = requestFrom(flags)
+    if ("error" in built) return yield* Micro.fail("invalid")
+    const path = PosixPath.rules(host.cwd())
+    const env = { XDG_CACHE_HOME: host.env("XDG_CACHE_HOME"), HOME: host.env("HOME") }
+    const directory = CacheLayout.directory(Option.getOrUndefined(flags.cacheDir), env, path)
+    const sources = {
+      kubeconfig: Option.getOrUndefined(flags.kubeconfig),
+      context: Option.getOrUndefined(flags.context),
+    }
+    const files = KubeconfigSources.locate(sources, host.env, path)
+    const texts = yield* call(() => KubeconfigSources.texts(files, readKubeconfig(host)))
+    if (texts.length === 0) return yield* Micro.fail("no kubeconfig")
+    const cluster = yield* call(() => KubeconfigSources.identity(texts, sources.context))
+    // With --namespace it is that one; otherwise the one a full run that parsed these same files remembered.
+    const namespace = Option.isSome(flags.namespace) ? flags.namespace.value : yield* Micro.gen(function* () {
+      const file = yield* call(() => CacheLayout.namespaceFile(directory, cluster, path))
+      const remembered = yield* given(CacheEntry.decodeRemembered(yield* readTrusted(host, directory, file)))
+      return remembered.cluster === cluster ? remembered.namespace : yield* Micro.fail("another cluster")
+    })
+    // The entry exists only once a full run validated this name and namespace and fetched under this key.
+    const key = cacheKey(flags.serviceAccount.value, namespace, built.request)
+    const file = yield* call(() => CacheLayout.entryFile(directory, key, cluster, path))
+    const entry = yield* given(CacheEntry.decodeEntry(yield* readTrusted(host, directory, file)))
+    // The name is a hash anyone can derive: an entry for another key or cluster is not this request's token.
+    if (entry.key !== key || entry.cluster !== cluster) return yield* Micro.fail("foreign entry")
+    return servable(entry.response, host.now()) ? entry.response : yield* Micro.fail("the manager would refresh")
+  }).pipe(Micro.option)
 
 /** Runs {@link fromCache} for the bin's command line after `exec-credential`: whether the credential was printed. */
 export const run: (args: ReadonlyArray<string>, host: LeanHost) => Promise<boolean> = runWith(fromCache)
