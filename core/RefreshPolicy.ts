@@ -37,6 +37,7 @@ export {
   kubelet,
   refreshDeadline,
   requiresRefresh,
+  unusable,
   upstream,
 } from "./RefreshRules.ts"
 export type { RefreshPolicy } from "./RefreshRules.ts"

@@ -19,6 +19,8 @@
  *
  * @module
  */
+import * as Redacted from "effect/Redacted"
+import { formatTime } from "./Timestamp.ts"
 import type { TokenRequest } from "./TokenRequest.ts"
 
 /** The tuning values of the refresh rules. */
@@ -58,6 +60,23 @@ export const issuedAt = (response: TokenRequest): number => {
 
 /** Kubelet's `expired`: now is strictly after the expiration timestamp. A response without status is expired. */
 export const expired = (response: TokenRequest, nowMillis: number): boolean => !(nowMillis <= expiresAt(response))
+
+/**
+ * Why the manager would not serve a response at `nowMillis`, or `undefined` when it would: it needs a non-empty token,
+ * a `spec.expirationSeconds` that is a positive whole number when one is given, and an expiry not yet passed.
+ */
+export const unusable = (response: TokenRequest, nowMillis: number): string | undefined => {
+  if (response.status === undefined || Redacted.value(response.status.token).length === 0) {
+    return "no token in server response"
+  }
+  const seconds = response.spec.expirationSeconds
+  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
+    return `the response's spec.expirationSeconds is not a positive whole number: ${seconds}`
+  }
+  if (!expired(response, nowMillis)) return undefined
+  const at = response.status.expirationTimestamp
+  return `the issued token expired at ${Number.isNaN(at.getTime()) ? "an invalid time" : formatTime(at)}`
+}
 
 /**
  * The moment, in epoch milliseconds, after which a refresh is required when the jitter is 0; a jitter of `j` seconds

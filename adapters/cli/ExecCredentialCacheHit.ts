@@ -15,7 +15,6 @@
  */
 import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { cacheKey } from "../../core/CacheKey.ts"
 import * as RefreshPolicy from "../../core/RefreshRules.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
@@ -40,13 +39,9 @@ export const servable = (
   response: TokenRequest,
   now: number,
   policy: RefreshPolicy.RefreshPolicy = RefreshPolicy.kubelet,
-): boolean => {
-  const seconds = response.spec.expirationSeconds
-  return response.status !== undefined && Redacted.value(response.status.token).length > 0 &&
-    (seconds === undefined || (Number.isInteger(seconds) && seconds > 0)) &&
-    !RefreshPolicy.expired(response, now) &&
-    !RefreshPolicy.requiresRefresh(response, now, Math.max(0, policy.maxJitterSeconds - 1), policy)
-}
+): boolean =>
+  RefreshPolicy.unusable(response, now) === undefined &&
+  !RefreshPolicy.requiresRefresh(response, now, Math.max(0, policy.maxJitterSeconds - 1), policy)
 
 /** A host call as a Micro: a rejection is a failure, which makes the whole answer none. */
 const call = <A>(promise: () => Promise<A>): Micro.Micro<A, unknown> =>

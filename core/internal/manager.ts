@@ -10,7 +10,6 @@ import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
-import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as Backoff from "../Backoff.ts"
 import * as RefreshPolicy from "../RefreshPolicy.ts"
@@ -18,7 +17,7 @@ import { FetchFailed, TokenExpired, TokenFetchError } from "../TokenError.ts"
 import type { TokenManagerError, TokenStoreError } from "../TokenError.ts"
 import type { TokenFetcher } from "../TokenFetcher.ts"
 import * as Metrics from "../TokenMetrics.ts"
-import { cacheKey, formatTime, withoutToken } from "../TokenRequest.ts"
+import { cacheKey, withoutToken } from "../TokenRequest.ts"
 import type { TokenRequest } from "../TokenRequest.ts"
 import type { StoreRequest, TokenStore } from "../TokenStore.ts"
 import * as Validation from "../Validation.ts"
@@ -51,19 +50,8 @@ const invalidResponse = (description: string): Outcome =>
 
 /** A response is usable when it carries a non-empty token that has not expired yet. */
 const checkResponse = (response: TokenRequest, now: number): Outcome => {
-  if (response.status === undefined) return invalidResponse("no token in server response")
-  if (Redacted.value(response.status.token).length === 0) return invalidResponse("no token in server response")
-  const seconds = response.spec.expirationSeconds
-  if (seconds !== undefined && !(Number.isInteger(seconds) && seconds > 0)) {
-    return invalidResponse(`the response's spec.expirationSeconds is not a positive whole number: ${seconds}`)
-  }
-  if (RefreshPolicy.expired(response, now)) {
-    const at = response.status.expirationTimestamp
-    return invalidResponse(
-      `the issued token expired at ${Number.isNaN(at.getTime()) ? "an invalid time" : formatTime(at)}`,
-    )
-  }
-  return Either.right(response)
+  const problem = RefreshPolicy.unusable(response, now)
+  return problem === undefined ? Either.right(response) : invalidResponse(problem)
 }
 
 /** A store failure: logged and counted, never the caller's failure. */
