@@ -7,9 +7,9 @@
  * ```ts
  * import assert from "node:assert/strict"
  * import * as Either from "effect/Either"
- * import { parseExecCredential } from "./ExecCredentialWire.ts"
+ * import { ExecCredentialWire } from "@sa-token/manager/kube"
  *
- * const parsed = parseExecCredential(
+ * const parsed = ExecCredentialWire.parseExecCredential(
  *   '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t"}}',
  * )
  * assert.ok(Either.isRight(parsed) && parsed.right.status?.token === "t")
