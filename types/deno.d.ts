@@ -12,7 +12,6 @@ declare namespace Deno {
     caCerts?: string[]
     cert?: string
     key?: string
-    proxy?: { transport: "unix"; path: string }
   }
   /** What `stat` and `lstat` say of a file (the fields adapters/deno reads). */
   interface FileInfo {
@@ -34,6 +33,13 @@ declare namespace Deno {
     class NotFound extends Error {}
     class NotADirectory extends Error {}
   }
+  /** A connection (`connect`). */
+  interface Conn {
+    read(buffer: Uint8Array): Promise<number | null>
+    write(data: Uint8Array): Promise<number>
+    close(): void
+  }
+  function connect(options: { transport: "unix"; path: string }): Promise<Conn>
   function lstatSync(path: string): FileInfo
   function statSync(path: string): FileInfo
   function realPathSync(path: string): string

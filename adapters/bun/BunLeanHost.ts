@@ -5,9 +5,54 @@
  *
  * @module
  */
-import * as LeanFetch from "../platform/LeanFetch.ts"
-import type { LeanHost } from "../platform/LeanHost.ts"
+import type { LeanHost, LeanReply } from "../platform/LeanHost.ts"
 import { files } from "../platform/NodeLeanFiles.ts"
+
+/** What {@link LeanHost.unixGet} takes beside the socket and the path. */
+type GetOptions = Parameters<LeanHost["unixGet"]>[2]
+
+const tooLarge = (maxBytes: number): Error => new Error(`the answer is larger than ${maxBytes} bytes`)
+
+/** The body as text, counted as it arrives: past `maxBytes` the stream is cancelled and the read rejects. */
+const readBody = async (body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> => {
+  if (body === null) return ""
+  const reader = body.getReader()
+  const decoder = new TextDecoder()
+  let text = ""
+  let size = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) return text + decoder.decode()
+    size += value.length
+    if (size > maxBytes) {
+      reader.cancel().catch(() => {})
+      throw tooLarge(maxBytes)
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+}
+
+/**
+ * `GET url` with `fetch(url, { ...init, headers })`: the status and the body as text, a redirect passed through as
+ * its status (never followed). Rejects when the whole answer has not arrived within `timeoutMillis` (the request is
+ * aborted) or when the body is larger than `maxBytes` (a `content-length` over it refuses before reading, and the
+ * bytes are counted whatever the header says).
+ */
+const get = async (url: string, init: RequestInit, options: GetOptions): Promise<LeanReply> => {
+  const { headers, timeoutMillis, maxBytes } = options
+  const controller = new AbortController()
+  // A timer cleared in every case, not AbortSignal.timeout, whose timer may keep the process alive after the answer
+  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMillis} ms`)), timeoutMillis)
+  try {
+    const response = await fetch(url, { ...init, headers, redirect: "manual", signal: controller.signal })
+    if (Number(response.headers.get("content-length")) > maxBytes) throw tooLarge(maxBytes)
+    return { status: response.status, body: await readBody(response.body, maxBytes) }
+  } finally {
+    clearTimeout(timer)
+    // Drops the connection of an answer left unread (refused or cut short); a no-op once the body has been read
+    controller.abort()
+  }
+}
 
 /** Bun's extension of `RequestInit`: the unix socket to send the request over (declared here: no Bun types). */
 interface BunUnixRequestInit extends RequestInit {
@@ -16,7 +61,7 @@ interface BunUnixRequestInit extends RequestInit {
 
 const unixGet: LeanHost["unixGet"] = (socket, path, options) => {
   const init: BunUnixRequestInit = { unix: socket }
-  return LeanFetch.get(`http://localhost${path}`, init, options)
+  return get(`http://localhost${path}`, init, options)
 }
 
 /** Bun's host of the lean `exec-credential` answers. */
