@@ -8,10 +8,10 @@
  * @internal
  */
 import * as Path from "@effect/platform/Path"
+import * as Arr from "effect/Array"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Runtime from "effect/Runtime"
 import type { Options } from "./KubeConnectionService.ts"
 import * as KubeconfigSources from "./KubeconfigSources.ts"
 
@@ -34,20 +34,21 @@ export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [
   })
 
 /**
- * The path and text of each file {@link locate} finds that `readFile` can read (none: the file is skipped), in order:
- * the input of {@link identity} ({@link KubeconfigSources.texts}).
+ * The path and text (UTF-8) of each file {@link locate} finds that `readFile` can read (none: the file is skipped), in
+ * order: the input of {@link identity}, as {@link KubeconfigSources.texts} gives it.
  */
 export const texts = <R>(
   options: Options,
   readFile: (path: string) => Effect.Effect<Option.Option<Uint8Array>, never, R>,
 ): Effect.Effect<ReadonlyArray<readonly [string, string]>, never, R | Path.Path> =>
-  Effect.gen(function* () {
-    const files = yield* locate(options)
-    const runtime = yield* Effect.runtime<R>()
-    return yield* Effect.promise(() =>
-      KubeconfigSources.texts(files, (file) => Runtime.runPromise(runtime)(readFile(file)).then(Option.getOrUndefined))
-    )
-  })
+  Effect.flatMap(
+    locate(options),
+    (files) =>
+      Effect.forEach(files, ([file]) =>
+        Effect.map(readFile(file), Option.map((data) => [file, new TextDecoder().decode(data)] as const))),
+  ).pipe(
+    Effect.map(Arr.getSomes),
+  )
 
 /** The identity of the connection the files describe ({@link KubeconfigSources.identity}). */
 export const identity = (
