@@ -116,7 +116,7 @@ export const run = (
   args: ReadonlyArray<string>,
 ): Effect.Effect<void, CliError | ValidationError.ValidationError, Requirements | CliApp.Environment> => {
   const problem = emptyAudience(args)
-  const main = problem === undefined ? parseAndRun(args) : Console.error(`error: ${problem}`).pipe(
+  const main = problem === undefined ? parseAndRun(words(args)) : Console.error(`error: ${problem}`).pipe(
     Effect.zipRight(Effect.fail(ValidationError.invalidValue(HelpDoc.p(problem)))),
   )
   // Commands print their own errors; a defect (a bug) would otherwise end the process with code 1 and no word. Only
@@ -129,6 +129,18 @@ export const run = (
 }
 
 const parseAndRun = Command.run(root, { name: "sa-token", version })
+
+/**
+ * The `process.argv`-shaped command line as `@effect/cli` is given it by {@link run}. kubectl takes `--audience=VALUE`
+ * as it takes `--audience VALUE`, but `@effect/cli` refuses the `=` spelling of a repeatable option ("Received unknown
+ * argument"), so it is split into the two words here, up to a `--` (after which every word is an argument).
+ */
+export const words = (args: ReadonlyArray<string>): ReadonlyArray<string> => {
+  const end = args.indexOf("--")
+  return args.flatMap((arg, i) =>
+    i >= 2 && (end < 0 || i < end) && arg.startsWith("--audience=") ? ["--audience", arg.slice(11)] : [arg]
+  )
+}
 
 /**
  * kubectl refuses `--audience ""`, but @effect/cli drops empty arguments before parsing (the token would silently be
