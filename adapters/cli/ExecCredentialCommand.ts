@@ -177,7 +177,12 @@ export const credential = (flags: Flags): Effect.Effect<string, ExecCredentialEr
 const text = (name: string, description: string) =>
   Options.text(name).pipe(Options.withDescription(description), Options.optional)
 
-const flags = {
+/**
+ * The command's flags as `@effect/cli` reads them: the request flags of `token`, and `--name`, `--socket`, `--config`
+ * and `--cache-dir`. The lean answers read the same command line without the framework (`ExecCredentialLean.parse`);
+ * a property test holds the two readings to agree.
+ */
+export const flags = {
   ...requestOptions,
   name: text("name", "the token's name in the agent's config"),
   socket: text("socket", "the agent's unix socket"),
