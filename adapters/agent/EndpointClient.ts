@@ -92,7 +92,7 @@ export const token = (
 ): Effect.Effect<TokenRequest, EndpointClientError, LocalHttp> => {
   const fail = (reason: EndpointClientErrorReason, detail: string) =>
     new EndpointClientError({ reason, name, address: describe(target), detail })
-  const headers: Record<string, string> = { accept: "application/json" }
+  const headers: Record<string, string> = { ...TokenReply.asking.headers }
   if (target.bearerToken !== undefined) headers["authorization"] = `Bearer ${Redacted.value(target.bearerToken)}`
   const address = target._tag === "Unix"
     ? { _tag: "Unix" as const, path: target.path }
@@ -100,8 +100,8 @@ export const token = (
   return Effect.flatMap(LocalHttp, (http) =>
     http.get(address, TokenReply.path(name), {
       headers,
-      timeoutMillis: options.timeoutMillis ?? 5000,
-      maxBytes: 1024 * 1024,
+      timeoutMillis: options.timeoutMillis ?? TokenReply.asking.timeoutMillis,
+      maxBytes: TokenReply.asking.maxBytes,
     })).pipe(
       Effect.mapError((error) =>
         error.reason === "Refused"
@@ -116,7 +116,7 @@ export const token = (
         const reply = TokenReply.decode(raw.body)
         return reply === undefined
           ? Effect.fail(fail("Protocol", "the agent's answer is not a token in JSON"))
-          : Effect.succeed({ spec: {}, status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp } })
+          : Effect.succeed(TokenReply.toResponse(reply))
       }),
     )
 }

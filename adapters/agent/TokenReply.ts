@@ -20,6 +20,7 @@
  */
 import * as Redacted from "effect/Redacted"
 import { formatTime, parseTime } from "../../core/Timestamp.ts"
+import type { TokenRequest } from "../../core/TokenRequest.ts"
 
 /** A token as the agent hands it out. */
 export interface TokenReply {
@@ -31,6 +32,19 @@ export interface TokenReply {
 
 /** The request target that asks for the token `name` as JSON. */
 export const path = (name: string): string => `/v1/tokens/${encodeURIComponent(name)}?format=json`
+
+/** How a client asks: for JSON, waiting at most 5 s for the whole answer and reading at most 1 MiB of it. */
+export const asking: {
+  readonly headers: Readonly<Record<string, string>>
+  readonly timeoutMillis: number
+  readonly maxBytes: number
+} = { headers: { accept: "application/json" }, timeoutMillis: 5000, maxBytes: 1024 * 1024 }
+
+/** The reply as the TokenRequest response it stands for: a status, the token and its expiry, and no spec. */
+export const toResponse = (reply: TokenReply): TokenRequest => ({
+  spec: {},
+  status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp },
+})
 
 /** The JSON value of a reply: the token in clear, the expiry in RFC 3339 with whole seconds. */
 export const encode = (reply: TokenReply): Record<string, string> => ({

@@ -39,20 +39,11 @@ export const fromSocket = (flags: Flags): Micro.Micro<Option.Option<TokenRequest
   agentOnly(flags)
     ? Micro.flatMap(Micro.service(LeanHost), (host) =>
       Micro.tryPromise({
-        try: () =>
-          host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), {
-            headers: { accept: "application/json" },
-            timeoutMillis: 5000,
-            maxBytes: 1024 * 1024,
-          }),
+        try: () => host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), TokenReply.asking),
         catch: (error) => error,
       }).pipe(
         Micro.map((reply) => reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
-        Micro.map((reply) =>
-          reply === undefined
-            ? Option.none()
-            : Option.some({ spec: {}, status: { token: reply.token, expirationTimestamp: reply.expirationTimestamp } })
-        ),
+        Micro.map((reply) => Option.map(Option.fromNullable(reply), TokenReply.toResponse)),
         Micro.orElseSucceed(() => Option.none()),
       ))
     : Micro.succeed(Option.none())
