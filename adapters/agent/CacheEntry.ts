@@ -149,3 +149,19 @@ export const decodeRemembered = (text: string): Remembered | undefined =>
     const fields = object(JSON.parse(text))
     return { version: version(fields), cluster: string(fields["cluster"]), namespace: string(fields["namespace"]) }
   })
+
+/**
+ * The cached response in an entry's text, when the entry is for `key` on `cluster`; `undefined` otherwise. A file's
+ * name is a hash anyone can derive: an entry copied under another request's or cluster's name is not that request's
+ * token.
+ */
+export const responseFor = (text: string, key: string, cluster: string): TokenRequest | undefined => {
+  const entry = decodeEntry(text)
+  return entry !== undefined && entry.key === key && entry.cluster === cluster ? entry.response : undefined
+}
+
+/** The namespace in a `.ns.json` file's text, when it was remembered for `cluster`; `undefined` otherwise. */
+export const namespaceFor = (text: string, cluster: string): string | undefined => {
+  const remembered = decodeRemembered(text)
+  return remembered !== undefined && remembered.cluster === cluster ? remembered.namespace : undefined
+}

@@ -51,6 +51,9 @@ export const entryFile = (directory: string, key: string, cluster: string, path:
 export const namespaceFile = (directory: string, cluster: string, path: PathRules): Promise<string> =>
   hashed(directory, ["namespace", cluster], ".ns.json", path)
 
+/** The largest cache file read (an entry is about a kilobyte): a larger one is not read, and is a miss. */
+export const maxFileBytes = 1024 * 1024
+
 /** What `stat(2)` says of a file, as far as trust goes. */
 export interface Ownership {
   readonly uid: number

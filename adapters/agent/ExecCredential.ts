@@ -125,7 +125,7 @@ const readTrusted = (directory: string, target: string) =>
     const place = { path: directory, info: info.value }
     const unsafeDirectory = CacheLayout.distrust(me, place)
     if (unsafeDirectory !== undefined) return yield* distrust(unsafeDirectory)
-    const entry = yield* files.read(target)
+    const entry = yield* files.read(target, { maxBytes: CacheLayout.maxFileBytes })
     if (Option.isNone(entry)) {
       const there = yield* files.lstat(target)
       return Option.isNone(there) ? Option.none<string>() : yield* distrust(`${target} is not a regular file`)
@@ -138,12 +138,7 @@ const readTrusted = (directory: string, target: string) =>
 const read = (target: string, key: string, options: CacheOptions) =>
   Effect.gen(function* () {
     const text = yield* readTrusted(options.directory, target)
-    if (Option.isNone(text)) return Option.none<TokenRequest>()
-    const entry = CacheEntry.decodeEntry(text.value)
-    // The name is a hash: an entry copied under another request's or cluster's name is not that request's token.
-    return entry !== undefined && entry.key === key && entry.cluster === options.cluster
-      ? Option.some(entry.response)
-      : Option.none<TokenRequest>()
+    return Option.flatMapNullable(text, (text) => CacheEntry.responseFor(text, key, options.cluster))
   }).pipe(Effect.orElseSucceed(() => Option.none<TokenRequest>()))
 
 /**
@@ -187,11 +182,7 @@ export const rememberedNamespace = (
 ): Effect.Effect<Option.Option<string>, never, PrivateFile | Path.Path> =>
   Effect.gen(function* () {
     const text = yield* readTrusted(options.directory, yield* namespaceFile(options))
-    if (Option.isNone(text)) return Option.none<string>()
-    const remembered = CacheEntry.decodeRemembered(text.value)
-    return remembered !== undefined && remembered.cluster === options.cluster
-      ? Option.some(remembered.namespace)
-      : Option.none<string>()
+    return Option.flatMapNullable(text, (text) => CacheEntry.namespaceFor(text, options.cluster))
   }).pipe(Effect.orElseSucceed(() => Option.none<string>()))
 
 /**

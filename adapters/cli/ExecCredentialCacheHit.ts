@@ -27,8 +27,8 @@ import type { Flags } from "./ExecCredentialCommand.ts"
 import { runWith } from "./ExecCredentialLean.ts"
 import { requestFrom } from "./RequestFlags.ts"
 
-/** The largest file read: a kubeconfig that embeds many certificates is still far smaller, a cache file much more. */
-const maxBytes = 16 << 20
+/** The largest kubeconfig file read (one that embeds many certificates is still far smaller). */
+const maxKubeconfigBytes = 16 << 20
 
 /**
  * Whether the full command's manager serves `response` at `now` without a TokenRequest under every jitter it may draw:
@@ -60,7 +60,7 @@ const readTrusted = (host: LeanHost, directory: string, file: string) =>
     const place = { path: directory, info: yield* given(yield* call(() => host.stat(directory))) }
     const uid = host.uid()
     if (CacheLayout.distrust(uid, place) !== undefined) return yield* Micro.fail("untrusted directory")
-    const read = yield* given(yield* call(() => host.readFile(file, maxBytes)))
+    const read = yield* given(yield* call(() => host.readFile(file, CacheLayout.maxFileBytes)))
     if (CacheLayout.distrust(uid, place, { path: file, info: read.info }) !== undefined) {
       return yield* Micro.fail("untrusted file")
     }
@@ -70,7 +70,7 @@ const readTrusted = (host: LeanHost, directory: string, file: string) =>
 /** Each kubeconfig file as the full command reads it: a symlink followed, an unreadable file skipped. */
 const readKubeconfig = (host: LeanHost) => async (file: string): Promise<Uint8Array | undefined> => {
   const real = await host.realPath(file)
-  return real === undefined ? undefined : (await host.readFile(real, maxBytes))?.data
+  return real === undefined ? undefined : (await host.readFile(real, maxKubeconfigBytes))?.data
 }
 
 /**
@@ -99,16 +99,13 @@ export const fromCache = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>
     // With --namespace it is that one; otherwise the one a full run that parsed these same files remembered.
     const namespace = Option.isSome(flags.namespace) ? flags.namespace.value : yield* Micro.gen(function* () {
       const file = yield* call(() => CacheLayout.namespaceFile(directory, cluster, path))
-      const remembered = yield* given(CacheEntry.decodeRemembered(yield* readTrusted(host, directory, file)))
-      return remembered.cluster === cluster ? remembered.namespace : yield* Micro.fail("another cluster")
+      return yield* given(CacheEntry.namespaceFor(yield* readTrusted(host, directory, file), cluster))
     })
     // The entry exists only once a full run validated this name and namespace and fetched under this key.
     const key = cacheKey(flags.serviceAccount.value, namespace, built.request)
     const file = yield* call(() => CacheLayout.entryFile(directory, key, cluster, path))
-    const entry = yield* given(CacheEntry.decodeEntry(yield* readTrusted(host, directory, file)))
-    // The name is a hash anyone can derive: an entry for another key or cluster is not this request's token.
-    if (entry.key !== key || entry.cluster !== cluster) return yield* Micro.fail("foreign entry")
-    return servable(entry.response, host.now()) ? entry.response : yield* Micro.fail("the manager would refresh")
+    const response = yield* given(CacheEntry.responseFor(yield* readTrusted(host, directory, file), key, cluster))
+    return servable(response, host.now()) ? response : yield* Micro.fail("the manager would refresh")
   }).pipe(Micro.option)
 
 /** Runs {@link fromCache} for the bin's command line after `exec-credential`: whether the credential was printed. */

@@ -170,3 +170,18 @@ describe("CacheEntry.readTokenRequest", () => {
     }
   })
 })
+
+describe("CacheEntry.responseFor and namespaceFor", () => {
+  it("give the content only for the key and cluster it was written for", () => {
+    const response = { spec: {}, status: { token: MARKER, expirationTimestamp: "2030-01-01T01:00:00Z" } }
+    const entry = JSON.stringify({ version: 1, key: "k", cluster: "c", fetchedAt: "2030-01-01T00:00:00Z", response })
+    assert.equal(Redacted.value(CacheEntry.responseFor(entry, "k", "c")!.status!.token), MARKER)
+    assert.equal(CacheEntry.responseFor(entry, "other", "c"), undefined)
+    assert.equal(CacheEntry.responseFor(entry, "k", "other"), undefined)
+    assert.equal(CacheEntry.responseFor("{", "k", "c"), undefined)
+    const remembered = JSON.stringify({ version: 1, cluster: "c", namespace: "apps" })
+    assert.equal(CacheEntry.namespaceFor(remembered, "c"), "apps")
+    assert.equal(CacheEntry.namespaceFor(remembered, "other"), undefined)
+    assert.equal(CacheEntry.namespaceFor(entry, "c"), undefined)
+  })
+})
