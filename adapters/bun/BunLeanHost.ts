@@ -5,11 +5,8 @@
  *
  * @module
  */
-import type { LeanHost, LeanReply } from "../platform/LeanHost.ts"
+import type { LeanHost } from "../platform/LeanHost.ts"
 import { files } from "../platform/NodeLeanFiles.ts"
-
-/** What {@link LeanHost.unixGet} takes beside the socket and the path. */
-type GetOptions = Parameters<LeanHost["unixGet"]>[2]
 
 const tooLarge = (maxBytes: number): Error => new Error(`the answer is larger than ${maxBytes} bytes`)
 
@@ -32,19 +29,24 @@ const readBody = async (body: ReadableStream<Uint8Array> | null, maxBytes: numbe
   }
 }
 
+/** Bun's extension of `RequestInit`: the unix socket to send the request over (declared here: no Bun types). */
+interface BunUnixRequestInit extends RequestInit {
+  readonly unix: string
+}
+
 /**
- * `GET url` with `fetch(url, { ...init, headers })`: the status and the body as text, a redirect passed through as
- * its status (never followed). Rejects when the whole answer has not arrived within `timeoutMillis` (the request is
+ * `GET path` on the unix socket with Bun's `fetch`: the status and the body as text, a redirect passed through as its
+ * status (never followed). Rejects when the whole answer has not arrived within `timeoutMillis` (the request is
  * aborted) or when the body is larger than `maxBytes` (a `content-length` over it refuses before reading, and the
  * bytes are counted whatever the header says).
  */
-const get = async (url: string, init: RequestInit, options: GetOptions): Promise<LeanReply> => {
-  const { headers, timeoutMillis, maxBytes } = options
+const unixGet: LeanHost["unixGet"] = async (socket, path, { headers, timeoutMillis, maxBytes }) => {
   const controller = new AbortController()
   // A timer cleared in every case, not AbortSignal.timeout, whose timer may keep the process alive after the answer
   const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMillis} ms`)), timeoutMillis)
   try {
-    const response = await fetch(url, { ...init, headers, redirect: "manual", signal: controller.signal })
+    const init: BunUnixRequestInit = { unix: socket, headers, redirect: "manual", signal: controller.signal }
+    const response = await fetch(`http://localhost${path}`, init)
     if (Number(response.headers.get("content-length")) > maxBytes) throw tooLarge(maxBytes)
     return { status: response.status, body: await readBody(response.body, maxBytes) }
   } finally {
@@ -52,16 +54,6 @@ const get = async (url: string, init: RequestInit, options: GetOptions): Promise
     // Drops the connection of an answer left unread (refused or cut short); a no-op once the body has been read
     controller.abort()
   }
-}
-
-/** Bun's extension of `RequestInit`: the unix socket to send the request over (declared here: no Bun types). */
-interface BunUnixRequestInit extends RequestInit {
-  readonly unix: string
-}
-
-const unixGet: LeanHost["unixGet"] = (socket, path, options) => {
-  const init: BunUnixRequestInit = { unix: socket }
-  return get(`http://localhost${path}`, init, options)
 }
 
 /** Bun's host of the lean `exec-credential` answers. */
