@@ -169,11 +169,11 @@ export const cpuTicks = (pid: number): number => {
 export const ticksPerSecond = 100
 
 /**
- * Ends a bench: closes its scope (the development API server waits for open connections when it closes: bounded at
- * 5 s), removes its directory and exits with `process.exitCode`.
+ * Ends a bench: closes its scope, if it has one (the development API server waits for open connections when it
+ * closes: bounded at 5 s), removes its directory and exits with `process.exitCode`.
  */
-export const closeAndExit = async (scope: Scope.CloseableScope, dir: string): Promise<never> => {
-  const closed = await Promise.race([
+export const closeAndExit = async (dir: string, scope?: Scope.CloseableScope): Promise<never> => {
+  const closed = scope === undefined || await Promise.race([
     Effect.runPromise(Scope.close(scope, Exit.void)).then(() => true),
     sleep(5000).then(() => false),
   ])

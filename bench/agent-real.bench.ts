@@ -264,5 +264,5 @@ try {
   console.error(error)
   process.exitCode = 1
 } finally {
-  await closeAndExit(scope, dir)
+  await closeAndExit(dir, scope)
 }

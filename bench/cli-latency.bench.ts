@@ -31,15 +31,12 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as nodePath from "node:path"
 import process from "node:process"
-import * as Effect from "effect/Effect"
-import * as Scope from "effect/Scope"
 import { bin, closeAndExit, root, runOnce, start } from "./_procs.ts"
 import { fmt, median, printTable, runtimeName, sleep } from "./_util.ts"
 
 const runs = Number(process.env.CLI_RUNS ?? 10)
 const target = 2
 const dir = fs.mkdtempSync(nodePath.join(os.tmpdir(), "bench-cli-"))
-const scope = Effect.runSync(Scope.make())
 const ms = (x: number) => `${fmt(x, 0)} ms`
 
 interface Runtime {
@@ -265,5 +262,5 @@ try {
   process.exitCode = 1
 } finally {
   for (const child of children) await child.stop()
-  await closeAndExit(scope, dir)
+  await closeAndExit(dir)
 }
