@@ -25,12 +25,11 @@ const variable = (name: string): Effect.Effect<string | undefined> =>
 export const locate = (options: Options): Effect.Effect<ReadonlyArray<readonly [string, boolean]>, never, Path.Path> =>
   Effect.gen(function* () {
     const path = yield* Path.Path
-    const env = { KUBECONFIG: yield* variable("KUBECONFIG"), HOME: yield* variable("HOME") }
-    return KubeconfigSources.locate(
-      options,
-      (name) => name === "HOME" || name === "KUBECONFIG" ? env[name] : undefined,
-      path,
-    )
+    const env: Readonly<Record<string, string | undefined>> = {
+      KUBECONFIG: yield* variable("KUBECONFIG"),
+      HOME: yield* variable("HOME"),
+    }
+    return KubeconfigSources.locate(options, (name) => env[name], path)
   })
 
 /**
