@@ -4,11 +4,10 @@
  * token file's directory or any directory above it. Such a user could otherwise swap the token file for a symlink,
  * plant a token for the agent to adopt, or move the directory away.
  *
- * A directory is writable by its owner (who can always change its mode), by its group when `g+w` (the group's
- * members: users whose primary group it is and the members `/etc/group` lists) and by everyone when `o+w`. A sticky
- * directory (such as `/tmp`) only lets each user remove or rename their own entries: above the token file's directory
- * that is safe, since the next directory down must itself belong to an allowed user; as the token file's directory it
- * is safe only when the file belongs to the agent (no other owner configured).
+ * Who can write a directory is decided by {@link WriteAccess}'s rules; this module reads what they need (`stat` of
+ * each directory, the account database). A sticky directory (such as `/tmp`) is safe above the token file's directory,
+ * since the next directory down must itself belong to an allowed user; as the token file's directory it is safe only
+ * when the file belongs to the agent (no other owner configured).
  *
  * @internal
  * @module
@@ -18,54 +17,23 @@ import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import { PrivateFile } from "../platform/PrivateFile.ts"
+import * as WriteAccess from "./WriteAccess.ts"
 
 /** The local account database, as far as `/etc/passwd` and `/etc/group` say. */
-export interface Accounts {
-  /** User name → uid and primary gid. */
-  readonly users: ReadonlyMap<string, { readonly uid: number; readonly gid: number }>
-  /** Group name → gid and the user names it lists. */
-  readonly groups: ReadonlyMap<string, { readonly gid: number; readonly members: ReadonlyArray<string> }>
-}
-
-const fields = (text: string): Array<Array<string>> =>
-  text.split("\n").filter((line) => line !== "" && !line.startsWith("#")).map((line) => line.split(":"))
+export type Accounts = WriteAccess.Accounts
 
 /** Reads `/etc/passwd` and `/etc/group` (a missing file is an empty database). */
 export const load: Effect.Effect<Accounts, never, FileSystem.FileSystem> = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const read = (file: string) => fs.readFileString(file).pipe(Effect.orElseSucceed(() => ""))
-  const users = new Map<string, { uid: number; gid: number }>()
-  for (const [name, , uid, gid] of fields(yield* read("/etc/passwd"))) {
-    if (name !== undefined && /^\d+$/.test(uid ?? "") && /^\d+$/.test(gid ?? "") && !users.has(name)) {
-      users.set(name, { uid: Number(uid), gid: Number(gid) })
-    }
-  }
-  const groups = new Map<string, { gid: number; members: ReadonlyArray<string> }>()
-  for (const [name, , gid, members] of fields(yield* read("/etc/group"))) {
-    if (name !== undefined && /^\d+$/.test(gid ?? "") && !groups.has(name)) {
-      groups.set(name, { gid: Number(gid), members: (members ?? "").split(",").filter((m) => m !== "") })
-    }
-  }
-  return { users, groups }
+  return WriteAccess.parseAccounts(yield* read("/etc/passwd"), yield* read("/etc/group"))
 })
 
 /** A uid: a number as it is, a string of digits as its number, a name through the database (`undefined` if unknown). */
-export const userId = (value: number | string, accounts: Accounts): number | undefined =>
-  typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : accounts.users.get(value)?.uid
+export const userId: (value: number | string, accounts: Accounts) => number | undefined = WriteAccess.userId
 
 /** A gid, as {@link userId} for groups. */
-export const groupId = (value: number | string, accounts: Accounts): number | undefined =>
-  typeof value === "number" ? value : /^\d+$/.test(value) ? Number(value) : accounts.groups.get(value)?.gid
-
-/** The uids in a group (primary and listed members), or `undefined` when the database does not know the group. */
-const membersOf = (gid: number, accounts: Accounts): ReadonlyArray<number | undefined> | undefined => {
-  const group = [...accounts.groups.values()].find((g) => g.gid === gid)
-  if (group === undefined) return undefined
-  const primary = [...accounts.users.values()].filter((u) => u.gid === gid).map((u) => u.uid)
-  return [...primary, ...group.members.map((name) => accounts.users.get(name)?.uid)]
-}
-
-const octal = (mode: number): string => mode.toString(8).padStart(4, "0")
+export const groupId: (value: number | string, accounts: Accounts) => number | undefined = WriteAccess.groupId
 
 /** What the check allows. */
 export interface Allowed {
@@ -94,11 +62,7 @@ export const othersCanWrite = (
     const files = yield* PrivateFile
     const path = yield* Path.Path
     const uids = new Set([0, ...allowed.uids])
-    const chain = (start: string): Array<string> => {
-      const out = [start]
-      while (path.dirname(out.at(-1)!) !== out.at(-1)!) out.push(path.dirname(out.at(-1)!))
-      return out
-    }
+    const chain = (start: string): Array<string> => WriteAccess.upward(start, path.dirname)
     const lexical = chain(path.resolve(directory))
     const sinkDirectories = new Set([lexical[0]!])
     // The real path of the nearest directory that exists, and the directories above it.
@@ -126,32 +90,13 @@ export const othersCanWrite = (
         ),
       )
       if (Option.isNone(info) || info.value.type !== "Directory") continue
-      const { uid, gid, mode } = info.value
-      if (!uids.has(uid)) return Option.some(`${candidate} is owned by uid ${uid}, who can write it`)
-      const sticky = (mode & 0o1000) !== 0
-      const groupWrite = (mode & 0o020) !== 0
-      const otherWrite = (mode & 0o002) !== 0
-      if (!groupWrite && !otherWrite) continue
-      if (sticky) {
-        if (!sinkDirectories.has(candidate) || allowed.fileIsAgents) continue
-        return Option.some(
-          `${candidate} (mode ${octal(mode)}) is writable by other users; a sticky directory is only safe for a ` +
-            "token file owned by the agent's user",
-        )
-      }
-      if (otherWrite) return Option.some(`${candidate} is writable by every user (mode ${octal(mode)})`)
+      const sink = sinkDirectories.has(candidate)
+      const verdict = WriteAccess.examine(candidate, info.value, uids, !sink || allowed.fileIsAgents)
+      if (verdict === undefined) continue
+      if ("problem" in verdict) return Option.some(verdict.problem)
       accounts ??= yield* load
-      const members = membersOf(gid, accounts)
-      if (members === undefined) {
-        return Option.some(`${candidate} is writable by group ${gid} (mode ${octal(mode)}), whose members are unknown`)
-      }
-      const other = members.findIndex((member) => member === undefined || !uids.has(member))
-      if (other >= 0) {
-        const who = members[other] === undefined ? "a user unknown to /etc/passwd" : `uid ${members[other]}`
-        return Option.some(
-          `${candidate} is writable by group ${gid} (mode ${octal(mode)}), whose members include ${who}`,
-        )
-      }
+      const problem = WriteAccess.groupProblem(candidate, info.value, uids, accounts)
+      if (problem !== undefined) return Option.some(problem)
     }
     return Option.none()
   })
