@@ -17,7 +17,11 @@ const absentAsUndefined = <A>(call: () => A): A | undefined => {
   }
 }
 
-const infoOf = (info: Deno.FileInfo): LeanFileInfo => ({ uid: info.uid ?? -1, mode: (info.mode ?? 0) & 0o7777 })
+const infoOf = (info: Deno.FileInfo): LeanFileInfo => ({
+  uid: info.uid ?? -1,
+  gid: info.gid ?? -1,
+  mode: (info.mode ?? 0) & 0o7777,
+})
 
 /**
  * Deno's open has no O_NOFOLLOW nor O_NONBLOCK, so the path is checked with `lstat` first (a symlink, a directory or a

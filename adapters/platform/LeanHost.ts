@@ -17,6 +17,8 @@ import * as Context from "effect/Context"
 export interface LeanFileInfo {
   /** The owner's user id. */
   readonly uid: number
+  /** The group's id. */
+  readonly gid: number
   /** The permission bits, with setuid, setgid and sticky (`mode & 0o7777`). */
   readonly mode: number
 }

@@ -25,7 +25,11 @@ const absentAsUndefined = <A>(call: () => A): A | undefined => {
   }
 }
 
-const infoOf = (stats: NodeFs.Stats): LeanFileInfo => ({ uid: stats.uid, mode: stats.mode & 0o7777 })
+const infoOf = (stats: NodeFs.Stats): LeanFileInfo => ({
+  uid: stats.uid,
+  gid: stats.gid,
+  mode: stats.mode & 0o7777,
+})
 
 const readFile = (nodeFs: typeof NodeFs, path: string, maxBytes: number): LeanFile | undefined => {
   const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK } = nodeFs.constants

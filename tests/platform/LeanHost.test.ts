@@ -46,7 +46,7 @@ describe(`LeanHost on ${runtime}: files`, () => {
       const file = await host.readFile(path, 1024)
       assert.ok(file !== undefined)
       assert.equal(text(file.data), '{"token":"t\u00e9"}')
-      assert.deepEqual(file.info, { uid: fs.statSync(path).uid, mode: 0o600 })
+      assert.deepEqual(file.info, { uid: fs.statSync(path).uid, gid: fs.statSync(path).gid, mode: 0o600 })
       assert.equal(file.info.uid, host.uid(), "a file the test wrote belongs to the user running it")
       const empty = await host.readFile(write(dir, "empty", ""), 1024)
       assert.equal(empty?.data.length, 0)
@@ -105,11 +105,13 @@ describe(`LeanHost on ${runtime}: files`, () => {
       const target = write(dir, "target", "data", 0o640)
       const link = nodePath.join(dir, "link")
       fs.symlinkSync(target, link)
-      const expected = { uid: fs.statSync(target).uid, mode: 0o640 }
+      // As root, a group that is nobody's primary one, so that a gid read from the wrong place shows.
+      if (host.uid() === 0) fs.chownSync(target, 0, 4343)
+      const expected = { uid: fs.statSync(target).uid, gid: fs.statSync(target).gid, mode: 0o640 }
       assert.deepEqual(await host.stat(target), expected)
       assert.deepEqual(await host.stat(link), expected)
       fs.chmodSync(dir, 0o750)
-      assert.deepEqual(await host.stat(dir), { uid: expected.uid, mode: 0o750 })
+      assert.deepEqual(await host.stat(dir), { uid: expected.uid, gid: fs.statSync(dir).gid, mode: 0o750 })
       assert.equal(await host.stat(nodePath.join(dir, "absent")), undefined)
       assert.equal(await host.stat(nodePath.join(target, "below")), undefined)
       fs.symlinkSync(nodePath.join(dir, "absent"), nodePath.join(dir, "dangling"))
