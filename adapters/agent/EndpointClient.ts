@@ -8,7 +8,10 @@
  * import assert from "node:assert/strict"
  * import { AgentState, Endpoint, EndpointClient } from "@sa-token/manager/agent"
  * import { NodeLocalHttp } from "@sa-token/manager/platform"
- * import * as Effect from "effect/Effect"
+ * import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
  * import * as Layer from "effect/Layer"
  * import * as Option from "effect/Option"
  * import * as Redacted from "effect/Redacted"
@@ -47,16 +50,31 @@
  * @module
  */
 import * as ErrorBase from "../../core/ErrorBase.ts"
+import type * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import { quote } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { LocalHttp } from "../platform/LocalHttp.ts"
+import { PrivateFile } from "../platform/PrivateFile.ts"
 import type { EndpointConfig } from "./Endpoint.ts"
+import * as Ownership from "./Ownership.ts"
+import * as SocketTrust from "./SocketTrust.ts"
 import * as TokenReply from "./TokenReply.ts"
 
-/** Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, or other. */
-export type EndpointClientErrorReason = "Unavailable" | "NotDeclared" | "NotReady" | "Unauthorized" | "Protocol"
+/**
+ * Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, the socket may
+ * not be the agent's (`Untrusted`: see {@link trustSocket}), or other.
+ */
+export type EndpointClientErrorReason =
+  | "Unavailable"
+  | "NotDeclared"
+  | "NotReady"
+  | "Unauthorized"
+  | "Untrusted"
+  | "Protocol"
 
 /** The fields of an {@link EndpointClientError}. */
 export interface EndpointClientErrorFields {
@@ -120,3 +138,34 @@ export const token = (
       }),
     )
 }
+
+/**
+ * Succeeds when the unix socket at `path` can only be the agent's (`SocketTrust.ts`): it belongs to root, this user or
+ * `socketOwner` (a uid), and no other user can write a directory leading to it, by its path as given or its real path.
+ * Fails with `Untrusted` naming what is wrong, or when the socket's owner cannot be read. Nothing there is not its
+ * concern: asking then fails with `Unavailable`.
+ */
+export const trustSocket = (
+  path: string,
+  name: string,
+  socketOwner: number | undefined,
+): Effect.Effect<void, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const files = yield* PrivateFile
+    const paths = yield* Path.Path
+    const untrusted = (detail: string) =>
+      new EndpointClientError({ reason: "Untrusted", name, address: `unix:${path}`, detail })
+    const me = (yield* files.identity).uid
+    const info = yield* files.stat(path).pipe(
+      Effect.mapError((error) => untrusted(`cannot check who owns the socket: ${error.message}`)),
+    )
+    if (Option.isNone(info)) return
+    const owned = SocketTrust.socketProblem(info.value.uid, me, socketOwner)
+    if (owned !== undefined) return yield* untrusted(owned)
+    const real = Option.getOrElse(yield* files.realPath(path).pipe(Effect.orElseSucceed(Option.none)), () => path)
+    const allowed = { uids: [...SocketTrust.owners(me, socketOwner)], fileIsAgents: true }
+    for (const directory of new Set([paths.dirname(paths.resolve(path)), paths.dirname(real)])) {
+      const problem = yield* Ownership.othersCanWrite(directory, allowed)
+      if (Option.isSome(problem)) return yield* untrusted(`${problem.value}, ${SocketTrust.directoryConsequence}`)
+    }
+  })

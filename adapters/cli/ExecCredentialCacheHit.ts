@@ -80,7 +80,10 @@ const readKubeconfig = (host: LeanHost) => async (file: string): Promise<Uint8Ar
 export const fromCache = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
   Micro.gen(function* () {
     const host = yield* Micro.service(LeanHost)
-    if (Option.isNone(flags.serviceAccount) || [flags.name, flags.socket, flags.config].some(Option.isSome)) {
+    if (
+      Option.isNone(flags.serviceAccount) ||
+      [flags.name, flags.socket, flags.config, flags.socketOwner].some(Option.isSome)
+    ) {
       return yield* Micro.fail("not a cache request")
     }
     const built = requestFrom(flags)

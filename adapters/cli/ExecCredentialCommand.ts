@@ -2,7 +2,8 @@
  * `sa-token exec-credential`: a kubectl exec credential plugin printing a `client.authentication.k8s.io/v1`
  * ExecCredential on stdout.
  *
- * - `--name NAME --socket PATH` asks a running agent over its socket.
+ * - `--name NAME --socket PATH` asks a running agent over its socket, only when the socket can only be the agent's:
+ *   owned by root, the caller or `--socket-owner USER`, in directories no other user can write (`SocketTrust.ts`).
  * - `--name NAME --config FILE` asks the agent of that config (its endpoint); when no agent answers, or the config
  *   declares no endpoint, it fetches the declared token itself through the shared on-disk cache.
  * - `SERVICE_ACCOUNT [-n NS] [--audience A]... [--duration D] [--bound-object-kind K --bound-object-name N
@@ -39,6 +40,8 @@ import type { ProcessControl } from "../platform/ProcessControl.ts"
 import * as AgentConfig from "../agent/Config.ts"
 import * as EndpointClient from "../agent/EndpointClient.ts"
 import * as ExecCredential from "../agent/ExecCredential.ts"
+import * as Ownership from "../agent/Ownership.ts"
+import type { EndpointConfig } from "../agent/Endpoint.ts"
 import type { RequestFlags } from "./TokenFlags.ts"
 import { requestFrom, requestOptions } from "./TokenFlags.ts"
 import * as MissingPermission from "./MissingPermission.ts"
@@ -48,6 +51,7 @@ export interface Flags extends RequestFlags {
   readonly name: Option.Option<string>
   readonly socket: Option.Option<string>
   readonly config: Option.Option<string>
+  readonly socketOwner: Option.Option<string>
   readonly cacheDir: Option.Option<string>
 }
 
@@ -124,14 +128,35 @@ const fetchCached = (
     return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster }).pipe(Effect.provide(fetcher))
   }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
 
+/** The uid of `--socket-owner`: digits, or a user name in `/etc/passwd`. */
+const socketOwner = (flags: Flags) =>
+  Option.match(flags.socketOwner, {
+    onNone: () => Effect.succeed(undefined),
+    onSome: (owner) =>
+      Effect.flatMap(Ownership.load, (accounts) => {
+        const uid = Ownership.userId(owner, accounts)
+        return uid === undefined
+          ? usage(`--socket-owner: no user named "${owner}" in /etc/passwd`)
+          : Effect.succeed(uid)
+      }),
+  })
+
+/** Asks the agent at `endpoint`; a unix socket only when it can only be the agent's ({@link EndpointClient.trustSocket}). */
+const ask = (flags: Flags, endpoint: EndpointConfig, name: string) =>
+  Effect.gen(function* () {
+    if (endpoint._tag === "Unix") yield* EndpointClient.trustSocket(endpoint.path, name, yield* socketOwner(flags))
+    return yield* EndpointClient.token(endpoint, name)
+  })
+
 const fromConfig = (flags: Flags, file: string, name: string) =>
   Effect.gen(function* () {
     const config = yield* AgentConfig.load(file, { writer: false }).pipe(Effect.mapError(failed))
     const spec = config.tokens.find((token) => token.name === name)
     if (spec === undefined) return yield* usage(`token "${name}" is not declared in ${config.file}`)
     if (config.endpoint !== undefined) {
-      const asked = yield* EndpointClient.token(config.endpoint, name).pipe(Effect.either)
+      const asked = yield* ask(flags, config.endpoint, name).pipe(Effect.either)
       if (asked._tag === "Right") return asked.right
+      if (asked.left._tag === "ExecCredentialError") return yield* asked.left
       if (asked.left.reason !== "Unavailable") return yield* failed(asked.left)
       yield* Effect.logDebug("exec-credential: no agent is listening; fetching the token directly")
     }
@@ -152,14 +177,14 @@ export const credential = (flags: Flags): Effect.Effect<string, ExecCredentialEr
         return yield* usage("--name needs exactly one of --socket or --config")
       }
       response = Option.isSome(flags.socket)
-        ? yield* EndpointClient.token({ _tag: "Unix", path: flags.socket.value }, flags.name.value).pipe(
-          Effect.mapError(failed),
+        ? yield* ask(flags, { _tag: "Unix", path: flags.socket.value }, flags.name.value).pipe(
+          Effect.mapError((error) => error._tag === "ExecCredentialError" ? error : failed(error)),
         )
         : yield* fromConfig(flags, Option.getOrThrow(flags.config), flags.name.value)
     } else {
       if (Option.isNone(flags.serviceAccount)) return yield* usage("service account name is required")
-      if (Option.isSome(flags.socket) || Option.isSome(flags.config)) {
-        return yield* usage("--socket and --config need --name")
+      if (Option.isSome(flags.socket) || Option.isSome(flags.config) || Option.isSome(flags.socketOwner)) {
+        return yield* usage("--socket, --config and --socket-owner need --name")
       }
       const built = requestFrom(flags)
       if ("error" in built) return yield* usage(built.error)
@@ -187,6 +212,7 @@ export const flags = {
   name: text("name", "the token's name in the agent's config"),
   socket: text("socket", "the agent's unix socket"),
   config: text("config", "the agent's config file (its endpoint and token declarations)"),
+  socketOwner: text("socket-owner", "the user the agent runs as, trusted to own its socket besides root and you"),
   cacheDir: text("cache-dir", "the token cache directory (default $XDG_CACHE_HOME/sa-token or ~/.cache/sa-token)"),
 }
 

@@ -53,6 +53,7 @@ const spellings: Readonly<Record<string, Single | "audience">> = {
   "--name": "name",
   "--socket": "socket",
   "--config": "config",
+  "--socket-owner": "socketOwner",
   "--cache-dir": "cacheDir",
 }
 
@@ -93,6 +94,7 @@ export const parse = (args: ReadonlyArray<string>): Flags | undefined => {
     name: option("name"),
     socket: option("socket"),
     config: option("config"),
+    socketOwner: option("socketOwner"),
     cacheDir: option("cacheDir"),
   }
 }

@@ -1,19 +1,26 @@
 /**
- * The lean `exec-credential` answer from a running agent, for `--name NAME --socket PATH`: its token, asked on its
- * unix socket through the {@link LeanHost} port and read as the agent writes it (`TokenReply.ts`). No file system, no
- * YAML, no store, no Schema. Only the bin entry loads this module, and gives it the runtime's host.
+ * The lean `exec-credential` answer from a running agent, for `--name NAME --socket PATH [--socket-owner USER]`: its
+ * token, asked on its unix socket through the {@link LeanHost} port and read as the agent writes it (`TokenReply.ts`),
+ * once the socket is known to be the agent's by the rules the full command applies (`SocketTrust.ts`). No YAML, no
+ * store, no Schema. Only the bin entry loads this module, and gives it the runtime's host.
  *
  * @module
  */
 import * as Micro from "effect/Micro"
 import * as Option from "effect/Option"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
+import * as SocketTrust from "../agent/SocketTrust.ts"
 import * as TokenReply from "../agent/TokenReply.ts"
+import * as WriteAccess from "../agent/WriteAccess.ts"
 import { LeanHost } from "../platform/LeanHost.ts"
+import * as PosixPath from "../platform/PosixPath.ts"
 import type { Flags } from "./ExecCredentialCommand.ts"
 import { runWith } from "./ExecCredentialLean.ts"
 
-/** Whether the flags are `--name NAME --socket PATH` alone (the full command refuses token flags beside `--name`). */
+/**
+ * Whether the flags are `--name NAME --socket PATH`, with `--socket-owner USER` or without, alone (the full command
+ * refuses token flags beside `--name`).
+ */
 const agentOnly = (
   flags: Flags,
 ): flags is Flags & { readonly name: Option.Some<string>; socket: Option.Some<string> } =>
@@ -31,21 +38,68 @@ const agentOnly = (
     flags.context,
   ].every(Option.isNone)
 
+/** The largest `/etc/passwd` read to find the uid of a `--socket-owner` given as a name. */
+const maxPasswdBytes = 16 << 20
+
+/** The uid `--socket-owner` names; `undefined` for a name `/etc/passwd` does not hold. */
+const ownerId = (host: LeanHost, owner: string): Micro.Micro<number | undefined, unknown> =>
+  /^\d+$/.test(owner) ? Micro.succeed(Number(owner)) : Micro.tryPromise({
+    try: () => host.readFile("/etc/passwd", maxPasswdBytes),
+    catch: (error) => error,
+  }).pipe(
+    Micro.map((passwd) =>
+      passwd === undefined
+        ? undefined
+        : WriteAccess.userId(owner, WriteAccess.parseAccounts(new TextDecoder().decode(passwd.data), ""))
+    ),
+  )
+
+const parent = (path: string): string => PosixPath.resolve(path, "..")
+
+/**
+ * Whether the socket at `socket` can only be the agent's (`SocketTrust.ts`), decided more strictly than the full
+ * command does, never less: a socket reached through a symlink, a directory writable by a group or an unknown
+ * `--socket-owner` are left to the full command, which checks both paths and the group's members, and reports.
+ */
+const trusted = (host: LeanHost, socket: string, socketOwner: Option.Option<string>): Micro.Micro<boolean, unknown> =>
+  Micro.gen(function* () {
+    const owner = Option.isSome(socketOwner) ? yield* ownerId(host, socketOwner.value) : undefined
+    if (Option.isSome(socketOwner) && owner === undefined) return false
+    const me = host.uid()
+    const path = PosixPath.resolve(host.cwd(), socket)
+    if ((yield* Micro.promise(() => host.realPath(path))) !== path) return false
+    const info = yield* Micro.promise(() => host.stat(path))
+    if (info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) return false
+    const allowed = SocketTrust.owners(me, owner)
+    for (const directory of WriteAccess.upward(parent(path), parent)) {
+      const directoryInfo = yield* Micro.promise(() => host.stat(directory))
+      if (directoryInfo === undefined || WriteAccess.examine(directory, directoryInfo, allowed, true) !== undefined) {
+        return false
+      }
+    }
+    return true
+  })
+
 /**
  * The running agent's token, asked on its unix socket, for `--name NAME --socket PATH` alone; none for any other
- * flags, or when the agent does not give a valid token (refused, not declared, not ready, not JSON).
+ * flags, when the socket may not be the agent's, or when the agent does not give a valid token (refused, not
+ * declared, not ready, not JSON).
  */
 export const fromSocket = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
   agentOnly(flags)
-    ? Micro.flatMap(Micro.service(LeanHost), (host) =>
-      Micro.tryPromise({
-        try: () => host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), TokenReply.asking),
-        catch: (error) => error,
-      }).pipe(
-        Micro.map((reply) => reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
-        Micro.map((reply) => Option.map(Option.fromNullable(reply), TokenReply.toResponse)),
-        Micro.orElseSucceed(() => Option.none()),
-      ))
+    ? Micro.flatMap(
+      Micro.service(LeanHost),
+      (host) =>
+        Micro.filterOrFail(trusted(host, flags.socket.value, flags.socketOwner), (ok) => ok, () => "untrusted").pipe(
+          Micro.andThen(Micro.tryPromise({
+            try: () => host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), TokenReply.asking),
+            catch: (error) => error,
+          })),
+          Micro.map((reply) => reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
+          Micro.map((reply) => Option.map(Option.fromNullable(reply), TokenReply.toResponse)),
+          Micro.orElseSucceed(() => Option.none()),
+        ),
+    )
     : Micro.succeed(Option.none())
 
 /** Runs {@link fromSocket} for the bin's command line after `exec-credential`: whether the credential was printed. */

@@ -100,6 +100,7 @@ export const execCredentialFlags = (fields: Partial<ExecCredentialFlags> = {}): 
   name: Option.none(),
   socket: Option.none(),
   config: Option.none(),
+  socketOwner: Option.none(),
   namespace: Option.none(),
   audience: [],
   duration: Option.none(),

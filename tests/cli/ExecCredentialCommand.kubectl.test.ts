@@ -7,6 +7,7 @@ import { execFile, execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import process from "node:process"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -111,6 +112,21 @@ describe("exec-credential against the development API server", () => {
         assert.ok(Either.isRight(fromAgent), Either.isLeft(fromAgent) ? fromAgent.left.message : "")
         assert.equal(JSON.parse(fromAgent.right).status.token, "from-agent")
         assert.equal(server.stats.tokensIssued, 2)
+        if (process.getuid?.() === 0) {
+          // A socket another user could have put there is refused, not worked around with a TokenRequest.
+          const squatted = yield* Effect.scoped(
+            Endpoint.make({ _tag: "Unix", path: path.join(dir, "agent.sock") }).pipe(
+              Effect.tap(() => fs.chownSync(path.join(dir, "agent.sock"), 4242, 4242)),
+              Effect.zipRight(
+                credential(flags({ name: Option.some("app"), config: Option.some(path.join(dir, "agent.yaml")) })),
+              ),
+              Effect.provide([fake.layer, platform]),
+            ),
+          )
+          assert.ok(Either.isLeft(squatted))
+          assert.match(squatted.left.message, /agent\.sock: the socket belongs to uid 4242; only a socket of root/)
+          assert.equal(server.stats.tokensIssued, 2)
+        }
         const undeclared = yield* credential(
           flags({ name: Option.some("nope"), config: Option.some(path.join(dir, "agent.yaml")) }),
         )

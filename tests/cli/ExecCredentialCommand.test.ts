@@ -2,6 +2,7 @@ import assert from "node:assert/strict"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
+import process from "node:process"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
@@ -13,6 +14,7 @@ import { requestFrom } from "../../adapters/cli/TokenFlags.ts"
 import { execCredentialFlags, fakeAgent, status } from "../_support/agentFakes.ts"
 import { tlsLayer } from "../_support/runtime.ts"
 import { platform } from "../_support/platform.ts"
+import { withTempDir } from "../_support/scratch.ts"
 
 const MARKER = "MARKER-execcmd-93c2"
 
@@ -87,6 +89,7 @@ describe("exec-credential flags", () => {
       [{ name: Option.some("a"), socket: Option.some("/s"), config: Option.some("/c") }, /exactly one of/],
       [{ name: Option.some("a"), serviceAccount: Option.some("sa"), socket: Option.some("/s") }, /cannot be combined/],
       [{ serviceAccount: Option.some("sa"), socket: Option.some("/s") }, /need --name/],
+      [{ serviceAccount: Option.some("sa"), socketOwner: Option.some("0") }, /--socket-owner need --name/],
       [{ serviceAccount: Option.some("sa"), namespace: Option.some("") }, /--namespace is required/],
       [{ serviceAccount: Option.some("sa"), duration: Option.some("2s500ms") }, /units less than seconds/],
     ]
@@ -137,4 +140,48 @@ describe("exec-credential --socket", () => {
     assert.equal(unavailable.reason, "Unavailable")
     fs.rmSync(dir, { recursive: true, force: true })
   })
+})
+
+// Another user's socket is made by giving it away, which only root can do.
+const asRoot = process.getuid?.() === 0
+
+describe("exec-credential --socket: whose socket it asks", { skip: !asRoot && "needs root to chown" }, () => {
+  it("refuses a socket another user could have put there, and asks one of the --socket-owner", () =>
+    withTempDir("sa-execcmd", async (dir) => {
+      const socket = path.join(dir, "agent.sock")
+      const fake = fakeAgent([{ status: status("app", { expiresAt: new Date(Date.UTC(2100, 0, 1)) }), token: MARKER }])
+      // A user besides root whose name /etc/passwd gives, for --socket-owner NAME.
+      const named = fs.readFileSync("/etc/passwd", "utf8").split("\n").map((line) => line.split(":"))
+        .find((fields) => /^[1-9]\d*$/.test(fields[2] ?? ""))
+      await Effect.gen(function* () {
+        yield* Endpoint.make({ _tag: "Unix", path: socket })
+        const ask = (fields: Partial<Command.Flags>) =>
+          Effect.promise(() => run(flags({ name: Option.some("app"), socket: Option.some(socket), ...fields })))
+        fs.chownSync(socket, 4242, 4242)
+        const refused = yield* ask({})
+        assert.ok(Either.isLeft(refused))
+        assert.equal(
+          refused.left.message,
+          `failed to create token: cannot get token "app" from the agent at unix:${socket}: the socket belongs to ` +
+            "uid 4242; only a socket of root, of this user (uid 0) or of --socket-owner is asked",
+        )
+        const owned = yield* ask({ socketOwner: Option.some("4242") })
+        assert.ok(Either.isRight(owned), Either.isLeft(owned) ? owned.left.message : "")
+        assert.equal(JSON.parse(owned.right).status.token, MARKER)
+        const unknown = yield* ask({ socketOwner: Option.some("no-such-user-93c2") })
+        assert.ok(Either.isLeft(unknown))
+        assert.equal(unknown.left.message, 'error: --socket-owner: no user named "no-such-user-93c2" in /etc/passwd')
+        if (named !== undefined) {
+          fs.chownSync(socket, Number(named[2]), 0)
+          const byName = yield* ask({ socketOwner: Option.some(named[0]!) })
+          assert.ok(Either.isRight(byName), Either.isLeft(byName) ? byName.left.message : "")
+        }
+        fs.chownSync(socket, 0, 0)
+        fs.chmodSync(dir, 0o777)
+        const open = yield* ask({})
+        assert.ok(Either.isLeft(open))
+        assert.match(open.left.message, new RegExp(`${dir} is writable by every user \\(mode 0777\\)`))
+        assert.ok(!open.left.message.includes(MARKER))
+      }).pipe(Effect.scoped, Effect.provide([fake.layer, platform]), Effect.runPromise)
+    }))
 })

@@ -49,6 +49,7 @@ const spellings = [
   "--name",
   "--socket",
   "--config",
+  "--socket-owner",
   "--cache-dir",
 ]
 const values = ["builder", "apps", "a", "1h", "Pod", "/k/config", "x y", "é", "-x", "", "a=b", "--", "-"]

@@ -466,3 +466,53 @@ describe("exec-credential lean path: the agent's socket", () => {
       assert.deepEqual(await runHit(["--name", "app", "--socket", socket]), nothing)
     }))
 })
+
+describe("exec-credential lean path: whose socket it asks", () => {
+  it("asks only a socket of root, this user or --socket-owner, in directories nobody else can write", () =>
+    withTempDir("sa-exechit", async (dir) => {
+      const socket = path.join(dir, "agent.sock")
+      const fake = fakeAgent([{ status: status("app", { expiresAt: new Date(Date.UTC(2100, 0, 1)) }), token: MARKER }])
+      // The socket as another user's (uid 4242, "sa-agent" in the /etc/passwd given), without needing root to chown.
+      const passwd = new TextEncoder().encode("root:x:0:0::/root:/bin/sh\nsa-agent:x:4242:4242::/:/bin/false\n")
+      const foreign = hostWith({
+        stat: async (file) => {
+          const info = await leanHost.stat(file)
+          return file === socket && info !== undefined ? { ...info, uid: 4242 } : info
+        },
+        readFile: (file, maxBytes) =>
+          file === "/etc/passwd"
+            ? Promise.resolve({ data: passwd, info: { uid: 0, gid: 0, mode: 0o644 } })
+            : leanHost.readFile(file, maxBytes),
+      })
+      const args = ["--name", "app", "--socket", socket]
+      await Effect.gen(function* () {
+        yield* Endpoint.make({ _tag: "Unix", path: socket })
+        const hit = (words: ReadonlyArray<string>, host?: LeanHost) =>
+          Effect.promise(() => runHit(words, host)).pipe(Effect.map((result) => result.answered))
+        assert.equal(yield* hit(args), true)
+        assert.equal(yield* hit(args, foreign), false, "another user's socket")
+        assert.equal(yield* hit([...args, "--socket-owner", "4242"], foreign), true)
+        assert.equal(yield* hit([...args, "--socket-owner", "sa-agent"], foreign), true)
+        assert.equal(yield* hit([...args, "--socket-owner", "4243"], foreign), false)
+        assert.equal(yield* hit([...args, "--socket-owner", "nobody-here"], foreign), false)
+        // Left to the full command, which checks both paths: a socket named through a symlink.
+        const link = path.join(dir, "link.sock")
+        fs.symlinkSync(socket, link)
+        assert.equal(yield* hit(["--name", "app", "--socket", link]), false)
+        // Directories: writable by every user, by a group, and sticky.
+        for (const [mode, answered] of [[0o777, false], [0o770, false], [0o1777, true], [0o755, true]] as const) {
+          fs.chmodSync(dir, mode)
+          assert.equal(yield* hit(args), answered, mode.toString(8))
+        }
+        const above = path.dirname(dir)
+        const aboveInfo = yield* Effect.promise(() => leanHost.stat(above))
+        const openAbove = hostWith({
+          stat: (file) =>
+            file === above && aboveInfo !== undefined
+              ? Promise.resolve({ ...aboveInfo, mode: 0o777 })
+              : leanHost.stat(file),
+        })
+        assert.equal(yield* hit(args, openAbove), false, "a directory above, writable by every user")
+      }).pipe(Effect.scoped, Effect.provide(fake.layer), Effect.provide(platform), Effect.runPromise)
+    }))
+})
