@@ -43,6 +43,14 @@ export const cliCommand = (runtime: Runtime): ReadonlyArray<string> =>
     ? [bin("bun"), path.join(root, "adapters/cli/main.ts")]
     : [...(current === "node" ? [process.execPath] : ["/usr/bin/env", "node"]), ...nodeEntry]
 
+/** The command line that runs the bundled bin `entry` on `runtime`, as the README tells users to run the npm bin. */
+export const binCommand = (runtime: Runtime, entry: string): ReadonlyArray<string> =>
+  runtime === "node"
+    ? [process.execPath, entry]
+    : runtime === "bun"
+    ? [bin("bun"), entry]
+    : [bin("deno"), "run", "-A", entry]
+
 /** What a finished process left: its exit code (127 when the executable is missing, 1 when it was killed), its output. */
 export interface Run {
   readonly code: number

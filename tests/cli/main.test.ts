@@ -15,20 +15,12 @@ import * as Scope from "effect/Scope"
 import * as Endpoint from "../../adapters/agent/Endpoint.ts"
 import { builtIn } from "../../adapters/cli/FastPath.ts"
 import { fakeAgent, status } from "../_support/agentFakes.ts"
-import { binIn, root, run, type Runtime, runtimes } from "../_support/clis.ts"
+import { binCommand, binIn, run, type Runtime, runtimes } from "../_support/clis.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { platform } from "../_support/platform.ts"
 import { runtime } from "../_support/runtime.ts"
 
 const MARKER = "MARKER-binlean-7c2d"
-
-/** The command line that runs the bin `entry` on `runtime`, as the README tells users to run the npm bin. */
-const binCommand = (on: Runtime, entry: string): ReadonlyArray<string> =>
-  on === "node"
-    ? [process.execPath, entry]
-    : on === "bun"
-    ? [nodePath.join(root, "node_modules", ".bin", "bun"), entry]
-    : [nodePath.join(root, "node_modules", ".bin", "deno"), "run", "-A", entry]
 
 describe(
   "the bin's lean tiers, from a copy without the full CLI",
