@@ -43,18 +43,18 @@ import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
-import * as Option from "effect/Option"
 import * as ParseResult from "effect/ParseResult"
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import * as Yaml from "yaml"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
-import { PrivateFile } from "../platform/PrivateFile.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
+import { checkFiles } from "./ConfigChecks.ts"
+import type { LoadOptions } from "./ConfigChecks.ts"
 import { ConfigError, renderPath } from "./ConfigError.ts"
-import type { ConfigIssue } from "./ConfigError.ts"
 import { AgentConfigFrom } from "./ConfigSchema.ts"
-import * as Ownership from "./Ownership.ts"
 
+export type { LoadOptions } from "./ConfigChecks.ts"
 export { ConfigError } from "./ConfigError.ts"
 
 /** A file the token is written to. */
@@ -172,98 +172,6 @@ export const parseText = (text: string, file: string): Either.Either<unknown, Co
     return Either.left(new ConfigError({ reason: "Syntax", file, issues: [{ path: "", message }] }))
   }
 }
-
-/** How {@link load} checks the files a configuration names. */
-export interface LoadOptions {
-  /**
-   * Whether this process writes the token files (the agent; the default). Then every token file's directory, and each
-   * directory above it, must be writable by no user other than root, this process's user and the file's owner (a
-   * sticky directory such as `/tmp` only when the file belongs to this process's user). `exec-credential --config`
-   * only reads the declarations and turns this off.
-   */
-  readonly writer?: boolean | undefined
-}
-
-/**
- * Checks what a decoded configuration says about files against the system: owner and group names are resolved to
- * ids (an unknown one is an error now, not at every write), a token file may not be the configuration file or the
- * kubeconfig, two token files may not be the same file (compared by real path, and by device and inode when the file
- * exists), and, for a writer, no other user may write a token file's directory.
- */
-const checkFiles = (
-  config: AgentConfig,
-  options: LoadOptions,
-): Effect.Effect<AgentConfig, ConfigError, FileSystem.FileSystem | Path.Path | PrivateFile> =>
-  Effect.gen(function* () {
-    const path = yield* Path.Path
-    const files = yield* PrivateFile
-    const issues: Array<ConfigIssue> = []
-    const named = config.tokens.some((token) =>
-      typeof token.file?.owner === "string" || typeof token.file?.group === "string"
-    )
-    const accounts: Ownership.Accounts = named ? yield* Ownership.load : { users: new Map(), groups: new Map() }
-    const tokens = config.tokens.map((token, i): TokenSpec => {
-      const file = token.file
-      if (file === undefined) return token
-      const owner = file.owner === undefined ? undefined : Ownership.userId(file.owner, accounts)
-      const group = file.group === undefined ? undefined : Ownership.groupId(file.group, accounts)
-      if (file.owner !== undefined && owner === undefined) {
-        issues.push({ path: `tokens[${i}].file.owner`, message: "is not a user of this system (not in /etc/passwd)" })
-      }
-      if (file.group !== undefined && group === undefined) {
-        issues.push({ path: `tokens[${i}].file.group`, message: "is not a group of this system (not in /etc/group)" })
-      }
-      return { ...token, file: { ...file, owner, group } }
-    })
-    /** A file's identities: its real path (its directory's symlinks resolved) and, if it exists, device and inode. */
-    const identities = (target: string) =>
-      Effect.gen(function* () {
-        const directory = yield* files.realPath(path.dirname(target)).pipe(Effect.orElseSucceed(() => Option.none()))
-        const real = Option.match(directory, {
-          onNone: () => target,
-          onSome: (d) => path.join(d, path.basename(target)),
-        })
-        const info = yield* files.stat(target).pipe(Effect.orElseSucceed(() => Option.none()))
-        return Option.match(info, {
-          onNone: () => [`path:${real}`],
-          onSome: (i) => [`path:${real}`, `inode:${i.dev}:${i.ino}`],
-        })
-      })
-    const taken = new Map<string, string>()
-    for (const id of yield* identities(config.file)) taken.set(id, "the config file itself")
-    if (config.cluster.kubeconfig !== undefined) {
-      for (const id of yield* identities(config.cluster.kubeconfig)) taken.set(id, "the kubeconfig")
-    }
-    const agent = (yield* files.identity).uid
-    for (const [i, token] of tokens.entries()) {
-      if (token.file === undefined) continue
-      const ids = yield* identities(token.file.path)
-      const other = ids.map((id) => taken.get(id)).find((name) => name !== undefined)
-      if (other !== undefined) {
-        issues.push({
-          path: `tokens[${i}].file.path`,
-          message: other.startsWith("the ") ? `is ${other}` : `is also the file of ${other}`,
-        })
-      }
-      for (const id of ids) taken.set(id, token.name)
-      if (options.writer === false) continue
-      const owner = typeof token.file.owner === "number" ? token.file.owner : undefined
-      const problem = yield* Ownership.othersCanWrite(path.dirname(token.file.path), {
-        uids: owner === undefined ? [agent] : [agent, owner],
-        fileIsAgents: owner === undefined || owner === agent,
-        warnUnverified: true,
-      })
-      if (Option.isSome(problem)) {
-        issues.push({
-          path: `tokens[${i}].file.path`,
-          message: `${problem.value}; only root, the agent's user (uid ${agent}) and the file's owner may write ` +
-            "the directory of a token file",
-        })
-      }
-    }
-    if (issues.length > 0) return yield* new ConfigError({ reason: "Invalid", file: config.file, issues })
-    return { ...config, tokens }
-  })
 
 /** Reads, parses, decodes and checks a configuration file (see {@link LoadOptions}). */
 export const load = (

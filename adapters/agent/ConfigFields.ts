@@ -1,7 +1,7 @@
 /**
  * The values of the agent's configuration file as Effect Schemas, each with a message that says what was expected
  * without repeating the value (Schema's default messages quote it, and a union's members would each quote it again),
- * and the sections that need nothing but their own fields. `ConfigSchema.ts` assembles them.
+ * and the sections that need nothing but their own fields. `ConfigSections.ts` and `ConfigSchema.ts` assemble them.
  *
  * @internal
  * @module

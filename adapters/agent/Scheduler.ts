@@ -69,7 +69,6 @@ import * as Queue from "effect/Queue"
 import * as Random from "effect/Random"
 import * as Redacted from "effect/Redacted"
 import * as Ref from "effect/Ref"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import * as Backoff from "../../core/Backoff.ts"
 import * as RefreshPolicy from "../../core/RefreshPolicy.ts"
@@ -83,7 +82,10 @@ import type { AgentState } from "./AgentState.ts"
 import type { TokenSpec } from "./Config.ts"
 import * as FileSink from "./FileSink.ts"
 import * as Hooks from "./Hooks.ts"
+import { nextRefreshAt, paced } from "./RefreshTiming.ts"
 import * as TokenState from "./TokenState.ts"
+
+export { paced, refreshAt } from "./RefreshTiming.ts"
 
 /** The agent's scheduler: the {@link AgentState} plus reconciliation. */
 export interface Scheduler extends AgentState {
@@ -108,34 +110,6 @@ export type SchedulerContext =
   | PrivateFile
   | ProcessControl
   | Scope.Scope
-
-/**
- * When to refresh a response: its refresh deadline minus `u × jitter × lifetime` (lifetime capped at the policy's
- * maximum age). When that moment has passed but the deadline has not (a token adopted after a restart), the refresh
- * is spread over what is left before the deadline instead of happening at once.
- */
-export const refreshAt = (
-  response: TokenRequest,
-  jitter: number,
-  u: number,
-  nowMillis: number,
-  policy: RefreshPolicy.RefreshPolicy = RefreshPolicy.kubelet,
-): number => {
-  const deadline = RefreshPolicy.refreshDeadline(response, policy)
-  const expiry = RefreshPolicy.expiresAt(response)
-  if (!Number.isFinite(deadline)) return Math.max(nowMillis, expiry - 60_000)
-  const lifetime = Math.min((response.spec.expirationSeconds ?? 0) * 1000, policy.maxTTLSeconds * 1000)
-  const at = deadline - u * jitter * lifetime
-  if (at >= nowMillis) return at
-  return deadline > nowMillis ? nowMillis + u * (deadline - nowMillis) : nowMillis
-}
-
-/**
- * Repeats forever, each time after the delay that `delay` computes when the previous run ended (and before the
- * first): a refresh loop whose pace is read from the token's state rather than from the schedule's input.
- */
-export const paced = <R>(delay: Effect.Effect<Duration.Duration, never, R>): Schedule.Schedule<number, unknown, R> =>
-  Schedule.forever.pipe(Schedule.modifyDelayEffect(() => delay))
 
 /** A declared token: its spec (and the spec's identity, to tell a changed token on reload) and its state. */
 interface Entry {
@@ -203,12 +177,7 @@ export const make = (options: SchedulerOptions = {}): Effect.Effect<Scheduler, n
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
         const u = yield* Random.next
-        const state = yield* Ref.get(entry.state)
-        const at = state.consecutiveFailures > 0
-          ? now + Backoff.delay(backoff, state.consecutiveFailures, u, state.retryAfterSeconds)
-          : state.current !== undefined
-          ? refreshAt(state.current, entry.spec.jitter, u, now, policy)
-          : now
+        const at = nextRefreshAt(yield* Ref.get(entry.state), entry.spec.jitter, u, now, backoff, policy)
         yield* Ref.update(entry.state, (state) => TokenState.scheduled(state, at))
         return Duration.millis(Math.max(0, at - now))
       })

@@ -5,10 +5,9 @@
  *
  * @module
  */
+import * as LeanFailures from "../platform/LeanFailures.ts"
 import type { LeanHost } from "../platform/LeanHost.ts"
 import { files } from "../platform/NodeLeanFiles.ts"
-
-const tooLarge = (maxBytes: number): Error => new Error(`the answer is larger than ${maxBytes} bytes`)
 
 /** The body as text, counted as it arrives: past `maxBytes` the stream is cancelled and the read rejects. */
 const readBody = async (body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> => {
@@ -23,7 +22,7 @@ const readBody = async (body: ReadableStream<Uint8Array> | null, maxBytes: numbe
     size += value.length
     if (size > maxBytes) {
       reader.cancel().catch(() => {})
-      throw tooLarge(maxBytes)
+      throw LeanFailures.tooLarge(LeanFailures.answer, maxBytes)
     }
     text += decoder.decode(value, { stream: true })
   }
@@ -43,11 +42,13 @@ interface BunUnixRequestInit extends RequestInit {
 const unixGet: LeanHost["unixGet"] = async (socket, path, { headers, timeoutMillis, maxBytes }) => {
   const controller = new AbortController()
   // A timer cleared in every case, not AbortSignal.timeout, whose timer may keep the process alive after the answer
-  const timer = setTimeout(() => controller.abort(new Error(`no answer within ${timeoutMillis} ms`)), timeoutMillis)
+  const timer = setTimeout(() => controller.abort(LeanFailures.noAnswerWithin(timeoutMillis)), timeoutMillis)
   try {
     const init: BunUnixRequestInit = { unix: socket, headers, redirect: "manual", signal: controller.signal }
     const response = await fetch(`http://localhost${path}`, init)
-    if (Number(response.headers.get("content-length")) > maxBytes) throw tooLarge(maxBytes)
+    if (Number(response.headers.get("content-length")) > maxBytes) {
+      throw LeanFailures.tooLarge(LeanFailures.answer, maxBytes)
+    }
     return { status: response.status, body: await readBody(response.body, maxBytes) }
   } finally {
     clearTimeout(timer)

@@ -5,6 +5,7 @@
  * @module
  */
 import * as Http10 from "../platform/Http10.ts"
+import * as LeanFailures from "../platform/LeanFailures.ts"
 import type { LeanFile, LeanFileInfo, LeanHost } from "../platform/LeanHost.ts"
 
 /** `undefined` when nothing is at the path (a missing entry, or a path through a non-directory); rethrows the rest. */
@@ -31,14 +32,14 @@ const infoOf = (info: Deno.FileInfo): LeanFileInfo => ({
 const readFile = (path: string, maxBytes: number): LeanFile | undefined => {
   const entry = absentAsUndefined(() => Deno.lstatSync(path))
   if (entry === undefined) return undefined
-  if (!entry.isFile) throw new Error(`${path} is not a regular file`)
-  if (entry.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+  if (!entry.isFile) throw LeanFailures.notRegularFile(path)
+  if (entry.size > maxBytes) throw LeanFailures.tooLarge(path, maxBytes)
   const file = absentAsUndefined(() => Deno.openSync(path, { read: true }))
   if (file === undefined) return undefined
   try {
     const info = file.statSync()
     if (info.dev !== entry.dev || info.ino !== entry.ino) throw new Error(`${path} was replaced while it was opened`)
-    if (info.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+    if (info.size > maxBytes) throw LeanFailures.tooLarge(path, maxBytes)
     const data = new Uint8Array(info.size)
     let length = 0
     while (length < data.length) {
@@ -83,7 +84,7 @@ const unixGet: LeanHost["unixGet"] = async (socket, path, { headers, timeoutMill
     chunks.reduce((at, chunk) => (bytes.set(chunk, at), at + chunk.length), 0)
     return Http10.parse(bytes, maxBytes)
   } catch (error) {
-    throw timedOut ? new Error(`no answer within ${timeoutMillis} ms`) : error
+    throw timedOut ? LeanFailures.noAnswerWithin(timeoutMillis) : error
   } finally {
     clearTimeout(timer)
     if (!timedOut) connection.close()

@@ -9,7 +9,8 @@
  */
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire"
 import type { Definition, Field } from "./OpenApiDefinitions.ts"
-import { authenticationDefinitions, authorizationDefinitions, coreDefinitions, kind } from "./OpenApiDefinitions.ts"
+import { authenticationDefinitions, authorizationDefinitions } from "./OpenApiAuthDefinitions.ts"
+import { coreDefinitions, kind } from "./OpenApiDefinitions.ts"
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 

@@ -1,7 +1,8 @@
 /**
- * The OpenAPI definitions of the kinds the development API server serves, per group-version, with the descriptions
- * `kubectl explain` prints: the core kinds (`api/v1`), the authentication kinds and the authorization kind. `OpenApi.ts`
- * renders them as v3 documents and the v2 document.
+ * The OpenAPI definitions of the kinds the development API server serves, with the descriptions `kubectl explain`
+ * prints: their shape and the builders they are written with, and the core kinds (`api/v1`); the authentication kinds
+ * and the authorization kind are in `OpenApiAuthDefinitions.ts`. `OpenApi.ts` renders them as v3 documents and the v2
+ * document.
  *
  * @module
  */
@@ -21,19 +22,24 @@ export interface Definition {
   readonly gvk?: { readonly group: string; readonly version: string; readonly kind: string }
 }
 
-const str = (description: string): Field => ({ type: "string", description })
-const refTo = (definition: string, description: string): Field => ({ ref: definition, description })
-const arrayOf = (items: string, description: string): Field => ({ array: items, description })
+/** A string field. */
+export const str = (description: string): Field => ({ type: "string", description })
+/** A field whose value is the named definition. */
+export const refTo = (definition: string, description: string): Field => ({ ref: definition, description })
+/** An array of `string` or of the named definition. */
+export const arrayOf = (items: string, description: string): Field => ({ array: items, description })
 const int = (description: string): Field => ({ type: "integer", description, format: "int64" })
 
-const meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+/** The name of the object metadata's definition. */
+export const meta: string = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 const typeMeta = {
   apiVersion: str("The versioned schema of this representation of an object."),
   kind: str("The REST resource this object represents, in CamelCase."),
 }
 const metadataField: Field = refTo(meta, "Standard object's metadata.")
 
-const objectMeta: Definition = {
+/** The object metadata every kind has, which each group-version's definitions include. */
+export const objectMeta: Definition = {
   description: "Metadata that all persisted resources must have.",
   properties: {
     name: str("The name, unique within a namespace."),
@@ -61,7 +67,7 @@ export const kind = (group: string, version: string, k: string): { group: string
 })
 
 /** The definition of a kind: its type and object metadata, then its own fields. */
-const kindDefinition = (
+export const kindDefinition = (
   gvk: NonNullable<Definition["gvk"]>,
   description: string,
   own: Readonly<Record<string, Field>>,
@@ -205,114 +211,6 @@ export const coreDefinitions: Readonly<Record<string, Definition>> = {
     properties: {
       token: str("The opaque bearer token."),
       expirationTimestamp: { type: "string", format: "date-time", description: "When the token expires." },
-    },
-  },
-}
-
-const userInfo: Definition = {
-  description: "The information about a user that an authenticator gives.",
-  properties: {
-    username: str("The name that uniquely identifies the user."),
-    uid: str("A unique value that identifies the user across time."),
-    groups: arrayOf("string", "The groups the user is in."),
-    extra: { map: "string", description: "Further information the authenticator gives." },
-  },
-}
-
-/** The definitions of `apis/authentication.k8s.io/v1`: TokenRequest, TokenReview, SelfSubjectReview. */
-export const authenticationDefinitions: Readonly<Record<string, Definition>> = {
-  [meta]: objectMeta,
-  "io.k8s.api.authentication.v1.TokenReview": kindDefinition(
-    kind("authentication.k8s.io", "v1", "TokenReview"),
-    "TokenReview authenticates a token to a known user.",
-    {
-      spec: refTo("io.k8s.api.authentication.v1.TokenReviewSpec", "The request being evaluated."),
-      status: refTo("io.k8s.api.authentication.v1.TokenReviewStatus", "The result of the review."),
-    },
-    ["spec"],
-  ),
-  "io.k8s.api.authentication.v1.TokenReviewSpec": {
-    description: "A description of the token authentication request.",
-    properties: {
-      token: str("The opaque bearer token."),
-      audiences: arrayOf("string", "Audiences the token must be valid for; the API server's if none."),
-    },
-  },
-  "io.k8s.api.authentication.v1.TokenReviewStatus": {
-    description: "The result of a token review.",
-    properties: {
-      authenticated: { type: "boolean", description: "Whether the token is valid." },
-      user: refTo("io.k8s.api.authentication.v1.UserInfo", "The user the token belongs to."),
-      audiences: arrayOf("string", "The audiences the token is valid for."),
-      error: str("Why the token could not be checked."),
-    },
-  },
-  "io.k8s.api.authentication.v1.UserInfo": userInfo,
-  "io.k8s.api.authentication.v1.SelfSubjectReview": kindDefinition(
-    kind("authentication.k8s.io", "v1", "SelfSubjectReview"),
-    "SelfSubjectReview returns the user attributes the server holds for the caller.",
-    {
-      status: refTo("io.k8s.api.authentication.v1.SelfSubjectReviewStatus", "The user attributes of the caller."),
-    },
-  ),
-  "io.k8s.api.authentication.v1.SelfSubjectReviewStatus": {
-    description: "The user attributes of the caller.",
-    properties: { userInfo: refTo("io.k8s.api.authentication.v1.UserInfo", "The caller.") },
-  },
-}
-
-/** The definitions of `apis/authorization.k8s.io/v1`: SelfSubjectAccessReview. */
-export const authorizationDefinitions: Readonly<Record<string, Definition>> = {
-  [meta]: objectMeta,
-  "io.k8s.api.authorization.v1.SelfSubjectAccessReview": kindDefinition(
-    kind("authorization.k8s.io", "v1", "SelfSubjectAccessReview"),
-    "SelfSubjectAccessReview checks whether the caller can perform an action.",
-    {
-      spec: refTo(
-        "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec",
-        "The action being evaluated; exactly one of its attributes must be set.",
-      ),
-      status: refTo("io.k8s.api.authorization.v1.SubjectAccessReviewStatus", "Whether the action is allowed."),
-    },
-    ["spec"],
-  ),
-  "io.k8s.api.authorization.v1.SelfSubjectAccessReviewSpec": {
-    description: "A description of the access request.",
-    properties: {
-      resourceAttributes: refTo(
-        "io.k8s.api.authorization.v1.ResourceAttributes",
-        "The attributes of a resource request.",
-      ),
-      nonResourceAttributes: refTo(
-        "io.k8s.api.authorization.v1.NonResourceAttributes",
-        "The attributes of a request for a path that is not a resource.",
-      ),
-    },
-  },
-  "io.k8s.api.authorization.v1.ResourceAttributes": {
-    description: "The attributes of a resource request.",
-    properties: {
-      namespace: str("The namespace of the action; empty for cluster-scoped resources or all namespaces."),
-      verb: str("A Kubernetes verb such as get, list, watch, create, or * for all."),
-      group: str("The API group of the resource; * for all."),
-      version: str("The API version of the resource; * for all."),
-      resource: str("The resource; * for all."),
-      subresource: str("The subresource; empty for none."),
-      name: str("The name of the object; empty for all."),
-    },
-  },
-  "io.k8s.api.authorization.v1.NonResourceAttributes": {
-    description: "The attributes of a request for a path that is not a resource.",
-    properties: { path: str("The URL path of the request."), verb: str("The lower-cased HTTP verb.") },
-  },
-  "io.k8s.api.authorization.v1.SubjectAccessReviewStatus": {
-    description: "The result of an access review.",
-    required: ["allowed"],
-    properties: {
-      allowed: { type: "boolean", description: "Whether the action is allowed." },
-      denied: { type: "boolean", description: "Whether the action is denied." },
-      reason: str("Why the action is allowed or denied."),
-      evaluationError: str("An error that occurred while checking."),
     },
   },
 }

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import * as LeanFailures from "../platform/LeanFailures.ts"
 import type { LeanHost } from "../platform/LeanHost.ts"
 import { files } from "../platform/NodeLeanFiles.ts"
 
@@ -18,16 +19,16 @@ const unixGet: LeanHost["unixGet"] = async (socket, path, { headers, timeoutMill
         res.on("data", (chunk: Buffer) => {
           size += chunk.length
           if (size <= maxBytes) return chunks.push(chunk)
-          reject(new Error(`the answer is larger than ${maxBytes} bytes`))
+          reject(LeanFailures.tooLarge(LeanFailures.answer, maxBytes))
           request.destroy()
         })
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }))
         res.on("error", reject)
-        res.on("aborted", () => reject(new Error("the answer was cut short")))
+        res.on("aborted", () => reject(LeanFailures.cutShort()))
       },
     )
     request.on("timeout", () => {
-      reject(new Error(`no answer within ${timeoutMillis} ms`))
+      reject(LeanFailures.noAnswerWithin(timeoutMillis))
       request.destroy()
     })
     request.on("error", reject)

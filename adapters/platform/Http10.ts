@@ -18,6 +18,7 @@
  *
  * @module
  */
+import * as LeanFailures from "./LeanFailures.ts"
 import type { LeanReply } from "./LeanHost.ts"
 
 /** The most bytes of status line and headers an answer may have. */
@@ -29,8 +30,6 @@ export const request = (path: string, headers: Readonly<Record<string, string>>)
   if (lines.some((line) => /[\r\n]/.test(line))) throw new Error("a request line or header holds a line break")
   return new TextEncoder().encode(`${lines.join("\r\n")}\r\n\r\n`)
 }
-
-const tooLarge = (maxBytes: number): Error => new Error(`the answer is larger than ${maxBytes} bytes`)
 
 /** The index of the blank line that ends the headers (`\r\n\r\n`), or -1. */
 const headersEnd = (bytes: Uint8Array): number => {
@@ -48,7 +47,7 @@ const headersEnd = (bytes: Uint8Array): number => {
 export const parse = (bytes: Uint8Array, maxBytes: number): LeanReply => {
   const end = headersEnd(bytes.subarray(0, maxHeaderBytes + 4))
   if (end < 0) {
-    throw new Error(bytes.length > maxHeaderBytes ? "the answer's headers are too large" : "the answer was cut short")
+    throw bytes.length > maxHeaderBytes ? new Error("the answer's headers are too large") : LeanFailures.cutShort()
   }
   const [statusLine, ...lines] = new TextDecoder().decode(bytes.subarray(0, end)).split("\r\n")
   const status = /^HTTP\/1\.[01] (\d{3})(?: |$)/.exec(statusLine!)
@@ -65,7 +64,9 @@ export const parse = (bytes: Uint8Array, maxBytes: number): LeanReply => {
   const body = bytes.subarray(end + 4)
   const declared = headers.get("content-length")
   if (declared !== undefined && !/^\d+$/.test(declared)) throw new Error("the answer has a malformed content-length")
-  if (declared !== undefined && Number(declared) > maxBytes || body.length > maxBytes) throw tooLarge(maxBytes)
+  if (declared !== undefined && Number(declared) > maxBytes || body.length > maxBytes) {
+    throw LeanFailures.tooLarge(LeanFailures.answer, maxBytes)
+  }
   if (declared !== undefined && Number(declared) !== body.length) {
     throw new Error(`the answer's body is ${body.length} bytes where its content-length says ${declared}`)
   }

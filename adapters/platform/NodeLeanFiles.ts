@@ -9,6 +9,7 @@
  */
 import type * as NodeFs from "node:fs"
 import process from "node:process"
+import * as LeanFailures from "./LeanFailures.ts"
 import type { LeanFile, LeanFileInfo, LeanHost } from "./LeanHost.ts"
 
 /** `node:fs`, loaded when a file is first asked for. */
@@ -38,8 +39,8 @@ const readFile = (nodeFs: typeof NodeFs, path: string, maxBytes: number): LeanFi
   if (fd === undefined) return undefined
   try {
     const stats = nodeFs.fstatSync(fd)
-    if (!stats.isFile()) throw new Error(`${path} is not a regular file`)
-    if (stats.size > maxBytes) throw new Error(`${path} is larger than ${maxBytes} bytes`)
+    if (!stats.isFile()) throw LeanFailures.notRegularFile(path)
+    if (stats.size > maxBytes) throw LeanFailures.tooLarge(path, maxBytes)
     const data = new Uint8Array(stats.size)
     let length = 0
     while (length < data.length) {

@@ -3,7 +3,7 @@
  * `fchown`, `fchmod`, `fsync` and `fstat` on descriptors, the `O_NOFOLLOW`, `O_EXCL`, `O_NONBLOCK` and `O_DIRECTORY`
  * open flags, and errno names in `error.code` (Deno's `node:fs` included: its messages differ, its codes do not).
  *
- * The system calls go through a {@link Syscalls} record, so that a test can run another process's step between two of
+ * The system calls go through a {@link Syscalls} record (`NodeSyscalls.ts`), so that a test can run another process's step between two of
  * them (a symlink renamed over the temporary file, a full disk) and check what the writer does about it.
  *
  * @example The user the process runs as
@@ -27,65 +27,9 @@ import type * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Random from "effect/Random"
 import * as PrivateFile from "./PrivateFile.ts"
+import { type Syscalls, syscalls } from "./NodeSyscalls.ts"
 
-/** The `node:fs` calls the implementation makes, promise-shaped. */
-export interface Syscalls {
-  /** `open(2)`: a descriptor. */
-  readonly open: (path: string, flags: number, mode: number) => Promise<number>
-  /** `close(2)`. */
-  readonly close: (fd: number) => Promise<void>
-  /** `fchown(2)`; -1 leaves an id unchanged. */
-  readonly fchown: (fd: number, uid: number, gid: number) => Promise<void>
-  /** `fchmod(2)`. */
-  readonly fchmod: (fd: number, mode: number) => Promise<void>
-  /** `write(2)` at the current position: the number of bytes written. */
-  readonly write: (fd: number, data: Uint8Array, offset: number, length: number) => Promise<number>
-  /** `read(2)` at the current position: the number of bytes read (0 at the end). */
-  readonly read: (fd: number, buffer: Uint8Array, offset: number, length: number) => Promise<number>
-  /** `fsync(2)`. */
-  readonly fsync: (fd: number) => Promise<void>
-  /** `fstat(2)`. */
-  readonly fstat: (fd: number) => Promise<nodeFs.Stats>
-  /** `lstat(2)`. */
-  readonly lstat: (path: string) => Promise<nodeFs.Stats>
-  /** `stat(2)`. */
-  readonly stat: (path: string) => Promise<nodeFs.Stats>
-  /** `rename(2)`. */
-  readonly rename: (from: string, to: string) => Promise<void>
-  /** `unlink(2)`. */
-  readonly unlink: (path: string) => Promise<void>
-  /** `realpath(3)`. */
-  readonly realpath: (path: string) => Promise<string>
-  /** `mkdir -p` with a mode for every directory it creates. */
-  readonly mkdir: (path: string, mode: number) => Promise<void>
-}
-
-type Callback<A> = (error: NodeJS.ErrnoException | null | undefined, value: A) => void
-
-// Deno's node:fs passes `undefined` rather than `null` to some callbacks on success.
-const call = <A>(f: (callback: Callback<A>) => void): Promise<A> =>
-  new Promise((resolve, reject) =>
-    f((error, value) => error === null || error === undefined ? resolve(value) : reject(error))
-  )
-
-/** The real calls. */
-export const syscalls: Syscalls = {
-  open: (path, flags, mode) => call((cb) => nodeFs.open(path, flags, mode, cb)),
-  close: (fd) => call<void>((cb) => nodeFs.close(fd, (error) => cb(error, undefined))),
-  fchown: (fd, uid, gid) => call<void>((cb) => nodeFs.fchown(fd, uid, gid, (error) => cb(error, undefined))),
-  fchmod: (fd, mode) => call<void>((cb) => nodeFs.fchmod(fd, mode, (error) => cb(error, undefined))),
-  write: (fd, data, offset, length) => call((cb) => nodeFs.write(fd, data, offset, length, null, cb)),
-  read: (fd, buffer, offset, length) => call((cb) => nodeFs.read(fd, buffer, offset, length, null, cb)),
-  fsync: (fd) => call<void>((cb) => nodeFs.fsync(fd, (error) => cb(error, undefined))),
-  fstat: (fd) => call((cb) => nodeFs.fstat(fd, cb)),
-  lstat: (path) => call((cb) => nodeFs.lstat(path, cb)),
-  stat: (path) => call((cb) => nodeFs.stat(path, cb)),
-  rename: (from, to) => call<void>((cb) => nodeFs.rename(from, to, (error) => cb(error, undefined))),
-  unlink: (path) => call<void>((cb) => nodeFs.unlink(path, (error) => cb(error, undefined))),
-  realpath: (path) => call((cb) => nodeFs.realpath(path, cb)),
-  mkdir: (path, mode) =>
-    call<void>((cb) => nodeFs.mkdir(path, { recursive: true, mode }, (error) => cb(error, undefined))),
-}
+export { type Syscalls, syscalls } from "./NodeSyscalls.ts"
 
 const { O_WRONLY, O_RDONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY, O_DSYNC } = nodeFs.constants
 
