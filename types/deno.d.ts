@@ -21,6 +21,7 @@ declare namespace Deno {
     ino: number | null
     mode: number | null
     uid: number | null
+    gid: number | null
   }
   /** An open file. */
   interface FsFile {
