@@ -61,6 +61,7 @@ export const files: Omit<LeanHost, "unixGet"> = {
   env: (name) => process.env[name],
   uid: () => process.geteuid?.() ?? -1,
   stat: (path) => loadFs().then((nodeFs) => absentAsUndefined(() => infoOf(nodeFs.statSync(path)))),
-  realPath: (path) => loadFs().then((nodeFs) => absentAsUndefined(() => nodeFs.realpathSync(path))),
+  // realpath(3) itself: Node's realpath written in JavaScript stops one link short of a socket or a FIFO.
+  realPath: (path) => loadFs().then((nodeFs) => absentAsUndefined(() => nodeFs.realpathSync.native(path))),
   readFile: (path, maxBytes) => loadFs().then((nodeFs) => readFile(nodeFs, path, maxBytes)),
 }

@@ -61,7 +61,8 @@ export const syscalls: Syscalls = {
   stat: (path) => call((cb) => nodeFs.stat(path, cb)),
   rename: (from, to) => call<void>((cb) => nodeFs.rename(from, to, (error) => cb(error, undefined))),
   unlink: (path) => call<void>((cb) => nodeFs.unlink(path, (error) => cb(error, undefined))),
-  realpath: (path) => call((cb) => nodeFs.realpath(path, cb)),
+  // realpath(3) itself: Node's realpath written in JavaScript stops one link short of a socket or a FIFO.
+  realpath: (path) => call((cb) => nodeFs.realpath.native(path, cb)),
   mkdir: (path, mode) =>
     call<void>((cb) => nodeFs.mkdir(path, { recursive: true, mode }, (error) => cb(error, undefined))),
 }

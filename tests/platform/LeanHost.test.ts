@@ -7,6 +7,7 @@ import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
+import * as net from "node:net"
 import * as nodePath from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
@@ -131,6 +132,22 @@ describe(`LeanHost on ${runtime}: files`, () => {
       fs.symlinkSync(nodePath.join(dir, "absent"), nodePath.join(dir, "dangling"))
       assert.equal(await host.realPath(nodePath.join(dir, "dangling")), undefined)
       assert.equal(await host.realPath(nodePath.join(target, "below")), undefined)
+    }))
+
+  it("realPath follows a chain of symlinks to a unix socket to its end", () =>
+    withTempDir("lean-host", async (dir) => {
+      // Node's realpath written in JavaScript stops one link short of a socket or a FIFO; realpath(3) does not.
+      const socket = nodePath.join(dir, "agent.sock")
+      const server = net.createServer()
+      await new Promise<void>((resolve) => server.listen(socket, resolve))
+      try {
+        fs.mkdirSync(nodePath.join(dir, "sub"))
+        fs.symlinkSync(socket, nodePath.join(dir, "sub", "one.sock"))
+        fs.symlinkSync(nodePath.join(dir, "sub", "one.sock"), nodePath.join(dir, "two.sock"))
+        assert.equal(await host.realPath(nodePath.join(dir, "two.sock")), fs.realpathSync.native(socket))
+      } finally {
+        await new Promise((resolve) => server.close(resolve))
+      }
     }))
 })
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as nodePath from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
@@ -125,6 +126,23 @@ describe("PrivateFile over node:fs", () => {
       }
       fs.writeFileSync(nodePath.join(dir, "big"), "x".repeat(17))
       assert.equal(failureOf(await run(files.read(nodePath.join(dir, "big"), { maxBytes: 16 }))).code, "EFBIG")
+    }))
+
+  it("realPath follows a chain of symlinks to a unix socket to its end", () =>
+    withTempDir("pf", async (dir) => {
+      // Node's realpath written in JavaScript stops one link short of a socket or a FIFO; realpath(3) does not.
+      const socket = nodePath.join(dir, "agent.sock")
+      const server = net.createServer()
+      await new Promise<void>((resolve) => server.listen(socket, resolve))
+      try {
+        fs.mkdirSync(nodePath.join(dir, "sub"))
+        fs.symlinkSync(socket, nodePath.join(dir, "sub", "one.sock"))
+        fs.symlinkSync(nodePath.join(dir, "sub", "one.sock"), nodePath.join(dir, "two.sock"))
+        const real = await run(NodePrivateFile.make().realPath(nodePath.join(dir, "two.sock")))
+        assert.deepEqual(real, Exit.succeed(Option.some(fs.realpathSync.native(socket))))
+      } finally {
+        await new Promise((resolve) => server.close(resolve))
+      }
     }))
 
   it("privateDirectory creates 0700, tightens its own, and refuses a symlink", () =>
