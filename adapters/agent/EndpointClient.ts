@@ -137,32 +137,36 @@ export const token = (
 }
 
 /**
- * Succeeds when the unix socket at `path` can only be the agent's (`SocketTrust.ts`): it belongs to root, this user or
- * `socketOwner` (a uid), and no other user can write a directory leading to it, by its path as given or its real path.
- * Fails with `Untrusted` naming what is wrong, or when the socket's owner cannot be read. Nothing there is not its
- * concern: asking then fails with `Unavailable`.
+ * The path to ask the unix socket at `path` on, once it is known to be the agent's (`SocketTrust.ts`): it belongs to
+ * root, this user or `socketOwner` (a uid), and no other user can write a directory leading to it, by its path as
+ * given or by its real path. The path returned is the real one, so that no symlink is followed after the check (a
+ * symlink between the two, in a directory the check did not see, could otherwise be turned elsewhere). Fails with
+ * `Untrusted` naming what is wrong, or when the socket's owner cannot be read. When nothing is there, `path` itself:
+ * asking it then fails with `Unavailable`.
  */
 export const trustSocket = (
   path: string,
   name: string,
   socketOwner: number | undefined,
-): Effect.Effect<void, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<string, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
     const paths = yield* Path.Path
     const untrusted = (detail: string) =>
       new EndpointClientError({ reason: "Untrusted", name, address: `unix:${path}`, detail })
+    const unreadable = (error: { readonly message: string }) =>
+      untrusted(`cannot check who owns the socket: ${error.message}`)
+    const real = yield* files.realPath(path).pipe(Effect.mapError(unreadable))
+    if (Option.isNone(real)) return path
+    const info = yield* files.stat(real.value).pipe(Effect.mapError(unreadable))
+    if (Option.isNone(info)) return path
     const me = (yield* files.identity).uid
-    const info = yield* files.stat(path).pipe(
-      Effect.mapError((error) => untrusted(`cannot check who owns the socket: ${error.message}`)),
-    )
-    if (Option.isNone(info)) return
     const owned = SocketTrust.socketProblem(info.value.uid, me, socketOwner)
     if (owned !== undefined) return yield* untrusted(owned)
-    const real = Option.getOrElse(yield* files.realPath(path).pipe(Effect.orElseSucceed(Option.none)), () => path)
     const allowed = { uids: [...SocketTrust.owners(me, socketOwner)], fileIsAgents: true }
-    for (const directory of new Set([paths.dirname(paths.resolve(path)), paths.dirname(real)])) {
+    for (const directory of new Set([paths.dirname(paths.resolve(path)), paths.dirname(real.value)])) {
       const problem = yield* Ownership.othersCanWrite(directory, allowed)
       if (Option.isSome(problem)) return yield* untrusted(`${problem.value}, ${SocketTrust.directoryConsequence}`)
     }
+    return real.value
   })

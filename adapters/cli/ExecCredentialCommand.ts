@@ -141,11 +141,15 @@ const socketOwner = (flags: Flags) =>
       }),
   })
 
-/** Asks the agent at `endpoint`; a unix socket only when it can only be the agent's ({@link EndpointClient.trustSocket}). */
+/**
+ * Asks the agent at `endpoint`; a unix socket only when it can only be the agent's, and on its real path
+ * ({@link EndpointClient.trustSocket}).
+ */
 const ask = (flags: Flags, endpoint: EndpointConfig, name: string) =>
   Effect.gen(function* () {
-    if (endpoint._tag === "Unix") yield* EndpointClient.trustSocket(endpoint.path, name, yield* socketOwner(flags))
-    return yield* EndpointClient.token(endpoint, name)
+    if (endpoint._tag !== "Unix") return yield* EndpointClient.token(endpoint, name)
+    const path = yield* EndpointClient.trustSocket(endpoint.path, name, yield* socketOwner(flags))
+    return yield* EndpointClient.token({ ...endpoint, path }, name)
   })
 
 const fromConfig = (flags: Flags, file: string, name: string) =>

@@ -41,43 +41,54 @@ const agentOnly = (
 /** The largest `/etc/passwd` read to find the uid of a `--socket-owner` given as a name. */
 const maxPasswdBytes = 16 << 20
 
+/** A call of the host, whose rejection fails the answer (which then leaves the command to the full CLI). */
+const call = <A>(f: () => Promise<A>): Micro.Micro<A, unknown> => Micro.tryPromise({ try: f, catch: (error) => error })
+
 /** The uid `--socket-owner` names; `undefined` for a name `/etc/passwd` does not hold. */
 const ownerId = (host: LeanHost, owner: string): Micro.Micro<number | undefined, unknown> =>
-  /^\d+$/.test(owner) ? Micro.succeed(Number(owner)) : Micro.tryPromise({
-    try: () => host.readFile("/etc/passwd", maxPasswdBytes),
-    catch: (error) => error,
-  }).pipe(
-    Micro.map((passwd) =>
+  /^\d+$/.test(owner)
+    ? Micro.succeed(Number(owner))
+    : Micro.map(call(() => host.readFile("/etc/passwd", maxPasswdBytes)), (passwd) =>
       passwd === undefined
         ? undefined
-        : WriteAccess.userId(owner, WriteAccess.parseAccounts(new TextDecoder().decode(passwd.data), ""))
-    ),
-  )
+        : WriteAccess.userId(owner, WriteAccess.parseAccounts(new TextDecoder().decode(passwd.data), "")))
 
 const parent = (path: string): string => PosixPath.resolve(path, "..")
 
 /**
- * Whether the socket at `socket` can only be the agent's (`SocketTrust.ts`), decided more strictly than the full
- * command does, never less: a socket reached through a symlink, a directory writable by a group or an unknown
- * `--socket-owner` are left to the full command, which checks both paths and the group's members, and reports.
+ * The real path of the socket at `socket`, to ask it on, when it can only be the agent's (`SocketTrust.ts`): its
+ * owner, and every directory above it by its path as given and by its real path, as the full command checks them;
+ * `undefined` otherwise. A directory its group can write, and a `--socket-owner` name `/etc/passwd` does not hold, are
+ * left to the full command, which looks up the group's members and reports.
  */
-const trusted = (host: LeanHost, socket: string, socketOwner: Option.Option<string>): Micro.Micro<boolean, unknown> =>
+const trusted = (
+  host: LeanHost,
+  socket: string,
+  socketOwner: Option.Option<string>,
+): Micro.Micro<string | undefined, unknown> =>
   Micro.gen(function* () {
     const owner = Option.isSome(socketOwner) ? yield* ownerId(host, socketOwner.value) : undefined
-    if (Option.isSome(socketOwner) && owner === undefined) return false
+    if (Option.isSome(socketOwner) && owner === undefined) return undefined
     const me = host.uid()
     const path = PosixPath.resolve(host.cwd(), socket)
-    if ((yield* Micro.promise(() => host.realPath(path))) !== path) return false
-    const info = yield* Micro.promise(() => host.stat(path))
-    if (info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) return false
+    const real = yield* call(() => host.realPath(path))
+    const info = real === undefined ? undefined : yield* call(() => host.stat(real))
+    if (real === undefined || info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) {
+      return undefined
+    }
     const allowed = SocketTrust.owners(me, owner)
-    for (const directory of WriteAccess.upward(parent(path), parent)) {
-      const directoryInfo = yield* Micro.promise(() => host.stat(directory))
+    for (
+      const directory of new Set([
+        ...WriteAccess.upward(parent(path), parent),
+        ...WriteAccess.upward(parent(real), parent),
+      ])
+    ) {
+      const directoryInfo = yield* call(() => host.stat(directory))
       if (directoryInfo === undefined || WriteAccess.examine(directory, directoryInfo, allowed, true) !== undefined) {
-        return false
+        return undefined
       }
     }
-    return true
+    return real
   })
 
 /**
@@ -87,19 +98,16 @@ const trusted = (host: LeanHost, socket: string, socketOwner: Option.Option<stri
  */
 export const fromSocket = (flags: Flags): Micro.Micro<Option.Option<TokenRequest>, never, LeanHost> =>
   agentOnly(flags)
-    ? Micro.flatMap(
-      Micro.service(LeanHost),
-      (host) =>
-        Micro.filterOrFail(trusted(host, flags.socket.value, flags.socketOwner), (ok) => ok, () => "untrusted").pipe(
-          Micro.andThen(Micro.tryPromise({
-            try: () => host.unixGet(flags.socket.value, TokenReply.path(flags.name.value), TokenReply.asking),
-            catch: (error) => error,
-          })),
-          Micro.map((reply) => reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
-          Micro.map((reply) => Option.map(Option.fromNullable(reply), TokenReply.toResponse)),
-          Micro.orElseSucceed(() => Option.none()),
-        ),
-    )
+    ? Micro.gen(function* () {
+      const host = yield* Micro.service(LeanHost)
+      const real = yield* trusted(host, flags.socket.value, flags.socketOwner)
+      if (real === undefined) return Option.none()
+      const reply = yield* call(() => host.unixGet(real, TokenReply.path(flags.name.value), TokenReply.asking))
+      return Option.map(
+        Option.fromNullable(reply.status === 200 ? TokenReply.decode(reply.body) : undefined),
+        TokenReply.toResponse,
+      )
+    }).pipe(Micro.orElseSucceed(() => Option.none()))
     : Micro.succeed(Option.none())
 
 /** Runs {@link fromSocket} for the bin's command line after `exec-credential`: whether the credential was printed. */

@@ -28,16 +28,22 @@ describe("SocketTrust", () => {
 const asRoot = process.getuid?.() === 0
 const otherUid = 4242
 
-/** `EndpointClient.trustSocket` of `path`: undefined when trusted, else the `Untrusted` error's message. */
-const refusal = async (path: string, socketOwner?: number): Promise<string | undefined> => {
+/** `EndpointClient.trustSocket` of `path`: the path it would ask, or the `Untrusted` error's message. */
+const check = async (path: string, socketOwner?: number): Promise<{ asked: string } | { refused: string }> => {
   const exit = await EndpointClient.trustSocket(path, "app", socketOwner).pipe(
     Effect.provide(platform),
     Effect.runPromiseExit,
   )
-  if (Exit.isSuccess(exit)) return undefined
+  if (Exit.isSuccess(exit)) return { asked: exit.value }
   const error = failureOf(exit)
   assert.equal(error.reason, "Untrusted")
-  return error.message
+  return { refused: error.message }
+}
+
+/** The message `trustSocket` refuses `path` with, or undefined when it would ask the socket there. */
+const refusal = async (path: string, socketOwner?: number): Promise<string | undefined> => {
+  const result = await check(path, socketOwner)
+  return "refused" in result ? result.refused : undefined
 }
 
 /** A private directory in `dir` holding a file `agent.sock` (the check is of owners and modes, not of the socket). */
@@ -112,6 +118,14 @@ describe("EndpointClient.trustSocket", { skip: !asRoot && "gives files to anothe
       assert.match((await refusal(fromOpen))!, new RegExp(`${open.directory} is writable by every user`))
       const within = nodePath.join(trusted.directory, "same.sock")
       fs.symlinkSync(trusted.socket, within)
-      assert.equal(await refusal(within), undefined)
+      assert.deepEqual(await check(within), { asked: trusted.socket })
+      // Through a link in a directory every user can write, which neither path shows: the socket is asked on its real
+      // path, so that the link, which another user could turn elsewhere after the check, is not followed again.
+      const hops = nodePath.join(trusted.directory, "hops.sock")
+      fs.symlinkSync(fromOpen, hops)
+      assert.deepEqual(await check(hops), { asked: trusted.socket })
+      assert.deepEqual(await check(trusted.socket), { asked: trusted.socket })
+      const absent = nodePath.join(trusted.directory, "absent.sock")
+      assert.deepEqual(await check(absent), { asked: absent })
     }))
 })

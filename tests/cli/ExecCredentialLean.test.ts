@@ -495,10 +495,22 @@ describe("exec-credential lean path: whose socket it asks", () => {
         assert.equal(yield* hit([...args, "--socket-owner", "sa-agent"], foreign), true)
         assert.equal(yield* hit([...args, "--socket-owner", "4243"], foreign), false)
         assert.equal(yield* hit([...args, "--socket-owner", "nobody-here"], foreign), false)
-        // Left to the full command, which checks both paths: a socket named through a symlink.
+        // A symlink: the directories of the path as given and of its real path are both checked.
         const link = path.join(dir, "link.sock")
         fs.symlinkSync(socket, link)
-        assert.equal(yield* hit(["--name", "app", "--socket", link]), false)
+        assert.equal(yield* hit(["--name", "app", "--socket", link]), true)
+        const open = path.join(dir, "open")
+        fs.mkdirSync(open, { mode: 0o777 })
+        fs.chmodSync(open, 0o777)
+        fs.symlinkSync(socket, path.join(open, "link.sock"))
+        assert.equal(yield* hit(["--name", "app", "--socket", path.join(open, "link.sock")]), false, "link's dir")
+        // Through a link in that directory, which neither path shows: asked on the real path, never through the link.
+        const inward = path.join(dir, "inward.sock")
+        fs.symlinkSync(path.join(open, "link.sock"), inward)
+        const asked: Array<string> = []
+        const recording = hostWith({ unixGet: (at, ...rest) => (asked.push(at), leanHost.unixGet(at, ...rest)) })
+        assert.equal(yield* hit(["--name", "app", "--socket", inward], recording), true)
+        assert.deepEqual(asked, [fs.realpathSync.native(socket)])
         // Directories: writable by every user, by a group, and sticky.
         for (const [mode, answered] of [[0o777, false], [0o770, false], [0o1777, true], [0o755, true]] as const) {
           fs.chmodSync(dir, mode)
