@@ -57,8 +57,8 @@ const parent = (path: string): string => PosixPath.resolve(path, "..")
 
 /**
  * The real path of the socket at `socket`, to ask it on, when it can only be the agent's (`SocketTrust.ts`): its
- * owner, and every directory above it by its path as given and by its real path, as the full command checks them;
- * `undefined` otherwise. A directory its group can write, and a `--socket-owner` name `/etc/passwd` does not hold, are
+ * owner, and the directories the full command checks (`Ownership.othersCanWrite` of the path's directory, as given
+ * and real, and of the real path's directory); `undefined` otherwise. A directory its group can write, and a `--socket-owner` name `/etc/passwd` does not hold, are
  * left to the full command, which looks up the group's members and reports.
  */
 const trusted = (
@@ -77,12 +77,14 @@ const trusted = (
       return undefined
     }
     const allowed = SocketTrust.owners(me, owner)
-    for (
-      const directory of new Set([
-        ...WriteAccess.upward(parent(path), parent),
-        ...WriteAccess.upward(parent(real), parent),
-      ])
-    ) {
+    // As the full command: the directories above the path as given, above their real path, and above the socket's.
+    const realParent = yield* call(() => host.realPath(parent(path)))
+    const directories = new Set([
+      ...WriteAccess.upward(parent(path), parent),
+      ...(realParent === undefined ? [] : WriteAccess.upward(realParent, parent)),
+      ...WriteAccess.upward(parent(real), parent),
+    ])
+    for (const directory of directories) {
       const directoryInfo = yield* call(() => host.stat(directory))
       if (directoryInfo === undefined || WriteAccess.examine(directory, directoryInfo, allowed, true) !== undefined) {
         return undefined

@@ -116,6 +116,15 @@ describe("EndpointClient.trustSocket", { skip: !asRoot && "gives files to anothe
       const fromOpen = nodePath.join(open.directory, "link.sock")
       fs.symlinkSync(trusted.socket, fromOpen)
       assert.match((await refusal(fromOpen))!, new RegExp(`${open.directory} is writable by every user`))
+      fs.mkdirSync(nodePath.join(open.directory, "inner"), { mode: 0o700 })
+      fs.symlinkSync(trusted.socket, nodePath.join(open.directory, "inner", "s.sock"))
+      fs.symlinkSync(nodePath.join(open.directory, "inner"), nodePath.join(trusted.directory, "via"))
+      const via = nodePath.join(trusted.directory, "via", "s.sock")
+      assert.match(
+        (await refusal(via))!,
+        new RegExp(`${open.directory} is writable by every user`),
+        "a linked directory",
+      )
       const within = nodePath.join(trusted.directory, "same.sock")
       fs.symlinkSync(trusted.socket, within)
       assert.deepEqual(await check(within), { asked: trusted.socket })

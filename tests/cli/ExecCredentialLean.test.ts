@@ -504,6 +504,11 @@ describe("exec-credential lean path: whose socket it asks", () => {
         fs.chmodSync(open, 0o777)
         fs.symlinkSync(socket, path.join(open, "link.sock"))
         assert.equal(yield* hit(["--name", "app", "--socket", path.join(open, "link.sock")]), false, "link's dir")
+        // Through a linked directory whose real place is in that directory.
+        fs.mkdirSync(path.join(open, "inner"), { mode: 0o700 })
+        fs.symlinkSync(socket, path.join(open, "inner", "s.sock"))
+        fs.symlinkSync(path.join(open, "inner"), path.join(dir, "via"))
+        assert.equal(yield* hit(["--name", "app", "--socket", path.join(dir, "via", "s.sock")]), false, "via")
         // Through a link in that directory, which neither path shows: asked on the real path, never through the link.
         const inward = path.join(dir, "inward.sock")
         fs.symlinkSync(path.join(open, "link.sock"), inward)
