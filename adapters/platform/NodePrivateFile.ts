@@ -285,6 +285,7 @@ export const make = (
     stat: statWith(sys.stat),
     lstat,
     realPath: (path) => optional("stat", path, () => sys.realpath(path)),
+    readLink: (path) => optional("stat", path, () => sys.readlink(path)),
     privateDirectory,
   })
 }

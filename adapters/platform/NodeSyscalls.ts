@@ -35,6 +35,8 @@ export interface Syscalls {
   readonly unlink: (path: string) => Promise<void>
   /** `realpath(3)`. */
   readonly realpath: (path: string) => Promise<string>
+  /** `readlink(2)`. */
+  readonly readlink: (path: string) => Promise<string>
   /** `mkdir -p` with a mode for every directory it creates. */
   readonly mkdir: (path: string, mode: number) => Promise<void>
 }
@@ -63,6 +65,7 @@ export const syscalls: Syscalls = {
   unlink: (path) => call<void>((cb) => nodeFs.unlink(path, (error) => cb(error, undefined))),
   // realpath(3) itself: Node's realpath written in JavaScript stops one link short of a socket or a FIFO.
   realpath: (path) => call((cb) => nodeFs.realpath.native(path, cb)),
+  readlink: (path) => call((cb) => nodeFs.readlink(path, cb)),
   mkdir: (path, mode) =>
     call<void>((cb) => nodeFs.mkdir(path, { recursive: true, mode }, (error) => cb(error, undefined))),
 }

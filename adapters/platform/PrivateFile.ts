@@ -142,6 +142,8 @@ export interface PrivateFile {
   readonly lstat: (path: string) => Effect.Effect<Option.Option<FileInfo>, PrivateFileError>
   /** The canonical path (every symlink resolved); `None` when the path does not exist. */
   readonly realPath: (path: string) => Effect.Effect<Option.Option<string>, PrivateFileError>
+  /** The target a symlink holds, as written in it; `None` when the path does not exist. Fails on anything else. */
+  readonly readLink: (path: string) => Effect.Effect<Option.Option<string>, PrivateFileError>
   /**
    * Makes `path` a directory private to `uid`: creates it (and its missing parents) with `mode`, opens it without
    * following a symlink, fails with `EPERM` when another user owns it, and sets `mode` on its descriptor when it
