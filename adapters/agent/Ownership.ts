@@ -49,54 +49,102 @@ export interface Allowed {
   readonly warnUnverified?: boolean
 }
 
+/** Linux's limit on the symlinks followed in one resolution (`MAXSYMLINKS`), past which it fails with `ELOOP`. */
+const maxSymlinks = 40
+
+/** Where a path leads, and who besides the allowed users could make it lead elsewhere. */
+export interface Route {
+  /** The real path, every symlink resolved; `None` when a name on the way does not exist (yet). */
+  readonly resolved: Option.Option<string>
+  /** A user besides the allowed ones who could change where the path leads, or `None`. */
+  readonly problem: Option.Option<string>
+}
+
+/**
+ * Resolves `path` one name at a time, following each symlink as the kernel does, and says who besides `allowed.uids`
+ * (root is always allowed) could change where it leads: whoever can write a directory a name is looked up in, or owns a
+ * symlink on the way (who can replace it, even in a sticky directory). Checking every directory the resolution
+ * consults, rather than those of the path as written and of its real path, also covers a symlink whose target is
+ * itself reached through another symlink. The resolved directory itself is checked too when it is one: a sticky one
+ * only when `allowed.fileIsAgents` (the file placed in it will be the agent's). A name that does not exist ends the
+ * walk (the agent creates what is missing, 0700). A `stat` or `lstat` refused (as under Deno's least-privilege flags)
+ * skips that check, with a warning when `allowed.warnUnverified`.
+ */
+export const route = (
+  path: string,
+  allowed: Allowed,
+): Effect.Effect<Route, never, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+  Effect.gen(function* () {
+    const files = yield* PrivateFile
+    const paths = yield* Path.Path
+    const uids = new Set([0, ...allowed.uids])
+    const unverified = (candidate: string) => (error: { readonly message: string }) =>
+      allowed.warnUnverified === true
+        ? Effect.as(
+          Effect.logWarning(
+            `cannot check whether other users can write ${candidate}: ${error.message}; ` +
+              "`sa-token permissions --config FILE`, run with read access to it, checks it",
+          ),
+          Option.none(),
+        )
+        : Effect.succeedNone
+    const names = (text: string) => text.split("/").filter((name) => name !== "" && name !== ".")
+    const found = (problem: string): Route => ({ resolved: Option.none(), problem: Option.some(problem) })
+    /** Checks the directories consulted and, when the path resolved, where it leads. */
+    const check = (directories: ReadonlyArray<string>, resolved: Option.Option<string>) =>
+      Effect.gen(function* () {
+        let accounts: Accounts | undefined
+        for (const candidate of new Set(Option.isSome(resolved) ? [...directories, resolved.value] : directories)) {
+          const info = yield* files.stat(candidate).pipe(Effect.catchAll(unverified(candidate)))
+          if (Option.isNone(info) || info.value.type !== "Directory") continue
+          const sink = Option.isSome(resolved) && candidate === resolved.value
+          const verdict = WriteAccess.examine(candidate, info.value, uids, !sink || allowed.fileIsAgents)
+          if (verdict === undefined) continue
+          if ("problem" in verdict) return { resolved, problem: Option.some(verdict.problem) }
+          accounts ??= yield* load
+          const problem = WriteAccess.groupProblem(candidate, info.value, uids, accounts)
+          if (problem !== undefined) return { resolved, problem: Option.some(problem) }
+        }
+        return { resolved, problem: Option.none<string>() }
+      })
+
+    const consulted: Array<string> = []
+    let pending = names(paths.resolve(path))
+    let current = "/"
+    let links = 0
+    while (pending.length > 0) {
+      const [name, ...rest] = pending as [string, ...Array<string>]
+      pending = rest
+      if (name === "..") {
+        current = paths.dirname(current)
+        continue
+      }
+      consulted.push(current)
+      const candidate = paths.join(current, name)
+      const entry = yield* Effect.either(files.lstat(candidate))
+      // Not to be examined (a refused lstat): what follows is taken as written.
+      if (entry._tag === "Left") current = candidate
+      else if (Option.isNone(entry.right)) return yield* check(consulted, Option.none())
+      else if (entry.right.value.type !== "SymbolicLink") current = candidate
+      else {
+        const link = entry.right.value
+        if (!uids.has(link.uid)) return found(`${candidate} is a symlink of uid ${link.uid}, who can replace it`)
+        if (++links > maxSymlinks) return found(`${path} goes through more than ${maxSymlinks} symlinks`)
+        const target = yield* files.readLink(candidate).pipe(Effect.orElseSucceed(Option.none))
+        if (Option.isNone(target)) return found(`${candidate} changed while it was read`)
+        if (paths.isAbsolute(target.value)) current = "/"
+        pending = [...names(target.value), ...pending]
+      }
+    }
+    return yield* check(consulted, Option.some(current))
+  })
+
 /**
  * Why a user other than the allowed ones can write `directory` (the directory a token file is written to) or a
- * directory above it, or `None` when nobody else can. Directories that do not exist yet are skipped (the agent
- * creates them, 0700); both the path as written and its real path (symlinks resolved) are checked.
+ * directory that resolving it consults, or owns a symlink on the way ({@link route}); `None` when nobody else can.
  */
 export const othersCanWrite = (
   directory: string,
   allowed: Allowed,
 ): Effect.Effect<Option.Option<string>, never, PrivateFile | FileSystem.FileSystem | Path.Path> =>
-  Effect.gen(function* () {
-    const files = yield* PrivateFile
-    const path = yield* Path.Path
-    const uids = new Set([0, ...allowed.uids])
-    const chain = (start: string): Array<string> => WriteAccess.upward(start, path.dirname)
-    const lexical = chain(path.resolve(directory))
-    const sinkDirectories = new Set([lexical[0]!])
-    // The real path of the nearest directory that exists, and the directories above it.
-    let real: Array<string> = []
-    for (const [i, candidate] of lexical.entries()) {
-      const resolved = yield* files.realPath(candidate).pipe(Effect.orElseSucceed(() => Option.none<string>()))
-      if (Option.isNone(resolved)) continue
-      real = chain(resolved.value)
-      if (i === 0) sinkDirectories.add(resolved.value)
-      break
-    }
-    let accounts: Accounts | undefined
-    for (const candidate of new Set([...lexical, ...real])) {
-      const info = yield* files.stat(candidate).pipe(
-        Effect.catchAll((error) =>
-          allowed.warnUnverified === true
-            ? Effect.as(
-              Effect.logWarning(
-                `cannot check whether other users can write ${candidate}: ${error.message}; ` +
-                  "`sa-token permissions --config FILE`, run with read access to it, checks it",
-              ),
-              Option.none(),
-            )
-            : Effect.succeedNone
-        ),
-      )
-      if (Option.isNone(info) || info.value.type !== "Directory") continue
-      const sink = sinkDirectories.has(candidate)
-      const verdict = WriteAccess.examine(candidate, info.value, uids, !sink || allowed.fileIsAgents)
-      if (verdict === undefined) continue
-      if ("problem" in verdict) return Option.some(verdict.problem)
-      accounts ??= yield* load
-      const problem = WriteAccess.groupProblem(candidate, info.value, uids, accounts)
-      if (problem !== undefined) return Option.some(problem)
-    }
-    return Option.none()
-  })
+  Effect.map(route(directory, allowed), (found) => found.problem)
