@@ -48,7 +48,7 @@
  */
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import type * as FileSystem from "@effect/platform/FileSystem"
-import * as Path from "@effect/platform/Path"
+import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
@@ -138,11 +138,10 @@ export const token = (
 
 /**
  * The path to ask the unix socket at `path` on, once it is known to be the agent's (`SocketTrust.ts`): it belongs to
- * root, this user or `socketOwner` (a uid), and no other user can write a directory leading to it, by its path as
- * given or by its real path. The path returned is the real one, so that no symlink is followed after the check (a
- * symlink between the two, in a directory the check did not see, could otherwise be turned elsewhere). Fails with
- * `Untrusted` naming what is wrong, or when the socket's owner cannot be read. When nothing is there, `path` itself:
- * asking it then fails with `Unavailable`.
+ * root, this user or `socketOwner` (a uid), and no other user could change where `path` leads: none can write a
+ * directory its resolution consults, nor owns a symlink on the way (`Ownership.route`). The path returned is the real
+ * one. Fails with `Untrusted` naming what is wrong, or when the socket's owner cannot be read. When nothing is there,
+ * `path` itself: asking it then fails with `Unavailable`.
  */
 export const trustSocket = (
   path: string,
@@ -151,22 +150,18 @@ export const trustSocket = (
 ): Effect.Effect<string, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
-    const paths = yield* Path.Path
     const untrusted = (detail: string) =>
       new EndpointClientError({ reason: "Untrusted", name, address: `unix:${path}`, detail })
-    const unreadable = (error: { readonly message: string }) =>
-      untrusted(`cannot check who owns the socket: ${error.message}`)
-    const real = yield* files.realPath(path).pipe(Effect.mapError(unreadable))
-    if (Option.isNone(real)) return path
-    const info = yield* files.stat(real.value).pipe(Effect.mapError(unreadable))
-    if (Option.isNone(info)) return path
     const me = (yield* files.identity).uid
-    const owned = SocketTrust.socketProblem(info.value.uid, me, socketOwner)
-    if (owned !== undefined) return yield* untrusted(owned)
-    const allowed = { uids: [...SocketTrust.owners(me, socketOwner)], fileIsAgents: true }
-    for (const directory of new Set([paths.dirname(paths.resolve(path)), paths.dirname(real.value)])) {
-      const problem = yield* Ownership.othersCanWrite(directory, allowed)
-      if (Option.isSome(problem)) return yield* untrusted(`${problem.value}, ${SocketTrust.directoryConsequence}`)
+    const route = yield* Ownership.route(path, { uids: [...SocketTrust.owners(me, socketOwner)], fileIsAgents: true })
+    if (Option.isSome(route.problem)) {
+      return yield* untrusted(`${route.problem.value}, ${SocketTrust.directoryConsequence}`)
     }
-    return real.value
+    if (Option.isNone(route.resolved)) return path
+    const info = yield* files.stat(route.resolved.value).pipe(
+      Effect.mapError((error) => untrusted(`cannot check who owns the socket: ${error.message}`)),
+    )
+    if (Option.isNone(info)) return path
+    const owned = SocketTrust.socketProblem(info.value.uid, me, socketOwner)
+    return owned === undefined ? route.resolved.value : yield* untrusted(owned)
   })

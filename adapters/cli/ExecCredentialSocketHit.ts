@@ -56,10 +56,10 @@ const ownerId = (host: LeanHost, owner: string): Micro.Micro<number | undefined,
 const parent = (path: string): string => PosixPath.resolve(path, "..")
 
 /**
- * The real path of the socket at `socket`, to ask it on, when it can only be the agent's (`SocketTrust.ts`): its
- * owner, and the directories the full command checks (`Ownership.othersCanWrite` of the path's directory, as given
- * and real, and of the real path's directory); `undefined` otherwise. A directory its group can write, and a `--socket-owner` name `/etc/passwd` does not hold, are
- * left to the full command, which looks up the group's members and reports.
+ * The path of the socket at `socket`, to ask it on, when it can only be the agent's (`SocketTrust.ts`): it belongs to
+ * root, this user or the `--socket-owner`, and no other user can write a directory above it; `undefined` otherwise.
+ * A path through a symlink, a directory its group can write and a `--socket-owner` name `/etc/passwd` does not hold are
+ * left to the full command, which follows each symlink, looks up the group's members and reports.
  */
 const trusted = (
   host: LeanHost,
@@ -71,26 +71,17 @@ const trusted = (
     if (Option.isSome(socketOwner) && owner === undefined) return undefined
     const me = host.uid()
     const path = PosixPath.resolve(host.cwd(), socket)
-    const real = yield* call(() => host.realPath(path))
-    const info = real === undefined ? undefined : yield* call(() => host.stat(real))
-    if (real === undefined || info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) {
-      return undefined
-    }
+    if ((yield* call(() => host.realPath(path))) !== path) return undefined
+    const info = yield* call(() => host.stat(path))
+    if (info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) return undefined
     const allowed = SocketTrust.owners(me, owner)
-    // As the full command: the directories above the path as given, above their real path, and above the socket's.
-    const realParent = yield* call(() => host.realPath(parent(path)))
-    const directories = new Set([
-      ...WriteAccess.upward(parent(path), parent),
-      ...(realParent === undefined ? [] : WriteAccess.upward(realParent, parent)),
-      ...WriteAccess.upward(parent(real), parent),
-    ])
-    for (const directory of directories) {
+    for (const directory of WriteAccess.upward(parent(path), parent)) {
       const directoryInfo = yield* call(() => host.stat(directory))
       if (directoryInfo === undefined || WriteAccess.examine(directory, directoryInfo, allowed, true) !== undefined) {
         return undefined
       }
     }
-    return real
+    return path
   })
 
 /**
