@@ -5,9 +5,9 @@
  * socket is asked only when it belongs to root, to the caller, or to the user named with `--socket-owner` (the agent's
  * own user, when it does not run as root), and when no other user can write the directories that lead to it, the
  * socket's own directory included (a sticky one such as `/tmp` is safe there: nobody else can remove or rename the
- * socket, and a socket they put in its place would belong to them). The directories are checked by the rules of
- * `WriteAccess.ts`, for the path as given and for its real path, and the socket is then asked on its real path: a
- * symlink on the way between the two, in a directory neither path shows, is not followed again after the check.
+ * socket, and a socket they put in its place would belong to them). Every directory the path's resolution consults is
+ * checked by the rules of `WriteAccess.ts`, and every symlink on the way must belong to one of those users too
+ * (`Ownership.route`); the socket is then asked on its real path.
  *
  * The full command checks through the `PrivateFile` port (`EndpointClient.trustSocket`), the lean answer through its
  * own port; both with these functions, which load no Effect module.
