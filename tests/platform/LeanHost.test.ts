@@ -7,12 +7,12 @@ import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as http from "node:http"
-import * as net from "node:net"
 import * as nodePath from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
 import type { LeanHost } from "../../adapters/platform/LeanHost.ts"
 import { runtime } from "../_support/runtime.ts"
+import { withSocketBehindTwoLinks } from "../_support/links.ts"
 import { withTempDir } from "../_support/scratch.ts"
 
 const host: LeanHost = runtime === "deno"
@@ -135,20 +135,10 @@ describe(`LeanHost on ${runtime}: files`, () => {
     }))
 
   it("realPath follows a chain of symlinks to a unix socket to its end", () =>
-    withTempDir("lean-host", async (dir) => {
-      // Node's realpath written in JavaScript stops one link short of a socket or a FIFO; realpath(3) does not.
-      const socket = nodePath.join(dir, "agent.sock")
-      const server = net.createServer()
-      await new Promise<void>((resolve) => server.listen(socket, resolve))
-      try {
-        fs.mkdirSync(nodePath.join(dir, "sub"))
-        fs.symlinkSync(socket, nodePath.join(dir, "sub", "one.sock"))
-        fs.symlinkSync(nodePath.join(dir, "sub", "one.sock"), nodePath.join(dir, "two.sock"))
-        assert.equal(await host.realPath(nodePath.join(dir, "two.sock")), fs.realpathSync.native(socket))
-      } finally {
-        await new Promise((resolve) => server.close(resolve))
-      }
-    }))
+    withTempDir("lean-host", (dir) =>
+      withSocketBehindTwoLinks(dir, async (link, real) => {
+        assert.equal(await host.realPath(link), real)
+      })))
 })
 
 describe(`LeanHost on ${runtime}: the process`, () => {

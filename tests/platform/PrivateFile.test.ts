@@ -6,7 +6,6 @@
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as nodePath from "node:path"
 import process from "node:process"
 import { describe, it } from "node:test"
@@ -16,6 +15,7 @@ import * as Option from "effect/Option"
 import * as NodePrivateFile from "../../adapters/platform/NodePrivateFile.ts"
 import type { Syscalls } from "../../adapters/platform/NodePrivateFile.ts"
 import { race, snapshot, withVictim } from "../_support/attacks.ts"
+import { withSocketBehindTwoLinks } from "../_support/links.ts"
 import { failureOf, withTempDir } from "../_support/scratch.ts"
 import { needsRoot } from "../_support/users.ts"
 
@@ -129,21 +129,10 @@ describe("PrivateFile over node:fs", () => {
     }))
 
   it("realPath follows a chain of symlinks to a unix socket to its end", () =>
-    withTempDir("pf", async (dir) => {
-      // Node's realpath written in JavaScript stops one link short of a socket or a FIFO; realpath(3) does not.
-      const socket = nodePath.join(dir, "agent.sock")
-      const server = net.createServer()
-      await new Promise<void>((resolve) => server.listen(socket, resolve))
-      try {
-        fs.mkdirSync(nodePath.join(dir, "sub"))
-        fs.symlinkSync(socket, nodePath.join(dir, "sub", "one.sock"))
-        fs.symlinkSync(nodePath.join(dir, "sub", "one.sock"), nodePath.join(dir, "two.sock"))
-        const real = await run(NodePrivateFile.make().realPath(nodePath.join(dir, "two.sock")))
-        assert.deepEqual(real, Exit.succeed(Option.some(fs.realpathSync.native(socket))))
-      } finally {
-        await new Promise((resolve) => server.close(resolve))
-      }
-    }))
+    withTempDir("pf", (dir) =>
+      withSocketBehindTwoLinks(dir, async (link, real) => {
+        assert.deepEqual(await run(NodePrivateFile.make().realPath(link)), Exit.succeed(Option.some(real)))
+      })))
 
   it("privateDirectory creates 0700, tightens its own, and refuses a symlink", () =>
     withTempDir("pf", async (dir) => {
