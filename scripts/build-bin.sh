@@ -5,6 +5,10 @@
 #   - the entry, sa-token.js: the dispatch and the built-in texts, importing nothing else;
 #   - the lean exec-credential answers and each runtime's LeanHost, each one self-contained file: as chunks of a split
 #     build they would share modules with the full CLI and load everything the full CLI uses of them, on every call;
+#   - for Bun, both lean answers in one file (cli/LeanAnswers) and Bun's LeanHost, built by Bun itself as CommonJS with
+#     Bun's bytecode beside each (X.js.jsc): Bun then neither parses nor compiles them, which halves what a lean answer
+#     costs over Bun's start. The bytecode is valid only for the Bun version that built it (the devDependency's); any
+#     other Bun rejects it and compiles the file as usual, as it does a file whose bytecode is damaged;
 #   - the full CLI and the runtime modules, a split build whose chunks sit beside the entry: code that finds the
 #     package from its own location (the permissions command) is then two levels below the package's root, as in the
 #     sources.
@@ -20,16 +24,26 @@ cd "$(dirname "$0")/.."
 rm -rf "$out"
 common=(--bundle --platform=node --format=esm --target=node20 --minify --log-level=warning --external:bun)
 full=(cli/FullCli node/NodeRuntime bun/BunRuntime deno/DenoRuntime)
-lean=(cli/ExecCredentialCacheHit cli/ExecCredentialSocketHit node/NodeLeanHost bun/BunLeanHost deno/DenoLeanHost)
+lean=(cli/ExecCredentialCacheHit cli/ExecCredentialSocketHit node/NodeLeanHost deno/DenoLeanHost)
+bunLean=(cli/LeanAnswers bun/BunLeanHost)
 node_modules/.bin/esbuild $(printf 'adapters/%s.ts ' "${full[@]}") "${common[@]}" --splitting --outdir="$out" \
   --entry-names=[name] --chunk-names=[name]-[hash] --alias:@kubernetes/client-node=@kubernetes/client-node/dist/config.js \
   --banner:js="import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);"
 for source in "${lean[@]}"; do
   node_modules/.bin/esbuild "adapters/$source.ts" "${common[@]}" --outfile="$out/${source#*/}.js"
 done
+for source in "${bunLean[@]}"; do
+  node_modules/.bin/bun build "adapters/$source.ts" --target=bun --format=cjs --bytecode --minify \
+    --outdir="$out" >/dev/null
+  name="${source#*/}"
+  if ! head -c 64 "$out/$name.js" | grep -qF '@bytecode' || [ ! -s "$out/$name.js.jsc" ]; then
+    echo "build-bin: Bun built $name.js without its bytecode" >&2
+    exit 1
+  fi
+done
 # The entry's imports of the other tiers, as main.ts spells them: ./X.ts in adapters/cli, ../runtime/X.ts otherwise
 specifiers=()
-for source in "${full[@]}" "${lean[@]}"; do
+for source in "${full[@]}" "${lean[@]}" "${bunLean[@]}"; do
   case "$source" in cli/*) specifiers+=("./${source#cli/}.ts") ;; *) specifiers+=("../$source.ts") ;; esac
 done
 node_modules/.bin/esbuild adapters/cli/main.ts "${common[@]}" --outfile="$out/sa-token.js" \

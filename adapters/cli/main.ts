@@ -9,7 +9,8 @@
  *    loading nothing else;
  * 2. `exec-credential` first tries a lean answer in `effect/Micro` over the runtime's `LeanHost`
  *    (`ExecCredentialLean.ts`): the agent's socket, or the on-disk cache; no CLI framework, no kubeconfig loader, no
- *    TLS client, no Schema;
+ *    TLS client, no Schema. Bun loads both answers as one module, `LeanAnswers.ts`, which the bundled bin ships as
+ *    Bun's bytecode;
  * 3. everything else, and an `exec-credential` the lean answer cannot give, runs the full CLI (`FullCli.ts`) with the
  *    runtime's layer.
  *
@@ -31,13 +32,13 @@ const args: ReadonlyArray<string> = onDeno ? Deno.args : (await import("node:pro
  */
 const lean = async (rest: ReadonlyArray<string>): Promise<boolean> => {
   const socket = rest.some((arg) => arg === "--name" || arg.startsWith("--name="))
+  if (onBun) {
+    const [answers, host] = await Promise.all([import("./LeanAnswers.ts"), import("../bun/BunLeanHost.ts")])
+    return (socket ? answers.socket : answers.cache)(rest, host.leanHost)
+  }
   const [hit, host] = await Promise.all([
     socket ? import("./ExecCredentialSocketHit.ts") : import("./ExecCredentialCacheHit.ts"),
-    onDeno
-      ? import("../deno/DenoLeanHost.ts")
-      : onBun
-      ? import("../bun/BunLeanHost.ts")
-      : import("../node/NodeLeanHost.ts"),
+    onDeno ? import("../deno/DenoLeanHost.ts") : import("../node/NodeLeanHost.ts"),
   ])
   return hit.run(rest, host.leanHost)
 }

@@ -1,9 +1,11 @@
 /**
- * The npm bin's tiers (`adapters/cli/main.ts`) as kubectl meets them: a copy of the bundled bin without the full CLI
- * (`FullCli.js` and every chunk of its split build) still answers `version`, `--help`, a cache hit (with and without `--namespace`) and an agent's socket, on Node,
- * Bun and Deno, so those answers never load the full CLI. The cache is filled by the complete bin, as kubectl's first
- * call would fill it, and a miss on the copy fails, which shows the copy cannot fall back. Runs under Node only (it
- * starts Bun and Deno itself).
+ * The npm bin's tiers (`adapters/cli/main.ts`) as kubectl meets them: for each of Node, Bun and Deno, a copy of the
+ * bundled bin with only the entry and that runtime's lean files (no full CLI, none of the other runtimes' lean files)
+ * still answers `version`, `--help`, a cache hit (with and without `--namespace`) and an agent's socket, so those
+ * answers load nothing else. The cache is filled by the complete bin, as kubectl's first call would fill it, and a miss
+ * on a copy fails, which shows the copy cannot fall back. Bun's lean files carry Bun's bytecode: a copy whose bytecode
+ * is damaged, as any Bun but the one that built it finds it, still answers. Runs under Node only (it starts Bun and
+ * Deno itself).
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
@@ -22,37 +24,55 @@ import { runtime } from "../_support/runtime.ts"
 
 const MARKER = "MARKER-binlean-7c2d"
 
+/** The files each runtime's lean answers load, besides the entry `sa-token.js`. */
+const leanFiles: Record<Runtime, ReadonlyArray<string>> = {
+  node: ["ExecCredentialCacheHit.js", "ExecCredentialSocketHit.js", "NodeLeanHost.js"],
+  deno: ["DenoLeanHost.js", "ExecCredentialCacheHit.js", "ExecCredentialSocketHit.js"],
+  bun: ["BunLeanHost.js", "BunLeanHost.js.jsc", "LeanAnswers.js", "LeanAnswers.js.jsc"],
+}
+
+/** Flips a byte in every 512 of `file`. */
+const damage = (file: string) => {
+  const bytes = fs.readFileSync(file)
+  for (let i = 64; i < bytes.length; i += 512) bytes[i] = bytes[i]! ^ 0x5a
+  fs.writeFileSync(file, bytes)
+}
+
 describe(
-  "the bin's lean tiers, from a copy without the full CLI",
+  "the bin's lean tiers, from copies with only one runtime's lean files",
   { skip: runtime !== "node" && "runs under Node" },
   () => {
     const fixture = suiteServer("bin-lean-")
     let full = ""
-    let lean = ""
-    /** Runs the lean copy on `on`. */
-    const runLean = (on: Runtime, args: ReadonlyArray<string>) => {
-      const [file, ...pre] = binCommand(on, lean)
+    /** The entry of each copy: one per runtime, and Bun's with its bytecode damaged. */
+    const copies = new Map<string, string>()
+    /** Runs the copy of `on` (or Bun's damaged one) on `on`. */
+    const runLean = (on: Runtime, args: ReadonlyArray<string>, copy: string = on) => {
+      const [file, ...pre] = binCommand(on, copies.get(copy)!)
       return run(file!, [...pre, ...args], { cwd: fixture.dir })
     }
+    /** Each runtime, and Bun again on the copy whose bytecode is damaged. */
+    const cases: ReadonlyArray<readonly [Runtime, string]> = [...runtimes.map((on) => [on, on] as const), [
+      "bun",
+      "bun-damaged",
+    ]]
 
     before(async () => {
       full = await binIn(nodePath.join(fixture.dir, "built"))
-      const copy = nodePath.join(fixture.dir, "lean")
-      fs.cpSync(nodePath.dirname(full), copy, { recursive: true })
-      const fullTier = fs.readdirSync(copy).filter((name) =>
-        /^(FullCli|NodeRuntime|BunRuntime|DenoRuntime)\.js$|^[\w]+-[A-Z0-9]{8}\.js$/.test(name)
-      )
-      assert.ok(fullTier.includes("FullCli.js"), `the full CLI in ${fs.readdirSync(copy)}`)
-      for (const name of fullTier) fs.rmSync(nodePath.join(copy, name))
-      assert.deepEqual(fs.readdirSync(copy).sort(), [
-        "BunLeanHost.js",
-        "DenoLeanHost.js",
-        "ExecCredentialCacheHit.js",
-        "ExecCredentialSocketHit.js",
-        "NodeLeanHost.js",
-        "sa-token.js",
-      ])
-      lean = nodePath.join(copy, "sa-token.js")
+      const built = fs.readdirSync(nodePath.dirname(full))
+      assert.ok(built.includes("FullCli.js"), `the full CLI in ${built}`)
+      for (const [on, copy] of cases) {
+        const dir = nodePath.join(fixture.dir, `lean-${copy}`)
+        fs.mkdirSync(dir)
+        for (const name of ["sa-token.js", ...leanFiles[on]]) {
+          assert.ok(built.includes(name), `${name} in ${built}`)
+          fs.copyFileSync(nodePath.join(nodePath.dirname(full), name), nodePath.join(dir, name))
+        }
+        if (copy === "bun-damaged") {
+          for (const name of leanFiles.bun.filter((n) => n.endsWith(".jsc"))) damage(nodePath.join(dir, name))
+        }
+        copies.set(copy, nodePath.join(dir, "sa-token.js"))
+      }
     })
 
     it("prints version and --help", async () => {
@@ -72,14 +92,14 @@ describe(
       assert.equal(filled.code, 0, filled.stderr)
       const token = JSON.parse(filled.stdout).status.token
       const issued = fixture.server.stats.tokensIssued
-      for (const on of runtimes) {
+      for (const [on, copy] of cases) {
         for (const extra of [[], ["-n", "default"]]) {
-          const hit = await runLean(on, [...args, ...extra])
-          assert.equal(hit.code, 0, `${on} ${extra.join(" ")}: ${hit.stderr}`)
+          const hit = await runLean(on, [...args, ...extra], copy)
+          assert.equal(hit.code, 0, `${copy} ${extra.join(" ")}: ${hit.stderr}`)
           assert.equal(JSON.parse(hit.stdout).status.token, token)
         }
-        const miss = await runLean(on, [...args, "--audience", "other"])
-        assert.notEqual(miss.code, 0, `${on}: a miss needs the full CLI, which this copy lacks`)
+        const miss = await runLean(on, [...args, "--audience", "other"], copy)
+        assert.notEqual(miss.code, 0, `${copy}: a miss needs the full CLI, which this copy lacks`)
         assert.equal(miss.stdout, "")
       }
       assert.equal(fixture.server.stats.tokensIssued, issued)
@@ -96,9 +116,9 @@ describe(
         ),
       )
       try {
-        for (const on of runtimes) {
-          const hit = await runLean(on, ["exec-credential", "--name", "app", "--socket", socket])
-          assert.equal(hit.code, 0, `${on}: ${hit.stderr}`)
+        for (const [on, copy] of cases) {
+          const hit = await runLean(on, ["exec-credential", "--name", "app", "--socket", socket], copy)
+          assert.equal(hit.code, 0, `${copy}: ${hit.stderr}`)
           assert.deepEqual(JSON.parse(hit.stdout), {
             apiVersion: "client.authentication.k8s.io/v1",
             kind: "ExecCredential",
