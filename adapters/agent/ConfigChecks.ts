@@ -1,7 +1,7 @@
 /**
  * The checks of a decoded agent configuration against the system, the last step of `Config.load`: what the file says
  * about owners, groups and token files is compared with the accounts and the files that exist, and, for the agent
- * that writes the token files, with who else may write their directories.
+ * that writes the token files, with who else may write their directories and the directory of its socket.
  *
  * @internal
  * @module
@@ -22,7 +22,8 @@ export interface LoadOptions {
    * Whether this process writes the token files (the agent; the default). Then every token file's directory, and each
    * directory above it, must be writable by no user other than root, this process's user and the file's owner (a
    * sticky directory such as `/tmp` only when the file belongs to this process's user). `exec-credential --config`
-   * only reads the declarations and turns this off.
+   * only reads the declarations and turns this off. The directory of a unix endpoint's socket is held to the same rule,
+   * for root and this process's user.
    */
   readonly writer?: boolean | undefined
 }
@@ -31,7 +32,7 @@ export interface LoadOptions {
  * Checks what a decoded configuration says about files against the system: owner and group names are resolved to
  * ids (an unknown one is an error now, not at every write), a token file may not be the configuration file or the
  * kubeconfig, two token files may not be the same file (compared by real path, and by device and inode when the file
- * exists), and, for a writer, no other user may write a token file's directory.
+ * exists), and, for a writer, no other user may write a token file's directory or the socket's.
  */
 export const checkFiles = (
   config: AgentConfig,
@@ -101,6 +102,22 @@ export const checkFiles = (
           path: `tokens[${i}].file.path`,
           message: `${problem.value}; only root, the agent's user (uid ${agent}) and the file's owner may write ` +
             "the directory of a token file",
+        })
+      }
+    }
+    if (options.writer !== false && config.endpoint?._tag === "Unix") {
+      // Whoever could write a directory on the way could move the socket's directory aside between the agent's steps
+      // (bind, chmod, rename) and redirect them, and clients refuse a socket reached through such a directory anyway.
+      const problem = yield* Ownership.othersCanWrite(path.dirname(config.endpoint.path), {
+        uids: [agent],
+        fileIsAgents: true,
+        warnUnverified: true,
+      })
+      if (Option.isSome(problem)) {
+        issues.push({
+          path: "endpoint.unix.path",
+          message: `${problem.value}; only root and the agent's user (uid ${agent}) may write the directory of the ` +
+            "agent's socket",
         })
       }
     }

@@ -4,7 +4,8 @@
  * - The socket's directory must belong to the agent's user or to root, must not be writable by anyone else unless it
  *   is sticky (as `/tmp` is), and must not be named through another user's symlink: whoever can rename entries there
  *   (or repoint the symlink) could swap the private directory for a symlink between two steps, and redirect the bind,
- *   the `chmod` of the socket, or the rename. The directories above it are trusted, as every configured path is.
+ *   the `chmod` of the socket, or the rename. The agent checks the directories above it, and the symlinks on the way,
+ *   when it loads its configuration; this checks the directory again when it binds.
  * - The socket is bound as `s` in a fresh 0700 directory `.NAME.sat` beside its final path, its mode is set there,
  *   where nobody else can reach it, and it is renamed into place, so nobody can connect before the mode applies.
  * - A `.NAME.sat` left by a killed agent of the same user is emptied of its socket and removed, entry by entry (no
@@ -37,7 +38,7 @@ const trusted = (uid: number): boolean => uid === 0 || uid === (ownUid() ?? uid)
 
 /**
  * Refuses a directory other users can rename entries in, or reached through a symlink of another user (who could point
- * it elsewhere between two steps). The directories above it are trusted, as every path of the configuration is.
+ * it elsewhere between two steps). The agent's configuration check covers the directories above it.
  */
 const checkParent = async (socketPath: string, parent: string): Promise<void> => {
   const link = await fs.lstat(parent)

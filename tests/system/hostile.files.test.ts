@@ -285,6 +285,35 @@ describe("item 1: a swapped symlink and directories that other users can write",
     }
   })
 
+  it("Config.load refuses a socket whose directory, or one above it, other users can write", async () => {
+    const dir = tempDir("hostile-socket-dir")
+    try {
+      const open = nodePath.join(dir, "open")
+      fs.mkdirSync(open)
+      fs.chmodSync(open, 0o777)
+      const config = (socket: string) =>
+        writeConfig(dir, `endpoint: { unix: { path: ${socket} } }\ntokens:\n` + tokenLine("a", "path: t/a"))
+      for (const socket of ["open/agent.sock", "open/run/agent.sock"]) {
+        const refused = await load(config(socket))
+        assert.ok(Either.isLeft(refused) && refused.left.reason === "Invalid", `${socket}: ${String(refused)}`)
+        assert.match(
+          refused.left.message,
+          new RegExp(`endpoint\\.unix\\.path: ${open} is writable by every user \\(mode 0777\\).*agent's socket`),
+        )
+        // exec-credential --config only reads the declarations.
+        assert.ok(Either.isRight(await load(config(socket), { writer: false })))
+      }
+      // A sticky directory, as /tmp: only the socket's owner can remove or rename the socket there.
+      fs.chmodSync(open, 0o1777)
+      for (const socket of ["open/agent.sock", "open/run/agent.sock"]) {
+        const accepted = await load(config(socket))
+        assert.ok(Either.isRight(accepted), `${socket}: ${String(Either.isLeft(accepted) && accepted.left.message)}`)
+      }
+    } finally {
+      removeAll(dir)
+    }
+  })
+
   it(
     "Config.load refuses a group-writable directory whose group has another member",
     { skip: needsSecondUser },
