@@ -9,6 +9,7 @@ import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Option from "effect/Option"
 import * as Permissions from "../../adapters/cli/Permissions.ts"
+import type * as PermissionsCommand from "../../adapters/cli/PermissionsCommand.ts"
 import { permissionExitCode } from "../../adapters/cli/MissingPermission.ts"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
@@ -199,7 +200,23 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
     }
   })
 
-  it("refuses to print flags for a socket another user could have put there", async () => {
+  it("refuses to print flags for a socket another user could have put there, or a command line exec-credential refuses", async () => {
+    const socket = nodePath.join(fixture.dir, "absent.sock")
+    const refused = (flags: Partial<PermissionsCommand.PermissionsFlags>, message: RegExp) =>
+      assert.rejects(
+        flagsFor({ name: Option.some("default"), socket: Option.some(socket), ...flags }),
+        (error: Error) => {
+          assert.match(error.message, message)
+          return true
+        },
+      )
+    await refused({ for: "agent" }, /--name, --socket and --socket-owner are flags of --for exec-credential/)
+    await refused(
+      { socketOwner: Option.some("no-such-user-here") },
+      /--socket-owner: no user named "no-such-user-here"/,
+    )
+    // Nothing there yet (the agent is not started): the path as given is granted.
+    assert.equal((await flagsFor({ socket: Option.some(socket) }))[0], `--allow-read=${socket}`)
     const open = fs.mkdtempSync(nodePath.join(fixture.dir, "open-socket-"))
     fs.chmodSync(open, 0o777)
     await withSocketBehindTwoLinks(open, async (link) => {
