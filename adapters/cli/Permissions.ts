@@ -155,7 +155,7 @@ export interface SocketTarget {
  */
 export const agentSocket = (target: SocketTarget): Needs => ({
   ...none,
-  read: [target.path, ...target.links, target.real, ...(target.socketOwner ? accountDatabase : [])],
+  read: unique([target.path, ...target.links, target.real, ...(target.socketOwner ? accountDatabase : [])]),
   connect: [target.real],
   sys: ["uid", "getegid"],
 })
