@@ -52,7 +52,7 @@ export const compute = (
     const path = yield* Path.Path
     const kind = flags.for !== "auto"
       ? flags.for
-      : Option.isSome(flags.socket)
+      : Option.isSome(flags.socket) || Option.isSome(flags.name)
       ? "exec-credential"
       : Option.isSome(flags.config)
       ? "agent"
@@ -164,7 +164,7 @@ export const command: Command.Command<
     kubeconfig: optional("kubeconfig", "the kubeconfig of the token command"),
     context: optional("context", "the kubeconfig context of the token command"),
     cacheDir: optional("cache-dir", "the token cache directory of exec-credential"),
-    name: optional("name", "the token name exec-credential asks the agent for"),
+    name: optional("name", "the token name exec-credential asks the agent for (implies --for exec-credential)"),
     socket: optional("socket", "the agent's unix socket exec-credential asks (implies --for exec-credential)"),
     socketOwner: optional("socket-owner", "the user exec-credential trusts to own the agent's socket"),
     for: Options.choice("for", ["auto", "token", "agent", "exec-credential"]).pipe(
