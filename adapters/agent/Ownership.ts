@@ -58,6 +58,8 @@ export interface Route {
   readonly resolved: Option.Option<string>
   /** A user besides the allowed ones who could change where the path leads, or `None`. */
   readonly problem: Option.Option<string>
+  /** The symlinks the resolution followed, in order, each as the path it was read at. */
+  readonly links: ReadonlyArray<string>
 }
 
 /**
@@ -89,7 +91,8 @@ export const route = (
         )
         : Effect.succeedNone
     const names = (text: string) => text.split("/").filter((name) => name !== "" && name !== ".")
-    const found = (problem: string): Route => ({ resolved: Option.none(), problem: Option.some(problem) })
+    const links: Array<string> = []
+    const found = (problem: string): Route => ({ resolved: Option.none(), problem: Option.some(problem), links })
     /** Checks the directories consulted and, when the path resolved, where it leads. */
     const check = (directories: ReadonlyArray<string>, resolved: Option.Option<string>) =>
       Effect.gen(function* () {
@@ -100,18 +103,17 @@ export const route = (
           const sink = Option.isSome(resolved) && candidate === resolved.value
           const verdict = WriteAccess.examine(candidate, info.value, uids, !sink || allowed.fileIsAgents)
           if (verdict === undefined) continue
-          if ("problem" in verdict) return { resolved, problem: Option.some(verdict.problem) }
+          if ("problem" in verdict) return { resolved, problem: Option.some(verdict.problem), links }
           accounts ??= yield* load
           const problem = WriteAccess.groupProblem(candidate, info.value, uids, accounts)
-          if (problem !== undefined) return { resolved, problem: Option.some(problem) }
+          if (problem !== undefined) return { resolved, problem: Option.some(problem), links }
         }
-        return { resolved, problem: Option.none<string>() }
+        return { resolved, problem: Option.none<string>(), links }
       })
 
     const consulted: Array<string> = []
     let pending = names(paths.resolve(path))
     let current = "/"
-    let links = 0
     while (pending.length > 0) {
       const [name, ...rest] = pending as [string, ...Array<string>]
       pending = rest
@@ -129,7 +131,7 @@ export const route = (
       else {
         const link = entry.right.value
         if (!uids.has(link.uid)) return found(`${candidate} is a symlink of uid ${link.uid}, who can replace it`)
-        if (++links > maxSymlinks) return found(`${path} goes through more than ${maxSymlinks} symlinks`)
+        if (links.push(candidate) > maxSymlinks) return found(`${path} goes through more than ${maxSymlinks} symlinks`)
         const target = yield* files.readLink(candidate).pipe(Effect.orElseSucceed(Option.none))
         if (Option.isNone(target)) return found(`${candidate} changed while it was read`)
         if (paths.isAbsolute(target.value)) current = "/"

@@ -20,6 +20,7 @@ import * as Options from "@effect/cli/Options"
 import * as Console from "effect/Console"
 import * as ErrorBase from "../../core/ErrorBase.ts"
 import * as Effect from "effect/Effect"
+import type * as FileSystem from "@effect/platform/FileSystem"
 import * as FiberRef from "effect/FiberRef"
 import * as HashSet from "effect/HashSet"
 import * as Layer from "effect/Layer"
@@ -129,8 +130,10 @@ const fetchCached = (
   }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
 
 /** The uid of `--socket-owner`: digits, or a user name in `/etc/passwd`. */
-const socketOwner = (flags: Flags) =>
-  Option.match(flags.socketOwner, {
+export const socketOwner = (
+  owner: Option.Option<string>,
+): Effect.Effect<number | undefined, ExecCredentialError, FileSystem.FileSystem> =>
+  Option.match(owner, {
     onNone: () => Effect.succeed(undefined),
     onSome: (owner) =>
       Effect.flatMap(Ownership.load, (accounts) => {
@@ -148,7 +151,7 @@ const socketOwner = (flags: Flags) =>
 const ask = (flags: Flags, endpoint: EndpointConfig, name: string) =>
   Effect.gen(function* () {
     if (endpoint._tag !== "Unix") return yield* EndpointClient.token(endpoint, name)
-    const path = yield* EndpointClient.trustSocket(endpoint.path, name, yield* socketOwner(flags))
+    const path = yield* EndpointClient.trustSocket(endpoint.path, name, yield* socketOwner(flags.socketOwner))
     return yield* EndpointClient.token({ ...endpoint, path }, name)
   })
 

@@ -17,6 +17,8 @@ export interface Needs {
   readonly write: ReadonlyArray<string>
   /** `host:port` of each address connected to or listened on. */
   readonly net: ReadonlyArray<string>
+  /** Unix sockets connected to. */
+  readonly connect: ReadonlyArray<string>
   /** Environment variables read. */
   readonly env: ReadonlyArray<string>
   /**
@@ -59,6 +61,9 @@ export const environmentVariables: ReadonlyArray<string> = [
  */
 export const yamlVariables: ReadonlyArray<string> = ["LOG_TOKENS", "LOG_STREAM"]
 
+/** The local account database, where user and group names are resolved. */
+export const accountDatabase: ReadonlyArray<string> = ["/etc/passwd", "/etc/group"]
+
 /** The files of the in-cluster configuration. */
 export const inClusterDirectory = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -77,13 +82,24 @@ export const hostPort = (url: string): string | undefined => {
 const unique = (items: ReadonlyArray<string>): ReadonlyArray<string> => [...new Set(items)]
 
 /** An empty set of needs. */
-export const none: Needs = { read: [], write: [], net: [], env: [], allEnv: false, run: [], allRun: false, sys: [] }
+export const none: Needs = {
+  read: [],
+  write: [],
+  net: [],
+  connect: [],
+  env: [],
+  allEnv: false,
+  run: [],
+  allRun: false,
+  sys: [],
+}
 
 /** The union of needs. */
 export const merge = (...all: ReadonlyArray<Needs>): Needs => ({
   read: unique(all.flatMap((n) => n.read)),
   write: unique(all.flatMap((n) => n.write)),
   net: unique(all.flatMap((n) => n.net)),
+  connect: unique(all.flatMap((n) => n.connect)),
   env: unique(all.flatMap((n) => n.env)),
   allEnv: all.some((n) => n.allEnv),
   run: unique(all.flatMap((n) => n.run)),
@@ -117,11 +133,40 @@ export const inCluster = (host: string | undefined, port: string | undefined): N
   env: [...environmentVariables, ...yamlVariables],
 })
 
+/** Where a unix socket path leads, as `permissions` found it when it checked the socket. Paths are absolute. */
+export interface SocketTarget {
+  /** The socket's path as given. */
+  readonly path: string
+  /** The symlinks its resolution follows, each as the path it is read at. */
+  readonly links: ReadonlyArray<string>
+  /** Its real path, which is connected to (the path as given when nothing is there yet). */
+  readonly real: string
+  /** Whether `--socket-owner` is given: it is looked up in the account database. */
+  readonly socketOwner: boolean
+}
+
+/**
+ * What `exec-credential` needs to ask the agent on its unix socket, after checking that it can only be the agent's: to
+ * `lstat` the socket's path as given, each symlink on the way (and read where it points) and the real path, and to
+ * `stat` that and connect to it; with `--socket-owner`, `/etc/passwd` and `/etc/group`, where it is looked up; and the
+ * user and group it runs as, which the socket's owner is compared with. The directories the check consults are left
+ * out: granting one on Deno grants all it holds, so the check skips them under these flags (and, with them, the group
+ * lookup a group-writable one would need), and `permissions` checks them in full when it prints the flags.
+ */
+export const agentSocket = (target: SocketTarget): Needs => ({
+  ...none,
+  read: unique([target.path, ...target.links, target.real, ...(target.socketOwner ? accountDatabase : [])]),
+  connect: [target.real],
+  sys: ["uid", "getegid"],
+})
+
 /**
  * Renders the needs as command-line flags of `runtime`; nothing broader than needed. Node's permission model (20)
  * restricts only the file system, child processes and workers: it also needs to read the package itself
  * (`packageRoot`, the directory of the installed package), names each path in a flag of its own and a directory as `DIR/*` (the written paths
- * are directories), and leaves out a path inside another granted directory.
+ * are directories), and leaves out a path inside another granted directory. A unix socket connected to is read and
+ * written on Deno, which also checks the connection as net access to `unix:PATH`; Node's permission model (20) does
+ * not check connections, and the socket is only read (its owner is checked).
  */
 export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): ReadonlyArray<string> => {
   const list = (flag: string, items: ReadonlyArray<string>) => items.length > 0 ? [`${flag}=${items.join(",")}`] : []
@@ -137,7 +182,8 @@ export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): Re
       d !== p && d.endsWith("*") && (p.startsWith(d.slice(0, -1)) || p === d.slice(0, -2))
     const outermost = (paths: ReadonlyArray<string>) => unique(paths).filter((p) => !paths.some((d) => inside(p, d)))
     const written = outermost(needs.write.map(directory))
-    const read = needs.read.filter((p) => !needs.write.includes(p)).map((p) => /[/\\]$/.test(p) ? directory(p) : p)
+    const read = unique([...needs.read, ...needs.connect]).filter((p) => !needs.write.includes(p))
+      .map((p) => /[/\\]$/.test(p) ? directory(p) : p)
     return [
       "--experimental-permission",
       ...each(
@@ -149,9 +195,9 @@ export const render = (needs: Needs, runtime: Runtime, packageRoot?: string): Re
     ]
   }
   return [
-    ...list("--allow-read", unique([...needs.read, ...needs.write])),
-    ...list("--allow-write", needs.write),
-    ...list("--allow-net", needs.net),
+    ...list("--allow-read", unique([...needs.read, ...needs.write, ...needs.connect])),
+    ...list("--allow-write", unique([...needs.write, ...needs.connect])),
+    ...list("--allow-net", unique([...needs.net, ...needs.connect.map((p) => `unix:${p}`)])),
     ...(needs.allEnv ? ["--allow-env"] : list("--allow-env", needs.env)),
     ...list("--allow-sys", needs.sys),
     ...(needs.allRun ? ["--allow-run"] : list("--allow-run", needs.run)),

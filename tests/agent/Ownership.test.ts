@@ -74,9 +74,15 @@ describe("Ownership.route", { skip: process.getuid === undefined && "needs POSIX
       assert.deepEqual(found, {
         resolved: Option.some(fs.realpathSync.native(nodePath.join(top, "real", "tokens"))),
         problem: Option.none(),
+        // each link followed, in order, at the path it was read at
+        links: [nodePath.join(top, "link"), nodePath.join(top, "real", "up")],
       })
       const missing = await routeOf(nodePath.join(top, "link", "absent", "deeper"))
-      assert.deepEqual(missing, { resolved: Option.none(), problem: Option.none() })
+      assert.deepEqual(missing, {
+        resolved: Option.none(),
+        problem: Option.none(),
+        links: [nodePath.join(top, "link"), nodePath.join(top, "real", "up")],
+      })
     }))
 
   it("names a directory every user can write that only a link's own target passes through", () =>

@@ -65,6 +65,48 @@ describe("permission flags", () => {
     assert.equal(Permissions.hostPort("https://[::1]:6443/"), "[::1]:6443")
   })
 
+  it("renders the socket answer: the socket, each link and its real path read, only the real path connected to", () => {
+    const target = {
+      path: "/run/sa/link.sock",
+      links: ["/run/sa/link.sock", "/run/sa/sub/one.sock"],
+      real: "/run/sa/agent.sock",
+    }
+    const needs = Permissions.agentSocket({ ...target, socketOwner: false })
+    assert.deepEqual(Permissions.render(needs, "deno"), [
+      "--allow-read=/run/sa/link.sock,/run/sa/sub/one.sock,/run/sa/agent.sock",
+      // Deno checks a connection to a unix socket as reading and writing it, and as net access to `unix:PATH`.
+      "--allow-write=/run/sa/agent.sock",
+      "--allow-net=unix:/run/sa/agent.sock",
+      "--allow-sys=uid,getegid",
+    ])
+    // Node's permission model does not check connections: the socket is only read, nothing is written.
+    assert.deepEqual(Permissions.render(needs, "node", "/pkg"), [
+      "--experimental-permission",
+      "--allow-fs-read=/pkg/*",
+      "--allow-fs-read=/run/sa/link.sock",
+      "--allow-fs-read=/run/sa/sub/one.sock",
+      "--allow-fs-read=/run/sa/agent.sock",
+    ])
+    // A --socket-owner is looked up in the account database; a socket with no link is read once.
+    const owned = Permissions.agentSocket({
+      path: "/run/sa/agent.sock",
+      links: [],
+      real: "/run/sa/agent.sock",
+      socketOwner: true,
+    })
+    assert.deepEqual(Permissions.render(owned, "deno").slice(0, 2), [
+      "--allow-read=/run/sa/agent.sock,/etc/passwd,/etc/group",
+      "--allow-write=/run/sa/agent.sock",
+    ])
+    // Merged with what reading a config needs (exec-credential --config): the config first, one grant per path.
+    const withConfig = Permissions.merge(
+      { ...Permissions.none, read: ["/etc/sa/agent.yaml", "/run/sa/agent.sock"] },
+      owned,
+    )
+    assert.deepEqual(withConfig.read, ["/etc/sa/agent.yaml", "/run/sa/agent.sock", "/etc/passwd", "/etc/group"])
+    assert.deepEqual(withConfig.connect, ["/run/sa/agent.sock"])
+  })
+
   it("names the flag a Deno permission error asks for", () => {
     const cases: ReadonlyArray<readonly [string, string | undefined]> = [
       ['Requires net access to "127.0.0.1:6443", run again with the --allow-net flag', "--allow-net=127.0.0.1:6443"],

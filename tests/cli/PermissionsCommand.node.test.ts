@@ -1,7 +1,8 @@
 /**
  * Least privilege under Node's permission model: the npm bin's `token`, `exec-credential` (with its cache) and `agent`
- * (unix and TCP endpoints, and `exec-credential` asking it) run under exactly the flags of
- * `sa-token permissions --runtime node`, against the development API server (in this process). Runs under Node only.
+ * (unix and TCP endpoints, and `exec-credential` asking it by its config and, on the unix one, by its socket) run under
+ * exactly the flags of `sa-token permissions --runtime node`, against the development API server (in this process).
+ * Runs under Node only.
  */
 import assert from "node:assert/strict"
 import * as fs from "node:fs"
@@ -88,6 +89,22 @@ describe("least privilege under Node's permission model", { skip: runtime !== "n
         assert.match(fs.readFileSync(file, "utf8"), /^eyJ/)
         const execFlags = await nodeFlags(["--config", config, "--for", "exec-credential"])
         assertCredential(await runNode([...execFlags, bin, ...askAgent(config)]))
+        if (endpoint === "unix") {
+          // The socket answer: the socket is read (its owner checked), never written; nothing else of the agent's.
+          const socket = nodePath.join(dir, "agent.sock")
+          const socketArgs = ["exec-credential", "--name", "default", "--socket", socket]
+          const socketFlags = await nodeFlags(socketArgs.slice(1))
+          assert.ok(socketFlags.includes(`--allow-fs-read=${socket}`), socketFlags.join(" "))
+          assert.ok(!socketFlags.some((f) => f.startsWith("--allow-fs-write=")), socketFlags.join(" "))
+          assert.ok(!socketFlags.some((f) => f.includes(config)), socketFlags.join(" "))
+          assertCredential(await runNode([...socketFlags, bin, ...socketArgs]))
+          const denied = await runNode([...socketFlags.filter((f) => !f.endsWith(socket)), bin, ...socketArgs])
+          assert.notEqual(denied.code, 0)
+          assert.match(
+            denied.stderr,
+            new RegExp(`cannot check who owns the socket: cannot stat ${socket}: ERR_ACCESS_DENIED`),
+          )
+        }
       } finally {
         const code = await agent.stop()
         assert.equal(code, 0, agent.stderr())

@@ -9,10 +9,12 @@ import * as nodePath from "node:path"
 import { describe, it } from "node:test"
 import * as Option from "effect/Option"
 import * as Permissions from "../../adapters/cli/Permissions.ts"
+import type * as PermissionsCommand from "../../adapters/cli/PermissionsCommand.ts"
 import { permissionExitCode } from "../../adapters/cli/MissingPermission.ts"
 import { runtime } from "../_support/runtime.ts"
 import { suiteServer } from "../_support/devserver.ts"
 import { main } from "../_support/agentProcess.ts"
+import { withSocketBehindTwoLinks } from "../_support/links.ts"
 import {
   agentConfig,
   askAgent,
@@ -125,6 +127,107 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
       assert.equal(noWrite.code, permissionExitCode, noWrite.stderr)
       assert.equal(noWrite.stderr, `missing Deno permission: --allow-write=${nodePath.join(dir, "tokens")}\n`)
     }
+  })
+
+  it("exec-credential asking the agent's socket, as given and through a link, runs under its printed flags", {
+    timeout: 300_000,
+  }, async () => {
+    const { dir, config } = await agentConfig(fixture.dir, fixture.kubeconfig, "unix")
+    const agent = startAgent(await flagsFor({ config: Option.some(config) }), config)
+    try {
+      await waitFor(() => /token refreshed|error/.test(agent.stderr()), "the agent's first token", agent.stderr)
+      const socket = nodePath.join(dir, "agent.sock")
+      const link = nodePath.join(dir, "link.sock")
+      fs.symlinkSync(socket, link)
+      for (const path of [socket, link]) {
+        const flags = await flagsFor({ name: Option.some("default"), socket: Option.some(path) })
+        // No kubeconfig, no cache, no environment: the socket, every link on its way, and its owner's check.
+        assert.deepEqual(flags, [
+          `--allow-read=${path === link ? `${link},${socket}` : socket}`,
+          `--allow-write=${socket}`,
+          `--allow-net=unix:${socket}`,
+          "--allow-sys=uid,getegid",
+        ])
+        const args = [main, "exec-credential", "--name", "default", "--socket", path]
+        const ok = await runDeno(["run", "--no-prompt", ...flags, ...args])
+        assertCredential(ok)
+        assert.equal(ok.stderr, "")
+        // Each path left out of the read permission is named: the check cannot tell who owns the socket.
+        const reads = flags[0]!.slice("--allow-read=".length).split(",")
+        for (const read of reads) {
+          const rest = reads.filter((r) => r !== read)
+          const missing = await runDeno([
+            "run",
+            "--no-prompt",
+            ...(rest.length > 0 ? [`--allow-read=${rest.join(",")}`] : []),
+            ...flags.slice(1),
+            ...args,
+          ])
+          assert.equal(missing.code, permissionExitCode, missing.stderr)
+          assert.equal(missing.stderr, `missing Deno permission: --allow-read=${read}\n`)
+        }
+        for (const flag of flags.filter((f) => /^--allow-(write|net)=/.test(f))) {
+          const missing = await runDeno(["run", "--no-prompt", ...flags.filter((f) => f !== flag), ...args])
+          assert.equal(missing.code, permissionExitCode, `${flag}: ${missing.stderr}`)
+          assert.match(missing.stderr, /^missing Deno permission: --allow-\w+=\S+\n$/, flag)
+        }
+      }
+      // A --socket-owner is looked up in the account database.
+      const owned = await flagsFor({
+        name: Option.some("default"),
+        socket: Option.some(socket),
+        socketOwner: Option.some("root"),
+      })
+      assert.equal(owned[0], `--allow-read=${socket},/etc/passwd,/etc/group`)
+      assertCredential(
+        await runDeno([
+          "run",
+          "--no-prompt",
+          ...owned,
+          main,
+          "exec-credential",
+          "--name",
+          "default",
+          "--socket",
+          socket,
+          "--socket-owner",
+          "root",
+        ]),
+      )
+    } finally {
+      const code = await agent.stop()
+      assert.equal(code, 0, agent.stderr())
+    }
+  })
+
+  it("refuses to print flags for a socket another user could have put there, or a command line exec-credential refuses", async () => {
+    const socket = nodePath.join(fixture.dir, "absent.sock")
+    const refused = (flags: Partial<PermissionsCommand.PermissionsFlags>, message: RegExp) =>
+      assert.rejects(
+        flagsFor({ name: Option.some("default"), socket: Option.some(socket), ...flags }),
+        (error: Error) => {
+          assert.match(error.message, message)
+          return true
+        },
+      )
+    await refused({ for: "agent" }, /--name, --socket and --socket-owner are flags of --for exec-credential/)
+    await refused(
+      { socketOwner: Option.some("no-such-user-here") },
+      /--socket-owner: no user named "no-such-user-here"/,
+    )
+    // Nothing there yet (the agent is not started): the path as given is granted.
+    assert.equal((await flagsFor({ socket: Option.some(socket) }))[0], `--allow-read=${socket}`)
+    const open = fs.mkdtempSync(nodePath.join(fixture.dir, "open-socket-"))
+    fs.chmodSync(open, 0o777)
+    await withSocketBehindTwoLinks(open, async (link) => {
+      await assert.rejects(
+        flagsFor({ name: Option.some("default"), socket: Option.some(link) }),
+        (error: Error) => {
+          assert.match(error.message, new RegExp(`${open} is writable by every user`))
+          return true
+        },
+      )
+    })
   })
 
   it(
