@@ -116,13 +116,15 @@ export const answer = <E, R>(found: Micro.Micro<Option.Option<TokenRequest>, E, 
 /**
  * The bin's run of a lean path: reads the command line after `exec-credential` ({@link parse}), searches with `found`
  * on the runtime's {@link LeanHost} and prints the {@link answer}; whether the credential was printed (false for a
- * command line the lean reading does not take).
+ * command line the lean reading does not take, and for any failure). The exit is read rather than trusted to
+ * {@link answer}'s handler: Micro's run loop ends the fiber past every handler when code throws synchronously, as a
+ * host call refused by the runtime does (Deno's `NotCapable` from `Deno.uid()` without `--allow-sys`).
  */
 export const runWith =
   (found: (flags: Flags) => Micro.Micro<Option.Option<TokenRequest>, never, LeanHost>) =>
-  (args: ReadonlyArray<string>, host: LeanHost): Promise<boolean> => {
+  async (args: ReadonlyArray<string>, host: LeanHost): Promise<boolean> => {
     const flags = parse(args)
-    return flags === undefined
-      ? Promise.resolve(false)
-      : Micro.runPromise(answer(found(flags)).pipe(Micro.provideService(LeanHost, host)))
+    if (flags === undefined) return false
+    const exit = await Micro.runPromiseExit(answer(found(flags)).pipe(Micro.provideService(LeanHost, host)))
+    return Micro.exitIsSuccess(exit) && exit.value
   }

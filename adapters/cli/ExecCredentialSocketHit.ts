@@ -64,7 +64,8 @@ const parent = (path: string): string => PosixPath.resolve(path, "..")
 
 /**
  * The path of the socket at `socket`, to ask it on, when it can only be the agent's (`SocketTrust.ts`): it belongs to
- * root, this user or the `--socket-owner`, and no other user can write a directory above it; `undefined` otherwise.
+ * root, this user or the `--socket-owner`, and no other user can write a directory above it (of those this process
+ * may examine, as for the full command); `undefined` otherwise.
  * A path through a symlink, a directory its group can write and a `--socket-owner` name `/etc/passwd` does not hold are
  * left to the full command, which follows each symlink, looks up the group's members and reports.
  */
@@ -83,7 +84,10 @@ const trusted = (
     if (info === undefined || SocketTrust.socketProblem(info.uid, me, owner) !== undefined) return undefined
     const allowed = SocketTrust.owners(me, owner)
     for (const directory of WriteAccess.upward(parent(path), parent)) {
-      const directoryInfo = yield* call(() => host.stat(directory))
+      // A directory this process may not examine (a refused stat, as under the least-privilege flags that `sa-token
+      // permissions` prints, having checked every directory itself) is skipped, as the full command's check skips it.
+      const directoryInfo = yield* Micro.orElseSucceed(call(() => host.stat(directory)), () => "unexamined" as const)
+      if (directoryInfo === "unexamined") continue
       if (directoryInfo === undefined || WriteAccess.examine(directory, directoryInfo, allowed, true) !== undefined) {
         return undefined
       }

@@ -515,6 +515,33 @@ describe("exec-credential lean path: whose socket it asks", () => {
               : leanHost.stat(file),
         })
         assert.equal(yield* hit(args, openAbove), false, "a directory above, writable by every user")
+        // A directory it may not examine (as under Deno's least-privilege flags) is skipped, as the full command skips
+        // it; the socket itself must be examined.
+        const refusing = (refused: string) =>
+          hostWith({
+            stat: (file) =>
+              file === refused
+                ? Promise.reject(new Error(`NotCapable: Requires read access to "${file}"`))
+                : openAbove.stat(file),
+          })
+        assert.equal(yield* hit(args, refusing(above)), true, "a directory above it may not examine")
+        assert.equal(yield* hit(args, refusing(socket)), false, "a socket it may not examine")
       }).pipe(Effect.scoped, Effect.provide(fake.layer), Effect.provide(platform), Effect.runPromise)
     }))
+})
+
+describe("exec-credential lean path: a host call that throws", () => {
+  it("gives up, for the full command to report, rather than end the process", async () => {
+    const refused = () => {
+      throw new Error("NotCapable: Requires sys access")
+    }
+    assert.equal(
+      await SocketHit.run(["--name", "app", "--socket", "/nonexistent/agent.sock"], hostWith({ uid: refused })),
+      false,
+    )
+    assert.equal(
+      await CacheHit.run(["default", "--kubeconfig", "/nonexistent/config"], hostWith({ env: refused })),
+      false,
+    )
+  })
 })
