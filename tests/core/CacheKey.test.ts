@@ -77,67 +77,66 @@ describe("CacheKey.cacheKey", () => {
     assert.ok(!key.includes("SECRET-TOKEN"))
   })
 
-  // Small pools, so that two random requests often share a key, and values that could run into one another.
-  const text = fc.constantFrom("", "a", "b", '"', "/", ", ", '", "', "nil")
-  const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
-  const named = fc.record({
+  /** What kubelet's key is made of, with every absent value replaced as kubelet replaces it. */
+  interface Meaning {
+    readonly name: string
+    readonly namespace: string
+    readonly audiences: ReadonlyArray<string> | null
+    readonly expirationSeconds: number
+    readonly ref: readonly [kind: string, apiVersion: string, name: string, uid: string]
+    readonly uid: string
+  }
+  // Small pools, so that two meanings often agree, and values that could run into one another once rendered.
+  const text = fc.constantFrom("", "a", '"', "/", ", ", '", "', "nil")
+  const meaning: fc.Arbitrary<Meaning> = fc.record({
     name: text,
     namespace: text,
-    request: fc.record({
-      metadata: maybe(fc.record({ uid: maybe(text) })),
-      spec: fc.record({
-        audiences: maybe(fc.array(text, { maxLength: 2 })),
-        expirationSeconds: maybe(fc.constantFrom(0, 600, 3600)),
-        boundObjectRef: maybe(
-          fc.record({ kind: maybe(text), apiVersion: maybe(text), name: maybe(text), uid: maybe(text) }),
-        ),
-      }),
-    }),
+    audiences: fc.option(fc.array(text, { maxLength: 2 }), { nil: null }),
+    expirationSeconds: fc.constantFrom(0, 600),
+    ref: fc.tuple(text, text, text, text),
+    uid: text,
   })
-  /** The meaning of kubelet's key: each field it is made of, with absent values replaced as kubelet replaces them. */
-  const meaning = ({ name, namespace, request }: { name: string; namespace: string; request: TokenRequest }) => {
-    const ref = request.spec.boundObjectRef
-    return [
-      name,
-      namespace,
-      request.spec.audiences === undefined ? "nil" : ["list", ...request.spec.audiences],
-      request.spec.expirationSeconds ?? 0,
-      ref?.kind ?? "",
-      ref?.apiVersion ?? "",
-      ref?.name ?? "",
-      ref?.uid ?? "",
-      request.metadata?.uid ?? "",
-    ]
-  }
-
-  type Named = { name: string; namespace: string; request: TokenRequest }
-  /** `a` with the fields picked in `take` (name, namespace, metadata, audiences, lifetime, bound object) from `b`. */
-  const mix = (a: Named, b: Named, take: ReadonlyArray<boolean>): Named => ({
-    name: take[0] ? b.name : a.name,
-    namespace: take[1] ? b.namespace : a.namespace,
-    request: {
-      metadata: take[2] ? b.request.metadata : a.request.metadata,
+  /** One of the requests that mean `m`: each default value either left out or written out, as `explicit` says. */
+  const written = (m: Meaning, explicit: ReadonlyArray<boolean>): TokenRequest => {
+    const [kind, apiVersion, name, uid] = m.ref
+    const keep = (value: string, i: number) => value !== "" || explicit[i] === true
+    const ref = {
+      ...(keep(kind, 0) ? { kind } : {}),
+      ...(keep(apiVersion, 1) ? { apiVersion } : {}),
+      ...(keep(name, 2) ? { name } : {}),
+      ...(keep(uid, 3) ? { uid } : {}),
+    }
+    return {
+      ...(keep(m.uid, 4) ? { metadata: { uid: m.uid } } : explicit[5] ? { metadata: {} } : {}),
       spec: {
-        audiences: take[3] ? b.request.spec.audiences : a.request.spec.audiences,
-        expirationSeconds: take[4] ? b.request.spec.expirationSeconds : a.request.spec.expirationSeconds,
-        boundObjectRef: take[5] ? b.request.spec.boundObjectRef : a.request.spec.boundObjectRef,
+        ...(m.audiences === null ? {} : { audiences: m.audiences }),
+        ...(m.expirationSeconds !== 0 || explicit[6] ? { expirationSeconds: m.expirationSeconds } : {}),
+        ...(Object.keys(ref).length > 0 || explicit[7] ? { boundObjectRef: ref } : {}),
       },
-    },
+    }
+  }
+  const explicit = fc.array(fc.boolean(), { minLength: 8, maxLength: 8 })
+  const keyOf = (m: Meaning, flags: ReadonlyArray<boolean>) => cacheKey(m.name, m.namespace, written(m, flags))
+
+  it("gives every way of writing a request the same key, absent or written-out defaults alike", () => {
+    fc.assert(fc.property(meaning, explicit, explicit, (m, a, b) => assert.equal(keyOf(m, a), keyOf(m, b))), {
+      numRuns: 2000,
+    })
   })
 
   it("gives two requests the same key exactly when every field of kubelet's key means the same", () => {
     let same = 0
     let different = 0
-    const take = fc.array(fc.integer({ min: 0, max: 3 }).map((n) => n === 0), { minLength: 6, maxLength: 6 })
+    // The second meaning is the first with each field replaced by another draw's one time in four.
+    const replace = fc.array(fc.integer({ min: 0, max: 3 }).map((n) => n === 0), { minLength: 6, maxLength: 6 })
     fc.assert(
-      fc.property(named, named, take, (a, other, picked) => {
-        // b is a with some fields taken from another request: often the same key, often a few fields apart.
-        const b = mix(a, other, picked)
-        const sameKey = cacheKey(a.name, a.namespace, a.request) === cacheKey(b.name, b.namespace, b.request)
-        const sameMeaning = JSON.stringify(meaning(a)) === JSON.stringify(meaning(b))
+      fc.property(meaning, meaning, replace, explicit, explicit, (a, other, picked, flagsA, flagsB) => {
+        const fields = ["name", "namespace", "audiences", "expirationSeconds", "ref", "uid"] as const
+        const b = Object.fromEntries(fields.map((f, i) => [f, picked[i] ? other[f] : a[f]])) as unknown as Meaning
+        const sameKey = keyOf(a, flagsA) === keyOf(b, flagsB)
         if (sameKey) same++
         else different++
-        assert.equal(sameKey, sameMeaning)
+        assert.equal(sameKey, JSON.stringify(a) === JSON.stringify(b))
       }),
       { numRuns: 5000 },
     )
