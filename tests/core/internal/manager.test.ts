@@ -77,13 +77,19 @@ describe("the manager's fast path", () => {
 })
 
 describe("the manager's slow paths", () => {
+  /** A manager that cached GTR's token at T0, valid for 2000 s, and whose fetcher has failed with "down" since. */
+  const cachedThenDown = Effect.gen(function* () {
+    yield* setTime(T0)
+    const fake = fakeFetcher(() => Effect.succeed(issued(GTR, "t", T0 + 2000 * second)))
+    const manager = yield* managerOf(fake)
+    yield* manager.getServiceAccountToken("a", "b", GTR)
+    fake.respond = () => Effect.fail(fetchError("down"))
+    return { fake, manager }
+  })
+
   it("a forced refresh that fails on an expired token reports the expiry, not a plain fetch failure", () =>
     runTest(Effect.gen(function* () {
-      yield* setTime(T0)
-      const fake = fakeFetcher(() => Effect.succeed(issued(GTR, "t", T0 + 2000 * second)))
-      const manager = yield* managerOf(fake)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      fake.respond = () => Effect.fail(fetchError("down"))
+      const { manager } = yield* cachedThenDown
       const valid = yield* Effect.flip(manager.refresh("a", "b", GTR))
       assert.equal(valid._tag, "FetchFailed")
       yield* setTime(T0 + 2000 * second + 1)
@@ -94,11 +100,7 @@ describe("the manager's slow paths", () => {
 
   it("backs off only a token it can still serve: a failure after expiry records no backoff", () =>
     runTest(Effect.gen(function* () {
-      yield* setTime(T0)
-      const fake = fakeFetcher(() => Effect.succeed(issued(GTR, "t", T0 + 2000 * second)))
-      const manager = yield* managerOf(fake)
-      yield* manager.getServiceAccountToken("a", "b", GTR)
-      fake.respond = () => Effect.fail(fetchError("down"))
+      const { fake, manager } = yield* cachedThenDown
       yield* setTime(T0 + 1900 * second)
       const valid = yield* logged(manager.getServiceAccountToken("a", "b", GTR))
       assert.deepEqual(valid.lines.map((line) => line.message), [["Couldn't update token"]])
