@@ -97,13 +97,15 @@ export const memoizedIdOf = (): (name: string, namespace: string, request: Token
 
 /** The empty label set. */
 export const noTags: ReadonlyArray<MetricLabel.MetricLabel> = []
-const labels = new Map<string, ReadonlyArray<MetricLabel.MetricLabel>>()
+/** The label sets made so far, by key then value: a text joining the two would give `a=b`, `c` the set of `a`, `b=c`. */
+const labels = new Map<string, Map<string, ReadonlyArray<MetricLabel.MetricLabel>>>()
 
 /** A metric label set of one pair, allocated once. */
 export const label = (key: string, value: string): ReadonlyArray<MetricLabel.MetricLabel> => {
-  const id = `${key}=${value}`
-  let tags = labels.get(id)
-  if (tags === undefined) labels.set(id, tags = [MetricLabel.make(key, value)])
+  let values = labels.get(key)
+  if (values === undefined) labels.set(key, values = new Map())
+  let tags = values.get(value)
+  if (tags === undefined) values.set(value, tags = [MetricLabel.make(key, value)])
   return tags
 }
 
