@@ -205,13 +205,18 @@ export const decodeTokenRequest = (exchange: Exchange): Effect.Effect<TokenReque
   )
 }
 
-/** Whether a `GET /api/v1` discovery document lists the `serviceaccounts/token` resource. */
-export const hasTokenRequestResource = (body: string): boolean =>
-  Option.match(parseJson(body), {
-    onNone: () => false,
-    onSome: (json) => {
-      const resources = (json as { resources?: unknown } | null)?.resources
-      return Array.isArray(resources) &&
-        resources.some((r) => typeof r === "object" && r !== null && r.name === "serviceaccounts/token")
-    },
-  })
+const APIResourceList = Schema.Struct({
+  kind: Schema.optional(Schema.Literal("APIResourceList")),
+  resources: Schema.Array(Schema.Struct({ name: Schema.String })),
+})
+
+/**
+ * Whether a `GET /api/v1` discovery document lists the `serviceaccounts/token` resource: `Some` when the body is an
+ * `APIResourceList` (a JSON object with a `resources` array of named resources), `None` when it is not one.
+ */
+export const hasTokenRequestResource = (body: string): Option.Option<boolean> =>
+  Option.flatMap(parseJson(body), (json) =>
+    Option.map(
+      Either.getRight(Schema.decodeUnknownEither(APIResourceList)(json)),
+      (list) => list.resources.some((resource) => resource.name === "serviceaccounts/token"),
+    ))

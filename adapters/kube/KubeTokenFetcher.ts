@@ -4,7 +4,9 @@
  * connection's TLS material. The 201 response is decoded with the core's `TokenRequestJson`; every failure becomes a
  * `TokenFetchError` whose `reason` follows the HTTP status (or says `Timeout`, `Transport`, `Decode`) and whose
  * description is the server's Status message, never a token. On a 404 the fetcher runs kubelet's discovery check
- * once (`GET /api/v1`, memoised for its lifetime, a failed check counting as "not supported").
+ * (`GET /api/v1`): a definitive answer is kept for its lifetime, and "no" turns the 404 into `Unsupported`; a failed
+ * check is not kept (unlike kubelet, which counts it as "not supported" until restart): the 404 is reported as it came
+ * and the next 404 checks again.
  *
  * @example
  * ```ts
@@ -111,22 +113,29 @@ export const make = (
         Effect.interruptible,
       )
 
-    // kubelet's discovery check: run once, its answer (a failure counting as "no") kept for the fetcher's lifetime.
-    // Kept only once it completes, so that a caller interrupted mid-check does not poison the answer for others.
-    const discovered = yield* Ref.make(Option.none<boolean>())
+    // kubelet's discovery check after a 404: does `GET /api/v1` list `serviceaccounts/token`? Only a definitive answer
+    // (a 200 whose body is an APIResourceList) is kept, for the fetcher's lifetime. A failed check (transport, timeout,
+    // another status, another body) answers `None` and is not kept: the next 404 checks again. One check runs at a
+    // time; callers that waited while it ran take its result, kept or not, rather than queueing checks of their own.
+    // A check that is interrupted records nothing.
+    const discovery = yield* Ref.make({ checks: 0, answer: Option.none<boolean>() })
     const lock = yield* Effect.makeSemaphore(1)
-    const supported = lock.withPermits(1)(
-      Effect.flatMap(Ref.get(discovered), (known) =>
-        Option.isSome(known)
-          ? Effect.succeed(known.value)
-          : exchange(HttpClientRequest.get(`${connection.server}/api/v1`)).pipe(
-            Effect.map((result) =>
-              result.status === 200 && hasTokenRequestResource(result.body)
-            ),
-            Effect.orElseSucceed(() => false),
-            Effect.tap((answer) => Ref.set(discovered, Option.some(answer))),
-          )),
+    const check: Effect.Effect<Option.Option<boolean>> = exchange(
+      HttpClientRequest.get(`${connection.server}/api/v1`),
+    ).pipe(
+      Effect.map((result) => result.status === 200 ? hasTokenRequestResource(result.body) : Option.none()),
+      Effect.orElseSucceed(() => Option.none()),
     )
+    const supported: Effect.Effect<Option.Option<boolean>> = Effect.gen(function* () {
+      const before = yield* Ref.get(discovery)
+      return yield* lock.withPermits(1)(Effect.gen(function* () {
+        const now = yield* Ref.get(discovery)
+        if (Option.isSome(now.answer) || now.checks !== before.checks) return now.answer
+        const answer = yield* check
+        yield* Ref.set(discovery, { checks: now.checks + 1, answer })
+        return answer
+      }))
+    })
 
     const fetch = (
       namespace: string,
@@ -147,10 +156,12 @@ export const make = (
         const result = yield* exchange(HttpClientRequest.post(url).pipe(HttpClientRequest.bodyUnsafeJson(body)))
         if (result.status === 200 || result.status === 201) return yield* decodeTokenRequest(result)
         const failure = decodeFailure(result)
-        if (failure.reason === "NotFound" && !(yield* supported)) {
-          return yield* new TokenFetchError({ reason: "Unsupported", description: unsupportedMessage, status: 404 })
-        }
-        return yield* failure
+        if (failure.reason !== "NotFound") return yield* failure
+        // Unsupported only when the server said so: after a failed check, the 404 is all the server said.
+        const said = yield* supported
+        return yield* Option.isSome(said) && !said.value
+          ? new TokenFetchError({ reason: "Unsupported", description: unsupportedMessage, status: 404 })
+          : failure
       })
 
     return TokenFetcher.make(fetch)

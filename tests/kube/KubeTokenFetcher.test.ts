@@ -1,7 +1,7 @@
 /**
  * The TokenRequest fetcher against real HTTPS exchanges with a scripted server on 127.0.0.1, under whichever runtime
  * runs the file (each with its own TLS client): every `reason`, the Status message, `Retry-After`, the one-time
- * discovery check, `Warning` headers, the size limit, the timeout (TestClock), validation before the URL, and no token
+ * discovery check (a definitive answer kept, a failed check not), `Warning` headers, the size limit, the timeout (TestClock), validation before the URL, and no token
  * in any message.
  */
 import assert from "node:assert/strict"
@@ -84,6 +84,14 @@ const failureOf = (conn?: KubeConnection.KubeConnection, options?: KubeTokenFetc
 
 const seenReasons = new Set<string>()
 
+const notFound: KubeServer.Answer = {
+  status: 404,
+  body: KubeServer.status(404, "NotFound", 'serviceaccounts "builder" not found'),
+}
+
+/** How many discovery checks reached the server since its requests were last cleared. */
+const discoveries = () => server.requests.filter((r) => r.path === "/api/v1").length
+
 const assertNoSecret = (error: TokenFetchError) => {
   for (const text of [error.message, String(error), JSON.stringify(error)]) {
     assert.ok(!text.includes(SECRET) && !text.includes(BEARER), `secret leaked: ${text}`)
@@ -165,24 +173,91 @@ describe("KubeTokenFetcher", () => {
     assert.equal(server.requests.filter((r) => r.path === "/api/v1").length, 1)
   })
 
-  it("reports Unsupported when discovery lacks the endpoint, and memoises a failed discovery", async () => {
+  it("reports Unsupported when discovery lacks the endpoint, and asks discovery once across repeated calls", async () => {
     server.handler = (seen) =>
       seen.path === "/api/v1"
         ? { status: 200, body: { ...KubeServer.discoveryV1, resources: [{ name: "pods" }] } }
         : { status: 404, body: "404 page not found" }
-    const error = await failureOf()
-    assert.equal(error.reason, "Unsupported")
-    assert.equal(error.message, "the API server does not have TokenRequest endpoints enabled")
-
-    server.handler = (seen) => (seen.path === "/api/v1" ? { status: 500 } : { status: 404 })
     server.requests.length = 0
-    const reasons = await withFetcher((fetcher) =>
-      Effect.all([0, 1].map(() => Effect.flip(fetcher.fetch("default", "builder", request)))).pipe(
-        Effect.map((errors) => errors.map((e) => e.reason)),
-      )
+    const errors = await withFetcher((fetcher) =>
+      Effect.all([0, 1, 2].map(() => Effect.flip(fetcher.fetch("default", "builder", request))))
     )
-    assert.deepEqual(reasons, ["Unsupported", "Unsupported"])
-    assert.equal(server.requests.filter((r) => r.path === "/api/v1").length, 1)
+    for (const error of errors) {
+      seenReasons.add(error.reason)
+      assert.equal(error.reason, "Unsupported")
+      assert.equal(error.message, "the API server does not have TokenRequest endpoints enabled")
+      assert.equal(error.status, 404)
+    }
+    assert.equal(discoveries(), 1)
+  })
+
+  it("does not keep a discovery check answered with a 500: that 404 is reported as it came, the next one checks again", async () => {
+    const answers: Array<KubeServer.Answer> = [
+      { status: 500, body: KubeServer.status(500, "InternalError", "etcd is unavailable") },
+      { status: 200, body: { ...KubeServer.discoveryV1, resources: [{ name: "pods" }] } },
+    ]
+    server.handler = (seen) => seen.path === "/api/v1" ? answers.shift()! : notFound
+    server.requests.length = 0
+    const errors = await withFetcher((fetcher) =>
+      Effect.all([0, 1, 2].map(() => Effect.flip(fetcher.fetch("default", "builder", request))))
+    )
+    assert.deepEqual(errors.map((e) => e.reason), ["NotFound", "Unsupported", "Unsupported"])
+    assert.equal(errors[0]!.message, 'serviceaccounts "builder" not found')
+    assert.equal(errors[0]!.status, 404)
+    assert.equal(discoveries(), 2)
+  })
+
+  it("does not keep a discovery check that failed in transport or answered a body that is not an APIResourceList", async () => {
+    const answers: Array<KubeServer.Answer> = [
+      "drop",
+      { status: 200, headers: { "content-type": "text/html" }, body: "<html>proxy login</html>" },
+      { status: 200, body: { kind: "Status", status: "Success" } },
+      { status: 200, body: KubeServer.discoveryV1 },
+    ]
+    server.handler = (seen) => seen.path === "/api/v1" ? answers.shift()! : notFound
+    server.requests.length = 0
+    const errors = await withFetcher((fetcher) =>
+      Effect.all([0, 1, 2, 3, 4].map(() => Effect.flip(fetcher.fetch("default", "builder", request))))
+    )
+    for (const error of errors) {
+      assert.equal(error.reason, "NotFound")
+      assert.equal(error.message, 'serviceaccounts "builder" not found')
+    }
+    assert.equal(discoveries(), 4)
+  })
+
+  it("shares one discovery check among concurrent callers, even one that failed, and asks again after it", async () => {
+    // Each 404 carries a Warning header, logged as its caller leaves the request: three logs, three callers past it.
+    let answered = 0
+    const warned = { ...notFound, headers: { warning: '299 - "not found"' } }
+    server.handler = (seen) => seen.path !== "/api/v1" ? warned : discoveries() === 1 ? "hang" : { status: 500 }
+    server.requests.length = 0
+    const [concurrent, later] = await withFetcher(
+      (fetcher) =>
+        Effect.gen(function* () {
+          const callers = yield* Effect.fork(
+            Effect.all([0, 1, 2].map(() => Effect.flip(fetcher.fetch("default", "builder", request))), {
+              concurrency: "unbounded",
+            }),
+          )
+          // The check hangs until its deadline while all three callers are past their POST.
+          while (answered < 3 || discoveries() < 1) yield* Effect.yieldNow()
+          for (let i = 0; i < 20; i++) yield* Effect.yieldNow()
+          yield* TestClock.adjust("3 seconds")
+          const concurrent = yield* Fiber.join(callers)
+          server.handler = (seen) => seen.path === "/api/v1" ? { status: 200, body: KubeServer.discoveryV1 } : notFound
+          const later = yield* Effect.all([0, 1].map(() => Effect.flip(fetcher.fetch("default", "builder", request))))
+          return [concurrent, later] as const
+        }).pipe(
+          Effect.provide(Logger.replace(Logger.defaultLogger, Logger.make(() => void answered++))),
+        ),
+      connection(),
+      { timeout: "3 seconds" },
+    )
+    assert.deepEqual(concurrent.map((e) => e.reason), ["NotFound", "NotFound", "NotFound"])
+    assert.equal(concurrent[0]!.message, 'serviceaccounts "builder" not found')
+    assert.deepEqual(later.map((e) => e.reason), ["NotFound", "NotFound"])
+    assert.equal(discoveries(), 2)
   })
 
   it("does not keep the answer of a discovery check that was interrupted", async () => {

@@ -191,7 +191,16 @@ describe(`runtime contract (${runtime})`, () => {
     expectReason("Transport", await fetchWith(bearer))
     server.faults.inject({ malformed: true, count: 1, pathPrefix: token })
     expectReason("Decode", await fetchWith(bearer))
-    server.faults.inject({ status: 404, count: 2, pathPrefix: "/api/v1" })
+    // The TokenRequest answers 404 and discovery answers without the `serviceaccounts/token` resource.
+    server.faults.inject({ status: 404, count: 1, pathPrefix: token })
+    const resources = { kind: "APIResourceList", groupVersion: "v1", resources: [{ name: "pods" }] }
+    server.faults.inject({
+      malformed: true,
+      body: JSON.stringify(resources),
+      count: 1,
+      method: "GET",
+      pathPrefix: "/api/v1",
+    })
     expectReason("Unsupported", await fetchWith(bearer), /does not have TokenRequest endpoints enabled/)
     server.faults.clear()
   })
