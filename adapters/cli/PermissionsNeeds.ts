@@ -136,6 +136,13 @@ export const agentNeeds = (
     })
   })
 
+/** What asking the agent needs, found by checking its socket as `exec-credential` would. */
+type AgentNeeds = Effect.Effect<
+  Permissions.Needs,
+  ExecCredentialError | EndpointClient.EndpointClientError,
+  FileSystem.FileSystem | Path.Path | PrivateFile
+>
+
 /**
  * What asking the agent on the unix socket at `socket` needs ({@link Permissions.agentSocket}). The socket is first
  * checked as `exec-credential` checks it (`EndpointClient.trustSocket`), in full: under the printed flags that check
@@ -146,11 +153,7 @@ export const socketNeeds = (
   socket: string,
   name: string,
   owner: Option.Option<string>,
-): Effect.Effect<
-  Permissions.Needs,
-  ExecCredentialError | EndpointClient.EndpointClientError,
-  FileSystem.FileSystem | Path.Path | PrivateFile
-> =>
+): AgentNeeds =>
   Effect.gen(function* () {
     const path = (yield* Path.Path).resolve(socket)
     const uid = yield* socketOwner(owner)
@@ -165,11 +168,7 @@ export const execCredentialAgentNeeds = (
   config: AgentConfig.AgentConfig,
   name: string,
   owner: Option.Option<string>,
-): Effect.Effect<
-  Permissions.Needs,
-  ExecCredentialError | EndpointClient.EndpointClientError,
-  FileSystem.FileSystem | Path.Path | PrivateFile
-> =>
+): AgentNeeds =>
   Effect.gen(function* () {
     const endpoint = config.endpoint
     const asked = endpoint?._tag === "Unix" ? yield* socketNeeds(endpoint.path, name, owner) : Permissions.none
