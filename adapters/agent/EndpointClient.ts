@@ -136,18 +136,26 @@ export const token = (
     )
 }
 
+/** A socket found to be the agent's: the path to ask it on, and the symlinks its path's resolution followed. */
+export interface TrustedSocket {
+  /** The real path, or the path as given when nothing is there. */
+  readonly path: string
+  /** The symlinks followed, in order, each as the path it was read at. */
+  readonly links: ReadonlyArray<string>
+}
+
 /**
- * The path to ask the unix socket at `path` on, once it is known to be the agent's (`SocketTrust.ts`): it belongs to
- * root, this user or `socketOwner` (a uid), and no other user could change where `path` leads: none can write a
- * directory its resolution consults, nor owns a symlink on the way (`Ownership.route`). The path returned is the real
- * one. Fails with `Untrusted` naming what is wrong, or when the socket's owner cannot be read. When nothing is there,
- * `path` itself: asking it then fails with `Unavailable`.
+ * The unix socket at `path`, once it is known to be the agent's (`SocketTrust.ts`): it belongs to root, this user or
+ * `socketOwner` (a uid), and no other user could change where `path` leads: none can write a directory its resolution
+ * consults, nor owns a symlink on the way (`Ownership.route`). The path to ask is the real one. Fails with `Untrusted`
+ * naming what is wrong, or when the socket's owner cannot be read. When nothing is there, `path` itself: asking it
+ * then fails with `Unavailable`.
  */
-export const trustSocket = (
+export const checkSocket = (
   path: string,
   name: string,
   socketOwner: number | undefined,
-): Effect.Effect<string, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+): Effect.Effect<TrustedSocket, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
   Effect.gen(function* () {
     const files = yield* PrivateFile
     const untrusted = (detail: string) =>
@@ -157,11 +165,20 @@ export const trustSocket = (
     if (Option.isSome(route.problem)) {
       return yield* untrusted(`${route.problem.value}, ${SocketTrust.directoryConsequence}`)
     }
-    if (Option.isNone(route.resolved)) return path
+    const asGiven = { path, links: route.links }
+    if (Option.isNone(route.resolved)) return asGiven
     const info = yield* files.stat(route.resolved.value).pipe(
       Effect.mapError((error) => untrusted(`cannot check who owns the socket: ${error.message}`)),
     )
-    if (Option.isNone(info)) return path
+    if (Option.isNone(info)) return asGiven
     const owned = SocketTrust.socketProblem(info.value.uid, me, socketOwner)
-    return owned === undefined ? route.resolved.value : yield* untrusted(owned)
+    return owned === undefined ? { path: route.resolved.value, links: route.links } : yield* untrusted(owned)
   })
+
+/** The path to ask the unix socket at `path` on, once {@link checkSocket} found it to be the agent's. */
+export const trustSocket = (
+  path: string,
+  name: string,
+  socketOwner: number | undefined,
+): Effect.Effect<string, EndpointClientError, PrivateFile | FileSystem.FileSystem | Path.Path> =>
+  Effect.map(checkSocket(path, name, socketOwner), (socket) => socket.path)

@@ -14,10 +14,8 @@ import * as YAML from "yaml"
 import type * as AgentConfig from "../agent/Config.ts"
 import * as Endpoint from "../agent/Endpoint.ts"
 import * as EndpointClient from "../agent/EndpointClient.ts"
-import * as Ownership from "../agent/Ownership.ts"
-import * as SocketTrust from "../agent/SocketTrust.ts"
 import { locate } from "../kube/KubeconfigFiles.ts"
-import { PrivateFile } from "../platform/PrivateFile.ts"
+import type { PrivateFile } from "../platform/PrivateFile.ts"
 import { type ExecCredentialError, socketOwner } from "./ExecCredentialCommand.ts"
 import * as Permissions from "./Permissions.ts"
 
@@ -145,7 +143,7 @@ type AgentNeeds = Effect.Effect<
 
 /**
  * What asking the agent on the unix socket at `socket` needs ({@link Permissions.agentSocket}). The socket is first
- * checked as `exec-credential` checks it (`EndpointClient.trustSocket`), in full: under the printed flags that check
+ * checked as `exec-credential` checks it (`EndpointClient.checkSocket`), in full: under the printed flags that check
  * cannot look at the directories the socket's path goes through (Deno grants a directory only with all it holds), so
  * this command makes it with its own read access, and refuses a socket that fails it rather than print flags for it.
  */
@@ -157,10 +155,13 @@ export const socketNeeds = (
   Effect.gen(function* () {
     const path = (yield* Path.Path).resolve(socket)
     const uid = yield* socketOwner(owner)
-    const real = yield* EndpointClient.trustSocket(path, name, uid)
-    const me = (yield* Effect.flatMap(PrivateFile, (files) => files.identity)).uid
-    const route = yield* Ownership.route(path, { uids: [...SocketTrust.owners(me, uid)], fileIsAgents: true })
-    return Permissions.agentSocket({ path, links: route.links, real, socketOwner: Option.isSome(owner) })
+    const checked = yield* EndpointClient.checkSocket(path, name, uid)
+    return Permissions.agentSocket({
+      path,
+      links: checked.links,
+      real: checked.path,
+      socketOwner: Option.isSome(owner),
+    })
   })
 
 /** `exec-credential --config FILE` reads the config and asks the agent on its endpoint (a unix one as `--socket`). */
