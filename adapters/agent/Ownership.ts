@@ -29,6 +29,9 @@ export const load: Effect.Effect<Accounts, never, FileSystem.FileSystem> = Effec
   return WriteAccess.parseAccounts(yield* read("/etc/passwd"), yield* read("/etc/group"))
 })
 
+/** The empty database ({@link WriteAccess.noAccounts}): a uid or gid written as digits needs no other. */
+export const noAccounts: Accounts = WriteAccess.noAccounts
+
 /** A uid: a number as it is, a string of digits as its number, a name through the database (`undefined` if unknown). */
 export const userId: (value: number | string, accounts: Accounts) => number | undefined = WriteAccess.userId
 

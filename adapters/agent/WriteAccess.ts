@@ -59,6 +59,9 @@ export const parseAccounts = (passwd: string, group: string): Accounts => {
   return { users, groups }
 }
 
+/** The empty database: with it, {@link userId} and {@link groupId} give only what is written as digits. */
+export const noAccounts: Accounts = parseAccounts("", "")
+
 /** A uid: a number as it is, a string of digits as its number, a name through the database (`undefined` if unknown). */
 export const userId = (value: number | string, accounts: Accounts): number | undefined =>
   typeof value === "number" ? value : digits(value) ? Number(value) : accounts.users.get(value)?.uid

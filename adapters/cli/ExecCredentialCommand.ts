@@ -129,19 +129,22 @@ const fetchCached = (
     return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster }).pipe(Effect.provide(fetcher))
   }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
 
-/** The uid of `--socket-owner`: digits, or a user name in `/etc/passwd`. */
+/** The uid of `--socket-owner`: digits, or a user name in `/etc/passwd` (read only for a name). */
 export const socketOwner = (
   owner: Option.Option<string>,
 ): Effect.Effect<number | undefined, ExecCredentialError, FileSystem.FileSystem> =>
   Option.match(owner, {
     onNone: () => Effect.succeed(undefined),
-    onSome: (owner) =>
-      Effect.flatMap(Ownership.load, (accounts) => {
+    onSome: (owner) => {
+      const numeric = Ownership.userId(owner, Ownership.noAccounts)
+      if (numeric !== undefined) return Effect.succeed(numeric)
+      return Effect.flatMap(Ownership.load, (accounts) => {
         const uid = Ownership.userId(owner, accounts)
         return uid === undefined
           ? usage(`--socket-owner: no user named "${owner}" in /etc/passwd`)
           : Effect.succeed(uid)
-      }),
+      })
+    },
   })
 
 /**

@@ -44,12 +44,9 @@ const maxPasswdBytes = 16 << 20
 /** A call of the host, whose rejection fails the answer (which then leaves the command to the full CLI). */
 const call = <A>(f: () => Promise<A>): Micro.Micro<A, unknown> => Micro.tryPromise({ try: f, catch: (error) => error })
 
-/** No account: with it, {@link WriteAccess.userId} gives the uid of a `--socket-owner` written as digits, and no other. */
-const noAccounts: WriteAccess.Accounts = WriteAccess.parseAccounts("", "")
-
 /** The uid `--socket-owner` names; `undefined` for a name `/etc/passwd` does not hold. */
 const ownerId = (host: LeanHost, owner: string): Micro.Micro<number | undefined, unknown> => {
-  const numeric = WriteAccess.userId(owner, noAccounts)
+  const numeric = WriteAccess.userId(owner, WriteAccess.noAccounts)
   if (numeric !== undefined) return Micro.succeed(numeric)
   return Micro.map(
     call(() => host.readFile("/etc/passwd", maxPasswdBytes)),
