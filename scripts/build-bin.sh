@@ -6,8 +6,8 @@
 #   - the lean exec-credential answers and each runtime's LeanHost, each one self-contained file: as chunks of a split
 #     build they would share modules with the full CLI and load everything the full CLI uses of them, on every call;
 #   - for Bun, both lean answers in one file (cli/LeanAnswers) and Bun's LeanHost, built by Bun itself as CommonJS with
-#     Bun's bytecode beside each (X.js.jsc): Bun then neither parses nor compiles them, which halves what a lean answer
-#     costs over Bun's start. The bytecode is valid only for the Bun version that built it (the devDependency's); any
+#     Bun's bytecode beside each (X.js.jsc): Bun then neither parses nor compiles them, which takes about a third off
+#     what a lean answer costs over Bun's start. The bytecode is valid only for the Bun version that built it (the devDependency's); any
 #     other Bun rejects it and compiles the file as usual, as it does a file whose bytecode is damaged;
 #   - the full CLI and the runtime modules, a split build whose chunks sit beside the entry: code that finds the
 #     package from its own location (the permissions command) is then two levels below the package's root, as in the
