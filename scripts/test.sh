@@ -77,4 +77,13 @@ for name in static doc deno bun node; do
   read -r code took <"$logs/$name.rc"
   echo "$name: exit $code after ${took}s"
 done
+# A reader of CI often sees only the end of this output: repeat the end of each failed suite's log (Deno and Bun list
+# their failures last, Node its "not ok" lines), so that the failing test is named there too.
+for name in static doc deno bun node; do
+  read -r code took <"$logs/$name.rc"
+  [ "$code" = 0 ] && continue
+  phase "$name failed: its failures"
+  grep -nE '^\s*not ok|^\(fail\)|FAILED|^error|=> ' "$logs/$name.log" | tail -n 40 || true
+  tail -n 60 "$logs/$name.log"
+done
 exit $failed
