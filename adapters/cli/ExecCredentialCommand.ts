@@ -129,6 +129,9 @@ const fetchCached = (
     return yield* ExecCredential.get(ns, serviceAccount, request, { directory, cluster }).pipe(Effect.provide(fetcher))
   }).pipe(Effect.scoped, Effect.mapError((error) => error instanceof ExecCredentialError ? error : failed(error)))
 
+/** The uid a `--socket-owner` written as digits gives; `undefined` for a user name. */
+export const numericOwner = (owner: string): number | undefined => Ownership.userId(owner, Ownership.noAccounts)
+
 /** The uid of `--socket-owner`: digits, or a user name in `/etc/passwd` (read only for a name). */
 export const socketOwner = (
   owner: Option.Option<string>,
@@ -136,7 +139,7 @@ export const socketOwner = (
   Option.match(owner, {
     onNone: () => Effect.succeed(undefined),
     onSome: (owner) => {
-      const numeric = Ownership.userId(owner, Ownership.noAccounts)
+      const numeric = numericOwner(owner)
       if (numeric !== undefined) return Effect.succeed(numeric)
       return Effect.flatMap(Ownership.load, (accounts) => {
         const uid = Ownership.userId(owner, accounts)

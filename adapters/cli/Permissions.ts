@@ -141,21 +141,21 @@ export interface SocketTarget {
   readonly links: ReadonlyArray<string>
   /** Its real path, which is connected to (the path as given when nothing is there yet). */
   readonly real: string
-  /** Whether `--socket-owner` is given: it is looked up in the account database. */
-  readonly socketOwner: boolean
+  /** Whether `--socket-owner` names a user rather than a uid: a name is looked up in the account database. */
+  readonly ownerByName: boolean
 }
 
 /**
  * What `exec-credential` needs to ask the agent on its unix socket, after checking that it can only be the agent's: to
  * `lstat` the socket's path as given, each symlink on the way (and read where it points) and the real path, and to
- * `stat` that and connect to it; with `--socket-owner`, `/etc/passwd` and `/etc/group`, where it is looked up; and the
+ * `stat` that and connect to it; with a `--socket-owner` name, `/etc/passwd` and `/etc/group`, where it is looked up; and the
  * user and group it runs as, which the socket's owner is compared with. The directories the check consults are left
  * out: granting one on Deno grants all it holds, so the check skips them under these flags (and, with them, the group
  * lookup a group-writable one would need), and `permissions` checks them in full when it prints the flags.
  */
 export const agentSocket = (target: SocketTarget): Needs => ({
   ...none,
-  read: unique([target.path, ...target.links, target.real, ...(target.socketOwner ? accountDatabase : [])]),
+  read: unique([target.path, ...target.links, target.real, ...(target.ownerByName ? accountDatabase : [])]),
   connect: [target.real],
   sys: ["uid", "getegid"],
 })

@@ -16,7 +16,7 @@ import * as Endpoint from "../agent/Endpoint.ts"
 import * as EndpointClient from "../agent/EndpointClient.ts"
 import { locate } from "../kube/KubeconfigFiles.ts"
 import type { PrivateFile } from "../platform/PrivateFile.ts"
-import { type ExecCredentialError, socketOwner } from "./ExecCredentialCommand.ts"
+import { type ExecCredentialError, numericOwner, socketOwner } from "./ExecCredentialCommand.ts"
 import * as Permissions from "./Permissions.ts"
 
 type Entry = Record<string, unknown>
@@ -160,7 +160,7 @@ export const socketNeeds = (
       path,
       links: checked.links,
       real: checked.path,
-      socketOwner: Option.isSome(owner),
+      ownerByName: Option.exists(owner, (o) => numericOwner(o) === undefined),
     })
   })
 

@@ -71,7 +71,7 @@ describe("permission flags", () => {
       links: ["/run/sa/link.sock", "/run/sa/sub/one.sock"],
       real: "/run/sa/agent.sock",
     }
-    const needs = Permissions.agentSocket({ ...target, socketOwner: false })
+    const needs = Permissions.agentSocket({ ...target, ownerByName: false })
     assert.deepEqual(Permissions.render(needs, "deno"), [
       "--allow-read=/run/sa/link.sock,/run/sa/sub/one.sock,/run/sa/agent.sock",
       // Deno checks a connection to a unix socket as reading and writing it, and as net access to `unix:PATH`.
@@ -87,12 +87,12 @@ describe("permission flags", () => {
       "--allow-fs-read=/run/sa/sub/one.sock",
       "--allow-fs-read=/run/sa/agent.sock",
     ])
-    // A --socket-owner is looked up in the account database; a socket with no link is read once.
+    // A --socket-owner name is looked up in the account database; a socket with no link is read once.
     const owned = Permissions.agentSocket({
       path: "/run/sa/agent.sock",
       links: [],
       real: "/run/sa/agent.sock",
-      socketOwner: true,
+      ownerByName: true,
     })
     assert.deepEqual(Permissions.render(owned, "deno").slice(0, 2), [
       "--allow-read=/run/sa/agent.sock,/etc/passwd,/etc/group",

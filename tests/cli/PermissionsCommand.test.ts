@@ -172,7 +172,28 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
           assert.match(missing.stderr, /^missing Deno permission: --allow-\w+=\S+\n$/, flag)
         }
       }
-      // A --socket-owner is looked up in the account database.
+      // A --socket-owner name is looked up in the account database; a uid needs no lookup.
+      const numeric = await flagsFor({
+        name: Option.some("default"),
+        socket: Option.some(socket),
+        socketOwner: Option.some("0"),
+      })
+      assert.equal(numeric[0], `--allow-read=${socket}`)
+      assertCredential(
+        await runDeno([
+          "run",
+          "--no-prompt",
+          ...numeric,
+          main,
+          "exec-credential",
+          "--name",
+          "default",
+          "--socket",
+          socket,
+          "--socket-owner",
+          "0",
+        ]),
+      )
       const owned = await flagsFor({
         name: Option.some("default"),
         socket: Option.some(socket),

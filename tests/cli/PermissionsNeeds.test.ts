@@ -33,9 +33,13 @@ describe("the socket answer's needs", () => {
         assert.deepEqual(needs.right.connect, [real])
         assert.deepEqual([...needs.right.write, ...needs.right.net, ...needs.right.env], [])
         assert.deepEqual(needs.right.sys, ["uid", "getegid"])
-        const owned = await socketNeeds(real, Option.some("0"))
-        assert.ok(owned._tag === "Right")
-        assert.deepEqual(owned.right.read, [real, "/etc/passwd", "/etc/group"])
+        // A --socket-owner uid needs no lookup; a name is looked up in the account database.
+        const numeric = await socketNeeds(real, Option.some("0"))
+        assert.ok(numeric._tag === "Right")
+        assert.deepEqual(numeric.right.read, [real])
+        const named = await socketNeeds(real, Option.some("root"))
+        assert.ok(named._tag === "Right")
+        assert.deepEqual(named.right.read, [real, "/etc/passwd", "/etc/group"])
       })))
 
   it("refuse a socket in a directory every user can write, naming it", () =>
