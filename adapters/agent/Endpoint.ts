@@ -11,7 +11,9 @@
  *   the endpoint's own address in `Host` and carry no foreign `Origin` (403 otherwise), so that a page whose host name
  *   was rebound to 127.0.0.1 is refused even before the token is checked.
  * - The bearer token (optional on a unix socket, whose mode guards it) is compared in time that depends only on the
- *   length of what was presented.
+ *   length of what was presented. A client may instead prove that it holds the token without sending it, and get its
+ *   answer sealed with it ({@link SealedReply}): what `exec-credential` does, so that whatever listens on the port
+ *   while the agent is stopped learns nothing from it.
  * - Requests are limited in size (request target plus headers); a request with a body, or any method but GET, is
  *   refused.
  * - Connections are limited ({@link defaultConnectionLimits}): at most 128 open, 10 s to send a request's headers, 5 s
@@ -63,6 +65,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import type * as Scope from "effect/Scope"
 import * as ErrorBase from "../../core/ErrorBase.ts"
@@ -73,6 +76,7 @@ import * as EndpointRoutes from "./EndpointRoutes.ts"
 import * as AgentMetrics from "./AgentMetrics.ts"
 import { authorized, hostMatches, originAllowed } from "./EndpointGuard.ts"
 import { isLoopback } from "./Loopback.ts"
+import * as SealedReply from "./SealedReply.ts"
 
 export { authorized, hostMatches, originAllowed } from "./EndpointGuard.ts"
 export { isLoopback } from "./Loopback.ts"
@@ -202,12 +206,41 @@ const answer = (
       return Effect.succeed(refuse(403, "cross-origin requests are refused\n"))
     }
   }
-  if (config.bearerToken !== undefined && !authorized(single(headers["authorization"]), config.bearerToken)) {
-    const refusal = refuse(401, "unauthorized\n", false)
-    return Effect.succeed({ ...refusal, headers: { ...refusal.headers, "www-authenticate": "Bearer" } })
-  }
-  return EndpointRoutes.route({ method: request.method, url: request.url, headers }).pipe(
+  const routed = EndpointRoutes.route({ method: request.method, url: request.url, headers }).pipe(
     Effect.catchAllCause(() => Effect.succeed(refuse(500, "internal error\n"))),
+  )
+  const authorization = single(headers["authorization"])
+  if (config.bearerToken === undefined) return routed
+  if (SealedReply.isSealed(authorization)) return sealed(config.bearerToken, authorization, request.url, routed)
+  return authorized(authorization, config.bearerToken) ? routed : Effect.succeed(unauthorized)
+}
+
+const unauthorized: LocalHttp.Response = (() => {
+  const refusal = refuse(401, "unauthorized\n", false)
+  return { ...refusal, headers: { ...refusal.headers, "www-authenticate": `Bearer, ${SealedReply.scheme}` } }
+})()
+
+/** The answer to a sealed request ({@link SealedReply}): refused unless its proof holds, else routed and sealed. */
+const sealed = <R>(
+  secret: Redacted.Redacted<string>,
+  authorization: string | undefined,
+  url: string,
+  routed: Effect.Effect<LocalHttp.Response, never, R>,
+): Effect.Effect<LocalHttp.Response, never, R> => {
+  const target = EndpointRoutes.originForm(url)
+  return Effect.flatMap(
+    SealedReply.verify(secret, authorization, target),
+    (nonce) =>
+      Option.isNone(nonce)
+        ? Effect.succeed(unauthorized)
+        : Effect.flatMap(routed, (response) =>
+          Effect.map(SealedReply.seal(secret, nonce.value, target, response.status, response.body), (body) => ({
+            ...response,
+            headers: { ...response.headers, "content-type": SealedReply.contentType },
+            body,
+          }))).pipe(Effect.catchAllCause(() =>
+            Effect.succeed(refuse(500, "internal error\n"))
+          )),
   )
 }
 

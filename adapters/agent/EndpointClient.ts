@@ -51,19 +51,20 @@ import type * as FileSystem from "@effect/platform/FileSystem"
 import type * as Path from "@effect/platform/Path"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import * as Redacted from "effect/Redacted"
 import { quote } from "../../core/TokenRequest.ts"
 import type { TokenRequest } from "../../core/TokenRequest.ts"
 import { LocalHttp } from "../platform/LocalHttp.ts"
 import { PrivateFile } from "../platform/PrivateFile.ts"
 import type { EndpointConfig } from "./Endpoint.ts"
 import * as Ownership from "./Ownership.ts"
+import * as SealedReply from "./SealedReply.ts"
 import * as SocketTrust from "./SocketTrust.ts"
 import * as TokenReply from "./TokenReply.ts"
 
 /**
  * Why the agent did not give a token: nobody listens, the name is not declared, it has no valid token, the socket may
- * not be the agent's (`Untrusted`: see {@link trustSocket}), or other.
+ * not be the agent's or the answer was not sealed by a holder of the bearer token (`Untrusted`: see {@link trustSocket}
+ * and {@link token}), or other.
  */
 export type EndpointClientErrorReason =
   | "Unavailable"
@@ -99,6 +100,10 @@ const describe = (target: EndpointConfig): string =>
 /**
  * Asks the agent for a token and returns it as a TokenRequest response (`status` only). Fails with `Unavailable` when
  * nothing listens at the address (the caller may then fetch the token itself).
+ *
+ * With a bearer token, the request only proves that it holds it and the answer must come sealed with it
+ * ({@link SealedReply}): whatever listens at the address learns nothing it could ask the agent with, and an answer
+ * that is not sealed with the token fails with `Untrusted`.
  */
 export const token = (
   target: EndpointConfig,
@@ -107,33 +112,50 @@ export const token = (
 ): Effect.Effect<TokenRequest, EndpointClientError, LocalHttp> => {
   const fail = (reason: EndpointClientErrorReason, detail: string) =>
     new EndpointClientError({ reason, name, address: describe(target), detail })
-  const headers: Record<string, string> = { ...TokenReply.asking.headers }
-  if (target.bearerToken !== undefined) headers["authorization"] = `Bearer ${Redacted.value(target.bearerToken)}`
+  const path = TokenReply.path(name)
   const address = target._tag === "Unix"
     ? { _tag: "Unix" as const, path: target.path }
     : { _tag: "Tcp" as const, host: target.host, port: target.port }
-  return Effect.flatMap(LocalHttp, (http) =>
-    http.get(address, TokenReply.path(name), {
+  const secret = target.bearerToken
+  return Effect.gen(function* () {
+    const http = yield* LocalHttp
+    const sealing = secret === undefined ? undefined : { secret, ...yield* SealedReply.ask(secret, path) }
+    const headers = sealing === undefined
+      ? TokenReply.asking.headers
+      : { ...TokenReply.asking.headers, authorization: sealing.authorization }
+    const raw = yield* http.get(address, path, {
       headers,
       timeoutMillis: options.timeoutMillis ?? TokenReply.asking.timeoutMillis,
       maxBytes: TokenReply.asking.maxBytes,
-    })).pipe(
+    }).pipe(
       Effect.mapError((error) =>
         error.reason === "Refused"
           ? fail("Unavailable", `no agent is listening (${error.code})`)
           : fail("Unavailable", error.detail)
       ),
-      Effect.flatMap((raw): Effect.Effect<TokenRequest, EndpointClientError> => {
-        if (raw.status === 404) return Effect.fail(fail("NotDeclared", "the agent does not declare this token"))
-        if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
-        if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
-        if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
-        const reply = TokenReply.decode(raw.body)
-        return reply === undefined
-          ? Effect.fail(fail("Protocol", "the agent's answer is not a token in JSON"))
-          : Effect.succeed(TokenReply.toResponse(reply))
-      }),
     )
+    if (sealing === undefined || raw.status === 401) return raw
+    const body = yield* SealedReply.open(sealing.secret, sealing.nonce, path, raw.status, raw.body)
+    if (Option.isNone(body)) {
+      return yield* fail(
+        "Untrusted",
+        `the answer (HTTP ${raw.status}) is not sealed with the endpoint's bearer token: ` +
+          "what listens there is not the agent, or an agent too old to seal its answers",
+      )
+    }
+    return { status: raw.status, body: body.value }
+  }).pipe(
+    Effect.flatMap((raw): Effect.Effect<TokenRequest, EndpointClientError> => {
+      if (raw.status === 404) return Effect.fail(fail("NotDeclared", "the agent does not declare this token"))
+      if (raw.status === 503) return Effect.fail(fail("NotReady", "the agent has no valid token for it yet"))
+      if (raw.status === 401) return Effect.fail(fail("Unauthorized", "the agent refused the bearer token"))
+      if (raw.status !== 200) return Effect.fail(fail("Protocol", `unexpected HTTP status ${raw.status}`))
+      const reply = TokenReply.decode(raw.body)
+      return reply === undefined
+        ? Effect.fail(fail("Protocol", "the agent's answer is not a token in JSON"))
+        : Effect.succeed(TokenReply.toResponse(reply))
+    }),
+  )
 }
 
 /** A socket found to be the agent's: the path to ask it on, and the symlinks its path's resolution followed. */

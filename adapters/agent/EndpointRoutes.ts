@@ -122,8 +122,11 @@ const readyz: Effect.Effect<RouteResponse, never, AgentState> = Effect.gen(funct
   return text(503, `not ready: ${waiting.map((s) => `${quote(s.name)} is ${s.phase}`).join(", ") || "starting"}\n`)
 })
 
+/** A request target in origin-form (`/path?query`): an absolute one without its scheme and authority. */
+export const originForm = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "")
+
 /** The path of a request target (origin-form or absolute), before any decoding or normalization. */
-const rawPath = (target: string): string => target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split(/[?#]/)[0]!
+const rawPath = (target: string): string => originForm(target).split(/[?#]/)[0]!
 
 /** The route of a request target, for metrics: a fixed set of values, never a token name. */
 export const routeOf = (target: string): "token" | "healthz" | "readyz" | "metrics" | "other" => {

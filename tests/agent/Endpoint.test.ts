@@ -8,8 +8,10 @@ import process from "node:process"
 import { describe, it } from "node:test"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import * as Redacted from "effect/Redacted"
 import * as Endpoint from "../../adapters/agent/Endpoint.ts"
+import * as SealedReply from "../../adapters/agent/SealedReply.ts"
 import * as NodeLocalHttp from "../../adapters/platform/NodeLocalHttp.ts"
 import { fakeAgent, request, status } from "../_support/agentFakes.ts"
 import * as Connections from "../_support/connections.ts"
@@ -267,7 +269,7 @@ describe("Endpoint on TCP", () => {
     await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
       const none = await request(target, "/v1/tokens/app")
       assert.equal(none.status, 401)
-      assert.equal(none.headers["www-authenticate"], "Bearer")
+      assert.equal(none.headers["www-authenticate"], "Bearer, SA-Token-Sealed")
       const wrong = await request(target, "/v1/tokens/app", { headers: { authorization: `Bearer ${MARKER}-bearex` } })
       assert.equal(wrong.status, 401)
       const prefix = await request(target, "/metrics", { headers: { authorization: `Bearer ${MARKER}` } })
@@ -280,6 +282,38 @@ describe("Endpoint on TCP", () => {
     assert.equal(Endpoint.authorized(undefined, Redacted.make("t")), false)
     assert.equal(Endpoint.authorized("Basic dDp0", Redacted.make("t")), false)
     assert.equal(Endpoint.authorized("Bearer t", Redacted.make("t")), true)
+  })
+
+  it("answers a sealed request only when its proof holds, sealed under its nonce, target and status", async () => {
+    await withEndpoint(agent(), { _tag: "Tcp", host: "127.0.0.1", port: 0, bearerToken }, async (target) => {
+      const ask = (secret: Redacted.Redacted<string>, path: string, sentAs = path) =>
+        Effect.runPromise(SealedReply.ask(secret, path)).then(async (asked) => ({
+          asked,
+          reply: await request(target, sentAs, { headers: { authorization: asked.authorization } }),
+        }))
+      const open = (asked: SealedReply.Asked, path: string, reply: Reply) =>
+        Effect.runPromise(SealedReply.open(bearerToken, asked.nonce, path, reply.status, reply.body))
+      const path = "/v1/tokens/app?format=json"
+      const right = await ask(bearerToken, path)
+      assert.equal(right.reply.status, 200)
+      assert.equal(right.reply.headers["content-type"], SealedReply.contentType)
+      noMarker(right.reply, "a sealed answer")
+      const opened = await open(right.asked, path, right.reply)
+      assert.ok(Option.isSome(opened))
+      assert.equal(JSON.parse(opened.value).token, `${MARKER}-app`)
+      // Every routed answer is sealed, its status bound: a 404 does not open as a 200.
+      const missing = await ask(bearerToken, "/v1/tokens/nope")
+      assert.equal(missing.reply.status, 404)
+      assert.match(Option.getOrThrow(await open(missing.asked, "/v1/tokens/nope", missing.reply)), /not declared/)
+      assert.ok(Option.isNone(await open(missing.asked, "/v1/tokens/nope", { ...missing.reply, status: 200 })))
+      // A proof made with another secret, or for another target, is refused like a wrong bearer token.
+      const wrong = await ask(Redacted.make(`${MARKER}-bearex`), path)
+      const moved = await ask(bearerToken, "/metrics", path)
+      for (const refused of [wrong.reply, moved.reply]) {
+        assert.equal(refused.status, 401)
+        noMarker(refused, "a refused sealed request")
+      }
+    })
   })
 
   it("refuses a foreign Host or Origin (DNS rebinding) with 403, even with the bearer token", async () => {
