@@ -79,7 +79,7 @@ export interface EndpointClientErrorFields {
   /** Why no token was given. */
   readonly reason: EndpointClientErrorReason
   /** The token name asked for. */
-  readonly name: string
+  readonly tokenName: string
   /** Where the agent was asked (`unix:PATH` or `HOST:PORT`). */
   readonly address: string
   /** What went wrong (never a token). */
@@ -88,7 +88,7 @@ export interface EndpointClientErrorFields {
 
 const EndpointClientErrorBase: ErrorBase.Constructor<"EndpointClientError", EndpointClientErrorFields> = ErrorBase.make(
   "EndpointClientError",
-  (e) => `cannot get token ${quote(e.name)} from the agent at ${e.address}: ${e.detail}`,
+  (e) => `cannot get token ${quote(e.tokenName)} from the agent at ${e.address}: ${e.detail}`,
 )
 
 /** The agent did not give a token. The message never holds a token (bodies of refusals are not quoted). */
@@ -111,7 +111,7 @@ export const token = (
   options: { readonly timeoutMillis?: number | undefined } = {},
 ): Effect.Effect<TokenRequest, EndpointClientError, LocalHttp> => {
   const fail = (reason: EndpointClientErrorReason, detail: string) =>
-    new EndpointClientError({ reason, name, address: describe(target), detail })
+    new EndpointClientError({ reason, tokenName: name, address: describe(target), detail })
   const path = TokenReply.path(name)
   const address = target._tag === "Unix"
     ? { _tag: "Unix" as const, path: target.path }
@@ -181,7 +181,7 @@ export const checkSocket = (
   Effect.gen(function* () {
     const files = yield* PrivateFile
     const untrusted = (detail: string) =>
-      new EndpointClientError({ reason: "Untrusted", name, address: `unix:${path}`, detail })
+      new EndpointClientError({ reason: "Untrusted", tokenName: name, address: `unix:${path}`, detail })
     const me = (yield* files.identity).uid
     const route = yield* Ownership.route(path, { uids: [...SocketTrust.owners(me, socketOwner)], fileIsAgents: true })
     if (Option.isSome(route.problem)) {
