@@ -39,10 +39,14 @@ describe("ErrorBase.make", () => {
     )
   })
 
-  it("is an Error whose message shows in String", () => {
+  it("is an Error named by its tag, whose message shows in String and opens its stack, on every runtime", () => {
     const error = new DiskFull(fields)
     assert.ok(error instanceof Error)
-    assert.ok(String(error).includes("disk full (Quota) at /var/cache: over 10 GiB"), String(error))
+    assert.equal(error.name, "DiskFull")
+    assert.equal(String(error), "DiskFull: disk full (Quota) at /var/cache: over 10 GiB")
+    // Bun wrote a stack's first line when the error was made, before its fields were set: it read `Error`.
+    assert.equal(error.stack?.split("\n")[0], "DiskFull: disk full (Quota) at /var/cache: over 10 GiB")
+    assert.match(error.stack ?? "", /ErrorBase\.test\.ts/)
   })
 
   it("serialises its fields and tag, not a stored copy of the message", () => {
