@@ -173,48 +173,16 @@ describe("least privilege on Deno", { skip: runtime !== "node" }, () => {
         }
       }
       // A --socket-owner name is looked up in the account database; a uid needs no lookup.
-      const numeric = await flagsFor({
-        name: Option.some("default"),
-        socket: Option.some(socket),
-        socketOwner: Option.some("0"),
-      })
-      assert.equal(numeric[0], `--allow-read=${socket}`)
-      assertCredential(
-        await runDeno([
-          "run",
-          "--no-prompt",
-          ...numeric,
-          main,
-          "exec-credential",
-          "--name",
-          "default",
-          "--socket",
-          socket,
-          "--socket-owner",
-          "0",
-        ]),
-      )
-      const owned = await flagsFor({
-        name: Option.some("default"),
-        socket: Option.some(socket),
-        socketOwner: Option.some("root"),
-      })
-      assert.equal(owned[0], `--allow-read=${socket},/etc/passwd,/etc/group`)
-      assertCredential(
-        await runDeno([
-          "run",
-          "--no-prompt",
-          ...owned,
-          main,
-          "exec-credential",
-          "--name",
-          "default",
-          "--socket",
-          socket,
-          "--socket-owner",
-          "root",
-        ]),
-      )
+      for (const [owner, read] of [["0", socket], ["root", `${socket},/etc/passwd,/etc/group`]] as const) {
+        const owned = await flagsFor({
+          name: Option.some("default"),
+          socket: Option.some(socket),
+          socketOwner: Option.some(owner),
+        })
+        assert.equal(owned[0], `--allow-read=${read}`)
+        const asked = ["exec-credential", "--name", "default", "--socket", socket, "--socket-owner", owner]
+        assertCredential(await runDeno(["run", "--no-prompt", ...owned, main, ...asked]))
+      }
     } finally {
       const code = await agent.stop()
       assert.equal(code, 0, agent.stderr())
