@@ -215,10 +215,11 @@ const answer = (
   return authorized(authorization, config.bearerToken) ? routed : Effect.succeed(unauthorized)
 }
 
-const unauthorized: LocalHttp.Response = (() => {
-  const refusal = refuse(401, "unauthorized\n", false)
-  return { ...refusal, headers: { ...refusal.headers, "www-authenticate": `Bearer, ${SealedReply.scheme}` } }
-})()
+const refusedCredential = refuse(401, "unauthorized\n", false)
+const unauthorized: LocalHttp.Response = {
+  ...refusedCredential,
+  headers: { ...refusedCredential.headers, "www-authenticate": `Bearer, ${SealedReply.scheme}` },
+}
 
 /** The answer to a sealed request ({@link SealedReply}): refused unless its proof holds, else routed and sealed. */
 const sealed = <R>(
@@ -228,20 +229,13 @@ const sealed = <R>(
   routed: Effect.Effect<LocalHttp.Response, never, R>,
 ): Effect.Effect<LocalHttp.Response, never, R> => {
   const target = EndpointRoutes.originForm(url)
-  return Effect.flatMap(
-    SealedReply.verify(secret, authorization, target),
-    (nonce) =>
-      Option.isNone(nonce)
-        ? Effect.succeed(unauthorized)
-        : Effect.flatMap(routed, (response) =>
-          Effect.map(SealedReply.seal(secret, nonce.value, target, response.status, response.body), (body) => ({
-            ...response,
-            headers: { ...response.headers, "content-type": SealedReply.contentType },
-            body,
-          }))).pipe(Effect.catchAllCause(() =>
-            Effect.succeed(refuse(500, "internal error\n"))
-          )),
-  )
+  return Effect.gen(function* () {
+    const nonce = yield* SealedReply.verify(secret, authorization, target)
+    if (Option.isNone(nonce)) return unauthorized
+    const response = yield* routed
+    const body = yield* SealedReply.seal(secret, nonce.value, target, response.status, response.body)
+    return { ...response, headers: { ...response.headers, "content-type": SealedReply.contentType }, body }
+  }).pipe(Effect.catchAllCause(() => Effect.succeed(refuse(500, "internal error\n"))))
 }
 
 /** Answers a request and counts it by route and status. */
