@@ -120,9 +120,13 @@ export const make = (
     // A check that is interrupted records nothing.
     const discovery = yield* Ref.make({ checks: 0, answer: Option.none<boolean>() })
     const lock = yield* Effect.makeSemaphore(1)
+    // A GET is sent again, once and at once, when it failed in transport, as Go's HTTP client does for an idempotent
+    // request: a kept-alive connection that the server closed as idle (the race every pooling client meets) fails
+    // the request that was sent on it, and a second connection answers.
     const check: Effect.Effect<Option.Option<boolean>> = exchange(
       HttpClientRequest.get(`${connection.server}/api/v1`),
     ).pipe(
+      Effect.retry({ times: 1, while: (error) => error.reason === "Transport" }),
       Effect.map((result) => result.status === 200 ? hasTokenRequestResource(result.body) : Option.none()),
       Effect.orElseSucceed(() => Option.none()),
     )

@@ -207,8 +207,9 @@ describe("KubeTokenFetcher", () => {
     assert.equal(discoveries(), 2)
   })
 
-  it("does not keep a discovery check that failed in transport or answered a body that is not an APIResourceList", async () => {
+  it("does not keep a discovery check that failed in transport twice or answered a body that is not an APIResourceList", async () => {
     const answers: Array<KubeServer.Answer> = [
+      "drop",
       "drop",
       { status: 200, headers: { "content-type": "text/html" }, body: "<html>proxy login</html>" },
       { status: 200, body: { kind: "Status", status: "Success" } },
@@ -223,7 +224,19 @@ describe("KubeTokenFetcher", () => {
       assert.equal(error.reason, "NotFound")
       assert.equal(error.message, 'serviceaccounts "builder" not found')
     }
-    assert.equal(discoveries(), 4)
+    assert.equal(discoveries(), 5)
+  })
+
+  it("sends a discovery check again, once, when its connection dropped, as Go's client does for a GET", async () => {
+    const answers: Array<KubeServer.Answer> = ["drop", {
+      status: 200,
+      body: { ...KubeServer.discoveryV1, resources: [] },
+    }]
+    server.handler = (seen) => seen.path === "/api/v1" ? answers.shift()! : notFound
+    server.requests.length = 0
+    const error = await withFetcher((fetcher) => Effect.flip(fetcher.fetch("default", "builder", request)))
+    assert.equal(error.reason, "Unsupported")
+    assert.equal(discoveries(), 2)
   })
 
   it("shares one discovery check among concurrent callers, even one that failed, and asks again after it", async () => {
