@@ -49,7 +49,9 @@ export const contentType = "application/vnd.sa-token.sealed"
 
 /** A sealed request's `Authorization` header, and the nonce its answer is sealed under. */
 export interface Asked {
+  /** The request's `Authorization` header: the scheme, the nonce and the proof. */
   readonly authorization: string
+  /** The nonce, unpadded base64url of 32 random bytes, which the answer is sealed under. */
   readonly nonce: string
 }
 
