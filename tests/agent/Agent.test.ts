@@ -187,8 +187,9 @@ describe("agent lifecycle", () => {
       const fake = issuer()
       const fiber = yield* Effect.fork(Agent.runWith(file, () => Effect.succeed(fake.fetcher)))
       const out = nodePath.join(dir, "hook.out")
-      // the command runs in the config file's directory
-      yield* until(exists(out), "the command hook")
+      // the command runs in the config file's directory; the shell creates the file before it writes the line
+      const line = Effect.sync(() => fs.existsSync(out) && fs.readFileSync(out, "utf8").endsWith("\n"))
+      yield* until(line, "the command hook's line")
       assert.match(fs.readFileSync(out, "utf8"), /^a [0-9a-f]{12}\n$/)
       assert.equal(yield* Effect.promise(() => exited), "SIGTERM")
       yield* Fiber.interrupt(fiber)
