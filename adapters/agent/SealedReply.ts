@@ -58,10 +58,10 @@ export interface Asked {
 const encoder = new TextEncoder()
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle
 
-/** The bytes an HMAC is computed over: a purpose and version, then each part, one per line. */
 /** Bytes that Web Crypto accepts (a view of an `ArrayBuffer`, never of a `SharedArrayBuffer`). */
 type Bytes = Uint8Array<ArrayBuffer>
 
+/** The bytes an HMAC is computed over: a purpose and version, then each part, one per line. */
 const message = (purpose: "request" | "seal", ...parts: ReadonlyArray<string>): Bytes =>
   encoder.encode([`sa-token ${purpose} v1`, ...parts].join("\n"))
 
@@ -104,7 +104,8 @@ export const ask = (secret: Redacted.Redacted<string>, target: string): Effect.E
 export const isSealed = (header: string | undefined): boolean =>
   header !== undefined && header.trim().toLowerCase().startsWith(`${scheme.toLowerCase()} `)
 
-const parameters = /^SA-Token-Sealed[ \t]+nonce=([A-Za-z0-9_-]{43}),[ \t]*proof=([A-Za-z0-9_-]{43})$/i
+/** A sealed `Authorization` header: the scheme, then the nonce and the proof, 32 bytes each in unpadded base64url. */
+const parameters = new RegExp(`^${scheme}[ \\t]+nonce=([A-Za-z0-9_-]{43}),[ \\t]*proof=([A-Za-z0-9_-]{43})$`, "i")
 
 /**
  * The nonce of a sealed request whose proof is the secret's for `target`; none for any other header. The proof is
